@@ -1,0 +1,25 @@
+import { Transform } from 'class-transformer';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class RegisterDto {
+  /** @example "ada@example.com" */
+  @Transform(trim)
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  /** At least 8 characters. @example "correct horse battery" */
+  @IsString()
+  @MinLength(8)
+  @MaxLength(256)
+  password: string;
+
+  /** Defaults to the part of the email before the @. @example "Ada" */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  displayName?: string;
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { RefreshToken } from './entities/refresh-token.entity';
+
+@Injectable()
+export class RefreshTokensRepository {
+  constructor(@InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>) {}
+
+  insert(
+    token: Pick<RefreshToken, 'userId' | 'familyId' | 'tokenHash' | 'sessionVersion' | 'expiresAt'>,
+  ): Promise<RefreshToken> {
+    return this.tokens.save(this.tokens.create({ ...token, rotatedAt: null, revokedAt: null, createdAt: new Date() }));
+  }
+
+  findByHash(tokenHash: string): Promise<RefreshToken | null> {
+    return this.tokens.findOneBy({ tokenHash });
+  }
+
+  /**
+   * Marks a live token as used. Returns false when another request got there first, which the caller
+   * treats as reuse: the check and the write are one statement, so two racing refreshes cannot both win.
+   */
+  async markRotated(id: string): Promise<boolean> {
+    const result = await this.tokens.update(
+      { id, rotatedAt: IsNull(), revokedAt: IsNull() },
+      { rotatedAt: new Date() },
+    );
+    return result.affected === 1;
+  }
+
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.tokens.update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+}

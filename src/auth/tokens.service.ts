@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { authConfig } from '../config/auth.config';
+import type { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { AccountDisabledError, InvalidRefreshTokenError, RefreshTokenReusedError } from './auth.errors';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+}
+
+export interface AccessTokenPayload {
+  sub: string;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+@Injectable()
+export class TokensService {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly users: UsersService,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  /** Starts a new login: a new refresh-token family. */
+  issue(user: User): Promise<IssuedTokens> {
+    return this.issueInFamily(user, randomUUID());
+  }
+
+  /** Exchanges a refresh token for a new pair. A token that was already exchanged signs the whole login out. */
+  async rotate(refreshToken: string): Promise<{ user: User; tokens: IssuedTokens }> {
+    const stored = await this.refreshTokens.findByHash(hashToken(refreshToken));
+    if (!stored || stored.revokedAt) throw new InvalidRefreshTokenError();
+    if (stored.rotatedAt) {
+      await this.refreshTokens.revokeFamily(stored.familyId);
+      throw new RefreshTokenReusedError();
+    }
+    if (stored.expiresAt.getTime() <= Date.now()) throw new InvalidRefreshTokenError();
+    const user = await this.users.findActiveById(stored.userId);
+    if (!user) throw new AccountDisabledError();
+    if (user.sessionVersion !== stored.sessionVersion) throw new InvalidRefreshTokenError();
+    if (!(await this.refreshTokens.markRotated(stored.id))) {
+      await this.refreshTokens.revokeFamily(stored.familyId);
+      throw new RefreshTokenReusedError();
+    }
+    return { user, tokens: await this.issueInFamily(user, stored.familyId) };
+  }
+
+  /** Ends the login the token belongs to. */
+  async revoke(refreshToken: string): Promise<void> {
+    const stored = await this.refreshTokens.findByHash(hashToken(refreshToken));
+    if (!stored || stored.revokedAt || stored.expiresAt.getTime() <= Date.now()) throw new InvalidRefreshTokenError();
+    await this.refreshTokens.revokeFamily(stored.familyId);
+    if (stored.rotatedAt) throw new RefreshTokenReusedError();
+  }
+
+  private async issueInFamily(user: User, familyId: string): Promise<IssuedTokens> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    await this.refreshTokens.insert({
+      userId: user.id,
+      familyId,
+      tokenHash: hashToken(refreshToken),
+      sessionVersion: user.sessionVersion,
+      expiresAt: new Date(Date.now() + this.config.refreshTtlSeconds * 1000),
+    });
+    const payload: AccessTokenPayload = { sub: user.id };
+    return {
+      accessToken: await this.jwt.signAsync(payload),
+      refreshToken,
+      expiresIn: this.config.accessTtlSeconds,
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { AppError } from '../errors/app.error';
+import { ERROR_STATUS, ErrorCode } from '../errors/error-codes';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  code: ErrorCode;
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Errors thrown by Fastify itself before a route runs (body parsing), mapped to the API's codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+function fastifyErrorCode(exception: unknown): string | undefined {
+  const cause = exception instanceof HttpException ? exception.cause : exception;
+  return (cause as { code?: string } | null | undefined)?.code;
+}
+
+export function toErrorBody(exception: unknown): { body: ErrorBody; retryAfter?: number } {
+  if (exception instanceof AppError) {
+    const statusCode = ERROR_STATUS[exception.code];
+    return {
+      body: {
+        statusCode,
+        error: STATUS_CODES[statusCode] ?? 'Error',
+        message: exception.message,
+        code: exception.code,
+      },
+      retryAfter: exception.retryAfterSeconds,
+    };
+  }
+  // Fastify's own errors arrive wrapped in an HttpException by Nest's adapter, the original as its cause.
+  const fastifyCode = fastifyErrorCode(exception);
+  if (fastifyCode && FASTIFY_CODES[fastifyCode]) {
+    const code = FASTIFY_CODES[fastifyCode];
+    const statusCode = ERROR_STATUS[code];
+    const message =
+      code === 'PAYLOAD_TOO_LARGE'
+        ? 'request body is larger than the server accepts'
+        : code === 'INVALID_JSON'
+          ? 'request body is not valid JSON'
+          : ((exception as Error).message ?? 'bad request');
+    return { body: { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code } };
+  }
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? (response as { message: string | string[] }).message
+        : exception.message;
+    const explicitCode =
+      typeof response === 'object' && response !== null && 'code' in response
+        ? (response as { code: ErrorCode }).code
+        : undefined;
+    const code = explicitCode ?? CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
+    return { body: { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code } };
+  }
+  const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
+  return {
+    body: { statusCode, error: 'Internal Server Error', message: 'Internal server error', code: 'INTERNAL_ERROR' },
+  };
+}
+
+/** The one place where an error becomes an HTTP answer. Unknown errors are logged and answered without detail. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { body, retryAfter } = toErrorBody(exception);
+    if (body.statusCode >= 500 && body.code === 'INTERNAL_ERROR') {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    if (reply.sent || reply.raw.headersSent) return;
+    if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
+    void reply.status(body.statusCode).send(body);
+  }
+}

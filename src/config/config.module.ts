@@ -1,0 +1,18 @@
+import { ConfigModule } from '@nestjs/config';
+import { aiConfig } from './ai.config';
+import { appConfig } from './app.config';
+import { authConfig } from './auth.config';
+import { databaseConfig } from './database.config';
+import { validateEnv } from './env.validation';
+
+/** Reads `.env` and the environment once, fails fast on a bad value, and exposes the typed namespaces. */
+export const AppConfigModule = ConfigModule.forRoot({
+  isGlobal: true,
+  cache: true,
+  envFilePath: '.env',
+  validate: (raw) => {
+    validateEnv(raw);
+    return raw;
+  },
+  load: [appConfig, databaseConfig, authConfig, aiConfig],
+});

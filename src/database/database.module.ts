@@ -1,0 +1,34 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { databaseConfig } from '../config/database.config';
+import { buildDataSourceOptions } from './database.options';
+import { TransactionRunner } from './transaction-runner';
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: { runMigrations: boolean }): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [databaseConfig.KEY],
+          useFactory: (config: ConfigType<typeof databaseConfig>) =>
+            buildDataSourceOptions(config, options.runMigrations),
+          dataSourceFactory: async (dataSourceOptions) => {
+            const dataSource = await new DataSource(dataSourceOptions!).initialize();
+            if (dataSource.options.type === 'sqlite') {
+              // Durable at every checkpoint and far faster than FULL; WAL keeps it crash-safe.
+              await dataSource.query('PRAGMA synchronous = NORMAL');
+            }
+            return dataSource;
+          },
+        }),
+      ],
+      providers: [TransactionRunner],
+      exports: [TransactionRunner],
+    };
+  }
+}

@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/database.config';
+import { MIGRATIONS } from './migrations';
+import { ENTITIES } from './entities';
+
+/** The same options serve the server, the CLI and the tests; only whether migrations run at start differs. */
+export function buildDataSourceOptions(config: DatabaseConfig, migrationsRun: boolean): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun,
+    synchronize: false,
+    logging: false,
+  } as const;
+  if (config.type === 'postgres') {
+    return { ...common, type: 'postgres', url: config.url, extra: { max: 20 } };
+  }
+  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+  return {
+    ...common,
+    type: 'sqlite',
+    database: config.path,
+    // WAL lets readers run beside the single writer; a busy timeout makes a second writer wait, not fail.
+    enableWAL: true,
+    busyTimeout: 10_000,
+  };
+}

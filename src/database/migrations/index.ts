@@ -1,0 +1,4 @@
+import { InitialSchema1763850000000 } from './1763850000000-initial-schema';
+
+/** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
+export const MIGRATIONS = [InitialSchema1763850000000];

@@ -1,0 +1,35 @@
+import { User } from '../user.entity';
+
+export class UserResponseDto {
+  /** @example "3f1c2a9e-8b7d-4c1e-9f00-1a2b3c4d5e6f" */
+  id: string;
+  /** @example "ada@example.com" */
+  email: string;
+  /** @example "Ada" */
+  displayName: string;
+  /** @example "user" */
+  role: 'user' | 'admin';
+  /** Disabled users cannot sign in or use their tokens. */
+  disabled: boolean;
+  /** Free-form client preferences, as last saved with PATCH /users/me. */
+  settings: Record<string, unknown>;
+  createdAt: string;
+
+  static from(user: User): UserResponseDto {
+    return {
+      id: user.id,
+      email: user.email,
+      displayName: user.displayName,
+      role: user.role,
+      disabled: user.disabled,
+      settings: user.settings,
+      createdAt: user.createdAt.toISOString(),
+    };
+  }
+}
+
+export class UsersPageResponseDto {
+  items: UserResponseDto[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}

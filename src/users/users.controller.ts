@@ -1,0 +1,71 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../common/auth-user';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
+import { PageQueryDto } from '../common/pagination/page-query.dto';
+import { ChangePasswordDto } from './dto/change-password.dto';
+import { DeleteAccountDto } from './dto/delete-account.dto';
+import { UpdateProfileDto } from './dto/update-profile.dto';
+import { UpdateUserAccessDto } from './dto/update-user-access.dto';
+import { UserResponseDto, UsersPageResponseDto } from './dto/user-response.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@ApiErrors(401, 429)
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('me')
+  @ApiOperation({ summary: 'The signed-in user' })
+  async me(@CurrentUser() principal: AuthUser): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.getById(principal.id));
+  }
+
+  @Patch('me')
+  @ApiOperation({ summary: 'Change your display name or settings' })
+  @ApiErrors(400)
+  async updateMe(@CurrentUser() principal: AuthUser, @Body() dto: UpdateProfileDto): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.updateProfile(principal, dto));
+  }
+
+  @Post('me/password')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Change your password; signs out every other session at its next refresh' })
+  @ApiErrors(400)
+  async changePassword(@CurrentUser() principal: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
+    await this.users.changePassword(principal, dto.currentPassword, dto.newPassword);
+  }
+
+  @Delete('me')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete your account with all its conversations and messages' })
+  @ApiErrors(400)
+  async deleteMe(@CurrentUser() principal: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {
+    await this.users.deleteAccount(principal, dto.password);
+  }
+
+  @Get()
+  @Roles('admin')
+  @ApiOperation({ summary: 'List users, oldest first (admin)' })
+  @ApiErrors(400, 403)
+  async list(@Query() query: PageQueryDto): Promise<UsersPageResponseDto> {
+    const page = await this.users.list(query.limit, query.cursor);
+    return { items: page.items.map(UserResponseDto.from), nextCursor: page.nextCursor };
+  }
+
+  @Patch(':id')
+  @Roles('admin')
+  @ApiOperation({ summary: "Change a user's role or disable them (admin); applies from their next request" })
+  @ApiErrors(400, 403, 404)
+  async updateAccess(
+    @CurrentUser() principal: AuthUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateUserAccessDto,
+  ): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.updateAccess(principal, id, dto));
+  }
+}

@@ -1,0 +1,29 @@
+import { AppError } from '../common/errors/app.error';
+
+export class EmailTakenError extends AppError {
+  readonly code = 'EMAIL_TAKEN';
+  constructor() {
+    super('an account with this email already exists');
+  }
+}
+
+export class UserNotFoundError extends AppError {
+  readonly code = 'USER_NOT_FOUND';
+  constructor() {
+    super('user not found');
+  }
+}
+
+export class WrongPasswordError extends AppError {
+  readonly code = 'WRONG_PASSWORD';
+  constructor() {
+    super('password is not correct');
+  }
+}
+
+export class CannotChangeOwnAccessError extends AppError {
+  readonly code = 'CANNOT_CHANGE_OWN_ACCESS';
+  constructor() {
+    super('admins cannot disable themselves or remove their own admin role');
+  }
+}

@@ -1,0 +1,15 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Configuration is validated when AppModule is imported, so every test file starts from this environment,
+// with a database file of its own. A test may override a variable before it creates the app.
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL = 'silent';
+process.env.JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+process.env.DATABASE_URL ??= `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-test-')), 'test.sqlite')}`;
+delete process.env.OPENAI_API_KEY;
+delete process.env.OPENAI_BASE_URL;
+delete process.env.ANTHROPIC_API_KEY;
+delete process.env.ANTHROPIC_BASE_URL;
+delete process.env.OLLAMA_BASE_URL;
