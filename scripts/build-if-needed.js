@@ -22,5 +22,10 @@ const newestSource = Math.max(...sources.map((p) => (statSync(p).isDirectory() ?
 
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < newestSource) {
   process.stderr.write('Building (dist/ is missing or older than src/)...\n');
-  execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    process.stderr.write('Build failed: see the errors above.\n');
+    process.exit(1);
+  }
 }

@@ -12,8 +12,9 @@ import { createValidationPipe } from './common/validation.pipe';
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    // A hop count: only the nearest N proxies' X-Forwarded-For entries are believed.
-    trustProxy: (config.trustProxy > 0 ? config.trustProxy : false) as boolean,
+    // A hop count: only the nearest N proxies' X-Forwarded-For entries are believed. Given as a function
+    // because Fastify (since 5.12) ignores a bare number and never trusts the header.
+    trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
   });
 }
 
@@ -40,6 +41,8 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    // @fastify/cors allows only GET, HEAD and POST by default, which would refuse the API's PATCH and DELETE routes.
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     credentials: true,
     exposedHeaders: ['Retry-After'],
   });

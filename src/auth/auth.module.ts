@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -25,11 +25,18 @@ import { TokensService } from './tokens.service';
     TypeOrmModule.forFeature([RefreshToken]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
-      useFactory: (config: ConfigType<typeof authConfig>) => ({
-        secret: config.jwtSecret,
-        signOptions: { algorithm: 'HS256', expiresIn: config.accessTtlSeconds },
-        verifyOptions: { algorithms: ['HS256'] },
-      }),
+      useFactory: (config: ConfigType<typeof authConfig>) => {
+        if (config.jwtSecretGenerated) {
+          new Logger('Auth').warn(
+            'JWT_SECRET is not set: using a random secret; sign-ins end when the server restarts',
+          );
+        }
+        return {
+          secret: config.jwtSecret,
+          signOptions: { algorithm: 'HS256', expiresIn: config.accessTtlSeconds },
+          verifyOptions: { algorithms: ['HS256'] },
+        };
+      },
     }),
   ],
   controllers: [AuthController],

@@ -26,11 +26,10 @@ export class AuthService {
   /** Checks a sign-in; counts failures per email and IP and refuses while there have been too many. */
   async validateLogin(email: string, password: string, ip: string): Promise<User> {
     this.attempts.assertAllowed(email, ip);
+    // Counted before the slow hash check, so guesses sent all at once cannot all get past assertAllowed.
+    this.attempts.recordFailure(email, ip);
     const user = await this.users.verifyCredentials(email, password);
-    if (!user) {
-      this.attempts.recordFailure(email, ip);
-      throw new InvalidCredentialsError();
-    }
+    if (!user) throw new InvalidCredentialsError();
     this.attempts.recordSuccess(email, ip);
     if (user.disabled) throw new AccountDisabledError();
     return user;

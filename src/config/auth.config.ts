@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { registerAs } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
 import { durationToSeconds } from './duration';
@@ -6,6 +5,8 @@ import { validateEnv } from './env.validation';
 
 export interface AuthConfig {
   jwtSecret: string;
+  /** True when no JWT_SECRET was given and a random one was made for this process. */
+  jwtSecretGenerated: boolean;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   loginMaxFailures: number;
@@ -14,17 +15,11 @@ export interface AuthConfig {
 
 export const authConfig = registerAs('auth', (): AuthConfig => {
   const env = validateEnv(process.env);
-  let jwtSecret = env.JWT_SECRET;
-  if (!jwtSecret) {
-    // Production refuses to start without a secret (see env.validation); elsewhere a per-process secret keeps
-    // a fresh checkout runnable, at the price of tokens not surviving a restart.
-    jwtSecret = randomBytes(48).toString('base64url');
-    new Logger('Config').warn(
-      'JWT_SECRET is not set: using a random secret; tokens stop working when the server restarts',
-    );
-  }
+  // Production refuses to start without a secret (see env.validation); elsewhere a per-process secret keeps
+  // a fresh checkout runnable, at the price of tokens not surviving a restart.
   return {
-    jwtSecret,
+    jwtSecret: env.JWT_SECRET ?? randomBytes(48).toString('base64url'),
+    jwtSecretGenerated: env.JWT_SECRET === undefined,
     accessTtlSeconds: durationToSeconds(env.JWT_ACCESS_TTL),
     refreshTtlSeconds: durationToSeconds(env.REFRESH_TTL),
     loginMaxFailures: env.LOGIN_MAX_FAILURES,

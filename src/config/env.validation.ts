@@ -139,7 +139,11 @@ export class EnvironmentVariables {
  * so a misconfigured start stops before anything listens.
  */
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
-  const env = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: true });
+  // `PORT=` in .env means "not set": left in, it would become 0 (or undefined) instead of taking the default.
+  const given = Object.fromEntries(
+    Object.entries(raw).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')),
+  );
+  const env = plainToInstance(EnvironmentVariables, given, { enableImplicitConversion: true });
   const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);

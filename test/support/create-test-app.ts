@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 
@@ -7,6 +9,8 @@ export interface TestApp {
   http: () => ReturnType<typeof request>;
   dataSource: DataSource;
   url: string;
+  /** Raw SQL with `?` placeholders, rewritten for PostgreSQL when the suite runs there. */
+  query: <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
   close: () => Promise<void>;
 }
 
@@ -16,11 +20,14 @@ export interface TestApp {
  */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   Object.assign(process.env, env);
+  process.env.DATABASE_URL = await isolatedDatabaseUrl(process.env.DATABASE_URL!);
   // Imported only now, so that the overrides above are what the configuration validates.
-  const { NestFactory } = await import('@nestjs/core');
-  const { AppModule } = await import('../../src/app.module');
-  const { createFastifyAdapter, setupApp } = await import('../../src/app.setup');
-  const { appConfig } = await import('../../src/config/app.config');
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
+  const { AppModule } = require('../../src/app.module') as typeof import('../../src/app.module');
+  const { createFastifyAdapter, setupApp } = require('../../src/app.setup') as typeof import('../../src/app.setup');
+  const { appConfig } = require('../../src/config/app.config') as typeof import('../../src/config/app.config');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const config = appConfig();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config), {
     logger: false,
@@ -29,11 +36,36 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
+  const dataSource = app.get(DataSource);
+  const postgres = dataSource.options.type === 'postgres';
   return {
     app,
     http: () => request(url),
-    dataSource: app.get(DataSource),
+    dataSource,
     url,
+    query: (sql, params) => {
+      let n = 0;
+      return dataSource.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
+    },
     close: () => app.close(),
   };
+}
+
+/**
+ * On PostgreSQL every app gets a new, empty database next to the configured one, so test files can run in
+ * parallel and each starts from migrations on an empty schema, as on SQLite.
+ */
+async function isolatedDatabaseUrl(url: string): Promise<string> {
+  if (!url.startsWith('postgres')) return url;
+  const name = `colloquy_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const isolated = new URL(url);
+  isolated.pathname = `/${name}`;
+  return isolated.toString();
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { AuthUser } from '../../common/auth-user';
 
@@ -8,5 +8,10 @@ export class AppThrottlerGuard extends ThrottlerGuard {
   protected getTracker(request: Record<string, unknown>): Promise<string> {
     const user = request.user as AuthUser | undefined;
     return Promise.resolve(user ? `user:${user.id}` : `ip:${String(request.ip)}`);
+  }
+
+  /** One budget per client for the whole API, as RATE_LIMIT_PER_MINUTE promises; the default key is per route. */
+  protected generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
   }
 }

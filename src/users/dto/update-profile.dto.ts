@@ -1,8 +1,13 @@
+import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, Validate } from 'class-validator';
 import { JsonSizeConstraint } from '../../common/validators/json-size.validator';
 
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
 export class UpdateProfileDto {
+  // Trimmed before the checks, so a blank name is refused rather than stored empty.
   /** @example "Ada Lovelace" */
+  @Transform(trim)
   @IsOptional()
   @IsString()
   @IsNotEmpty()

@@ -1,0 +1,215 @@
+import type { ConfigType } from '@nestjs/config';
+import type { JwtService } from '@nestjs/jwt';
+import { createHash } from 'node:crypto';
+import type { authConfig } from '../config/auth.config';
+import type { User } from '../users/user.entity';
+import type { UsersService } from '../users/users.service';
+import { AccountDisabledError, InvalidRefreshTokenError, RefreshTokenReusedError } from './auth.errors';
+import type { RefreshToken } from './entities/refresh-token.entity';
+import type { RefreshTokensRepository } from './refresh-tokens.repository';
+import { TokensService } from './tokens.service';
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const config = {
+  jwtSecret: 'unused-by-these-tests',
+  jwtSecretGenerated: false,
+  accessTtlSeconds: 900,
+  refreshTtlSeconds: 3600,
+  loginMaxFailures: 10,
+  loginFailureWindowSeconds: 900,
+} satisfies ConfigType<typeof authConfig>;
+
+function makeUser(overrides: Partial<User> = {}): User {
+  return {
+    id: 'user-1',
+    email: 'ada@example.com',
+    passwordHash: '$argon2id$...',
+    displayName: 'Ada',
+    role: 'user',
+    disabled: false,
+    settings: {},
+    sessionVersion: 2,
+    createdAt: new Date('2025-01-01T00:00:00Z'),
+    updatedAt: new Date('2025-01-01T00:00:00Z'),
+    ...overrides,
+  };
+}
+
+function makeStored(overrides: Partial<RefreshToken> = {}): RefreshToken {
+  return {
+    id: 'token-1',
+    userId: 'user-1',
+    familyId: 'family-1',
+    tokenHash: sha256('presented-token'),
+    sessionVersion: 2,
+    expiresAt: new Date(Date.now() + 60_000),
+    rotatedAt: null,
+    revokedAt: null,
+    createdAt: new Date(),
+    ...overrides,
+  };
+}
+
+describe('TokensService', () => {
+  let repository: jest.Mocked<Pick<RefreshTokensRepository, 'insert' | 'findByHash' | 'markRotated' | 'revokeFamily'>>;
+  let users: jest.Mocked<Pick<UsersService, 'findActiveById'>>;
+  let jwt: jest.Mocked<Pick<JwtService, 'signAsync'>>;
+  let service: TokensService;
+
+  beforeEach(() => {
+    repository = {
+      insert: jest.fn(async (token) => ({ ...makeStored(), ...token })),
+      findByHash: jest.fn(),
+      markRotated: jest.fn().mockResolvedValue(true),
+      revokeFamily: jest.fn().mockResolvedValue(undefined),
+    };
+    users = { findActiveById: jest.fn().mockResolvedValue(makeUser()) };
+    jwt = { signAsync: jest.fn().mockResolvedValue('signed.access.token') };
+    service = new TokensService(
+      jwt as unknown as JwtService,
+      repository as unknown as RefreshTokensRepository,
+      users as unknown as UsersService,
+      config,
+    );
+  });
+
+  describe('issue', () => {
+    it('starts a new family and stores only a hash of the refresh token', async () => {
+      const before = Date.now();
+      const tokens = await service.issue(makeUser());
+
+      expect(tokens).toEqual({ accessToken: 'signed.access.token', refreshToken: expect.any(String), expiresIn: 900 });
+      expect(tokens.refreshToken.length).toBeGreaterThanOrEqual(43);
+      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1' });
+      expect(repository.insert).toHaveBeenCalledTimes(1);
+      const stored = repository.insert.mock.calls[0][0];
+      expect(stored).toEqual({
+        userId: 'user-1',
+        familyId: expect.stringMatching(UUID),
+        tokenHash: sha256(tokens.refreshToken),
+        sessionVersion: 2,
+        expiresAt: expect.any(Date),
+      });
+      expect(stored.tokenHash).not.toBe(tokens.refreshToken);
+      expect(stored.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 3600 * 1000);
+      expect(stored.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 3600 * 1000);
+    });
+
+    it('gives every login its own family and token', async () => {
+      const first = await service.issue(makeUser());
+      const second = await service.issue(makeUser());
+      expect(first.refreshToken).not.toBe(second.refreshToken);
+      expect(repository.insert.mock.calls[0][0].familyId).not.toBe(repository.insert.mock.calls[1][0].familyId);
+    });
+  });
+
+  describe('rotate', () => {
+    it('marks the presented token used and issues a new one in the same family', async () => {
+      repository.findByHash.mockResolvedValue(makeStored());
+
+      const result = await service.rotate('presented-token');
+
+      expect(repository.findByHash).toHaveBeenCalledWith(sha256('presented-token'));
+      expect(repository.markRotated).toHaveBeenCalledWith('token-1');
+      expect(repository.insert).toHaveBeenCalledWith(
+        expect.objectContaining({ userId: 'user-1', familyId: 'family-1', sessionVersion: 2 }),
+      );
+      expect(result.user.id).toBe('user-1');
+      expect(result.tokens.refreshToken).not.toBe('presented-token');
+      expect(repository.insert.mock.calls[0][0].tokenHash).toBe(sha256(result.tokens.refreshToken));
+      expect(repository.revokeFamily).not.toHaveBeenCalled();
+    });
+
+    it('refuses an unknown token', async () => {
+      repository.findByHash.mockResolvedValue(null);
+      await expect(service.rotate('unknown')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      expect(repository.insert).not.toHaveBeenCalled();
+    });
+
+    it('refuses a revoked token', async () => {
+      repository.findByHash.mockResolvedValue(makeStored({ revokedAt: new Date() }));
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      expect(repository.markRotated).not.toHaveBeenCalled();
+      expect(repository.insert).not.toHaveBeenCalled();
+    });
+
+    it('treats an already rotated token as reuse: revokes the whole family', async () => {
+      repository.findByHash.mockResolvedValue(makeStored({ rotatedAt: new Date(Date.now() - 1000) }));
+
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(RefreshTokenReusedError);
+
+      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+      expect(repository.markRotated).not.toHaveBeenCalled();
+      expect(repository.insert).not.toHaveBeenCalled();
+    });
+
+    it('refuses an expired token without touching the family', async () => {
+      repository.findByHash.mockResolvedValue(makeStored({ expiresAt: new Date(Date.now() - 1) }));
+
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+
+      expect(repository.markRotated).not.toHaveBeenCalled();
+      expect(repository.revokeFamily).not.toHaveBeenCalled();
+      expect(repository.insert).not.toHaveBeenCalled();
+    });
+
+    it('refuses a disabled or deleted user', async () => {
+      repository.findByHash.mockResolvedValue(makeStored());
+      users.findActiveById.mockResolvedValue(null);
+
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(AccountDisabledError);
+
+      expect(users.findActiveById).toHaveBeenCalledWith('user-1');
+      expect(repository.markRotated).not.toHaveBeenCalled();
+      expect(repository.insert).not.toHaveBeenCalled();
+    });
+
+    it('refuses a token issued before a password change (session version mismatch)', async () => {
+      repository.findByHash.mockResolvedValue(makeStored({ sessionVersion: 1 }));
+      users.findActiveById.mockResolvedValue(makeUser({ sessionVersion: 2 }));
+
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+
+      expect(repository.markRotated).not.toHaveBeenCalled();
+      expect(repository.insert).not.toHaveBeenCalled();
+    });
+
+    it('treats losing the race to mark the token used as reuse', async () => {
+      repository.findByHash.mockResolvedValue(makeStored());
+      repository.markRotated.mockResolvedValue(false);
+
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(RefreshTokenReusedError);
+
+      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+      expect(repository.insert).not.toHaveBeenCalled();
+      expect(jwt.signAsync).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('revoke', () => {
+    it('revokes the family of a live token', async () => {
+      repository.findByHash.mockResolvedValue(makeStored());
+      await expect(service.revoke('presented-token')).resolves.toBeUndefined();
+      expect(repository.findByHash).toHaveBeenCalledWith(sha256('presented-token'));
+      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+    });
+
+    it.each([
+      ['unknown', null],
+      ['revoked', makeStored({ revokedAt: new Date() })],
+      ['expired', makeStored({ expiresAt: new Date(Date.now() - 1) })],
+    ])('refuses an %s token', async (_case, stored) => {
+      repository.findByHash.mockResolvedValue(stored);
+      await expect(service.revoke('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      expect(repository.revokeFamily).not.toHaveBeenCalled();
+    });
+
+    it('still signs the login out when an already rotated token is presented, and reports the reuse', async () => {
+      repository.findByHash.mockResolvedValue(makeStored({ rotatedAt: new Date() }));
+      await expect(service.revoke('presented-token')).rejects.toBeInstanceOf(RefreshTokenReusedError);
+      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+    });
+  });
+});

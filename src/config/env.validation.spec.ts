@@ -1,0 +1,118 @@
+import 'reflect-metadata';
+import { validateEnv } from './env.validation';
+
+const SECRET = 'a-production-secret-of-at-least-32-chars';
+
+describe('validateEnv', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const env = validateEnv({});
+
+    expect(env).toEqual(
+      expect.objectContaining({
+        NODE_ENV: 'development',
+        PORT: 3000,
+        DATABASE_URL: 'sqlite:data/app.sqlite',
+        JWT_ACCESS_TTL: '15m',
+        REFRESH_TTL: '30d',
+        AI_TIMEOUT_MS: 60_000,
+        RATE_LIMIT_PER_MINUTE: 600,
+        TRUST_PROXY: 0,
+        LOGIN_MAX_FAILURES: 10,
+        BODY_LIMIT_BYTES: 1024 * 1024,
+      }),
+    );
+    expect(env.JWT_SECRET).toBeUndefined();
+    expect(env.CORS_ORIGINS).toBeUndefined();
+  });
+
+  it('treats an empty variable, as left by a copied .env.example, as not set', () => {
+    const env = validateEnv({
+      NODE_ENV: '',
+      PORT: '',
+      DATABASE_URL: '',
+      JWT_SECRET: '',
+      JWT_ACCESS_TTL: ' ',
+      RATE_LIMIT_PER_MINUTE: '',
+      AI_TIMEOUT_MS: '',
+      CORS_ORIGINS: '',
+    });
+
+    expect(env.NODE_ENV).toBe('development');
+    expect(env.PORT).toBe(3000);
+    expect(env.DATABASE_URL).toBe('sqlite:data/app.sqlite');
+    expect(env.JWT_SECRET).toBeUndefined();
+    expect(env.JWT_ACCESS_TTL).toBe('15m');
+    expect(env.RATE_LIMIT_PER_MINUTE).toBe(600);
+    expect(env.AI_TIMEOUT_MS).toBe(60_000);
+  });
+
+  it('turns numeric strings into numbers', () => {
+    const env = validateEnv({ PORT: '8080', LOGIN_MAX_FAILURES: '3', TRUST_PROXY: '2' });
+    expect(env.PORT).toBe(8080);
+    expect(env.LOGIN_MAX_FAILURES).toBe(3);
+    expect(env.TRUST_PROXY).toBe(2);
+  });
+
+  it('runs without JWT_SECRET outside production', () => {
+    expect(() => validateEnv({ NODE_ENV: 'development' })).not.toThrow();
+    expect(() => validateEnv({ NODE_ENV: 'test' })).not.toThrow();
+  });
+
+  it('refuses production without JWT_SECRET, naming it', () => {
+    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(/JWT_SECRET/);
+  });
+
+  it('refuses a JWT_SECRET under 32 characters, in production and elsewhere', () => {
+    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).toThrow(
+      /JWT_SECRET.*at least 32/,
+    );
+    expect(() => validateEnv({ NODE_ENV: 'development', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+  });
+
+  it('accepts production with a long enough secret', () => {
+    const env = validateEnv({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+    expect(env.JWT_SECRET).toBe(SECRET);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['DATABASE_URL', 'mysql://localhost/app'],
+    ['DATABASE_URL', 'data/app.sqlite'],
+    ['JWT_ACCESS_TTL', '15 minutes'],
+    ['JWT_ACCESS_TTL', '-5m'],
+    ['REFRESH_TTL', 'forever'],
+    ['NODE_ENV', 'staging'],
+    ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['LOGIN_MAX_FAILURES', 'ten'],
+    ['OPENAI_BASE_URL', 'not a url'],
+    ['DEFAULT_MODEL', 'gpt-4o'],
+  ])('refuses %s=%j with a message naming the variable', (name, value) => {
+    expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*\\b${name}\\b`));
+  });
+
+  it('names every bad variable in one message', () => {
+    let message = '';
+    try {
+      validateEnv({ PORT: 'abc', DATABASE_URL: 'mysql://x', JWT_ACCESS_TTL: 'soon' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/PORT/);
+    expect(message).toMatch(/DATABASE_URL/);
+    expect(message).toMatch(/JWT_ACCESS_TTL/);
+  });
+
+  it('accepts both database URL forms', () => {
+    expect(validateEnv({ DATABASE_URL: 'sqlite:/tmp/x.sqlite' }).DATABASE_URL).toBe('sqlite:/tmp/x.sqlite');
+    expect(validateEnv({ DATABASE_URL: 'postgres://u:p@db:5432/colloquy' }).DATABASE_URL).toBe(
+      'postgres://u:p@db:5432/colloquy',
+    );
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => validateEnv({ HOME: '/root', SOMETHING_ELSE: '' })).not.toThrow();
+  });
+});

@@ -1,0 +1,146 @@
+import { bearer, registerUser } from '../support/auth';
+import { createTestApp, TestApp } from '../support/create-test-app';
+
+function expectErrorShape(body: unknown, statusCode: number, code: string) {
+  expect(body).toEqual({ statusCode, error: expect.any(String), message: expect.anything(), code });
+}
+
+describe('General', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  describe('request bodies', () => {
+    it('answers 400 INVALID_JSON for malformed JSON', async () => {
+      const res = await t
+        .http()
+        .post('/auth/register')
+        .set('Content-Type', 'application/json')
+        .send('{"email": "a@example.com", "password": ');
+
+      expect(res.status).toBe(400);
+      expectErrorShape(res.body, 400, 'INVALID_JSON');
+      expect(res.body.error).toBe('Bad Request');
+    });
+
+    it('answers 413 PAYLOAD_TOO_LARGE for a body over 1 MiB, before any auth check', async () => {
+      const body = JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(1024 * 1024) });
+      const res = await t.http().post('/auth/register').set('Content-Type', 'application/json').send(body);
+
+      expect(res.status).toBe(413);
+      expectErrorShape(res.body, 413, 'PAYLOAD_TOO_LARGE');
+      expect(res.body.error).toBe('Payload Too Large');
+      expect(await t.query('SELECT id FROM users WHERE email = ?', ['big@example.com'])).toEqual([]);
+    });
+
+    it('reads a body just under 1 MiB (and validates it)', async () => {
+      const body = JSON.stringify({ email: 'almost@example.com', password: 'x'.repeat(1024 * 1024 - 100) });
+      const res = await t.http().post('/auth/register').set('Content-Type', 'application/json').send(body);
+
+      expect(res.status).toBe(400);
+      expectErrorShape(res.body, 400, 'VALIDATION_FAILED');
+      expect(res.body.message).toEqual([expect.stringContaining('password')]);
+    });
+  });
+
+  describe('security headers', () => {
+    it('sends helmet headers on API answers', async () => {
+      const res = await t.http().get('/health').expect(200);
+
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['strict-transport-security']).toContain('max-age=');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    });
+
+    it('sends them on errors too', async () => {
+      const res = await t.http().get('/auth/me').expect(401);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    });
+  });
+
+  describe('unknown routes', () => {
+    it.each([
+      ['GET', '/no-such-route'],
+      ['POST', '/auth/no-such-route'],
+      ['DELETE', '/health'],
+    ])('%s %s answers 404 in the error shape', async (method, path) => {
+      const res = await t.http()[method.toLowerCase() as 'get' | 'post' | 'delete'](path);
+      expect(res.status).toBe(404);
+      expectErrorShape(res.body, 404, 'NOT_FOUND');
+      expect(res.headers['content-type']).toContain('application/json');
+    });
+  });
+
+  describe('CORS without CORS_ORIGINS', () => {
+    it('allows no origin', async () => {
+      const res = await t.http().get('/health').set('Origin', 'https://chat.example.com').expect(200);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('API documentation', () => {
+    it('serves Swagger UI at /docs', async () => {
+      const res = await t.http().get('/docs');
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toContain('text/html');
+      expect(res.text).toContain('swagger-ui');
+    });
+
+    it('serves the OpenAPI 3 document at /docs-json with the bearer scheme and every route', async () => {
+      const res = await t.http().get('/docs-json');
+      expect(res.status).toBe(200);
+      const doc = res.body as {
+        openapi: string;
+        components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+        paths: Record<string, Record<string, { security?: Record<string, string[]>[]; responses: object }>>;
+      };
+
+      expect(doc.openapi).toMatch(/^3\./);
+      expect(Object.values(doc.components.securitySchemes)).toContainEqual(
+        expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      );
+      const schemeName = Object.keys(doc.components.securitySchemes)[0];
+
+      const expected: [string, string[]][] = [
+        ['/auth/register', ['post']],
+        ['/auth/login', ['post']],
+        ['/auth/refresh', ['post']],
+        ['/auth/logout', ['post']],
+        ['/auth/me', ['get']],
+        ['/users/me', ['get', 'patch', 'delete']],
+        ['/users/me/password', ['post']],
+        ['/users', ['get']],
+        ['/users/{id}', ['patch']],
+        ['/health', ['get']],
+      ];
+      for (const [path, methods] of expected) {
+        expect(doc.paths).toHaveProperty([path]);
+        expect(Object.keys(doc.paths[path])).toEqual(expect.arrayContaining(methods));
+      }
+
+      // Protected routes say so; the open ones do not.
+      expect(doc.paths['/auth/me'].get.security).toContainEqual({ [schemeName]: [] });
+      expect(doc.paths['/users'].get.security).toContainEqual({ [schemeName]: [] });
+      expect(doc.paths['/auth/login'].post.security).toBeUndefined();
+      // Error answers are documented.
+      expect(doc.paths['/auth/register'].post.responses).toHaveProperty(['409']);
+      expect(doc.paths['/users/{id}'].patch.responses).toHaveProperty(['403']);
+      expect(doc.paths['/users/{id}'].patch.responses).toHaveProperty(['404']);
+    });
+
+    it('needs no token', async () => {
+      const session = await registerUser(t);
+      const open = await t.http().get('/docs-json');
+      const signedIn = await t.http().get('/docs-json').set(bearer(session.accessToken));
+      expect(open.status).toBe(200);
+      expect(signedIn.body).toEqual(open.body);
+    });
+  });
+});

@@ -1,0 +1,83 @@
+import http from 'node:http';
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+export interface SseResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  events: SseEvent[];
+}
+
+function parseEvents(text: string): SseEvent[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() && !block.startsWith(':'))
+    .map((block) => {
+      const lines = block.split('\n');
+      const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+      const data = lines
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n');
+      return { event, data: data ? (JSON.parse(data) as unknown) : null };
+    });
+}
+
+/**
+ * POSTs with `Accept: text/event-stream` and collects the events. `onEvent` sees each one as it arrives and
+ * may return true to disconnect right there, as a browser tab being closed would.
+ */
+export function postSse(
+  url: string,
+  token: string,
+  body: unknown,
+  onEvent?: (event: SseEvent, all: SseEvent[]) => boolean | void,
+): Promise<SseResponse> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${token}`,
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (res) => {
+        let buffer = '';
+        const events: SseEvent[] = [];
+        const finish = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, events: [...events] });
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end + 2);
+            buffer = buffer.slice(end + 2);
+            for (const event of parseEvents(block)) {
+              events.push(event);
+              if (onEvent?.(event, events)) {
+                req.destroy();
+                finish();
+                return;
+              }
+            }
+          }
+        });
+        res.on('end', () => {
+          events.push(...parseEvents(buffer));
+          finish();
+        });
+        res.on('error', () => finish());
+      },
+    );
+    req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+    req.end(payload);
+  });
+}
