@@ -24,3 +24,14 @@ export class AiProviderError extends AppError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/**
+ * The caller aborted a model call (the client went away). Deliberately not an AppError: it is not a failure
+ * to report, and callers recognise it by its name, like the platform's own AbortError.
+ */
+export class AbortError extends Error {
+  constructor(message = 'the model call was aborted') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { aiConfig, type AiConfig } from '../config/ai.config';
+import { AI_PROVIDERS, type AiProvider } from './ai-provider';
+import { AiController } from './ai.controller';
+import { ModelRegistry } from './model-registry.service';
+import { AnthropicProvider } from './providers/anthropic.provider';
+import { EchoProvider } from './providers/echo.provider';
+import { OllamaProvider } from './providers/ollama.provider';
+import { OpenAiProvider } from './providers/openai.provider';
+
+/**
+ * The configured providers, in the order their models are listed: remote ones first, so that without
+ * DEFAULT_MODEL the first available model is a real one; echo last and always.
+ */
+export function createProviders(config: AiConfig): AiProvider[] {
+  const { timeoutMs } = config;
+  return [
+    ...(config.openai ? [new OpenAiProvider({ ...config.openai, timeoutMs })] : []),
+    ...(config.anthropic ? [new AnthropicProvider({ ...config.anthropic, timeoutMs })] : []),
+    ...(config.ollama ? [new OllamaProvider({ ...config.ollama, timeoutMs })] : []),
+    new EchoProvider(),
+  ];
+}
+
+@Module({
+  controllers: [AiController],
+  providers: [{ provide: AI_PROVIDERS, inject: [aiConfig.KEY], useFactory: createProviders }, ModelRegistry],
+  exports: [ModelRegistry],
+})
+export class AiModule {}

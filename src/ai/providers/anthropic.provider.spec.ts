@@ -1,0 +1,163 @@
+import { collectChat } from '../../../test/fakes/collect-chat';
+import { startFakeUpstream, type FakeUpstream } from '../../../test/fakes/fake-upstream';
+import type { ChatMessage } from '../ai-provider';
+import { AiProviderError } from '../ai.errors';
+import { AnthropicProvider } from './anthropic.provider';
+
+const KEY = 'sk-ant-test-0123456789abcdef';
+const TIMEOUT_MS = 300;
+const messages: ChatMessage[] = [
+  { role: 'system', content: 'Be brief.' },
+  { role: 'user', content: 'Hi' },
+  { role: 'assistant', content: 'Hello!' },
+  { role: 'user', content: 'How are you?' },
+];
+
+describe('AnthropicProvider', () => {
+  let upstream: FakeUpstream;
+  let provider: AnthropicProvider;
+  const chat = (signal = new AbortController().signal, extra = {}) =>
+    provider.streamChat({ model: 'claude-sonnet-4-5', messages, signal, ...extra });
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+  });
+  beforeEach(() => {
+    upstream.reset();
+    provider = new AnthropicProvider({ baseUrl: upstream.url, apiKey: KEY, timeoutMs: TIMEOUT_MS });
+  });
+  afterAll(() => upstream.close());
+
+  it('streams the text deltas in order, then usage and the stop reason', async () => {
+    upstream.reply({ chunks: ['Fine', ', thanks'], usage: { promptTokens: 21, completionTokens: 4 } });
+
+    const result = await collectChat(chat());
+
+    expect(result.error).toBeUndefined();
+    expect(result.deltas).toEqual(['Fine', ', thanks']);
+    expect(result.done).toEqual({
+      type: 'done',
+      usage: { promptTokens: 21, completionTokens: 4 },
+      finishReason: 'end_turn',
+    });
+  });
+
+  it('sends the system prompt top-level, only user and assistant turns, the key and the API version', async () => {
+    await collectChat(chat(undefined, { temperature: 0.5 }));
+
+    const [sent] = upstream.requests;
+    expect(sent).toMatchObject({ method: 'POST', path: '/v1/messages' });
+    expect(sent.headers['x-api-key']).toBe(KEY);
+    expect(sent.headers['anthropic-version']).toBe('2023-06-01');
+    expect(sent.headers.authorization).toBeUndefined();
+    expect(sent.body).toEqual({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 4096,
+      system: 'Be brief.',
+      messages: messages.slice(1),
+      temperature: 0.5,
+      stream: true,
+    });
+  });
+
+  it('passes maxTokens through, and leaves system out when there is none', async () => {
+    await collectChat(
+      provider.streamChat({
+        model: 'claude-sonnet-4-5',
+        messages: messages.slice(1),
+        maxTokens: 100,
+        signal: new AbortController().signal,
+      }),
+    );
+
+    expect(upstream.requests[0].body).toMatchObject({ max_tokens: 100 });
+    expect(upstream.requests[0].body).not.toHaveProperty('system');
+  });
+
+  it('lists the models of GET /v1/models with the same headers', async () => {
+    upstream.models.anthropic = ['claude-sonnet-4-5', 'claude-haiku-4-5'];
+
+    await expect(provider.listModels()).resolves.toEqual([
+      { id: 'anthropic/claude-sonnet-4-5', provider: 'anthropic', name: 'claude-sonnet-4-5' },
+      { id: 'anthropic/claude-haiku-4-5', provider: 'anthropic', name: 'claude-haiku-4-5' },
+    ]);
+    expect(upstream.requests[0]).toMatchObject({ method: 'GET', path: '/v1/models' });
+    expect(upstream.requests[0].headers).toMatchObject({ 'x-api-key': KEY, 'anthropic-version': '2023-06-01' });
+  });
+
+  it('turns an overloaded error event mid-stream into UPSTREAM_UNAVAILABLE, after what had arrived', async () => {
+    upstream.streamError({ afterChunks: 2, chunks: ['a', 'b', 'c'], type: 'overloaded_error', message: 'Overloaded' });
+
+    const { error, deltas, done } = await collectChat(chat());
+
+    expect(deltas).toEqual(['a', 'b']);
+    expect(done).toBeUndefined();
+    expect(error).toBeInstanceOf(AiProviderError);
+    expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+  });
+
+  it('turns another error event mid-stream into UPSTREAM_ERROR', async () => {
+    upstream.streamError({ afterChunks: 1, type: 'api_error', message: 'Internal server error' });
+
+    await expect(collectChat(chat())).resolves.toMatchObject({ error: { code: 'UPSTREAM_ERROR' } });
+  });
+
+  it('turns 529 into UPSTREAM_UNAVAILABLE', async () => {
+    upstream.fail({ status: 529, message: 'Overloaded' });
+
+    await expect(collectChat(chat())).resolves.toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE' } });
+  });
+
+  it('turns 429 into UPSTREAM_RATE_LIMITED with the Retry-After seconds', async () => {
+    upstream.fail({ status: 429, retryAfter: '30' });
+
+    await expect(collectChat(chat())).resolves.toMatchObject({
+      error: { code: 'UPSTREAM_RATE_LIMITED', retryAfterSeconds: 30 },
+    });
+  });
+
+  it('turns 400 into UPSTREAM_ERROR with the vendor message, and 401 into a key rejection', async () => {
+    upstream.fail({ status: 400, message: 'max_tokens: must be at most 8192' });
+    upstream.fail({ status: 401, message: 'invalid x-api-key' });
+
+    const bad = await collectChat(chat());
+    const unauthorised = await collectChat(chat());
+
+    expect(bad.error).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.stringContaining('at most 8192') });
+    expect(unauthorised.error).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect((unauthorised.error as Error).message).toMatch(/rejected the configured API key/);
+  });
+
+  it('times out when the upstream stalls, and closes the connection', async () => {
+    upstream.hang({ afterChunks: 1 });
+
+    const { error, deltas } = await collectChat(chat());
+
+    expect(deltas).toHaveLength(1);
+    expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    await upstream.whenClientCloses();
+  });
+
+  it('fails with UPSTREAM_ERROR when the connection is cut or ends before message_stop', async () => {
+    upstream.cut({ afterChunks: 1 });
+    upstream.reply({ unterminated: true });
+
+    const cut = await collectChat(chat());
+    const unterminated = await collectChat(chat());
+
+    expect(cut.deltas).toHaveLength(1);
+    expect(cut.error).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(unterminated.error).toMatchObject({ code: 'UPSTREAM_ERROR' });
+  });
+
+  it('rethrows a caller abort as an AbortError and closes the upstream connection', async () => {
+    upstream.reply({ chunks: ['a', 'b', 'c'], delayMs: 50 });
+    const controller = new AbortController();
+
+    const { error, deltas } = await collectChat(chat(controller.signal), () => controller.abort());
+
+    expect(deltas).toEqual(['a']);
+    expect(error).toMatchObject({ name: 'AbortError' });
+    await upstream.whenClientCloses();
+  });
+});

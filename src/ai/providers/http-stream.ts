@@ -1,0 +1,247 @@
+import axios, { type AxiosResponse } from 'axios';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { AbortError, AiProviderError } from '../ai.errors';
+
+/** One call to a vendor, as the adapters describe it. `secrets` are scrubbed from every error message. */
+export interface UpstreamCall {
+  vendor: string;
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  secrets: (string | undefined)[];
+}
+
+/** Error bodies carry at most this much; a proxy's HTML page or a runaway body is not worth more. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_DETAIL_CHARS = 300;
+
+/** Vendor key formats, scrubbed even when the key is not ours (a proxy may echo its own upstream key). */
+const KEY_PATTERN = /\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}/g;
+
+/**
+ * POSTs `body` and yields the server-sent events of the answer. The idle timer only runs while we wait on
+ * the vendor (for the headers, then for each chunk), never while the consumer holds an event, so a slow
+ * client cannot be mistaken for a stalled vendor. Leaving the loop early, by abort or by `break`, closes the
+ * upstream connection so the vendor stops generating.
+ */
+export async function* streamSse(
+  call: UpstreamCall & { body: unknown; signal: AbortSignal },
+): AsyncGenerator<EventSourceMessage> {
+  if (call.signal.aborted) throw new AbortError();
+  const upstream = new AbortController();
+  const idle = new IdleTimer(call.timeoutMs, () => upstream.abort());
+  const forward = () => upstream.abort();
+  call.signal.addEventListener('abort', forward, { once: true });
+  const classify = (error: unknown, phase: 'connect' | 'stream') =>
+    error instanceof AiProviderError
+      ? error
+      : call.signal.aborted
+        ? new AbortError()
+        : idle.fired
+          ? new AiProviderError('UPSTREAM_TIMEOUT', `${call.vendor} sent nothing for ${call.timeoutMs} ms`)
+          : networkError(call.vendor, error, phase);
+  let ended = false;
+  try {
+    let response: AxiosResponse<Readable>;
+    try {
+      idle.arm();
+      response = await axios.post<Readable>(call.url, call.body, {
+        headers: { ...call.headers, accept: 'text/event-stream' },
+        responseType: 'stream',
+        signal: upstream.signal,
+        validateStatus: () => true,
+        // A redirect would replay the request, key included, to wherever the Location header points.
+        maxRedirects: 0,
+      });
+      if (response.status >= 300) {
+        const text = await readText(response.data, MAX_ERROR_BODY_BYTES);
+        throw httpError(call, response.status, response.headers['retry-after'], parseJson(text));
+      }
+    } catch (error) {
+      throw classify(error, 'connect');
+    } finally {
+      idle.disarm();
+    }
+
+    const pending: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (event) => pending.push(event) });
+    const decoder = new StringDecoder('utf8');
+    const chunks = response.data[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        idle.arm();
+        next = await chunks.next();
+      } catch (error) {
+        throw classify(error, 'stream');
+      } finally {
+        idle.disarm();
+      }
+      if (next.done) {
+        ended = true;
+        // An event without its closing blank line is dropped, as the SSE spec says, so a cut shows as one.
+        parser.feed(decoder.end());
+      } else {
+        parser.feed(decoder.write(next.value));
+      }
+      while (pending.length > 0) yield pending.shift()!;
+      if (ended) return;
+    }
+  } finally {
+    idle.disarm();
+    call.signal.removeEventListener('abort', forward);
+    if (!ended) upstream.abort();
+  }
+}
+
+/** GETs a JSON document, with the same error translation as a stream and a plain request time-out. */
+export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Promise<unknown> {
+  if (call.signal?.aborted) throw new AbortError();
+  try {
+    const response = await axios.get<unknown>(call.url, {
+      headers: { ...call.headers, accept: 'application/json' },
+      signal: call.signal,
+      timeout: call.timeoutMs,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      maxContentLength: 16 * 1024 * 1024,
+    });
+    if (response.status >= 300) throw httpError(call, response.status, response.headers['retry-after'], response.data);
+    return response.data;
+  } catch (error) {
+    if (error instanceof AiProviderError) throw error;
+    if (call.signal?.aborted) throw new AbortError();
+    if (axios.isAxiosError(error) && error.code === 'ECONNABORTED') {
+      throw new AiProviderError('UPSTREAM_TIMEOUT', `${call.vendor} did not answer within ${call.timeoutMs} ms`);
+    }
+    throw networkError(call.vendor, error, 'connect');
+  }
+}
+
+/** Parses one event's data; a vendor that sends something else is broken, not merely slow. */
+export function parseEventData<T>(vendor: string, data: string): T {
+  const parsed = parseJson(data);
+  if (parsed === undefined) throw new AiProviderError('UPSTREAM_ERROR', `${vendor} sent an unreadable stream event`);
+  return parsed as T;
+}
+
+/** An error the vendor reported inside a stream that had already started (`{ type, message }`). */
+export function streamError(call: Pick<UpstreamCall, 'vendor' | 'secrets'>, error: unknown): AiProviderError {
+  const { type, message } = vendorDetail({ error });
+  const detail = message ? `: ${scrub(message, call.secrets)}` : '';
+  if (type === 'overloaded_error' || type === 'service_unavailable') {
+    return new AiProviderError('UPSTREAM_UNAVAILABLE', `${call.vendor} is overloaded${detail}`);
+  }
+  if (type === 'rate_limit_error' || type === 'rate_limit_exceeded') {
+    return new AiProviderError('UPSTREAM_RATE_LIMITED', `${call.vendor} is rate limiting requests`);
+  }
+  return new AiProviderError('UPSTREAM_ERROR', `${call.vendor} failed mid-answer${detail}`);
+}
+
+/** The stream closed cleanly but before the vendor's end marker: the answer is incomplete. */
+export function cutShort(vendor: string): AiProviderError {
+  return new AiProviderError('UPSTREAM_ERROR', `the answer from ${vendor} ended before it was complete`);
+}
+
+function httpError(
+  call: Pick<UpstreamCall, 'vendor' | 'secrets'>,
+  status: number,
+  retryAfter: unknown,
+  body: unknown,
+): AiProviderError {
+  const { type, message } = vendorDetail(body);
+  if (status === 429) {
+    const seconds = parseRetryAfter(retryAfter);
+    return new AiProviderError('UPSTREAM_RATE_LIMITED', `${call.vendor} is rate limiting requests`, seconds);
+  }
+  // The vendor's message for a bad key quotes part of the key, so none of it is repeated.
+  if (status === 401 || status === 403) {
+    return new AiProviderError('UPSTREAM_ERROR', `${call.vendor} rejected the configured API key (HTTP ${status})`);
+  }
+  const detail = message ? `: ${scrub(message, call.secrets)}` : '';
+  if (status === 503 || status === 529 || type === 'overloaded_error') {
+    return new AiProviderError('UPSTREAM_UNAVAILABLE', `${call.vendor} is unavailable (HTTP ${status})${detail}`);
+  }
+  return new AiProviderError('UPSTREAM_ERROR', `${call.vendor} answered HTTP ${status}${detail}`);
+}
+
+function networkError(vendor: string, error: unknown, phase: 'connect' | 'stream'): AiProviderError {
+  if (phase === 'stream') {
+    return new AiProviderError('UPSTREAM_ERROR', `the connection to ${vendor} broke off mid-answer`);
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : '';
+  return new AiProviderError('UPSTREAM_ERROR', `${vendor} could not be reached${reason}`);
+}
+
+/** OpenAI sends `{ error: { message, type } }`, Anthropic `{ type: 'error', error: { type, message } }`, Ollama `{ error: '...' }`. */
+function vendorDetail(body: unknown): { type?: string; message?: string } {
+  const error = (body as { error?: unknown } | null | undefined)?.error;
+  if (typeof error === 'string') return { message: error };
+  if (typeof error !== 'object' || error === null) return {};
+  const { type, message } = error as { type?: unknown; message?: unknown };
+  return {
+    type: typeof type === 'string' ? type : undefined,
+    message: typeof message === 'string' ? message : undefined,
+  };
+}
+
+function scrub(text: string, secrets: (string | undefined)[]): string {
+  let clean = text;
+  for (const secret of secrets) if (secret) clean = clean.split(secret).join('[redacted]');
+  clean = clean.replace(KEY_PATTERN, '[redacted]');
+  return clean.length > MAX_DETAIL_CHARS ? `${clean.slice(0, MAX_DETAIL_CHARS)}...` : clean;
+}
+
+function parseRetryAfter(header: unknown): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readText(stream: Readable, maxBytes: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= maxBytes) break;
+  }
+  return Buffer.concat(parts).subarray(0, maxBytes).toString('utf8');
+}
+
+class IdleTimer {
+  fired = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onIdle: () => void,
+  ) {}
+
+  arm(): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.onIdle();
+    }, this.ms);
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
