@@ -1,0 +1,148 @@
+import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
+import { AiProviderError } from '../ai/ai.errors';
+import type { ModelRegistry } from '../ai/model-registry.service';
+import type { TransactionRunner } from '../database/transaction-runner';
+import { ChatService, ChatStreamEvent } from './chat.service';
+import type { ConversationsRepository } from './conversations.repository';
+import { ConversationNotFoundError } from './conversations.errors';
+import type { Conversation } from './entities/conversation.entity';
+import type { Message } from './entities/message.entity';
+import type { MessagesRepository, NewMessage } from './messages.repository';
+
+const principal = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
+
+function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
+  const log: string[] = [];
+  const stored: Message[] = [];
+  const conversation: Conversation = {
+    id: 'c1',
+    ownerId: 'u1',
+    title: null,
+    model: 'fake/model-a',
+    systemPrompt: 'Be brief.',
+    archived: false,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+  };
+  const conversations = {
+    findOwnedById: jest.fn(async (ownerId: string, id: string) =>
+      ownerId === conversation.ownerId && id === conversation.id ? conversation : null,
+    ),
+    update: jest.fn(async () => undefined),
+  };
+  const messages = {
+    append: jest.fn(async (_manager: unknown, m: NewMessage) => {
+      log.push(`store ${m.role} ${m.status}`);
+      const message = { ...m, id: `m${stored.length + 1}`, createdAt: new Date(stored.length + 1) };
+      stored.push(message);
+      return message;
+    }),
+    recent: jest.fn(async () => [...stored]),
+  };
+  const provider = {
+    id: 'fake',
+    listModels: jest.fn(),
+    streamChat: jest.fn((request: ChatRequest) => {
+      log.push('call model');
+      return stream(request);
+    }),
+  } as unknown as AiProvider;
+  const models = {
+    resolve: jest.fn(async (id: string) => ({ provider, model: id.split('/')[1] })),
+    contextBudgetTokens: jest.fn(() => 8000),
+  };
+  const transactions = { run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})) };
+  const service = new ChatService(
+    conversations as unknown as ConversationsRepository,
+    messages as unknown as MessagesRepository,
+    models as unknown as ModelRegistry,
+    transactions as unknown as TransactionRunner,
+  );
+  return { service, log, stored, provider, conversations };
+}
+
+async function drain(events: AsyncGenerator<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
+  const all: ChatStreamEvent[] = [];
+  for await (const event of events) all.push(event);
+  return all;
+}
+
+describe('ChatService.send', () => {
+  it('stores the user message before calling the model, then the answer with its usage', async () => {
+    const { service, log, stored, provider } = setup(async function* () {
+      yield { type: 'delta', text: 'Hel' };
+      yield { type: 'delta', text: 'lo' };
+      yield { type: 'done', usage: { promptTokens: 7, completionTokens: 2 }, finishReason: 'stop' };
+    });
+    const exchange = await service.send(
+      principal,
+      'c1',
+      { content: 'Hi', model: 'fake/model-b' },
+      new AbortController().signal,
+    );
+    expect(exchange.userMessage).toMatchObject({ role: 'user', content: 'Hi', model: 'fake/model-b' });
+    const events = await drain(exchange.events);
+    expect(log).toEqual(['store user complete', 'call model', 'store assistant complete']);
+    expect(events.map((e) => e.type)).toEqual(['delta', 'delta', 'assistant_message']);
+    expect(stored[1]).toMatchObject({ content: 'Hello', status: 'complete', promptTokens: 7, completionTokens: 2 });
+    const request = (provider.streamChat as jest.Mock).mock.calls[0][0] as ChatRequest;
+    expect(request.model).toBe('model-b');
+    expect(request.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+    ]);
+  });
+
+  it('keeps the partial answer with status error and reports the failure when the provider fails mid-stream', async () => {
+    const { service, stored } = setup(async function* () {
+      yield { type: 'delta', text: 'partial' };
+      throw new AiProviderError('UPSTREAM_ERROR', 'provider answered 500');
+    });
+    const events = await drain(
+      (await service.send(principal, 'c1', { content: 'Hi' }, new AbortController().signal)).events,
+    );
+    expect(events.map((e) => e.type)).toEqual(['delta', 'error']);
+    const last = events[1] as Extract<ChatStreamEvent, { type: 'error' }>;
+    expect(last.error.code).toBe('UPSTREAM_ERROR');
+    expect(stored[1]).toMatchObject({
+      role: 'assistant',
+      content: 'partial',
+      status: 'error',
+      error: 'provider answered 500',
+    });
+  });
+
+  it('stores what arrived as incomplete when the caller aborts', async () => {
+    const cancel = new AbortController();
+    const { service, stored } = setup(async function* (request) {
+      yield { type: 'delta', text: 'so far' };
+      await new Promise((resolve) => setImmediate(resolve));
+      if (request.signal.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+      yield { type: 'delta', text: ' never' };
+    });
+    const exchange = await service.send(principal, 'c1', { content: 'Hi' }, cancel.signal);
+    const events: ChatStreamEvent[] = [];
+    for await (const event of exchange.events) {
+      events.push(event);
+      cancel.abort();
+    }
+    expect(events.map((e) => e.type)).toEqual(['delta']);
+    expect(stored[1]).toMatchObject({ content: 'so far', status: 'incomplete', error: null });
+  });
+
+  it("answers not found for another user's conversation and stores nothing", async () => {
+    const { service, stored } = setup(async function* () {});
+    await expect(
+      service.send({ ...principal, id: 'u2' }, 'c1', { content: 'Hi' }, new AbortController().signal),
+    ).rejects.toBeInstanceOf(ConversationNotFoundError);
+    expect(stored).toEqual([]);
+  });
+
+  it('titles an untitled conversation from its first message', async () => {
+    const { service, conversations } = setup(async function* () {});
+    await drain(
+      (await service.send(principal, 'c1', { content: 'Trip ideas\nmore' }, new AbortController().signal)).events,
+    );
+    expect(conversations.update).toHaveBeenCalledWith('c1', expect.objectContaining({ title: 'Trip ideas' }), {});
+  });
+});

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AiModule } from '../ai/ai.module';
+import { ChatService } from './chat.service';
+import { ConversationsController } from './conversations.controller';
+import { ConversationsRepository } from './conversations.repository';
+import { ConversationsService } from './conversations.service';
+import { Conversation } from './entities/conversation.entity';
+import { Message } from './entities/message.entity';
+import { MessagesRepository } from './messages.repository';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule],
+  controllers: [ConversationsController],
+  providers: [ConversationsService, ChatService, ConversationsRepository, MessagesRepository],
+  exports: [ConversationsService, ChatService],
+})
+export class ConversationsModule {}

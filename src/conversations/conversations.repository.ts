@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Cursor } from '../common/pagination/cursor';
+import { dateParam } from '../database/date-param';
+import { Conversation } from './entities/conversation.entity';
+
+export interface ConversationListFilter {
+  archived: boolean;
+  /** Words to find in titles or message text; matched as a case-insensitive substring. */
+  q?: string;
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+@Injectable()
+export class ConversationsRepository {
+  constructor(
+    @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  insert(data: Pick<Conversation, 'ownerId' | 'title' | 'model' | 'systemPrompt'>): Promise<Conversation> {
+    const now = new Date();
+    return this.conversations.save(
+      this.conversations.create({ ...data, archived: false, createdAt: now, updatedAt: now }),
+    );
+  }
+
+  /** Ownership is part of the query: another user's conversation is simply not found. */
+  findOwnedById(ownerId: string, id: string, manager?: EntityManager): Promise<Conversation | null> {
+    const repository = manager ? manager.getRepository(Conversation) : this.conversations;
+    return repository.findOneBy({ id, ownerId });
+  }
+
+  async update(
+    id: string,
+    changes: Partial<Pick<Conversation, 'title' | 'model' | 'systemPrompt' | 'archived' | 'updatedAt'>>,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const repository = manager ? manager.getRepository(Conversation) : this.conversations;
+    await repository.update({ id }, changes as QueryDeepPartialEntity<Conversation>);
+  }
+
+  /** Deletes the conversation (its messages go with it, ON DELETE CASCADE); false when it is not the owner's. */
+  async deleteOwned(ownerId: string, id: string): Promise<boolean> {
+    const result = await this.conversations.delete({ id, ownerId });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Most recently updated first; keyset-paginated on (updated_at, id), which the owner-list index serves. */
+  listPageForOwner(
+    ownerId: string,
+    filter: ConversationListFilter,
+    limit: number,
+    after?: Cursor,
+  ): Promise<Conversation[]> {
+    const query = this.conversations
+      .createQueryBuilder('c')
+      .where('c.ownerId = :ownerId', { ownerId })
+      .andWhere('c.archived = :archived', { archived: filter.archived })
+      .orderBy('c.updatedAt', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(limit + 1);
+    if (after) {
+      query.andWhere('(c.updatedAt, c.id) < (:at, :id)', { at: dateParam(this.dataSource, after.at), id: after.id });
+    }
+    if (filter.q) {
+      const like = this.dataSource.options.type === 'postgres' ? 'ILIKE' : 'LIKE';
+      query.andWhere(
+        `(c.title ${like} :q ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ${like} :q ESCAPE '\\'))`,
+        { q: `%${escapeLike(filter.q)}%` },
+      );
+    }
+    return query.getMany();
+  }
+}

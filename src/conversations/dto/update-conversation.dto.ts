@@ -1,0 +1,27 @@
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { MODEL_ID_PATTERN } from './create-conversation.dto';
+
+export class UpdateConversationDto {
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  title?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(MODEL_ID_PATTERN, { message: 'model must look like <provider>/<model>, e.g. openai/gpt-4o-mini' })
+  model?: string;
+
+  /** null or an empty string removes it. */
+  @ValidateIf((_, value) => value !== null)
+  @IsOptional()
+  @IsString()
+  @MaxLength(20_000)
+  systemPrompt?: string | null;
+
+  @IsOptional()
+  @IsBoolean()
+  archived?: boolean;
+}

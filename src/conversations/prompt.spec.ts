@@ -1,0 +1,74 @@
+import type { Message } from './entities/message.entity';
+import { buildPrompt, estimateTokens, titleFrom } from './prompt';
+
+let clock = 0;
+const message = (role: 'user' | 'assistant', content: string, status: Message['status'] = 'complete'): Message => ({
+  id: `m${++clock}`,
+  conversationId: 'c',
+  role,
+  content,
+  model: 'echo/echo',
+  status,
+  error: null,
+  promptTokens: null,
+  completionTokens: null,
+  createdAt: new Date(clock),
+});
+
+describe('buildPrompt', () => {
+  it('puts the system prompt first and keeps the history in order', () => {
+    const history = [message('user', 'hi'), message('assistant', 'hello'), message('user', 'how are you?')];
+    expect(buildPrompt('Be brief.', history, 10_000)).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'hello' },
+      { role: 'user', content: 'how are you?' },
+    ]);
+  });
+
+  it('drops the oldest messages first when the budget is exceeded, and starts on a user turn', () => {
+    const long = 'x'.repeat(350);
+    const history = [
+      message('user', long),
+      message('assistant', long),
+      message('user', long),
+      message('assistant', long),
+      message('user', 'last'),
+    ];
+    const budget = estimateTokens('last') + 2 * estimateTokens(long) + 1;
+    const prompt = buildPrompt(null, history, budget);
+    expect(prompt.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(prompt[prompt.length - 1].content).toBe('last');
+    const tighter = buildPrompt(null, history, budget - 2);
+    // The assistant turn that would lead is dropped too: providers want the conversation to open with the user.
+    expect(tighter).toEqual([{ role: 'user', content: 'last' }]);
+  });
+
+  it('always keeps the newest message, even when it alone is over budget', () => {
+    const prompt = buildPrompt('sys', [message('user', 'y'.repeat(10_000))], 10);
+    expect(prompt.map((m) => m.role)).toEqual(['system', 'user']);
+  });
+
+  it('leaves out failed answers that carry no text, but keeps partial ones', () => {
+    const history = [
+      message('user', 'a'),
+      message('assistant', '', 'error'),
+      message('user', 'b'),
+      message('assistant', 'partial', 'incomplete'),
+      message('user', 'c'),
+    ];
+    expect(buildPrompt(null, history, 10_000).map((m) => m.content)).toEqual(['a', 'b', 'partial', 'c']);
+  });
+});
+
+describe('titleFrom', () => {
+  it('takes the first line', () => {
+    expect(titleFrom('  Plan a trip\nwith details')).toBe('Plan a trip');
+  });
+
+  it('cuts long lines at a word', () => {
+    const title = titleFrom('word '.repeat(30));
+    expect(title.length).toBeLessThanOrEqual(61);
+    expect(title.endsWith('word…')).toBe(true);
+  });
+});

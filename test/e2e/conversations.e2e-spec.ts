@@ -1,0 +1,285 @@
+import { bearer, registerUser } from '../support/auth';
+import { createTestApp, TestApp } from '../support/create-test-app';
+import { postSse } from '../support/sse';
+
+describe('Conversations (echo model)', () => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  beforeEach(async () => {
+    token = (await registerUser(t)).accessToken;
+  });
+
+  const create = (body: Record<string, unknown> = {}, as = token) =>
+    t.http().post('/conversations').set(bearer(as)).send(body);
+
+  const send = (id: string, content: string, as = token) =>
+    t.http().post(`/conversations/${id}/messages`).set(bearer(as)).send({ content });
+
+  describe('create, read, update, delete', () => {
+    it('creates with the default model and answers the contract shape', async () => {
+      const res = await create({ systemPrompt: 'Be brief.' }).expect(201);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        title: null,
+        model: 'echo/echo',
+        systemPrompt: 'Be brief.',
+        archived: false,
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      });
+      await t.http().get(`/conversations/${res.body.id}`).set(bearer(token)).expect(200, res.body);
+    });
+
+    it('refuses an unknown model, a malformed model id and unknown fields', async () => {
+      const unknown = await create({ model: 'nowhere/model-x' }).expect(400);
+      expect(unknown.body.code).toBe('UNKNOWN_MODEL');
+      const malformed = await create({ model: 'no-slash' }).expect(400);
+      expect(malformed.body.code).toBe('VALIDATION_FAILED');
+      const extra = await create({ ownerId: 'x' }).expect(400);
+      expect(extra.body.message).toEqual(['property ownerId should not exist']);
+    });
+
+    it('renames, archives, changes the system prompt and deletes with its messages', async () => {
+      const { body: conversation } = await create().expect(201);
+      await send(conversation.id, 'hello there').expect(201);
+      const patched = await t
+        .http()
+        .patch(`/conversations/${conversation.id}`)
+        .set(bearer(token))
+        .send({ title: 'Renamed', archived: true, systemPrompt: null })
+        .expect(200);
+      expect(patched.body).toMatchObject({ title: 'Renamed', archived: true, systemPrompt: null });
+      await t.http().patch(`/conversations/${conversation.id}`).set(bearer(token)).send({ model: 'x/y' }).expect(400);
+
+      await t.http().delete(`/conversations/${conversation.id}`).set(bearer(token)).expect(204);
+      await t.http().get(`/conversations/${conversation.id}`).set(bearer(token)).expect(404);
+      const left = await t.query('SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ?', [conversation.id]);
+      expect(Number(left[0].n)).toBe(0);
+    });
+
+    it('answers 400 for an id that is not a UUID', async () => {
+      await t.http().get('/conversations/not-a-uuid').set(bearer(token)).expect(400);
+    });
+  });
+
+  describe('isolation', () => {
+    it("answers 404 on every route for another user's conversation and changes nothing", async () => {
+      const { body: mine } = await create({ title: 'Mine' }).expect(201);
+      await send(mine.id, 'private words').expect(201);
+      const other = (await registerUser(t)).accessToken;
+      const id = mine.id;
+      const responses = await Promise.all([
+        t.http().get(`/conversations/${id}`).set(bearer(other)),
+        t.http().patch(`/conversations/${id}`).set(bearer(other)).send({ title: 'hacked' }),
+        t.http().get(`/conversations/${id}/messages`).set(bearer(other)),
+        t.http().post(`/conversations/${id}/messages`).set(bearer(other)).send({ content: 'hi' }),
+        t.http().delete(`/conversations/${id}`).set(bearer(other)),
+      ]);
+      for (const res of responses) {
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('CONVERSATION_NOT_FOUND');
+      }
+      const list = await t.http().get('/conversations').query({ q: 'private' }).set(bearer(other)).expect(200);
+      expect(list.body.items).toEqual([]);
+      const still = await t.http().get(`/conversations/${id}`).set(bearer(token)).expect(200);
+      expect(still.body.title).toBe('Mine');
+      const history = await t.http().get(`/conversations/${id}/messages`).set(bearer(token)).expect(200);
+      expect(history.body.items).toHaveLength(2);
+    });
+
+    it('requires a token', async () => {
+      await t.http().get('/conversations').expect(401);
+      await t.http().post('/conversations').send({}).expect(401);
+    });
+  });
+
+  describe('sending', () => {
+    it('stores the user message and the answer, titles the conversation and answers 201 without SSE', async () => {
+      const { body: conversation } = await create().expect(201);
+      const res = await send(conversation.id, 'What is the capital of Portugal?\nThanks').expect(201);
+      expect(res.body.userMessage).toMatchObject({
+        conversationId: conversation.id,
+        role: 'user',
+        content: 'What is the capital of Portugal?\nThanks',
+        model: 'echo/echo',
+        status: 'complete',
+        error: null,
+        usage: null,
+      });
+      expect(res.body.assistantMessage).toMatchObject({
+        role: 'assistant',
+        content: 'What is the capital of Portugal?\nThanks',
+        status: 'complete',
+        error: null,
+        usage: { promptTokens: expect.any(Number), completionTokens: expect.any(Number) },
+      });
+      const { body: after } = await t.http().get(`/conversations/${conversation.id}`).set(bearer(token)).expect(200);
+      expect(after.title).toBe('What is the capital of Portugal?');
+      expect(Date.parse(after.updatedAt)).toBeGreaterThanOrEqual(Date.parse(res.body.assistantMessage.createdAt));
+
+      const rows = await t.query(
+        'SELECT role, content, status FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
+        [conversation.id],
+      );
+      expect(rows).toEqual([
+        { role: 'user', content: 'What is the capital of Portugal?\nThanks', status: 'complete' },
+        { role: 'assistant', content: 'What is the capital of Portugal?\nThanks', status: 'complete' },
+      ]);
+    });
+
+    it('streams Server-Sent Events in the contract order', async () => {
+      const { body: conversation } = await create().expect(201);
+      const res = await postSse(`${t.url}/conversations/${conversation.id}/messages`, token, {
+        content: 'one two three four',
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      const names = res.events.map((e) => e.event);
+      expect(names[0]).toBe('user_message');
+      expect(names[names.length - 1]).toBe('assistant_message');
+      expect(names.slice(1, -1).every((n) => n === 'delta')).toBe(true);
+      expect(names.length).toBeGreaterThan(3);
+      const text = res.events
+        .filter((e) => e.event === 'delta')
+        .map((e) => (e.data as { text: string }).text)
+        .join('');
+      expect(text).toBe('one two three four');
+      const final = res.events[res.events.length - 1].data as { id: string; content: string; status: string };
+      expect(final).toMatchObject({ content: 'one two three four', status: 'complete' });
+      const history = await t.http().get(`/conversations/${conversation.id}/messages`).set(bearer(token)).expect(200);
+      expect(history.body.items.map((m: { id: string }) => m.id)).toEqual([
+        (res.events[0].data as { id: string }).id,
+        final.id,
+      ]);
+    });
+
+    it('validates the message body', async () => {
+      const { body: conversation } = await create().expect(201);
+      const empty = await t
+        .http()
+        .post(`/conversations/${conversation.id}/messages`)
+        .set(bearer(token))
+        .send({ content: '', temperature: 5 })
+        .expect(400);
+      expect(empty.body.message).toHaveLength(2);
+      await t
+        .http()
+        .post(`/conversations/${conversation.id}/messages`)
+        .set(bearer(token))
+        .send({ content: 'x', model: 'ghost/model' })
+        .expect(400);
+      const stored = await t.query('SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ?', [conversation.id]);
+      expect(Number(stored[0].n)).toBe(0);
+    });
+
+    it('serves concurrent sends from several users on SQLite without a single 5xx', async () => {
+      const users = await Promise.all(Array.from({ length: 6 }, () => registerUser(t)));
+      const conversations = await Promise.all(users.map((u) => create({}, u.accessToken).expect(201)));
+      const results = await Promise.all(
+        users.flatMap((u, i) =>
+          Array.from({ length: 5 }, (_, n) => send(conversations[i].body.id, `user ${i} message ${n}`, u.accessToken)),
+        ),
+      );
+      expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+      for (const [i, u] of users.entries()) {
+        const history = await t
+          .http()
+          .get(`/conversations/${conversations[i].body.id}/messages`)
+          .query({ limit: 100 })
+          .set(bearer(u.accessToken))
+          .expect(200);
+        expect(history.body.items).toHaveLength(10);
+        const roles = history.body.items.map((m: { role: string }) => m.role);
+        expect(roles.filter((r: string) => r === 'user')).toHaveLength(5);
+      }
+    });
+  });
+
+  describe('listing and history', () => {
+    it('lists most recently updated first, filters archived and searches titles and message text', async () => {
+      const a = (await create({ title: 'Alpha plans' }).expect(201)).body;
+      const b = (await create({ title: 'Beta' }).expect(201)).body;
+      const c = (await create({ title: 'Gamma' }).expect(201)).body;
+      await send(a.id, 'the Zanzibar itinerary').expect(201);
+      await t.http().patch(`/conversations/${c.id}`).set(bearer(token)).send({ archived: true }).expect(200);
+
+      const list = await t.http().get('/conversations').set(bearer(token)).expect(200);
+      expect(list.body.items.map((x: { id: string }) => x.id)).toEqual([a.id, b.id]);
+      const archived = await t.http().get('/conversations?archived=true').set(bearer(token)).expect(200);
+      expect(archived.body.items.map((x: { id: string }) => x.id)).toEqual([c.id]);
+
+      const byMessage = await t.http().get('/conversations').query({ q: 'zanzibar' }).set(bearer(token)).expect(200);
+      expect(byMessage.body.items.map((x: { id: string }) => x.id)).toEqual([a.id]);
+      const byTitle = await t.http().get('/conversations').query({ q: 'BETA' }).set(bearer(token)).expect(200);
+      expect(byTitle.body.items.map((x: { id: string }) => x.id)).toEqual([b.id]);
+      const wildcard = await t.http().get('/conversations').query({ q: '%' }).set(bearer(token)).expect(200);
+      expect(wildcard.body.items).toEqual([]);
+    });
+
+    it('pages the list without loss or repetition', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) ids.push((await create({ title: `c${i}` }).expect(201)).body.id);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t
+          .http()
+          .get('/conversations')
+          .query({ limit: 3, ...(cursor ? { cursor } : {}) })
+          .set(bearer(token))
+          .expect(200);
+        seen.push(...res.body.items.map((x) => x.id));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual([...ids].reverse());
+      await t.http().get('/conversations').query({ cursor: 'garbage' }).set(bearer(token)).expect(400);
+    });
+
+    it('walks history forward without loss or repetition while new messages arrive', async () => {
+      const { body: conversation } = await create().expect(201);
+      for (let i = 0; i < 3; i++) await send(conversation.id, `first ${i}`).expect(201);
+      const page = (cursor?: string) =>
+        t
+          .http()
+          .get(`/conversations/${conversation.id}/messages`)
+          .query({ limit: 4, ...(cursor ? { cursor } : {}) })
+          .set(bearer(token))
+          .expect(200);
+      const first = await page();
+      expect(first.body.items).toHaveLength(4);
+      for (let i = 0; i < 3; i++) await send(conversation.id, `later ${i}`).expect(201);
+      const seen = [...first.body.items];
+      let cursor: string | null = first.body.nextCursor;
+      while (cursor) {
+        const res = await page(cursor);
+        seen.push(...res.body.items);
+        cursor = res.body.nextCursor;
+      }
+      expect(seen.map((m: { content: string }) => m.content)).toEqual(
+        ['first 0', 'first 1', 'first 2', 'later 0', 'later 1', 'later 2'].flatMap((c) => [c, c]),
+      );
+      expect(new Set(seen.map((m: { id: string }) => m.id)).size).toBe(12);
+    });
+  });
+
+  it("deleting the account deletes the user's conversations and messages", async () => {
+    const session = await registerUser(t);
+    const { body: conversation } = await create({}, session.accessToken).expect(201);
+    await send(conversation.id, 'soon gone', session.accessToken).expect(201);
+    await t
+      .http()
+      .delete('/users/me')
+      .set(bearer(session.accessToken))
+      .send({ password: session.password })
+      .expect(204);
+    const conversations = await t.query('SELECT COUNT(*) AS n FROM conversations WHERE id = ?', [conversation.id]);
+    const messages = await t.query('SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ?', [conversation.id]);
+    expect(Number(conversations[0].n) + Number(messages[0].n)).toBe(0);
+  });
+});
