@@ -1,0 +1,124 @@
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { validate } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
+import { AppError } from '../common/errors/app.error';
+import { SeedService } from '../database/seeds/seed.service';
+import { UsersService } from '../users/users.service';
+import { CliModule } from './cli.module';
+import { CreateUserCommandDto } from './create-user-command.dto';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  db:migrate                                   apply pending migrations
+  db:drop                                      drop every table (asks nothing: be sure)
+  db:seed                                      add a demo user and a sample conversation
+  users:create --email E --password P [--display-name N] [--role user|admin]
+                                               create a user (how the first admin is made)
+`;
+
+/** A mistake in the command line itself; answered with the usage text. */
+class UsageError extends Error {}
+/** Input that parsed but is not acceptable; answered with the reason only. */
+class InputError extends Error {}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function run(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const known = ['db:migrate', 'db:drop', 'db:seed', 'users:create'];
+  if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
+
+  // Validate the arguments before opening the database, so a typo never touches data.
+  const createUser = command === 'users:create' ? await parseCreateUser(rest) : undefined;
+  if (!createUser && rest.length > 0) throw new UsageError(`${command} takes no arguments`);
+
+  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
+  try {
+    const dataSource = app.get(DataSource);
+    switch (command) {
+      case 'db:migrate':
+        await migrate(dataSource);
+        break;
+      case 'db:drop':
+        log(`dropping every table of ${describe(dataSource)}...`);
+        await dataSource.dropDatabase();
+        log('done');
+        break;
+      case 'db:seed':
+        await migrate(dataSource);
+        await app.get(SeedService).seed(log);
+        break;
+      case 'users:create': {
+        await migrate(dataSource);
+        const user = await app.get(UsersService).create(createUser!);
+        log(`created ${user.role} ${user.email} (id ${user.id})`);
+        break;
+      }
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+async function parseCreateUser(args: string[]): Promise<CreateUserCommandDto> {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        email: { type: 'string' },
+        password: { type: 'string' },
+        'display-name': { type: 'string' },
+        role: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const dto = plainToInstance(CreateUserCommandDto, {
+    email: values.email,
+    password: values.password,
+    displayName: values['display-name'],
+    role: values.role ?? 'user',
+  });
+  const errors = await validate(dto, { stopAtFirstError: true });
+  if (errors.length > 0) {
+    throw new InputError(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('\n       '));
+  }
+  return dto;
+}
+
+/** Commands that write data bring the schema up to date first, so they work on a brand-new database. */
+async function migrate(dataSource: DataSource): Promise<void> {
+  log(`migrating ${describe(dataSource)}...`);
+  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  for (const migration of applied) log(`  applied ${migration.name}`);
+  log(applied.length === 0 ? 'database is up to date' : `applied ${applied.length} migration(s)`);
+}
+
+function describe(dataSource: DataSource): string {
+  const options = dataSource.options;
+  return options.type === 'sqlite' ? `SQLite database ${options.database}` : `${options.type} database`;
+}
+
+run(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof UsageError || error instanceof InputError || error instanceof AppError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      if (error instanceof UsageError) process.stderr.write(`\n${USAGE}`);
+    } else {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    process.exit(1);
+  },
+);
