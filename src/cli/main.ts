@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { validate } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { AppError } from '../common/errors/app.error';
+import { runPendingMigrations } from '../database/migrate';
 import { SeedService } from '../database/seeds/seed.service';
 import { UsersService } from '../users/users.service';
 import { CliModule } from './cli.module';
@@ -100,7 +101,7 @@ async function parseCreateUser(args: string[]): Promise<CreateUserCommandDto> {
 /** Commands that write data bring the schema up to date first, so they work on a brand-new database. */
 async function migrate(dataSource: DataSource): Promise<void> {
   log(`migrating ${describe(dataSource)}...`);
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  const applied = await runPendingMigrations(dataSource);
   for (const migration of applied) log(`  applied ${migration.name}`);
   log(applied.length === 0 ? 'database is up to date' : `applied ${applied.length} migration(s)`);
 }

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { databaseConfig } from '../config/database.config';
 import { buildDataSourceOptions } from './database.options';
+import { runPendingMigrations } from './migrate';
 import { TransactionRunner } from './transaction-runner';
 
 @Global()
@@ -16,13 +17,14 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [databaseConfig.KEY],
           useFactory: (config: ConfigType<typeof databaseConfig>) =>
-            buildDataSourceOptions(config, options.runMigrations),
+            buildDataSourceOptions(config),
           dataSourceFactory: async (dataSourceOptions) => {
             const dataSource = await new DataSource(dataSourceOptions!).initialize();
             if (dataSource.options.type === 'sqlite') {
               // Durable at every checkpoint and far faster than FULL; WAL keeps it crash-safe.
               await dataSource.query('PRAGMA synchronous = NORMAL');
             }
+            if (options.runMigrations) await runPendingMigrations(dataSource);
             return dataSource;
           },
         }),

@@ -5,12 +5,12 @@ import type { DatabaseConfig } from '../config/database.config';
 import { MIGRATIONS } from './migrations';
 import { ENTITIES } from './entities';
 
-/** The same options serve the server, the CLI and the tests; only whether migrations run at start differs. */
-export function buildDataSourceOptions(config: DatabaseConfig, migrationsRun: boolean): DataSourceOptions {
+/** The same options serve the server, the CLI and the tests; migrations are applied by runPendingMigrations. */
+export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun,
+    migrationsRun: false,
     synchronize: false,
     logging: false,
   } as const;

@@ -55,7 +55,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
  * On PostgreSQL every app gets a new, empty database next to the configured one, so test files can run in
  * parallel and each starts from migrations on an empty schema, as on SQLite.
  */
-async function isolatedDatabaseUrl(url: string): Promise<string> {
+export async function isolatedDatabaseUrl(url: string): Promise<string> {
   if (!url.startsWith('postgres')) return url;
   const name = `colloquy_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: url });

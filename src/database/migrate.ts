@@ -1,0 +1,31 @@
+import type { DataSource, Migration } from 'typeorm';
+
+/** Any constant shared by every process of this application; it names the PostgreSQL advisory lock. */
+const MIGRATION_LOCK_ID = 0x636f6c6c;
+
+/**
+ * Applies pending migrations so that several processes starting at once on one database (behind a load
+ * balancer, or a rolling restart) neither fail nor apply anything twice.
+ * PostgreSQL: a session-level advisory lock makes the others wait, and they then find nothing pending.
+ * SQLite: the file lock already serialises writers; a process that loses the race sees its migration fail
+ * on the tables the winner created, and is fine once nothing is pending any more.
+ */
+export async function runPendingMigrations(dataSource: DataSource): Promise<Migration[]> {
+  if (dataSource.options.type === 'postgres') {
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      return await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+      await runner.release();
+    }
+  }
+  try {
+    return await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    if (await dataSource.showMigrations()) throw error;
+    return [];
+  }
+}

@@ -1,0 +1,133 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import { isolatedDatabaseUrl } from '../support/create-test-app';
+
+const root = join(__dirname, '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Server {
+  url: string;
+  process: ChildProcess;
+  output: () => string;
+}
+
+/** Starts the built server as `npm start` does, on the given database, and waits until /health answers. */
+async function startServer(databaseUrl: string): Promise<Server> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: 'multi-process-test-secret-that-is-long-enough-0123456789',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    const healthy = await fetch(`${url}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (healthy) return { url, process: child, output: () => output };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill();
+  throw new Error(`server did not become healthy:\n${output}`);
+}
+
+describe('two server processes on one database', () => {
+  const servers: Server[] = [];
+
+  beforeAll(async () => {
+    await promisify(execFile)(process.execPath, ['scripts/build-if-needed.js'], { cwd: root });
+    const configured = process.env.DATABASE_URL!;
+    const databaseUrl = configured.startsWith('postgres')
+      ? await isolatedDatabaseUrl(configured)
+      : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-multi-')), 'shared.sqlite')}`;
+    // Both start at once on an empty database: migrations must be applied exactly once between them.
+    servers.push(...(await Promise.all([startServer(databaseUrl), startServer(databaseUrl)])));
+  }, 120_000);
+
+  afterAll(() => {
+    for (const server of servers) server.process.kill();
+  });
+
+  it('both start at once on an empty database and come up healthy, without errors', async () => {
+    const [a, b] = servers;
+    expect(a.output()).not.toMatch(/error/i);
+    expect(b.output()).not.toMatch(/error/i);
+    await request(a.url).get('/health').expect(200);
+    await request(b.url).get('/health').expect(200);
+  });
+
+  it('serves one user consistently: log in on one, refresh on the other, revoked on both', async () => {
+    const [a, b] = servers;
+    const email = `two-${Date.now()}@example.com`;
+    await request(a.url).post('/auth/register').send({ email, password: 'correct-horse-1' }).expect(201);
+    const login = await request(a.url).post('/auth/login').send({ email, password: 'correct-horse-1' }).expect(200);
+    const first = login.body as { accessToken: string; refreshToken: string };
+
+    // An access token made by one process is good on the other, and so is what it created.
+    const created = await request(a.url)
+      .post('/conversations')
+      .set('Authorization', `Bearer ${first.accessToken}`)
+      .send({ title: 'Made on A' })
+      .expect(201);
+    const seen = await request(b.url)
+      .get(`/conversations/${created.body.id}`)
+      .set('Authorization', `Bearer ${first.accessToken}`)
+      .expect(200);
+    expect(seen.body.title).toBe('Made on A');
+
+    // Rotated on B: the old refresh token is spent on A too.
+    const rotated = await request(b.url).post('/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200);
+    const second = rotated.body as { refreshToken: string };
+    await request(a.url).post('/auth/refresh').send({ refreshToken: first.refreshToken }).expect(401);
+
+    // That reuse revoked the whole login, on both processes.
+    await request(b.url).post('/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
+    await request(a.url).post('/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
+  });
+
+  it('a password change on one process signs the user out of every refresh token, on the other too', async () => {
+    const [a, b] = servers;
+    const email = `pw-${Date.now()}@example.com`;
+    const registered = await request(b.url)
+      .post('/auth/register')
+      .send({ email, password: 'correct-horse-1' })
+      .expect(201);
+    const session = registered.body as { accessToken: string; refreshToken: string };
+    await request(a.url)
+      .post('/users/me/password')
+      .set('Authorization', `Bearer ${session.accessToken}`)
+      .send({ currentPassword: 'correct-horse-1', newPassword: 'battery-staple-2' })
+      .expect(204);
+    await request(b.url).post('/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+    await request(b.url).post('/auth/login').send({ email, password: 'battery-staple-2' }).expect(200);
+  });
+});
