@@ -16,8 +16,7 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [databaseConfig.KEY],
-          useFactory: (config: ConfigType<typeof databaseConfig>) =>
-            buildDataSourceOptions(config),
+          useFactory: (config: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(config),
           dataSourceFactory: async (dataSourceOptions) => {
             const dataSource = await new DataSource(dataSourceOptions!).initialize();
             if (dataSource.options.type === 'sqlite') {
