@@ -32,7 +32,7 @@ import { TokensService } from './tokens.service';
           );
         }
         return {
-          secret: config.jwtSecret,
+          secret: config.jwtKey,
           signOptions: { algorithm: 'HS256', expiresIn: config.accessTtlSeconds },
           verifyOptions: { algorithms: ['HS256'] },
         };

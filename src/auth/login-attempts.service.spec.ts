@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
 import type { authConfig } from '../config/auth.config';
 import { TooManyLoginAttemptsError } from './auth.errors';
@@ -9,7 +10,7 @@ const T0 = Date.UTC(2025, 0, 1);
 
 function makeService(): LoginAttemptsService {
   const config: ConfigType<typeof authConfig> = {
-    jwtSecret: 'unused',
+    jwtKey: createSecretKey(Buffer.from('unused')),
     jwtSecretGenerated: false,
     accessTtlSeconds: 900,
     refreshTtlSeconds: 3600,

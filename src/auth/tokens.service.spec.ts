@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
 import type { JwtService } from '@nestjs/jwt';
 import { createHash } from 'node:crypto';
@@ -13,7 +14,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const config = {
-  jwtSecret: 'unused-by-these-tests',
+  jwtKey: createSecretKey(Buffer.from('unused-by-these-tests')),
   jwtSecretGenerated: false,
   accessTtlSeconds: 900,
   refreshTtlSeconds: 3600,

@@ -16,7 +16,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwtSecret,
+      // jsonwebtoken accepts a KeyObject; passport-jwt's types only list string and Buffer.
+      secretOrKey: config.jwtKey as unknown as Buffer,
       // Pinning the algorithm refuses `alg: none` and any key-confusion trick.
       algorithms: ['HS256'],
       ignoreExpiration: false,
