@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { validate } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { AppError } from '../common/errors/app.error';
-import { runPendingMigrations } from '../database/migrate';
+import { dropAllTables, runPendingMigrations } from '../database/schema';
 import { SeedService } from '../database/seeds/seed.service';
 import { UsersService } from '../users/users.service';
 import { CliModule } from './cli.module';
@@ -49,7 +49,7 @@ async function run(argv: string[]): Promise<void> {
         break;
       case 'db:drop':
         log(`dropping every table of ${describe(dataSource)}...`);
-        await dataSource.dropDatabase();
+        await dropAllTables(dataSource);
         log('done');
         break;
       case 'db:seed':

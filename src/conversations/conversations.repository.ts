@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
@@ -66,13 +66,29 @@ export class ConversationsRepository {
     if (after) {
       query.andWhere('(c.updatedAt, c.id) < (:at, :id)', { at: dateParam(this.dataSource, after.at), id: after.id });
     }
-    if (filter.q) {
-      const like = this.dataSource.options.type === 'postgres' ? 'ILIKE' : 'LIKE';
-      query.andWhere(
-        `(c.title ${like} :q ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ${like} :q ESCAPE '\\'))`,
-        { q: `%${escapeLike(filter.q)}%` },
-      );
-    }
+    if (filter.q) this.whereMatches(query, filter.q);
     return query.getMany();
+  }
+
+  /**
+   * Title or any message's text contains `q`, case-insensitively. Message text is looked up in the search
+   * index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL); both need at least three characters to use it, so
+   * shorter words fall back to reading the owner's messages.
+   */
+  private whereMatches(query: SelectQueryBuilder<Conversation>, q: string): void {
+    const postgres = this.dataSource.options.type === 'postgres';
+    const like = postgres ? 'ILIKE' : 'LIKE';
+    const params = { q: `%${escapeLike(q)}%`, phrase: `"${q.replace(/"/g, '""')}"` };
+    let inMessages: string;
+    if ([...q].length < 3) {
+      inMessages = `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ${like} :q ESCAPE '\\')`;
+    } else if (postgres) {
+      inMessages = `c.id IN (SELECT m.conversation_id FROM messages m WHERE m.content ILIKE :q ESCAPE '\\')`;
+    } else {
+      // A quoted FTS5 phrase on the trigram index is a case-insensitive substring match, like LIKE '%q%'.
+      inMessages =
+        'c.id IN (SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH :phrase)';
+    }
+    query.andWhere(`(c.title ${like} :q ESCAPE '\\' OR ${inMessages})`, params);
   }
 }

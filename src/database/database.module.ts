@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { databaseConfig } from '../config/database.config';
 import { buildDataSourceOptions } from './database.options';
-import { runPendingMigrations } from './migrate';
+import { runPendingMigrations } from './schema';
 import { TransactionRunner } from './transaction-runner';
 
 @Global()

@@ -222,6 +222,31 @@ describe('Conversations (echo model)', () => {
       expect(wildcard.body.items).toEqual([]);
     });
 
+    it('finds message text by any substring, only among the caller’s conversations, and forgets deleted ones', async () => {
+      const search = async (q: string, as = token) =>
+        (await t.http().get('/conversations').query({ q }).set(bearer(as)).expect(200)).body.items.map(
+          (x: { id: string }) => x.id,
+        );
+      const mine = (await create({ title: 'Trip' }).expect(201)).body;
+      const quoted = (await create({ title: 'Quotes' }).expect(201)).body;
+      await send(mine.id, 'Packing list: Quixotic umbrellas, 50% off').expect(201);
+      await send(quoted.id, 'she said "hello there" twice').expect(201);
+      const other = (await registerUser(t)).accessToken;
+      const theirs = (await create({ title: 'Theirs' }, other).expect(201)).body;
+      await send(theirs.id, 'more quixotic umbrellas', other).expect(201);
+
+      expect(await search('XOTIC UMBR')).toEqual([mine.id]);
+      expect(await search('quixotic', other)).toEqual([theirs.id]);
+      expect(await search('50% off')).toEqual([mine.id]);
+      expect(await search('"hello there"')).toEqual([quoted.id]);
+      expect(await search('Qu')).toEqual([quoted.id, mine.id]);
+      expect(await search('nowhere-to-be-found')).toEqual([]);
+
+      await t.http().delete(`/conversations/${mine.id}`).set(bearer(token)).expect(204);
+      expect(await search('quixotic')).toEqual([]);
+      expect(await search('quixotic', other)).toEqual([theirs.id]);
+    });
+
     it('pages the list without loss or repetition', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) ids.push((await create({ title: `c${i}` }).expect(201)).body.id);

@@ -29,3 +29,14 @@ export async function runPendingMigrations(dataSource: DataSource): Promise<Migr
     return [];
   }
 }
+
+/** Drops every table. Virtual tables go first: their shadow tables cannot be dropped on their own. */
+export async function dropAllTables(dataSource: DataSource): Promise<void> {
+  if (dataSource.options.type === 'sqlite') {
+    const virtual = await dataSource.query<{ name: string }[]>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'",
+    );
+    for (const { name } of virtual) await dataSource.query(`DROP TABLE "${name.replace(/"/g, '""')}"`);
+  }
+  await dataSource.dropDatabase();
+}
