@@ -9,6 +9,7 @@ import { appConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
 import { UsersModule } from './users/users.module';
 
@@ -21,7 +22,10 @@ import { UsersModule } from './users/users.module';
     }),
     ThrottlerModule.forRootAsync({
       inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+      useFactory: (config: ConfigType<typeof appConfig>) => ({
+        throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+        storage: new WindowThrottlerStorage(),
+      }),
     }),
     DatabaseModule.forRoot({ runMigrations: true }),
     UsersModule,
