@@ -10,6 +10,7 @@ import { appConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
@@ -33,6 +34,7 @@ import { UsersModule } from './users/users.module';
     ConversationsModule,
     ApiKeysModule,
     UsageModule,
+    OpenAiCompatModule,
   ],
 })
 export class AppModule {}
