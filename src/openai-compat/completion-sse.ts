@@ -23,7 +23,8 @@ export async function streamCompletion(reply: FastifyReply, completion: Completi
 
   reply.hijack();
   const raw = reply.raw;
-  // Hijacking skips Fastify's reply pipeline; headers set by hooks (security, CORS, rate limit) are carried over by hand.
+  // Hijacking skips Fastify's reply pipeline; headers set by hooks (security, CORS, rate limit) are carried
+  // over by hand.
   raw.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
     'content-type': 'text/event-stream; charset=utf-8',

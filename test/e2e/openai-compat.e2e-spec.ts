@@ -101,7 +101,7 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
   });
 
   describe('POST /v1/chat/completions without streaming', () => {
-    it('answers a chat.completion from OpenAI with the usage the provider reported, sending the bare model name', async () => {
+    it('answers a chat.completion from OpenAI with its reported usage, sending the bare model name', async () => {
       upstream.reply({ chunks: ['Lis', 'bon.'], usage: { promptTokens: 12, completionTokens: 2 } });
 
       const completion = await client.chat.completions.create({
@@ -191,7 +191,7 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect(upstream.requests.filter((request) => request.method === 'POST')).toEqual([]);
     });
 
-    it('takes the sampling hints clients send by default, and the end-user field, without sending them on', async () => {
+    it('takes the sampling hints and end-user field clients send, without sending them on', async () => {
       upstream.reply({ chunks: ['ok'] });
 
       const completion = await client.chat.completions.create({

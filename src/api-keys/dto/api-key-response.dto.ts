@@ -29,7 +29,10 @@ export class CreatedApiKeyResponseDto {
   name: string;
   /** @example "ck_3fA9xQ2b" */
   prefix: string;
-  /** The whole key. Shown only in this answer: store it now, it cannot be read again. @example "ck_3fA9xQ2bV0dTqkU4yJ8mW1nE6rZcLpHsGaXoIi7BtNf" */
+  /**
+   * The whole key. Shown only in this answer: store it now, it cannot be read again.
+   * @example "ck_3fA9xQ2bV0dTqkU4yJ8mW1nE6rZcLpHsGaXoIi7BtNf"
+   */
   key: string;
   createdAt: string;
   expiresAt: string | null;

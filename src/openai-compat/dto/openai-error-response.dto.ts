@@ -5,7 +5,10 @@ export class OpenAiErrorDetailDto {
   type: string;
   /** The offending request field, when there is one. @example "model" */
   param: string | null;
-  /** e.g. invalid_api_key, model_not_found, rate_limit_exceeded, validation_failed, upstream_error. @example "model_not_found" */
+  /**
+   * e.g. invalid_api_key, model_not_found, rate_limit_exceeded, validation_failed, upstream_error.
+   * @example "model_not_found"
+   */
   code: string | null;
 }
 
