@@ -58,7 +58,9 @@ function setupSwagger(app: INestApplication): void {
       .setTitle('Colloquy API')
       .setDescription(
         'Self-hosted AI chat portal. Sign in at /auth/login or /auth/register, then send the access token as ' +
-          '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`.',
+          '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`. ' +
+          'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
+          "errors in OpenAI's shape: `{ error: { message, type, param, code } }`.",
       )
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
