@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AiModule } from './ai/ai.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { appConfig } from './config/app.config';
@@ -10,7 +11,9 @@ import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
+import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
+import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 
 @Module({
@@ -33,6 +36,9 @@ import { UsersModule } from './users/users.module';
     HealthModule,
     AiModule,
     ConversationsModule,
+    ApiKeysModule,
+    UsageModule,
+    OpenAiCompatModule,
   ],
 })
 export class AppModule {}

@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app.config';
+import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
 
@@ -57,10 +58,21 @@ function setupSwagger(app: INestApplication): void {
       .setTitle('Colloquy API')
       .setDescription(
         'Self-hosted AI chat portal. Sign in at /auth/login or /auth/register, then send the access token as ' +
-          '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`.',
+          '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`. ' +
+          'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
+          "errors in OpenAI's shape: `{ error: { message, type, param, code } }`.",
       )
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'ck_...',
+          description: 'A personal API key from POST /users/me/api-keys; only the /v1 routes take it.',
+        },
+        API_KEY_SCHEME,
+      )
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

@@ -4,11 +4,13 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { authConfig } from '../config/auth.config';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { RefreshToken } from './entities/refresh-token.entity';
+import { ApiKeyAuthGuard } from './guards/api-key-auth.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { AppThrottlerGuard } from './guards/throttler.guard';
@@ -21,6 +23,7 @@ import { TokensService } from './tokens.service';
 @Module({
   imports: [
     UsersModule,
+    ApiKeysModule,
     PassportModule,
     TypeOrmModule.forFeature([RefreshToken]),
     JwtModule.registerAsync({
@@ -47,8 +50,9 @@ import { TokensService } from './tokens.service';
     RefreshTokensRepository,
     LocalStrategy,
     JwtStrategy,
-    // Order matters: identify the caller, then count their requests, then check their role.
+    // Order matters: identify the caller (access token or API key), then count their requests, then check their role.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: ApiKeyAuthGuard },
     { provide: APP_GUARD, useClass: AppThrottlerGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],

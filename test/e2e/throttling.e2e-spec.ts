@@ -1,3 +1,4 @@
+import { createApiKey } from '../support/api-keys';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 
@@ -148,6 +149,26 @@ describe('Throttling', () => {
       expect(res.status).toBe(429);
       expect(res.body.code).toBe('RATE_LIMITED');
       await t.http().get('/users/me').set(bearer(other.accessToken)).expect(200);
+    });
+
+    it("counts an API-key caller as their user, whatever their IP, and answers /v1 in OpenAI's shape", async () => {
+      const user = await registerUser(t);
+      const other = await registerUser(t);
+      const key = (await createApiKey(t, user.accessToken)).key;
+      const otherKey = (await createApiKey(t, other.accessToken)).key;
+      // Making the key was one of the user's requests; their access token and their key share one budget.
+      for (let i = 1; i < RATE_LIMIT_PER_MINUTE; i++) {
+        await t.http().get('/v1/models').set('X-Forwarded-For', nextIp()).set(bearer(key)).expect(200);
+      }
+
+      const res = await t.http().get('/v1/models').set('X-Forwarded-For', nextIp()).set(bearer(key));
+      expect(res.status).toBe(429);
+      expect(res.body).toEqual({
+        error: { message: expect.any(String), type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' },
+      });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      await t.http().get('/users/me').set(bearer(user.accessToken)).expect(429);
+      await t.http().get('/v1/models').set(bearer(otherKey)).expect(200);
     });
 
     it('never limits GET /health', async () => {

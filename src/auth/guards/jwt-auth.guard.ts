@@ -1,9 +1,10 @@
 import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { API_KEY_AUTH_KEY } from '../../common/decorators/api-key-auth.decorator';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
 
-/** Global: every route needs a valid access token unless it says @Public(). */
+/** Global: every route needs a valid access token unless it says @Public() (or @ApiKeyAuth(): see ApiKeyAuthGuard). */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(private readonly reflector: Reflector) {
@@ -15,7 +16,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic ? true : super.canActivate(context);
+    const usesApiKey = this.reflector.getAllAndOverride<boolean>(API_KEY_AUTH_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    return isPublic || usesApiKey ? true : super.canActivate(context);
   }
 
   handleRequest<T>(error: unknown, user: T): T {

@@ -38,6 +38,11 @@ export const ERROR_STATUS = {
   UPSTREAM_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
   UPSTREAM_ERROR: HttpStatus.BAD_GATEWAY,
   UPSTREAM_TIMEOUT: HttpStatus.GATEWAY_TIMEOUT,
+  // API keys and usage
+  INVALID_API_KEY: HttpStatus.UNAUTHORIZED,
+  API_KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
+  TOO_MANY_API_KEYS: HttpStatus.CONFLICT,
+  INVALID_DATE_RANGE: HttpStatus.BAD_REQUEST,
 } as const satisfies Record<string, HttpStatus>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app.error';
 import { ERROR_STATUS, ErrorCode } from '../errors/error-codes';
+import { isOpenAiCompatPath, toOpenAiError } from './openai-error';
 
 export interface ErrorBody {
   statusCode: number;
@@ -97,6 +98,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (reply.sent || reply.raw.headersSent) return;
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
+    // The OpenAI-compatible routes answer in OpenAI's shape, unknown paths and unreadable bodies under them too.
+    if (isOpenAiCompatPath(host.switchToHttp().getRequest<FastifyRequest | undefined>()?.url)) {
+      const openAi = toOpenAiError(body);
+      void reply.status(openAi.status).send(openAi.body);
+      return;
+    }
     void reply.status(body.statusCode).send(body);
   }
 }

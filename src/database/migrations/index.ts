@@ -1,6 +1,14 @@
 import { InitialSchema1763850000000 } from './1763850000000-initial-schema';
 import { Conversations1763850100000 } from './1763850100000-conversations';
 import { MessageSearch1763850200000 } from './1763850200000-message-search';
+import { ApiKeys1763850600000 } from './1763850600000-api-keys';
+import { UsageRecords1763850700000 } from './1763850700000-usage-records';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
-export const MIGRATIONS = [InitialSchema1763850000000, Conversations1763850100000, MessageSearch1763850200000];
+export const MIGRATIONS = [
+  InitialSchema1763850000000,
+  Conversations1763850100000,
+  MessageSearch1763850200000,
+  ApiKeys1763850600000,
+  UsageRecords1763850700000,
+];

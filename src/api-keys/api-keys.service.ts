@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import type { AuthUser } from '../common/auth-user';
+import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
+import { UsersService } from '../users/users.service';
+import { ApiKey } from './api-key.entity';
+import { ApiKeyNotFoundError, InvalidApiKeyError, TooManyApiKeysError } from './api-keys.errors';
+import { ApiKeysRepository } from './api-keys.repository';
+
+export const API_KEY_PREFIX = 'ck_';
+/** Shown in lists: `ck_` and the next 8 characters, too few to guess the rest from. */
+const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
+export const MAX_KEYS_PER_USER = 50;
+/** Last use is recorded to the minute; finer would cost a write on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export interface NewApiKey {
+  name: string;
+  expiresAt?: Date | null;
+}
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly users: UsersService,
+  ) {}
+
+  /** Makes a key: 256 random bits after `ck_`. The key is returned here and never again. */
+  async create(principal: AuthUser, input: NewApiKey): Promise<{ apiKey: ApiKey; key: string }> {
+    if ((await this.keys.countForOwner(principal.id)) >= MAX_KEYS_PER_USER) {
+      throw new TooManyApiKeysError(MAX_KEYS_PER_USER);
+    }
+    const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const apiKey = await this.keys.insert({
+      userId: principal.id,
+      name: input.name.trim(),
+      prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+      keyHash: hashApiKey(key),
+      expiresAt: input.expiresAt ?? null,
+    });
+    return { apiKey, key };
+  }
+
+  async list(principal: AuthUser, limit: number, cursor?: string): Promise<Page<ApiKey>> {
+    const rows = await this.keys.listPageForOwner(principal.id, limit, cursor ? decodeCursor(cursor) : undefined);
+    return toPage(rows, limit, (key) => key.createdAt);
+  }
+
+  /** Deletes the key, so the next request made with it is refused. */
+  async revoke(principal: AuthUser, id: string): Promise<void> {
+    if (!(await this.keys.deleteOwned(principal.id, id))) throw new ApiKeyNotFoundError();
+  }
+
+  /** The caller a presented key stands for; refuses unknown, revoked and expired keys and disabled accounts. */
+  async authenticate(presented: string | undefined): Promise<AuthUser> {
+    if (!presented) {
+      throw new InvalidApiKeyError('an API key is required: send it as `Authorization: Bearer ck_...`');
+    }
+    if (!presented.startsWith(API_KEY_PREFIX)) {
+      throw new InvalidApiKeyError(
+        'these routes take a personal API key (ck_...), not an access token; make one with POST /users/me/api-keys',
+      );
+    }
+    const now = new Date();
+    const key = await this.keys.findByHash(hashApiKey(presented));
+    if (!key || (key.expiresAt && key.expiresAt.getTime() <= now.getTime())) {
+      throw new InvalidApiKeyError('API key is invalid, expired or revoked');
+    }
+    const user = await this.users.findActiveById(key.userId);
+    if (!user) throw new InvalidApiKeyError('the account this API key belongs to is disabled');
+    const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+    if (!key.lastUsedAt || key.lastUsedAt < staleBefore) await this.keys.touch(key.id, now, staleBefore);
+    return { id: user.id, email: user.email, role: user.role };
+  }
+}

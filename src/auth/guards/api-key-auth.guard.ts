@@ -1,0 +1,30 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { ApiKeysService } from '../../api-keys/api-keys.service';
+import type { AuthUser } from '../../common/auth-user';
+import { API_KEY_AUTH_KEY } from '../../common/decorators/api-key-auth.decorator';
+
+/**
+ * Global, next to the JWT guard: on routes marked @ApiKeyAuth() it resolves `Authorization: Bearer ck_...` to
+ * the key's owner, before the rate limit counts the request against them. Other routes pass untouched.
+ */
+@Injectable()
+export class ApiKeyAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const usesApiKey = this.reflector.getAllAndOverride<boolean>(API_KEY_AUTH_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!usesApiKey) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const [scheme, token] = (request.headers.authorization ?? '').trim().split(/\s+/);
+    request.user = await this.apiKeys.authenticate(scheme?.toLowerCase() === 'bearer' ? token : undefined);
+    return true;
+  }
+}

@@ -1,0 +1,60 @@
+import type { ErrorBody } from './all-exceptions.filter';
+
+/** Routes under this prefix speak OpenAI's API, down to the shape of their errors. */
+export const OPENAI_COMPAT_PREFIX = '/v1';
+
+export function isOpenAiCompatPath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0];
+  return path === OPENAI_COMPAT_PREFIX || path.startsWith(`${OPENAI_COMPAT_PREFIX}/`);
+}
+
+/** OpenAI's error body; its SDKs read `error.message`, `type`, `param` and `code` from it. */
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** OpenAI answers an unknown model with 404, where the portal's own routes treat it as bad input. */
+const STATUS_OVERRIDES: Partial<Record<ErrorBody['code'], number>> = { UNKNOWN_MODEL: 404 };
+
+/** OpenAI's codes where it has one for the same failure; every other code is passed on in lower case. */
+const OPENAI_CODES: Partial<Record<ErrorBody['code'], string>> = {
+  UNKNOWN_MODEL: 'model_not_found',
+  UNAUTHORIZED: 'invalid_api_key',
+  INVALID_API_KEY: 'invalid_api_key',
+  RATE_LIMITED: 'rate_limit_exceeded',
+  UPSTREAM_RATE_LIMITED: 'rate_limit_exceeded',
+};
+
+function typeFor(status: number): string {
+  if (status === 403) return 'permission_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  // OpenAI files bad keys, unknown models and unknown URLs under this type too.
+  return 'invalid_request_error';
+}
+
+/** The offending field, as OpenAI names it in `param`: read from the first validation message. */
+function paramFor(body: ErrorBody): string | null {
+  if (body.code === 'UNKNOWN_MODEL') return 'model';
+  if (body.code !== 'VALIDATION_FAILED') return null;
+  const first = (Array.isArray(body.message) ? body.message[0] : body.message) ?? '';
+  const unknown = /^(.*?)property (\S+) should not exist$/.exec(first);
+  if (unknown) return `${unknown[1]}${unknown[2]}`;
+  return /^(\S+) /.exec(first)?.[1] ?? null;
+}
+
+/** The same failure as the rest of the API reports it, in OpenAI's shape and, where OpenAI differs, status. */
+export function toOpenAiError(body: ErrorBody): { status: number; body: OpenAiErrorBody } {
+  const status = STATUS_OVERRIDES[body.code] ?? body.statusCode;
+  return {
+    status,
+    body: {
+      error: {
+        message: Array.isArray(body.message) ? body.message.join('; ') : body.message,
+        type: typeFor(status),
+        param: paramFor(body),
+        code: OPENAI_CODES[body.code] ?? body.code.toLowerCase(),
+      },
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { AiProvider, ChatRequest, Usage } from '../ai/ai-provider';
+import { AiProviderError } from '../ai/ai.errors';
+import { ModelRegistry } from '../ai/model-registry.service';
+import type { AuthUser } from '../common/auth-user';
+import { AppError } from '../common/errors/app.error';
+import type { UsageStatus } from '../usage/usage-record.entity';
+import { UsageService } from '../usage/usage.service';
+import { OpenAiFinishReason, OpenAiMessage, toChatMessages, toFinishReason } from './chat-messages';
+import type { CompletionIdentity } from './dto/chat-completion-response.dto';
+
+export interface ChatCompletionInput {
+  model: string;
+  messages: OpenAiMessage[];
+  temperature?: number;
+  max_completion_tokens?: number;
+  max_tokens?: number;
+}
+
+/** What a completion produces, in order: deltas, then exactly one `done` or `error` (none when cancelled). */
+export type CompletionEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'done'; usage: Usage | null; finishReason: OpenAiFinishReason }
+  | { type: 'error'; error: AppError };
+
+export interface Completion extends CompletionIdentity {
+  /** Runs the model call; iterate it to the end (or abort the signal) so that the usage is recorded. */
+  events: AsyncGenerator<CompletionEvent>;
+}
+
+/** Chat completions for the OpenAI-compatible API: the client sends the whole history, nothing is stored but usage. */
+@Injectable()
+export class ChatCompletionsService {
+  private readonly logger = new Logger(ChatCompletionsService.name);
+
+  constructor(
+    private readonly models: ModelRegistry,
+    private readonly usage: UsageService,
+  ) {}
+
+  /** Resolves the model (an unknown one is recorded and thrown) and hands back the model call as events. */
+  async create(principal: AuthUser, input: ChatCompletionInput, signal: AbortSignal): Promise<Completion> {
+    const startedAt = Date.now();
+    let resolved: { provider: AiProvider; model: string };
+    try {
+      resolved = await this.models.resolve(input.model);
+    } catch (error) {
+      if (error instanceof AppError) {
+        await this.record(principal, input.model, startedAt, { status: 'error', error, usage: null });
+      }
+      throw error;
+    }
+    const request: ChatRequest = {
+      model: resolved.model,
+      messages: toChatMessages(input.messages),
+      temperature: input.temperature,
+      maxTokens: input.max_completion_tokens ?? input.max_tokens,
+      signal,
+    };
+    return {
+      id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
+      created: Math.floor(startedAt / 1000),
+      model: input.model,
+      events: this.run(principal, input.model, resolved.provider, request, startedAt),
+    };
+  }
+
+  private async *run(
+    principal: AuthUser,
+    modelId: string,
+    provider: AiProvider,
+    request: ChatRequest,
+    startedAt: number,
+  ): AsyncGenerator<CompletionEvent> {
+    let usage: Usage | null = null;
+    let finishReason: string | null = null;
+    let finished = false;
+    let failure: AppError | undefined;
+    let recorded = false;
+    const record = () => {
+      recorded = true;
+      const status: UsageStatus = failure ? 'error' : finished ? 'complete' : 'cancelled';
+      return this.record(principal, modelId, startedAt, { status, error: failure, usage });
+    };
+    try {
+      try {
+        for await (const event of provider.streamChat(request)) {
+          if (event.type === 'delta') {
+            yield { type: 'delta', text: event.text };
+          } else {
+            usage = event.usage;
+            finishReason = event.finishReason;
+            finished = true;
+          }
+        }
+      } catch (error) {
+        if (error instanceof AppError) failure = error;
+        else if (!request.signal.aborted) {
+          this.logger.error(`model call failed: ${error instanceof Error ? error.message : String(error)}`);
+          failure = new AiProviderError('UPSTREAM_ERROR', 'the model provider failed');
+        }
+      }
+      // Recorded before the last event goes out, so that a client reading its usage right after sees this call.
+      await record();
+      if (failure) yield { type: 'error', error: failure };
+      else if (finished) yield { type: 'done', usage, finishReason: toFinishReason(finishReason) };
+    } finally {
+      // The consumer stopped early (the client left mid-answer).
+      if (!recorded) await record();
+    }
+  }
+
+  private record(
+    principal: AuthUser,
+    model: string,
+    startedAt: number,
+    outcome: { status: UsageStatus; error?: AppError; usage: Usage | null },
+  ): Promise<void> {
+    return this.usage.record({
+      userId: principal.id,
+      model,
+      status: outcome.status,
+      errorCode: outcome.error?.code ?? null,
+      promptTokens: outcome.usage?.promptTokens ?? 0,
+      completionTokens: outcome.usage?.completionTokens ?? 0,
+      latencyMs: Date.now() - startedAt,
+    });
+  }
+}

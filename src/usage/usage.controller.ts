@@ -1,0 +1,38 @@
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../common/auth-user';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
+import { UsageQueryDto } from './dto/usage-query.dto';
+import { UsageReportResponseDto } from './dto/usage-report-response.dto';
+import { UsageService } from './usage.service';
+
+@ApiTags('usage')
+@ApiBearerAuth()
+@ApiErrors(401, 429)
+@Controller('users')
+export class UsageController {
+  constructor(private readonly usage: UsageService) {}
+
+  @Get('me/usage')
+  @ApiOperation({
+    summary: 'Your calls to the OpenAI-compatible API (/v1), summed per day and model',
+    description: '`from` and `to` are UTC days, both included; the last 30 days by default, at most 366.',
+  })
+  @ApiErrors(400)
+  async mine(@CurrentUser() principal: AuthUser, @Query() query: UsageQueryDto): Promise<UsageReportResponseDto> {
+    return UsageReportResponseDto.from(await this.usage.report(principal.id, query));
+  }
+
+  @Get(':id/usage')
+  @Roles('admin')
+  @ApiOperation({ summary: "A user's calls to the OpenAI-compatible API, summed per day and model (admin)" })
+  @ApiErrors(400, 403, 404)
+  async forUser(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: UsageQueryDto,
+  ): Promise<UsageReportResponseDto> {
+    return UsageReportResponseDto.from(await this.usage.report(id, query));
+  }
+}

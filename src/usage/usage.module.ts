@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { UsersModule } from '../users/users.module';
+import { UsageController } from './usage.controller';
+import { UsageRecord } from './usage-record.entity';
+import { UsageRepository } from './usage.repository';
+import { UsageService } from './usage.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([UsageRecord]), UsersModule],
+  controllers: [UsageController],
+  providers: [UsageService, UsageRepository],
+  exports: [UsageService],
+})
+export class UsageModule {}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { bearer, registerAdmin, registerUser } from '../support/auth';
+import { createApiKey } from '../support/api-keys';
+import { createTestApp, TestApp } from '../support/create-test-app';
+
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString().slice(0, 10);
+
+describe('Usage reports', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  /** A call as the /v1 routes record it, on a given UTC day (the recording itself is covered by openai-compat). */
+  const recordCall = async (
+    userId: string,
+    day: string,
+    model: string,
+    { status = 'complete', prompt = 0, completion = 0, latency = 100 } = {},
+  ) => {
+    const createdAt = new Date(`${day}T12:00:00.000Z`);
+    await t.query(
+      'INSERT INTO usage_records (id, user_id, model, status, error_code, prompt_tokens, completion_tokens, ' +
+        'latency_ms, day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        randomUUID(),
+        userId,
+        model,
+        status,
+        status === 'error' ? 'UPSTREAM_ERROR' : null,
+        prompt,
+        completion,
+        latency,
+        day,
+        t.dataSource.options.type === 'postgres' ? createdAt : createdAt.toISOString().replace('T', ' ').slice(0, -1),
+      ],
+    );
+  };
+  const report = (accessToken: string, query = '') => t.http().get(`/users/me/usage${query}`).set(bearer(accessToken));
+
+  describe('GET /users/me/usage', () => {
+    it('sums calls per day and model, oldest day first, with totals', async () => {
+      const me = await registerUser(t);
+      const [d1, d2] = [daysAgo(3), daysAgo(1)];
+      await recordCall(me.user.id, d1, 'openai/gpt-4o-mini', { prompt: 10, completion: 5, latency: 100 });
+      await recordCall(me.user.id, d1, 'openai/gpt-4o-mini', { prompt: 20, completion: 7, latency: 300 });
+      await recordCall(me.user.id, d1, 'echo/echo', { prompt: 3, completion: 3, latency: 10 });
+      await recordCall(me.user.id, d2, 'openai/gpt-4o-mini', { status: 'error', latency: 50 });
+      await recordCall(me.user.id, d2, 'openai/gpt-4o-mini', { status: 'cancelled', prompt: 0, latency: 70 });
+
+      const res = await report(me.accessToken).expect(200);
+
+      expect(res.body).toEqual({
+        from: daysAgo(29),
+        to: daysAgo(0),
+        items: [
+          {
+            day: d1,
+            model: 'echo/echo',
+            requests: 1,
+            failed: 0,
+            cancelled: 0,
+            promptTokens: 3,
+            completionTokens: 3,
+            totalTokens: 6,
+            averageLatencyMs: 10,
+          },
+          {
+            day: d1,
+            model: 'openai/gpt-4o-mini',
+            requests: 2,
+            failed: 0,
+            cancelled: 0,
+            promptTokens: 30,
+            completionTokens: 12,
+            totalTokens: 42,
+            averageLatencyMs: 200,
+          },
+          {
+            day: d2,
+            model: 'openai/gpt-4o-mini',
+            requests: 2,
+            failed: 1,
+            cancelled: 1,
+            promptTokens: 0,
+            completionTokens: 0,
+            totalTokens: 0,
+            averageLatencyMs: 60,
+          },
+        ],
+        totals: { requests: 5, failed: 1, cancelled: 1, promptTokens: 33, completionTokens: 15, totalTokens: 48 },
+      });
+    });
+
+    it('covers the last 30 days by default, today included', async () => {
+      const me = await registerUser(t);
+      await recordCall(me.user.id, daysAgo(0), 'echo/echo', { prompt: 1 });
+      await recordCall(me.user.id, daysAgo(29), 'echo/echo', { prompt: 10 });
+      await recordCall(me.user.id, daysAgo(30), 'echo/echo', { prompt: 100 });
+
+      const res = await report(me.accessToken).expect(200);
+
+      expect(res.body.items.map((item: { day: string }) => item.day)).toEqual([daysAgo(29), daysAgo(0)]);
+      expect(res.body.totals.promptTokens).toBe(11);
+    });
+
+    it('takes from and to as UTC days, both included', async () => {
+      const me = await registerUser(t);
+      for (const day of ['2025-03-09', '2025-03-10', '2025-03-11', '2025-03-12']) {
+        await recordCall(me.user.id, day, 'echo/echo', { prompt: 1 });
+      }
+
+      const both = await report(me.accessToken, '?from=2025-03-10&to=2025-03-11').expect(200);
+      expect(both.body).toMatchObject({ from: '2025-03-10', to: '2025-03-11' });
+      expect(both.body.items.map((item: { day: string }) => item.day)).toEqual(['2025-03-10', '2025-03-11']);
+
+      // Only `to`: the 30 days up to it.
+      const upTo = await report(me.accessToken, '?to=2025-03-10').expect(200);
+      expect(upTo.body).toMatchObject({ from: '2025-02-09', to: '2025-03-10' });
+      expect(upTo.body.items.map((item: { day: string }) => item.day)).toEqual(['2025-03-09', '2025-03-10']);
+
+      // Only `from`: up to today.
+      const since = await report(me.accessToken, `?from=${daysAgo(2)}`).expect(200);
+      expect(since.body).toMatchObject({ from: daysAgo(2), to: daysAgo(0), items: [] });
+    });
+
+    it.each([
+      ['?from=yesterday', 'VALIDATION_FAILED'],
+      ['?from=2025-13-01', 'VALIDATION_FAILED'],
+      ['?to=2025-02-30', 'VALIDATION_FAILED'],
+      ['?from=2025-03-01T00:00:00Z', 'VALIDATION_FAILED'],
+      ['?model=echo/echo', 'VALIDATION_FAILED'],
+      ['?from=2025-03-11&to=2025-03-10', 'INVALID_DATE_RANGE'],
+      ['?from=2024-01-01&to=2025-03-10', 'INVALID_DATE_RANGE'],
+    ])('answers 400 for %s', async (query, code) => {
+      const me = await registerUser(t);
+      const res = await report(me.accessToken, query).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, code });
+    });
+
+    it("shows only the caller's own calls", async () => {
+      const ada = await registerUser(t);
+      const bob = await registerUser(t);
+      await recordCall(ada.user.id, daysAgo(0), 'echo/echo', { prompt: 5 });
+
+      const res = await report(bob.accessToken).expect(200);
+
+      expect(res.body.items).toEqual([]);
+      expect(res.body.totals).toEqual({
+        requests: 0,
+        failed: 0,
+        cancelled: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+      });
+    });
+
+    it('needs an access token; an API key does not open it', async () => {
+      const me = await registerUser(t);
+      const made = await createApiKey(t, me.accessToken);
+
+      await t.http().get('/users/me/usage').expect(401);
+      await t.http().get('/users/me/usage').set(bearer(made.key)).expect(401);
+    });
+  });
+
+  describe('GET /users/:id/usage (admin)', () => {
+    it("shows an admin any user's report", async () => {
+      const admin = await registerAdmin(t);
+      const me = await registerUser(t);
+      await recordCall(me.user.id, daysAgo(2), 'echo/echo', { prompt: 4, completion: 2 });
+
+      const theirs = await t.http().get(`/users/${me.user.id}/usage`).set(bearer(admin.accessToken)).expect(200);
+      const mine = await report(me.accessToken).expect(200);
+
+      expect(theirs.body).toEqual(mine.body);
+      expect(theirs.body.totals).toMatchObject({ requests: 1, promptTokens: 4, completionTokens: 2 });
+    });
+
+    it('answers 403 to a non-admin, even for their own id', async () => {
+      const me = await registerUser(t);
+      const other = await registerUser(t);
+
+      for (const id of [me.user.id, other.user.id]) {
+        const res = await t.http().get(`/users/${id}/usage`).set(bearer(me.accessToken)).expect(403);
+        expect(res.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+      }
+    });
+
+    it('answers 404 for an unknown user and 400 for a malformed id or range', async () => {
+      const admin = await registerAdmin(t);
+
+      const unknown = await t.http().get(`/users/${randomUUID()}/usage`).set(bearer(admin.accessToken)).expect(404);
+      expect(unknown.body).toMatchObject({ code: 'USER_NOT_FOUND' });
+      await t.http().get('/users/not-a-uuid/usage').set(bearer(admin.accessToken)).expect(400);
+      await t
+        .http()
+        .get(`/users/${admin.user.id}/usage?from=2025-03-11&to=2025-03-10`)
+        .set(bearer(admin.accessToken))
+        .expect(400);
+    });
+  });
+});
