@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { INestApplication } from '@nestjs/common';
@@ -32,10 +33,14 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
         // Swagger UI styles itself inline and shows its logo as a data: URL.
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
         scriptSrc: ["'self'"],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
+        // Self-hosted servers are often reached over plain HTTP on a LAN, where upgrading every request of the
+        // chat page and /docs to HTTPS would break them; behind TLS the page has no insecure requests to upgrade.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -46,6 +51,8 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
     credentials: true,
     exposedHeaders: ['Retry-After'],
   });
+  // Unsigned: the refresh cookie holds a random token that is only ever looked up by its hash.
+  await app.register(cookie);
 
   setupSwagger(app);
 }
@@ -57,7 +64,9 @@ function setupSwagger(app: INestApplication): void {
       .setTitle('Colloquy API')
       .setDescription(
         'Self-hosted AI chat portal. Sign in at /auth/login or /auth/register, then send the access token as ' +
-          '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`.',
+          '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`. ' +
+          'Browser pages may keep the refresh token in an httpOnly cookie instead of the body: send ' +
+          '`X-Refresh-Cookie: 1` to register, login, refresh and logout.',
       )
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
