@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app.config';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
+import { serveWebPage } from './web/web-page';
 
 /** The Fastify options that have to be set before the app exists. */
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
@@ -55,6 +56,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   await app.register(cookie);
 
   setupSwagger(app);
+  await serveWebPage(app);
 }
 
 function setupSwagger(app: INestApplication): void {
@@ -66,7 +68,7 @@ function setupSwagger(app: INestApplication): void {
         'Self-hosted AI chat portal. Sign in at /auth/login or /auth/register, then send the access token as ' +
           '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`. ' +
           'Browser pages may keep the refresh token in an httpOnly cookie instead of the body: send ' +
-          '`X-Refresh-Cookie: 1` to register, login, refresh and logout.',
+          '`X-Refresh-Cookie: 1` to register, login, refresh and logout. The chat page at / works that way.',
       )
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
