@@ -2,6 +2,7 @@ import type { Browser, Response } from 'playwright-core';
 import { bearer, registerAdmin } from '../support/auth';
 import {
   chat,
+  chatSettled,
   ChatServer,
   launchBrowser,
   openPage,
@@ -85,14 +86,22 @@ describe('Sessions in the chat page', () => {
     const second = await first.context.newPage();
     await second.goto(`${server.t.url}/`);
     await chat(second).logout.waitFor();
+    await chatSettled(second);
+    const refreshes: number[] = [];
+    first.context.on('response', (response) => {
+      if (response.url().endsWith('/auth/refresh')) refreshes.push(response.status());
+    });
     await waitOutAccessToken();
 
-    // Both tabs need a new access token at once, with the one refresh cookie they share.
-    await Promise.all([chat(first.page).newChat.click(), chat(second).newChat.click()]);
-    await Promise.all([sendAndWait(first.page, 'From the first tab'), sendAndWait(second, 'From the second tab')]);
+    // Both tabs need a new access token at once, with the one refresh cookie they share. Without care, the
+    // second refresh would present the cookie the first one just used up, and the server would end the login.
+    await Promise.all([chat(first.page).search.fill('nothing yet'), chat(second).search.fill('nothing yet')]);
 
-    expect(await signInForm(first.page).heading.isVisible()).toBe(false);
-    expect(await signInForm(second).heading.isVisible()).toBe(false);
+    for (const page of [first.page, second]) {
+      await chat(page).conversations.getByText('No conversations match “nothing yet”.').waitFor();
+      expect(await signInForm(page).heading.isVisible()).toBe(false);
+    }
+    expect(refreshes).toEqual([200, 200]);
     await second.reload();
     await chat(second).logout.waitFor();
   });

@@ -64,6 +64,7 @@ function accept(answer) {
 /**
  * Runs a cookie exchange under a lock shared by every tab of this origin. Two tabs refreshing with the same
  * cookie at once would look like a stolen token being replayed, and the server would sign the login out.
+ * Browsers offer the lock only to secure contexts (HTTPS, or localhost); elsewhere tabs take their chances.
  * @template T
  * @param {() => Promise<T>} work
  * @returns {Promise<T>}
