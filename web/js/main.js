@@ -71,6 +71,10 @@ function setSidebarOpen(open) {
   sidebarToggle.setAttribute('aria-expanded', String(open));
 }
 sidebarToggle.addEventListener('click', () => setSidebarOpen(!chatView.classList.contains('sidebar-open')));
+// Choosing a conversation closes the panel, also when it is the one already open (no hashchange then).
+byId('conversation-list', HTMLUListElement).addEventListener('click', (event) => {
+  if (event.target instanceof Element && event.target.closest('a')) setSidebarOpen(false);
+});
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && chatView.classList.contains('sidebar-open')) {
     setSidebarOpen(false);
