@@ -19,4 +19,10 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The chat page: ES modules run by the browser. Names are checked by `tsc -p tsconfig.web.json`, with the DOM's types.
+    files: ['web/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: {} },
+    rules: { 'no-undef': 'off' },
+  },
 );

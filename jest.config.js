@@ -1,6 +1,6 @@
 // The @nestjs/* 12 packages (and a few of their dependencies) ship ES modules only; Jest runs CommonJS,
 // so SWC transforms them along with our TypeScript.
-const esmOnly = '/node_modules/(?!(@nestjs|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition)/)';
+const esmOnly = '/node_modules/(?!(@nestjs|@fastify/cookie|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition)/)';
 
 const transform = {
   '^.+\\.ts$': [
@@ -31,10 +31,18 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // A global option (projects cannot set it): e2e tests boot whole servers and child processes.
+  // Jest reads testTimeout from the top-level configuration only (a project's own value is ignored); booting
+  // the app on a busy 2-core machine can take longer than the 5 s default.
   testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'browser',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/browser.setup.ts'],
+    },
   ],
 };

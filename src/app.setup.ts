@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { INestApplication } from '@nestjs/common';
@@ -8,6 +9,7 @@ import type { AppConfig } from './config/app.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
+import { serveWebPage } from './web/web-page';
 
 /** The Fastify options that have to be set before the app exists. */
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
@@ -33,10 +35,14 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
         // Swagger UI styles itself inline and shows its logo as a data: URL.
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
         scriptSrc: ["'self'"],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
+        // Self-hosted servers are often reached over plain HTTP on a LAN, where upgrading every request of the
+        // chat page and /docs to HTTPS would break them; behind TLS the page has no insecure requests to upgrade.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -47,8 +53,11 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
     credentials: true,
     exposedHeaders: ['Retry-After'],
   });
+  // Unsigned: the refresh cookie holds a random token that is only ever looked up by its hash.
+  await app.register(cookie);
 
   setupSwagger(app);
+  await serveWebPage(app);
 }
 
 function setupSwagger(app: INestApplication): void {
@@ -59,6 +68,8 @@ function setupSwagger(app: INestApplication): void {
       .setDescription(
         'Self-hosted AI chat portal. Sign in at /auth/login or /auth/register, then send the access token as ' +
           '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`. ' +
+          'Browser pages may keep the refresh token in an httpOnly cookie instead of the body: send ' +
+          '`X-Refresh-Cookie: 1` to register, login, refresh and logout. The chat page at / works that way. ' +
           'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
           "errors in OpenAI's shape: `{ error: { message, type, param, code } }`.",
       )

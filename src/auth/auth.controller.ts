@@ -1,18 +1,23 @@
-import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { authConfig } from '../config/auth.config';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { UserResponseDto } from '../users/dto/user-response.dto';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { AuthService } from './auth.service';
+import { ApiRefreshCookie } from './api-refresh-cookie.decorator';
+import { AuthService, Session } from './auth.service';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RegisterDto } from './dto/register.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
+import { clearRefreshCookie, refreshTokenOf, setRefreshCookie, wantsRefreshCookie } from './refresh-cookie';
 
 @ApiTags('auth')
 @ApiErrors(429)
@@ -21,14 +26,20 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly users: UsersService,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
   @Public()
   @Post('register')
   @ApiOperation({ summary: 'Create an account and sign in' })
+  @ApiRefreshCookie('sets', 201)
   @ApiErrors(400, 409)
-  async register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
-    return AuthResponseDto.from(await this.auth.register(dto));
+  async register(
+    @Body() dto: RegisterDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthResponseDto> {
+    return this.answer(request, reply, await this.auth.register(dto));
   }
 
   @Public()
@@ -37,27 +48,53 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiBody({ type: LoginDto })
+  @ApiRefreshCookie('sets', 200)
   @ApiErrors(400, 401)
-  async login(@Req() request: { user: User }): Promise<AuthResponseDto> {
-    return AuthResponseDto.from(await this.auth.login(request.user));
+  async login(
+    @Req() request: FastifyRequest & { user: User },
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthResponseDto> {
+    return this.answer(request, reply, await this.auth.login(request.user));
   }
 
   @Public()
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for a new pair; reusing an old one signs that login out' })
+  @ApiBody({ type: RefreshTokenDto, required: false })
+  @ApiRefreshCookie('rotates', 200)
   @ApiErrors(400, 401)
-  async refresh(@Body() dto: RefreshTokenDto): Promise<AuthResponseDto> {
-    return AuthResponseDto.from(await this.auth.refresh(dto.refreshToken));
+  async refresh(
+    @Body() dto: RefreshTokenDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthResponseDto> {
+    const refreshToken = refreshTokenOf(dto.refreshToken, request);
+    try {
+      return this.answer(request, reply, await this.auth.refresh(refreshToken));
+    } catch (error) {
+      // A cookie that no longer works is removed, so the browser stops sending it.
+      if (wantsRefreshCookie(request)) clearRefreshCookie(request, reply);
+      throw error;
+    }
   }
 
   @Public()
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'Sign out the login this refresh token belongs to' })
+  @ApiBody({ type: RefreshTokenDto, required: false })
+  @ApiRefreshCookie('clears', 204)
   @ApiErrors(400, 401)
-  async logout(@Body() dto: RefreshTokenDto): Promise<void> {
-    await this.auth.logout(dto.refreshToken);
+  async logout(
+    @Body() dto: RefreshTokenDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const refreshToken = refreshTokenOf(dto.refreshToken, request);
+    // Cleared whatever the outcome: after a logout the browser should hold no refresh token.
+    if (wantsRefreshCookie(request)) clearRefreshCookie(request, reply);
+    await this.auth.logout(refreshToken);
   }
 
   @Get('me')
@@ -66,5 +103,14 @@ export class AuthController {
   @ApiErrors(401)
   async me(@CurrentUser() principal: AuthUser): Promise<UserResponseDto> {
     return UserResponseDto.from(await this.users.getById(principal.id));
+  }
+
+  /** The session as JSON, its refresh token moved into the cookie when the client asked for that. */
+  private answer(request: FastifyRequest, reply: FastifyReply, session: Session): AuthResponseDto {
+    const refreshInCookie = wantsRefreshCookie(request);
+    if (refreshInCookie) {
+      setRefreshCookie(request, reply, session.tokens.refreshToken, this.config.refreshTtlSeconds);
+    }
+    return AuthResponseDto.from(session, { refreshInCookie });
   }
 }

@@ -1,0 +1,177 @@
+import type { Browser, Route } from 'playwright-core';
+import { registerUser } from '../support/auth';
+import {
+  chat,
+  ChatServer,
+  eventually,
+  launchBrowser,
+  openPage,
+  sendAndWait,
+  signInForm,
+  signUpThroughPage,
+  startChatServer,
+  TestPage,
+} from '../support/browser';
+
+const errorBody = (statusCode: number, error: string, message: string, code: string) =>
+  JSON.stringify({ statusCode, error, message, code });
+
+describe('Failures and busy states in the chat page', () => {
+  let server: ChatServer;
+  let browser: Browser;
+  let tab: TestPage;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startChatServer({ LOGIN_MAX_FAILURES: '2' }), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  beforeEach(async () => {
+    tab = await openPage(browser);
+  });
+  afterEach(async () => {
+    await tab.context.close();
+  });
+
+  const ui = () => chat(tab.page);
+  const storedUserMessages = (content: string) =>
+    server.t.query("SELECT id FROM messages WHERE role = 'user' AND content = ?", [content]);
+
+  it('shows the sign-in button busy while the request is on its way', async () => {
+    const session = await registerUser(server.t);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await tab.page.route('**/auth/login', async (route: Route) => {
+      await held;
+      await route.continue();
+    });
+    await tab.page.goto(`${server.t.url}/`);
+    await signInForm(tab.page).email.fill(session.user.email);
+    await signInForm(tab.page).password.fill(session.password);
+
+    await tab.page.getByRole('button', { name: 'Sign in' }).click();
+
+    const busy = tab.page.getByRole('button', { name: 'Signing in…' });
+    await busy.waitFor();
+    expect(await busy.isDisabled()).toBe(true);
+    expect(await busy.getAttribute('aria-busy')).toBe('true');
+    release();
+    await ui().logout.waitFor();
+  });
+
+  it('says what was wrong with a sign-in, and how long to wait after too many (429 with Retry-After)', async () => {
+    const session = await registerUser(server.t);
+    await tab.page.goto(`${server.t.url}/`);
+    await signInForm(tab.page).email.fill(session.user.email);
+    const error = tab.page.getByRole('alert').filter({ hasText: /./ });
+
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await signInForm(tab.page).password.fill('not-the-password');
+      await tab.page.getByRole('button', { name: 'Sign in' }).click();
+      await error.filter({ hasText: 'email or password is not correct' }).waitFor();
+      await tab.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    }
+    await signInForm(tab.page).password.fill(session.password);
+    await tab.page.getByRole('button', { name: 'Sign in' }).click();
+
+    await error.filter({ hasText: /^Too many requests\. Please wait \d+ seconds and try again\.$/ }).waitFor();
+    expect(await ui().logout.isVisible()).toBe(false);
+  });
+
+  it('keeps a message the network never delivered, and says the server cannot be reached', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await tab.page.route('**/conversations/*/messages', (route: Route) => route.abort('internetdisconnected'));
+
+    await ui().message.fill('Are you there?');
+    await ui().message.press('Enter');
+
+    await ui().alert.getByText('Cannot reach the server. Check your connection and try again.').waitFor();
+    expect(await ui().message.inputValue()).toBe('Are you there?');
+    expect(await tab.page.getByRole('article', { name: 'You' }).count()).toBe(0);
+    expect(await storedUserMessages('Are you there?')).toEqual([]);
+
+    // Back online, the same message goes out with one key press.
+    await tab.page.unroute('**/conversations/*/messages');
+    await ui().message.press('Enter');
+    await tab.page.getByRole('article', { name: 'Assistant' }).getByText('Are you there?').waitFor();
+    expect(await ui().alert.isHidden()).toBe(true);
+    expect(await storedUserMessages('Are you there?')).toHaveLength(1);
+  });
+
+  it('tells how long to wait when the API answers 429, and keeps the message', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await tab.page.route('**/conversations/*/messages', (route: Route) =>
+      route.fulfill({
+        status: 429,
+        headers: { 'content-type': 'application/json', 'retry-after': '7' },
+        body: errorBody(429, 'Too Many Requests', 'ThrottlerException: Too Many Requests', 'RATE_LIMITED'),
+      }),
+    );
+
+    await ui().message.fill('One more question');
+    await ui().message.press('Enter');
+
+    await ui().alert.getByText('Too many requests. Please wait 7 seconds and try again.').waitFor();
+    expect(await ui().message.inputValue()).toBe('One more question');
+  });
+
+  it('reports a server error (5xx) while loading the conversation list', async () => {
+    await tab.page.route(
+      (url) => url.pathname === '/conversations',
+      (route: Route) =>
+        route.request().method() === 'GET'
+          ? route.fulfill({
+              status: 503,
+              headers: { 'content-type': 'application/json' },
+              body: errorBody(503, 'Service Unavailable', 'database unavailable', 'SERVICE_UNAVAILABLE'),
+            })
+          : route.continue(),
+    );
+
+    await signUpThroughPage(tab.page, server.t.url);
+
+    await ui()
+      .conversations.getByText(
+        'Could not load conversations. The server could not complete the request (error 503: database unavailable). Please try again.',
+      )
+      .waitFor();
+  });
+
+  it('says so when an answer fails part-way, keeps what arrived, and keeps the question on the server', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await ui().model.selectOption('openai/gpt-4o-mini');
+    server.upstream.streamError({
+      chunks: ['The first', ' half', ' and never the rest'],
+      afterChunks: 2,
+      type: 'server_error',
+      message: 'the fake model fell over',
+    });
+
+    const answer = await sendAndWait(tab.page, 'Will this work?');
+
+    expect(await answer.textContent()).toContain('The first half');
+    await answer.getByText(/^The answer failed: /).waitFor();
+    expect(await ui().message.inputValue()).toBe('');
+
+    await tab.page.reload();
+    await ui().lastQuestion.getByText('Will this work?').waitFor();
+    await ui()
+      .lastAnswer.getByText(/^The answer failed: /)
+      .waitFor();
+    expect(await ui().lastAnswer.textContent()).toContain('The first half');
+  });
+
+  it('says so when the provider refuses before answering (an error event with no text)', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await ui().model.selectOption('openai/gpt-4o-mini');
+    server.upstream.fail({ status: 503, message: 'overloaded' });
+
+    const answer = await sendAndWait(tab.page, 'Anyone home?');
+
+    await answer.getByText(/^The answer failed: /).waitFor();
+    expect(await ui().lastQuestion.textContent()).toContain('Anyone home?');
+    await eventually(async () => (await storedUserMessages('Anyone home?')).length === 1, 'the question is stored');
+  });
+});

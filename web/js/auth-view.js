@@ -1,0 +1,92 @@
+// @ts-check
+import { byId, whileBusy } from './dom.js';
+import { ApiError, describeError } from './errors.js';
+import { signIn, signUp } from './session.js';
+
+/** @typedef {import('./session.js').User} User */
+
+const view = byId('auth-view', HTMLElement);
+const form = byId('auth-form', HTMLFormElement);
+const title = byId('auth-title', HTMLElement);
+const notice = byId('auth-notice', HTMLElement);
+const email = byId('auth-email', HTMLInputElement);
+const password = byId('auth-password', HTMLInputElement);
+const passwordHint = byId('auth-password-hint', HTMLElement);
+const nameRow = byId('auth-name-row', HTMLElement);
+const displayName = byId('auth-name', HTMLInputElement);
+const error = byId('auth-error', HTMLElement);
+const submit = byId('auth-submit', HTMLButtonElement);
+const switchText = byId('auth-switch-text', HTMLElement);
+const switchButton = byId('auth-switch', HTMLButtonElement);
+
+let signingUp = false;
+/** @type {(user: User) => void} */
+let onSignedIn = () => {};
+
+function applyMode() {
+  title.textContent = signingUp ? 'Create an account' : 'Sign in';
+  submit.textContent = signingUp ? 'Create account' : 'Sign in';
+  switchText.textContent = signingUp ? 'Already have an account?' : 'New here?';
+  switchButton.textContent = signingUp ? 'Sign in instead' : 'Create an account';
+  password.autocomplete = signingUp ? 'new-password' : 'current-password';
+  passwordHint.hidden = !signingUp;
+  nameRow.hidden = !signingUp;
+  error.textContent = '';
+}
+
+switchButton.addEventListener('click', () => {
+  signingUp = !signingUp;
+  notice.textContent = '';
+  applyMode();
+  email.focus();
+});
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  error.textContent = '';
+  const problem = !email.value.trim()
+    ? 'Enter your email address.'
+    : !password.value
+      ? 'Enter your password.'
+      : signingUp && password.value.length < 8
+        ? 'Choose a password of at least 8 characters.'
+        : '';
+  if (problem) {
+    error.textContent = problem;
+    (!email.value.trim() ? email : password).focus();
+    return;
+  }
+  try {
+    const user = await whileBusy(submit, signingUp ? 'Creating account…' : 'Signing in…', () =>
+      signingUp
+        ? signUp(email.value.trim(), password.value, displayName.value.trim())
+        : signIn(email.value.trim(), password.value),
+    );
+    password.value = '';
+    onSignedIn(user);
+  } catch (failure) {
+    error.textContent =
+      failure instanceof ApiError && failure.status === 409
+        ? 'An account with this email already exists. Sign in instead.'
+        : describeError(failure);
+  }
+});
+
+/**
+ * Shows the sign-in form, with a note saying why when the person was signed out.
+ * @param {{ notice?: string, onSignedIn: (user: User) => void }} options
+ */
+export function showAuth(options) {
+  onSignedIn = options.onSignedIn;
+  signingUp = false;
+  notice.textContent = options.notice ?? '';
+  view.hidden = false;
+  applyMode();
+  email.focus();
+}
+
+export function hideAuth() {
+  view.hidden = true;
+  notice.textContent = '';
+  error.textContent = '';
+}

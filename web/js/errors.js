@@ -1,0 +1,96 @@
+// @ts-check
+
+/** A failed API request: an HTTP error answer, or no answer at all (`network`). */
+export class ApiError extends Error {
+  /**
+   * @param {{ status: number, message: string, code?: string, retryAfter?: number, network?: boolean }} init
+   */
+  constructor(init) {
+    super(init.message);
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.code = init.code;
+    this.retryAfter = init.retryAfter;
+    this.network = init.network ?? false;
+  }
+}
+
+/** Thrown by requests made after the session ended; the page is already back at the sign-in form. */
+export class SessionEndedError extends ApiError {
+  /** @param {ApiError} cause */
+  constructor(cause) {
+    super({ status: 401, message: cause.message, code: cause.code });
+    this.name = 'SessionEndedError';
+  }
+}
+
+/**
+ * The API's error body as an ApiError.
+ * @param {Response} response
+ * @returns {Promise<ApiError>}
+ */
+export async function errorFrom(response) {
+  /** @type {{ message?: string | string[], code?: string }} */
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    // Not JSON: a proxy's error page, for instance. The status is all there is to say.
+  }
+  const message = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+  return new ApiError({
+    status: response.status,
+    code: body.code,
+    message: message || response.statusText || `HTTP ${response.status}`,
+    retryAfter: retryAfterSeconds(response.headers.get('retry-after')),
+  });
+}
+
+/** @param {unknown} cause */
+export function networkError(cause) {
+  return new ApiError({
+    status: 0,
+    network: true,
+    message: cause instanceof Error ? cause.message : 'network error',
+  });
+}
+
+/**
+ * @param {string | null} value seconds, or an HTTP date
+ * @returns {number | undefined}
+ */
+function retryAfterSeconds(value) {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/** @param {unknown} error */
+export function isAbort(error) {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/**
+ * What to tell the person about a failed request.
+ * @param {unknown} error
+ * @returns {string}
+ */
+export function describeError(error) {
+  if (!(error instanceof ApiError)) {
+    return `Something went wrong in the page: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (error.network) return 'Cannot reach the server. Check your connection and try again.';
+  if (error.status === 429) {
+    const wait = error.retryAfter;
+    return wait === undefined
+      ? 'Too many requests. Please wait a moment and try again.'
+      : `Too many requests. Please wait ${wait} second${wait === 1 ? '' : 's'} and try again.`;
+  }
+  if (error.status >= 500) {
+    const detail = error.code && error.code !== 'INTERNAL_ERROR' ? `: ${error.message}` : '';
+    return `The server could not complete the request (error ${error.status}${detail}). Please try again.`;
+  }
+  return error.message;
+}

@@ -1,0 +1,148 @@
+// @ts-check
+import { ApiError, errorFrom, networkError, SessionEndedError } from './errors.js';
+
+/**
+ * The signed-in session. The access token lives in memory only; the refresh token lives in an httpOnly cookie
+ * that the page's scripts cannot read (the API's cookie mode, asked for with X-Refresh-Cookie), so a reload
+ * resumes the session with one POST /auth/refresh and a script injected into the page could not steal it.
+ */
+
+/** @typedef {{ id: string, email: string, displayName: string, role: string, createdAt: string }} User */
+/** @typedef {{ user: User, accessToken: string, expiresIn: number }} AuthAnswer */
+
+const COOKIE_MODE = { 'content-type': 'application/json', 'x-refresh-cookie': '1' };
+/** Refresh a little before the access token expires (a quarter of its life, at most this) rather than let a request fail. */
+const EARLY_REFRESH_MS = 30_000;
+
+/** @type {{ user: User, accessToken: string, refreshAt: number } | null} */
+let current = null;
+/** @type {Promise<string> | null} */
+let refreshing = null;
+/** @type {Set<(message: string) => void>} */
+const endListeners = new Set();
+
+export const currentUser = () => current?.user ?? null;
+
+/** @param {(message: string) => void} listener called with what to tell the person when the session ends */
+export function onSessionEnded(listener) {
+  endListeners.add(listener);
+}
+
+/**
+ * @param {string} path
+ * @param {object} [body]
+ * @returns {Promise<any>}
+ */
+async function authRequest(path, body = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: COOKIE_MODE,
+      body: JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch (error) {
+    throw networkError(error);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.status === 204 ? null : response.json();
+}
+
+/** @param {AuthAnswer} answer */
+function accept(answer) {
+  const lifetime = answer.expiresIn * 1000;
+  const expiresAt = Date.now() + lifetime;
+  current = {
+    user: answer.user,
+    accessToken: answer.accessToken,
+    refreshAt: expiresAt - Math.min(EARLY_REFRESH_MS, lifetime / 4),
+  };
+  return current.user;
+}
+
+/**
+ * Runs a cookie exchange under a lock shared by every tab of this origin. Two tabs refreshing with the same
+ * cookie at once would look like a stolen token being replayed, and the server would sign the login out.
+ * Browsers offer the lock only to secure contexts (HTTPS, or localhost); elsewhere tabs take their chances.
+ * @template T
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+function exclusively(work) {
+  return navigator.locks ? navigator.locks.request('colloquy-refresh-cookie', work) : work();
+}
+
+/** @param {string} email @param {string} password */
+export async function signIn(email, password) {
+  return accept(await exclusively(() => authRequest('/auth/login', { email, password })));
+}
+
+/** @param {string} email @param {string} password @param {string} displayName */
+export async function signUp(email, password, displayName) {
+  const body = displayName ? { email, password, displayName } : { email, password };
+  return accept(await exclusively(() => authRequest('/auth/register', body)));
+}
+
+/** Resumes the session of an earlier visit, if its cookie still works. */
+export async function restore() {
+  try {
+    return accept(await exclusively(() => authRequest('/auth/refresh')));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+/** Ends the session on the server too; a session that had already ended counts as signed out. */
+export async function signOut() {
+  try {
+    await exclusively(() => authRequest('/auth/logout'));
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) throw error;
+  }
+  current = null;
+}
+
+/** An access token that is good for a while yet, refreshed first when it is about to expire. */
+export async function accessToken() {
+  if (!current) throw new SessionEndedError(new ApiError({ status: 401, message: 'not signed in' }));
+  if (Date.now() < current.refreshAt) return current.accessToken;
+  return refreshAccessToken();
+}
+
+/** A new access token. Concurrent callers share one refresh; a refused one ends the session. */
+export function refreshAccessToken() {
+  refreshing ??= (async () => {
+    try {
+      accept(await exclusively(() => authRequest('/auth/refresh')));
+      return /** @type {NonNullable<typeof current>} */ (current).accessToken;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) throw end(error);
+      throw error;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/** @param {ApiError} error */
+function end(error) {
+  const wasSignedIn = current !== null;
+  current = null;
+  if (wasSignedIn) for (const listener of endListeners) listener(endMessage(error.code));
+  return new SessionEndedError(error);
+}
+
+/** @param {string | undefined} code */
+function endMessage(code) {
+  switch (code) {
+    case 'REFRESH_TOKEN_REUSED':
+      return 'You were signed out because this sign-in was used somewhere else. Please sign in again.';
+    case 'ACCOUNT_DISABLED':
+      return 'This account has been disabled.';
+    default:
+      return 'Your session has ended. Please sign in again.';
+  }
+}
