@@ -13,7 +13,9 @@ export class ApiKeysRepository {
   ) {}
 
   insert(key: Pick<ApiKey, 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>): Promise<ApiKey> {
-    return this.keys.save(this.keys.create({ ...key, createdAt: new Date(), lastUsedAt: null }));
+    return this.keys.save(this.keys.create({ ...key, createdAt: new Date(), lastUsedAt: null }), {
+      transaction: false,
+    });
   }
 
   countForOwner(userId: string): Promise<number> {

@@ -10,7 +10,9 @@ export class RefreshTokensRepository {
   insert(
     token: Pick<RefreshToken, 'userId' | 'familyId' | 'tokenHash' | 'sessionVersion' | 'expiresAt'>,
   ): Promise<RefreshToken> {
-    return this.tokens.save(this.tokens.create({ ...token, rotatedAt: null, revokedAt: null, createdAt: new Date() }));
+    return this.tokens.save(this.tokens.create({ ...token, rotatedAt: null, revokedAt: null, createdAt: new Date() }), {
+      transaction: false,
+    });
   }
 
   findByHash(tokenHash: string): Promise<RefreshToken | null> {

@@ -25,6 +25,7 @@ export class ConversationsRepository {
     const now = new Date();
     return this.conversations.save(
       this.conversations.create({ ...data, archived: false, createdAt: now, updatedAt: now }),
+      { transaction: false },
     );
   }
 

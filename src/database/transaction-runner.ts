@@ -5,6 +5,8 @@ import { DataSource, EntityManager } from 'typeorm';
  * Runs a unit of work in a transaction. TypeORM's SQLite drivers share a single connection, so two
  * concurrent transactions would interleave on it; on SQLite they are queued and run one at a time.
  * Keep the work short: never call a model or any other remote service inside it.
+ * For the same reason, single-row writes elsewhere pass `{ transaction: false }` to `save()`: its own
+ * implicit transaction would otherwise interleave with a queued one on the shared connection.
  */
 @Injectable()
 export class TransactionRunner {

@@ -35,7 +35,7 @@ export class UsersRepository {
       updatedAt: now,
     });
     try {
-      return await this.users.save(user);
+      return await this.users.save(user, { transaction: false });
     } catch (error) {
       // Two sign-ups racing for one address: the unique index decides, not a prior lookup.
       if (

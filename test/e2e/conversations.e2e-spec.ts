@@ -1,4 +1,4 @@
-import { bearer, registerUser } from '../support/auth';
+import { bearer, registerUser, uniqueEmail } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { postSse } from '../support/sse';
 
@@ -198,6 +198,35 @@ describe('Conversations (echo model)', () => {
         const roles = history.body.items.map((m: { role: string }) => m.role);
         expect(roles.filter((r: string) => r === 'user')).toHaveLength(5);
       }
+    });
+
+    it('keeps every write when sign-ups, new conversations and sends all arrive at once', async () => {
+      const { body: conversation } = await create({ title: 'target' }).expect(201);
+      const session = await registerUser(t);
+      const results = await Promise.all(
+        Array.from({ length: 160 }, (_, i) => {
+          if (i % 4 === 0) return t.http().post('/auth/register').send({ email: uniqueEmail(), password: 'pw-123456' });
+          if (i % 4 === 1) return create({ title: `parallel ${i}` });
+          if (i % 4 === 2) return t.http().post('/auth/refresh').send({ refreshToken: session.refreshToken });
+          return send(conversation.id, `parallel message ${i}`);
+        }),
+      );
+      const statuses = results.map((res) => res.status);
+      expect(statuses.filter((status) => status >= 500)).toEqual([]);
+      const list = await t
+        .http()
+        .get('/conversations')
+        .query({ q: 'parallel', limit: 100 })
+        .set(bearer(token))
+        .expect(200);
+      expect(list.body.items.filter((c: { title: string }) => c.title?.startsWith('parallel ')).length).toBe(40);
+      const history = await t
+        .http()
+        .get(`/conversations/${conversation.id}/messages`)
+        .query({ limit: 100 })
+        .set(bearer(token))
+        .expect(200);
+      expect(history.body.items).toHaveLength(80);
     });
   });
 
