@@ -1,5 +1,4 @@
 'use strict';
-const { Buffer } = require('node:buffer');
 /**
  * Fast seeding: users, conversations and messages written with the raw driver in large batches, after the app's
  * own migrations made the schema. Rows go in through plain INSERTs into the real tables, so whatever triggers
@@ -15,6 +14,7 @@ const { Buffer } = require('node:buffer');
  *   across conversations, as a live server would have written them;
  * - a rare word planted in a few messages of the heavy user and of others, for the search query.
  */
+const { Buffer } = require('node:buffer');
 const { join } = require('node:path');
 const { ROOT, openRaw } = require('./database');
 const { randomGenerator, uuidFrom, nowMs } = require('./util');
@@ -62,6 +62,9 @@ function plan(options, random) {
   const first = longCount > 0 ? 1 : 0;
   if (longCount > 0) counts[0] = longCount;
   const rest = messages - longCount;
+  if (rest < conversationCount - first) {
+    throw new Error(`${messages} messages cannot give each of ${conversationCount} conversations one`);
+  }
   const weights = [];
   let total = 0;
   for (let c = first; c < conversationCount; c++) {

@@ -1,8 +1,8 @@
 'use strict';
 /**
  * Access-token verification for the hand-written floor, with the same library and options as the app, so that
- * the floor costs what the route's own work costs. The library is read from the built app (dist/auth): whichever
- * of these it loads is used. BENCH_JWT_VERIFIER=jsonwebtoken|fast-jwt|jose picks one by hand.
+ * the floor costs what the route's own work costs. The choice is read from the built app (dist/auth and
+ * dist/config): whichever of these it loads is used. BENCH_JWT_VERIFIER=jsonwebtoken|fast-jwt|jose picks one.
  *
  * - jsonwebtoken: what passport-jwt and @nestjs/jwt call; HS256 only, expiry checked; the secret as a string,
  *   or as a KeyObject when the app makes one (createSecretKey).
@@ -14,8 +14,8 @@ const { join } = require('node:path');
 const { TextEncoder } = require('node:util');
 const { ROOT } = require('./database');
 
+/** The built code that sets up token verification: the auth module and the configuration it reads its key from. */
 function appSources() {
-  const dir = join(ROOT, 'dist', 'auth');
   const files = [];
   const walk = (path) => {
     for (const entry of readdirSync(path, { withFileTypes: true })) {
@@ -24,7 +24,7 @@ function appSources() {
       else if (entry.name.endsWith('.js')) files.push(readFileSync(full, 'utf8'));
     }
   };
-  walk(dir);
+  for (const dir of ['auth', 'config']) walk(join(ROOT, 'dist', dir));
   return files.join('\n');
 }
 
