@@ -180,7 +180,7 @@ function report(results, routes, bodies, seeded, ctx) {
     notes: [
       `Database: ${seeded.messages.toLocaleString('en-US')} messages, ${seeded.users} users, ${seeded.conversations.toLocaleString('en-US')} conversations; ` +
         `the user has ${seeded.heavy.conversations} conversations, the history is the first page of one of ${seeded.heavy.longMessages.toLocaleString('en-US')} messages.`,
-      `Token verification in the floor: ${createVerify(JWT_SECRET).library} (the library the app's dist/auth loads). ` +
+      `Token verification in the floor: ${createVerify(JWT_SECRET).library}, as the built app sets it up. ` +
         `Floor answers identical to the app's: ${results.floorIdentical_list && results.floorIdentical_history ? 'yes' : 'no'}.`,
       'The app logs one JSON line per request (LOG_LEVEL=info, to /dev/null), as in production; that is part of its cost.',
       '(c) is the real AppModule plus one bench-only @Public() @SkipThrottle() controller answering the same body from memory.',

@@ -145,6 +145,7 @@ async function run(ctx) {
       results,
       setups.flatMap((setup) => setup.problems),
       rounds,
+      ctx,
     );
   } finally {
     for (const setup of setups) {

@@ -37,7 +37,7 @@ function appVerifier() {
   }
   if (/require\("jose"\)/.test(source)) return { library: 'jose', cache: false };
   // A KeyObject made once spares jsonwebtoken from trying (and failing) to parse the string as a PEM key.
-  return { library: 'jsonwebtoken', cache: false, keyObject: /createSecretKey\(/.test(source) };
+  return { library: 'jsonwebtoken', cache: false, keyObject: /\bcreateSecretKey\b/.test(source) };
 }
 
 /** Answers `verify(token) -> payload | Promise<payload>`; throws (or rejects) on a bad token. */
