@@ -1,0 +1,174 @@
+'use strict';
+/**
+ * The references of scenario 1, each a plain `node:http` server in its own process (run as
+ * `node reference-server.js`, configured by BENCH_* variables), answering the same two routes as the app:
+ *   GET /conversations?limit=N             GET /conversations/:id/messages?limit=N
+ *
+ * BENCH_MODE
+ * - ceiling:    the app's own response body, from memory: what HTTP on this machine costs at best.
+ * - floor-auth: + the same access-token verification as the app, then the body from memory.
+ * - floor-db:   + the same SQL as the app (the user lookup of the JWT strategy, then the route's queries) as
+ *               prepared statements on the same database, rows thrown away, body from memory.
+ * - floor:      + the rows mapped to the same JSON shape and `JSON.stringify`: the whole job of the route,
+ *               without a framework. Its bodies are checked to be byte-for-byte the app's.
+ */
+const { Buffer } = require('node:buffer');
+const http = require('node:http');
+const { readFileSync } = require('node:fs');
+const { URLSearchParams } = require('node:url');
+const { createVerify } = require('./verify');
+
+const mode = process.env.BENCH_MODE;
+const port = Number(process.env.BENCH_PORT);
+const bodies = JSON.parse(readFileSync(process.env.BENCH_BODIES, 'utf8'));
+const { verify } = createVerify(process.env.BENCH_JWT_SECRET);
+const databaseUrl = process.env.BENCH_DATABASE_URL;
+
+// The SQL TypeORM sends for these routes (src/users/users.repository.ts findById, src/conversations/
+// conversations.repository.ts listPageForOwner and findOwnedById, messages.repository.ts listPage), copied from
+// its query log; only the placeholders differ between the two databases.
+const SQL = {
+  user:
+    'SELECT "User"."id" AS "User_id", "User"."email" AS "User_email", "User"."password_hash" AS "User_password_hash", ' +
+    '"User"."display_name" AS "User_display_name", "User"."role" AS "User_role", "User"."disabled" AS "User_disabled", ' +
+    '"User"."settings" AS "User_settings", "User"."session_version" AS "User_session_version", ' +
+    '"User"."created_at" AS "User_created_at", "User"."updated_at" AS "User_updated_at" ' +
+    'FROM "users" "User" WHERE (("User"."id" = ?)) LIMIT 1',
+  list:
+    'SELECT "c"."id" AS "c_id", "c"."owner_id" AS "c_owner_id", "c"."title" AS "c_title", "c"."model" AS "c_model", ' +
+    '"c"."system_prompt" AS "c_system_prompt", "c"."archived" AS "c_archived", "c"."created_at" AS "c_created_at", ' +
+    '"c"."updated_at" AS "c_updated_at" FROM "conversations" "c" WHERE "c"."owner_id" = ? AND "c"."archived" = ? ' +
+    'ORDER BY "c"."updated_at" DESC, "c"."id" DESC LIMIT ?',
+  conversation:
+    'SELECT "Conversation"."id" AS "Conversation_id", "Conversation"."owner_id" AS "Conversation_owner_id", ' +
+    '"Conversation"."title" AS "Conversation_title", "Conversation"."model" AS "Conversation_model", ' +
+    '"Conversation"."system_prompt" AS "Conversation_system_prompt", "Conversation"."archived" AS "Conversation_archived", ' +
+    '"Conversation"."created_at" AS "Conversation_created_at", "Conversation"."updated_at" AS "Conversation_updated_at" ' +
+    'FROM "conversations" "Conversation" WHERE (("Conversation"."id" = ?) AND ("Conversation"."owner_id" = ?)) LIMIT 1',
+  history:
+    'SELECT "m"."id" AS "m_id", "m"."conversation_id" AS "m_conversation_id", "m"."role" AS "m_role", ' +
+    '"m"."content" AS "m_content", "m"."model" AS "m_model", "m"."status" AS "m_status", "m"."error" AS "m_error", ' +
+    '"m"."prompt_tokens" AS "m_prompt_tokens", "m"."completion_tokens" AS "m_completion_tokens", ' +
+    '"m"."created_at" AS "m_created_at" FROM "messages" "m" WHERE "m"."conversation_id" = ? ' +
+    'ORDER BY "m"."created_at" ASC, "m"."id" ASC LIMIT ?',
+};
+
+/** Prepared statements: sqlite3 Statement objects, or named statements on a pg pool of the app's size (20). */
+function openDatabase() {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const sqlite3 = require('sqlite3');
+    const db = new sqlite3.Database(databaseUrl.slice('sqlite:'.length));
+    db.run('PRAGMA busy_timeout = 10000');
+    const statements = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)]));
+    return {
+      sqlite: true,
+      query: (name, params) =>
+        new Promise((resolve, reject) =>
+          statements[name].all(params, (error, rows) => (error ? reject(error) : resolve(rows))),
+        ),
+    };
+  }
+  const { Pool } = require('pg');
+  const pool = new Pool({ connectionString: databaseUrl, max: 20 });
+  const numbered = Object.fromEntries(
+    Object.entries(SQL).map(([name, sql]) => {
+      let n = 0;
+      return [name, sql.replace(/\?/g, () => `$${++n}`)];
+    }),
+  );
+  return {
+    sqlite: false,
+    query: async (name, params) => (await pool.query({ name, text: numbered[name], values: params })).rows,
+  };
+}
+
+const database = mode === 'floor' || mode === 'floor-db' ? openDatabase() : null;
+// SQLite keeps TypeORM's `YYYY-MM-DD HH:MM:SS.mmm` UTC text; PostgreSQL answers Dates.
+const iso = (value) => (value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`)).toISOString();
+const bool = (value) => value === true || value === 1;
+const cursor = (at, id) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
+
+function page(rows, limit, map, at) {
+  const items = rows.slice(0, limit).map(map);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? cursor(at(last), last.id) : null };
+}
+
+const toConversation = (r) => ({
+  id: r.c_id,
+  title: r.c_title,
+  model: r.c_model,
+  systemPrompt: r.c_system_prompt,
+  archived: bool(r.c_archived),
+  createdAt: iso(r.c_created_at),
+  updatedAt: iso(r.c_updated_at),
+});
+
+const toMessage = (r) => ({
+  id: r.m_id,
+  conversationId: r.m_conversation_id,
+  role: r.m_role,
+  content: r.m_content,
+  model: r.m_model,
+  status: r.m_status,
+  error: r.m_error,
+  usage:
+    r.m_prompt_tokens === null && r.m_completion_tokens === null
+      ? null
+      : { promptTokens: r.m_prompt_tokens ?? 0, completionTokens: r.m_completion_tokens ?? 0 },
+  createdAt: iso(r.m_created_at),
+});
+
+function send(res, status, body) {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+const HISTORY = /^\/conversations\/([0-9a-f-]{36})\/messages$/;
+
+async function handle(req, res) {
+  const [path, query = ''] = req.url.split('?');
+  if (path === '/health') return send(res, 200, '{"status":"ok"}');
+  const history = HISTORY.exec(path);
+  if (path !== '/conversations' && !history) return send(res, 404, '{}');
+  const stored = history ? bodies.history : bodies.list;
+  if (mode === 'ceiling') return send(res, 200, stored);
+
+  const limit = Number(new URLSearchParams(query).get('limit') ?? 20);
+  const header = req.headers.authorization ?? '';
+  let payload;
+  try {
+    payload = await verify(header.startsWith('Bearer ') ? header.slice(7) : '');
+  } catch {
+    return send(res, 401, '{"statusCode":401}');
+  }
+  if (mode === 'floor-auth') return send(res, 200, stored);
+
+  const [user] = await database.query('user', [payload.sub]);
+  if (!user || bool(user.User_disabled)) return send(res, 401, '{"statusCode":401}');
+  let body;
+  if (history) {
+    const [conversation] = await database.query('conversation', [history[1], user.User_id]);
+    if (!conversation) return send(res, 404, '{"statusCode":404}');
+    const rows = await database.query('history', [history[1], limit + 1]);
+    if (mode === 'floor-db') return send(res, 200, stored);
+    body = JSON.stringify(page(rows, limit, toMessage, (m) => m.createdAt));
+  } else {
+    const rows = await database.query('list', [user.User_id, database.sqlite ? 0 : false, limit + 1]);
+    if (mode === 'floor-db') return send(res, 200, stored);
+    body = JSON.stringify(page(rows, limit, toConversation, (c) => c.updatedAt));
+  }
+  send(res, 200, body);
+}
+
+http
+  .createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      process.stderr.write(`${error.stack}\n`);
+      if (!res.headersSent) send(res, 500, '{}');
+    });
+  })
+  .listen(port, '127.0.0.1');
