@@ -276,6 +276,32 @@ describe('Conversations (echo model)', () => {
       expect(await search('quixotic', other)).toEqual([theirs.id]);
     });
 
+    it('finds a word that thousands of messages contain, only in the caller’s conversations', async () => {
+      const mine = (await create({ title: 'Mine' }).expect(201)).body;
+      await send(mine.id, 'an ubiquitous word').expect(201);
+      const other = (await registerUser(t)).accessToken;
+      const crowded = (await create({ title: 'Crowded' }, other).expect(201)).body;
+      const postgres = t.dataSource.options.type === 'postgres';
+      // 2,500 messages in someone else's conversation, written directly: enough to pass the common-word threshold.
+      await t.query(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+         INSERT INTO messages (${postgres ? '' : 'id, '}conversation_id, role, content, model, status, created_at)
+         SELECT ${postgres ? '' : "printf('00000000-0000-4000-8000-%012d', i), "}?, 'user', 'ubiquitous ' || i, 'echo/echo', 'complete', ?
+         FROM n`,
+        [crowded.id, postgres ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', '')],
+      );
+
+      const found = await t.http().get('/conversations').query({ q: 'UBIQUITOUS' }).set(bearer(token)).expect(200);
+      expect(found.body.items.map((x: { id: string }) => x.id)).toEqual([mine.id]);
+      const theirs = await t
+        .http()
+        .get('/conversations')
+        .query({ q: 'ubiquitous 2499' })
+        .set(bearer(other))
+        .expect(200);
+      expect(theirs.body.items.map((x: { id: string }) => x.id)).toEqual([crowded.id]);
+    });
+
     it('pages the list without loss or repetition', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) ids.push((await create({ title: `c${i}` }).expect(201)).body.id);
