@@ -1,6 +1,13 @@
 import { AiProvider, type ChatEvent, type ChatRequest, type ModelInfo } from '../ai-provider';
-import { AiProviderError } from '../ai.errors';
-import { cutShort, getJson, parseEventData, streamError, streamSse, type UpstreamCall } from './http-stream';
+import {
+  cutShort,
+  getJson,
+  modelsFromList,
+  parseEventData,
+  streamError,
+  streamSse,
+  type UpstreamCall,
+} from './http-stream';
 
 export interface AnthropicProviderOptions {
   baseUrl: string;
@@ -37,15 +44,7 @@ export class AnthropicProvider extends AiProvider {
 
   async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
     // The list is paged (20 by default); one large page holds every model Anthropic offers.
-    const body = await getJson({ ...this.call('/v1/models?limit=1000'), signal });
-    const data = (body as { data?: { id?: unknown }[] } | null)?.data;
-    if (!Array.isArray(data)) {
-      throw new AiProviderError('UPSTREAM_ERROR', `${this.id} answered the model list in an unexpected shape`);
-    }
-    return data
-      .map((model) => model?.id)
-      .filter((name): name is string => typeof name === 'string')
-      .map((name) => ({ id: `${this.id}/${name}`, provider: this.id, name }));
+    return modelsFromList(this.id, await getJson({ ...this.call('/v1/models?limit=1000'), signal }));
   }
 
   async *streamChat(request: ChatRequest): AsyncGenerator<ChatEvent> {

@@ -3,6 +3,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { AbortError, AiProviderError } from '../ai.errors';
+import type { ModelInfo } from '../ai-provider';
 
 /** One call to a vendor, as the adapters describe it. `secrets` are scrubbed from every error message. */
 export interface UpstreamCall {
@@ -121,6 +122,25 @@ export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Pr
 }
 
 /** Parses one event's data; a vendor that sends something else is broken, not merely slow. */
+/**
+ * Reads an OpenAI- or Anthropic-style model list (`{ data: [{ id }] }`) as the portal's models of `provider`,
+ * keeping the names `keep` accepts.
+ */
+export function modelsFromList(
+  provider: string,
+  body: unknown,
+  keep: (name: string) => boolean = () => true,
+): ModelInfo[] {
+  const data = (body as { data?: { id?: unknown }[] } | null)?.data;
+  if (!Array.isArray(data)) {
+    throw new AiProviderError('UPSTREAM_ERROR', `${provider} answered the model list in an unexpected shape`);
+  }
+  return data
+    .map((model) => model?.id)
+    .filter((name): name is string => typeof name === 'string' && keep(name))
+    .map((name) => ({ id: `${provider}/${name}`, provider, name }));
+}
+
 export function parseEventData<T>(vendor: string, data: string): T {
   const parsed = parseJson(data);
   if (parsed === undefined) throw new AiProviderError('UPSTREAM_ERROR', `${vendor} sent an unreadable stream event`);

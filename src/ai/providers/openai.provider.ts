@@ -1,6 +1,13 @@
 import { AiProvider, type ChatEvent, type ChatRequest, type ModelInfo, type Usage } from '../ai-provider';
-import { AiProviderError } from '../ai.errors';
-import { cutShort, getJson, parseEventData, streamError, streamSse, type UpstreamCall } from './http-stream';
+import {
+  cutShort,
+  getJson,
+  modelsFromList,
+  parseEventData,
+  streamError,
+  streamSse,
+  type UpstreamCall,
+} from './http-stream';
 
 export interface OpenAiProviderOptions {
   /** The model id prefix; OpenAI-compatible servers reached through this adapter may use their own. */
@@ -34,14 +41,7 @@ export class OpenAiProvider extends AiProvider {
 
   async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
     const body = await getJson({ ...this.call('/models'), signal });
-    const data = (body as { data?: { id?: unknown }[] } | null)?.data;
-    if (!Array.isArray(data)) {
-      throw new AiProviderError('UPSTREAM_ERROR', `${this.id} answered the model list in an unexpected shape`);
-    }
-    return data
-      .map((model) => model?.id)
-      .filter((name): name is string => typeof name === 'string' && !NOT_CHAT.test(name))
-      .map((name) => ({ id: `${this.id}/${name}`, provider: this.id, name }));
+    return modelsFromList(this.id, body, (name) => !NOT_CHAT.test(name));
   }
 
   async *streamChat(request: ChatRequest): AsyncGenerator<ChatEvent> {
