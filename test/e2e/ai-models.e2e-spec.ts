@@ -1,9 +1,7 @@
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { ANTHROPIC_KEY, OPENAI_KEY, upstreamEnv } from '../support/upstream-env';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
-
-const OPENAI_KEY = 'sk-test-e2e-openai-0123456789';
-const ANTHROPIC_KEY = 'sk-ant-test-e2e-0123456789';
 
 describe('GET /ai/models', () => {
   let upstream: FakeUpstream;
@@ -11,12 +9,7 @@ describe('GET /ai/models', () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream({ models: { openai: ['gpt-4o-mini'], anthropic: ['claude-sonnet-4-5'] } });
-    t = await createTestApp({
-      OPENAI_BASE_URL: `${upstream.url}/v1`,
-      OPENAI_API_KEY: OPENAI_KEY,
-      ANTHROPIC_BASE_URL: upstream.url,
-      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-    });
+    t = await createTestApp(upstreamEnv(upstream));
   });
   afterAll(async () => {
     await t?.close();

@@ -1,10 +1,10 @@
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { ANTHROPIC_KEY, OPENAI_KEY, upstreamEnv } from '../support/upstream-env';
 import { postSse, type SseEvent } from '../support/sse';
+import { waitFor } from '../support/wait-for';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 
-const OPENAI_KEY = 'sk-test-upstream-openai-0123456789';
-const ANTHROPIC_KEY = 'sk-ant-test-upstream-0123456789';
 const TIMEOUT_MS = 800;
 
 interface StoredMessage {
@@ -27,13 +27,7 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    t = await createTestApp({
-      OPENAI_BASE_URL: `${upstream.url}/v1`,
-      OPENAI_API_KEY: OPENAI_KEY,
-      ANTHROPIC_BASE_URL: upstream.url,
-      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-      AI_TIMEOUT_MS: String(TIMEOUT_MS),
-    });
+    t = await createTestApp(upstreamEnv(upstream, { AI_TIMEOUT_MS: String(TIMEOUT_MS) }));
   });
   afterAll(async () => {
     await t?.close();
@@ -264,12 +258,3 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
     ]);
   });
 });
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -2,12 +2,11 @@ import OpenAI, { APIError, AuthenticationError, BadRequestError, NotFoundError, 
 import { bearer, registerUser } from '../support/auth';
 import { createApiKey } from '../support/api-keys';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { ANTHROPIC_KEY, OPENAI_KEY, upstreamEnv } from '../support/upstream-env';
 import { openAiClient } from '../support/openai';
 import { waitFor } from '../support/wait-for';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 
-const OPENAI_KEY = 'sk-test-upstream-openai-0123456789';
-const ANTHROPIC_KEY = 'sk-ant-test-upstream-0123456789';
 const TIMEOUT_MS = 800;
 
 interface UsageRow {
@@ -42,13 +41,7 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    t = await createTestApp({
-      OPENAI_BASE_URL: `${upstream.url}/v1`,
-      OPENAI_API_KEY: OPENAI_KEY,
-      ANTHROPIC_BASE_URL: upstream.url,
-      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
-      AI_TIMEOUT_MS: String(TIMEOUT_MS),
-    });
+    t = await createTestApp(upstreamEnv(upstream, { AI_TIMEOUT_MS: String(TIMEOUT_MS) }));
   });
   afterAll(async () => {
     await t?.close();
