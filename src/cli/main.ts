@@ -5,7 +5,7 @@ import { validate } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { AppError } from '../common/errors/app.error';
 import { dropAllTables, runPendingMigrations } from '../database/schema';
-import { SeedService } from '../database/seeds/seed.service';
+import { SeedService } from './seed.service';
 import { UsersService } from '../users/users.service';
 import { CliModule } from './cli.module';
 import { CreateUserCommandDto } from './create-user-command.dto';

@@ -16,7 +16,11 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [databaseConfig.KEY],
-          useFactory: (config: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(config),
+          // The features' own TypeOrmModule.forFeature() calls name the entities, so this layer imports none of them.
+          useFactory: (config: ConfigType<typeof databaseConfig>) => ({
+            ...buildDataSourceOptions(config),
+            autoLoadEntities: true,
+          }),
           dataSourceFactory: async (dataSourceOptions) => {
             const dataSource = await new DataSource(dataSourceOptions!).initialize();
             if (dataSource.options.type === 'sqlite') {

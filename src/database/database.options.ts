@@ -4,12 +4,13 @@ import sqlite3 from 'sqlite3';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config';
 import { MIGRATIONS } from './migrations';
-import { ENTITIES } from './entities';
 
-/** The same options serve the server, the CLI and the tests; migrations are applied by runPendingMigrations. */
+/**
+ * The same options serve the server, the CLI and the tests; migrations are applied by runPendingMigrations.
+ * No entities: each feature module registers its own, and DatabaseModule loads whatever was registered.
+ */
 export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: false,
     synchronize: false,

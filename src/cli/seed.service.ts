@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { ChatService } from '../../conversations/chat.service';
-import { ConversationsService } from '../../conversations/conversations.service';
-import { UsersService } from '../../users/users.service';
-import { EmailTakenError } from '../../users/users.errors';
+import { ChatService } from '../conversations/chat.service';
+import { ConversationsService } from '../conversations/conversations.service';
+import { UsersService } from '../users/users.service';
+import { EmailTakenError } from '../users/users.errors';
 
 export const DEMO_USER = { email: 'demo@example.com', password: 'demo-password', displayName: 'Demo' };
 
