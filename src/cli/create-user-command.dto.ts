@@ -1,6 +1,5 @@
 import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { ROLES } from '../users/user.entity';
-import type { Role } from '../users/user.entity';
+import { ROLES, type Role } from '../common/auth-user';
 
 export class CreateUserCommandDto {
   @IsEmail({}, { message: '--email must be an email address' })

@@ -1,4 +1,6 @@
-import type { Role } from '../users/user.entity';
+/** What a user may do: every route is open to both unless it says `@Roles('admin')`. */
+export type Role = 'user' | 'admin';
+export const ROLES: readonly Role[] = ['user', 'admin'];
 
 /** The signed-in caller, as the JWT strategy resolves it on every request (fresh role and status). */
 export interface AuthUser {

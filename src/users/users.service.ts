@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../common/auth-user';
+import type { AuthUser, Role } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { PasswordHasher } from './password-hasher.service';
-import { Role, User } from './user.entity';
+import { User } from './user.entity';
 import { CannotChangeOwnAccessError, UserNotFoundError, WrongPasswordError } from './users.errors';
 import { UsersRepository } from './users.repository';
 

@@ -1,8 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AuthUser } from '../../common/auth-user';
+import type { AuthUser, Role } from '../../common/auth-user';
 import { ROLES_KEY } from '../../common/decorators/roles.decorator';
-import type { Role } from '../../users/user.entity';
 
 @Injectable()
 export class RolesGuard implements CanActivate {

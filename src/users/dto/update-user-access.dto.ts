@@ -1,6 +1,5 @@
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
-import { ROLES } from '../user.entity';
-import type { Role } from '../user.entity';
+import { ROLES, type Role } from '../../common/auth-user';
 
 export class UpdateUserAccessDto {
   @IsOptional()
