@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
-import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
 import { serveWebPage } from './web/web-page';
 
@@ -25,7 +25,8 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
 export async function setupApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
+  // Every dialect any feature module provides (the OpenAI-compatible routes have one).
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(ErrorDialect, { strict: false, each: true })));
   app.enableShutdownHooks();
 
   await app.register(helmet, {

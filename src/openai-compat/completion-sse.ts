@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import { toErrorBody } from '../common/filters/all-exceptions.filter';
-import { toOpenAiError } from '../common/filters/openai-error';
 import type { Completion, CompletionEvent } from './chat-completions.service';
 import { ChatCompletionChunkDto } from './dto/chat-completion-response.dto';
+import { toOpenAiError } from './openai-error';
 
 /** Comment lines keep idle connections open through proxies that close quiet ones; OpenAI's SDKs skip them. */
 const HEARTBEAT_MS = 15_000;

@@ -6,13 +6,13 @@ import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import { ApiKeyAuth } from '../common/decorators/api-key-auth.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { OPENAI_COMPAT_PREFIX } from '../common/filters/openai-error';
 import { ChatCompletionsService } from './chat-completions.service';
 import { streamCompletion } from './completion-sse';
 import { ChatCompletionResponseDto } from './dto/chat-completion-response.dto';
 import { CreateChatCompletionDto } from './dto/create-chat-completion.dto';
 import { OpenAiErrorResponseDto } from './dto/openai-error-response.dto';
 import { OpenAiModelListResponseDto, OpenAiModelResponseDto } from './dto/openai-model-response.dto';
+import { OPENAI_COMPAT_PREFIX } from './openai-error';
 
 const ERRORS: Record<number, string> = {
   400: 'Invalid request (invalid_request_error); `param` names the field',
@@ -31,7 +31,7 @@ const ApiOpenAiErrors = (...statuses: number[]) =>
 
 /**
  * OpenAI's API over the portal's models, for OpenAI's SDKs and the tools built on them: point their base URL
- * at `<server>/v1` and use a personal API key. Errors come in OpenAI's shape (see AllExceptionsFilter).
+ * at `<server>/v1` and use a personal API key. Errors come in OpenAI's shape (OpenAiErrorDialect).
  */
 @ApiTags('openai-compatible')
 @ApiKeyAuth()

@@ -3,7 +3,6 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app.error';
 import { ERROR_STATUS, ErrorCode } from '../errors/error-codes';
-import { isOpenAiCompatPath, toOpenAiError } from './openai-error';
 
 export interface ErrorBody {
   statusCode: number;
@@ -85,10 +84,23 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; retryAfter?:
   };
 }
 
+/**
+ * Routes that mimic another API answer errors in its shape. The feature that owns them provides a dialect under
+ * this token; the filter still decides status and code, and the dialect that claims the request's URL rewords
+ * the answer (for unknown paths and unreadable bodies under it too, where no route of the feature has run).
+ */
+export abstract class ErrorDialect {
+  /** Whether errors on this request URL (path and query string) are answered in this dialect. */
+  abstract claims(url: string): boolean;
+  abstract render(body: ErrorBody): { status: number; body: object };
+}
+
 /** The one place where an error becomes an HTTP answer. Unknown errors are logged and answered without detail. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(private readonly dialects: readonly ErrorDialect[]) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -98,12 +110,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (reply.sent || reply.raw.headersSent) return;
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
-    // The OpenAI-compatible routes answer in OpenAI's shape, unknown paths and unreadable bodies under them too.
-    if (isOpenAiCompatPath(host.switchToHttp().getRequest<FastifyRequest | undefined>()?.url)) {
-      const openAi = toOpenAiError(body);
-      void reply.status(openAi.status).send(openAi.body);
-      return;
-    }
-    void reply.status(body.statusCode).send(body);
+    const url = host.switchToHttp().getRequest<FastifyRequest | undefined>()?.url;
+    const dialect = url === undefined ? undefined : this.dialects.find((candidate) => candidate.claims(url));
+    const answer = dialect ? dialect.render(body) : { status: body.statusCode, body };
+    void reply.status(answer.status).send(answer.body);
   }
 }

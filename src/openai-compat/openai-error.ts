@@ -1,4 +1,5 @@
-import type { ErrorBody } from './all-exceptions.filter';
+import { Injectable } from '@nestjs/common';
+import { ErrorDialect, type ErrorBody } from '../common/filters/all-exceptions.filter';
 
 /** Routes under this prefix speak OpenAI's API, down to the shape of their errors. */
 export const OPENAI_COMPAT_PREFIX = '/v1';
@@ -57,4 +58,16 @@ export function toOpenAiError(body: ErrorBody): { status: number; body: OpenAiEr
       },
     },
   };
+}
+
+/** Lets the global filter answer every error under /v1 in OpenAI's shape. */
+@Injectable()
+export class OpenAiErrorDialect extends ErrorDialect {
+  claims(url: string): boolean {
+    return isOpenAiCompatPath(url);
+  }
+
+  render(body: ErrorBody): { status: number; body: OpenAiErrorBody } {
+    return toOpenAiError(body);
+  }
 }

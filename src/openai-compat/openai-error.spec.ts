@@ -1,4 +1,4 @@
-import type { ErrorBody } from './all-exceptions.filter';
+import type { ErrorBody } from '../common/filters/all-exceptions.filter';
 import { isOpenAiCompatPath, toOpenAiError } from './openai-error';
 
 const body = (overrides: Partial<ErrorBody>): ErrorBody => ({
