@@ -75,6 +75,9 @@ function setupSwagger(app: INestApplication): void {
           "errors in OpenAI's shape: `{ error: { message, type, param, code } }`.",
       )
       .setVersion('0.1.0')
+      .setLicense('MIT', 'https://opensource.org/license/mit')
+      // Relative: the server that serves this document, whatever address it is reached at.
+      .addServer('/', 'This server')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .addBearerAuth(
         {
