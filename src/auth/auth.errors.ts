@@ -15,10 +15,32 @@ export class AccountDisabledError extends AppError {
   }
 }
 
-export class InvalidRefreshTokenError extends AppError {
-  readonly code = 'INVALID_REFRESH_TOKEN';
+/** Missing, malformed, forged, or for an account that no longer exists: nothing to do but sign in. */
+export class InvalidTokenError extends AppError {
+  readonly code = 'INVALID_TOKEN';
+}
+
+/** A genuine access token past its lifetime: refresh and retry. */
+export class AccessTokenExpiredError extends AppError {
+  readonly code = 'TOKEN_EXPIRED';
   constructor() {
-    super('refresh token is invalid, expired or revoked');
+    super('access token has expired; refresh it and retry');
+  }
+}
+
+/** A genuine refresh token past its lifetime: the sign-in is over. */
+export class RefreshTokenExpiredError extends AppError {
+  readonly code = 'TOKEN_EXPIRED';
+  constructor() {
+    super('refresh token has expired; sign in again');
+  }
+}
+
+/** The sign-in this token belongs to was ended (signed out, or the password changed): sign in again. */
+export class SessionRevokedError extends AppError {
+  readonly code = 'SESSION_REVOKED';
+  constructor() {
+    super('this sign-in has ended; sign in again');
   }
 }
 

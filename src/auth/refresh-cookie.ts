@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRefreshTokenError } from './auth.errors';
+import { InvalidTokenError } from './auth.errors';
 
 /**
  * Browser clients may keep the refresh token in an httpOnly cookie, out of reach of the page's scripts, instead
@@ -52,6 +52,6 @@ export function refreshTokenOf(bodyToken: string | undefined, request: FastifyRe
     throw new BadRequestException({ message: ['refreshToken should not be empty'], code: 'VALIDATION_FAILED' });
   }
   const cookie = request.cookies[REFRESH_COOKIE_NAME];
-  if (!cookie) throw new InvalidRefreshTokenError();
+  if (!cookie) throw new InvalidTokenError('no refresh cookie was sent');
   return cookie;
 }

@@ -5,7 +5,13 @@ import { createHash } from 'node:crypto';
 import type { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
 import type { UsersService } from '../users/users.service';
-import { AccountDisabledError, InvalidRefreshTokenError, RefreshTokenReusedError } from './auth.errors';
+import {
+  AccountDisabledError,
+  InvalidTokenError,
+  RefreshTokenExpiredError,
+  RefreshTokenReusedError,
+  SessionRevokedError,
+} from './auth.errors';
 import type { RefreshToken } from './entities/refresh-token.entity';
 import type { RefreshTokensRepository } from './refresh-tokens.repository';
 import { TokensService } from './tokens.service';
@@ -125,13 +131,13 @@ describe('TokensService', () => {
 
     it('refuses an unknown token', async () => {
       repository.findByHash.mockResolvedValue(null);
-      await expect(service.rotate('unknown')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      await expect(service.rotate('unknown')).rejects.toBeInstanceOf(InvalidTokenError);
       expect(repository.insert).not.toHaveBeenCalled();
     });
 
     it('refuses a revoked token', async () => {
       repository.findByHash.mockResolvedValue(makeStored({ revokedAt: new Date() }));
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(SessionRevokedError);
       expect(repository.markRotated).not.toHaveBeenCalled();
       expect(repository.insert).not.toHaveBeenCalled();
     });
@@ -149,7 +155,7 @@ describe('TokensService', () => {
     it('refuses an expired token without touching the family', async () => {
       repository.findByHash.mockResolvedValue(makeStored({ expiresAt: new Date(Date.now() - 1) }));
 
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(RefreshTokenExpiredError);
 
       expect(repository.markRotated).not.toHaveBeenCalled();
       expect(repository.revokeFamily).not.toHaveBeenCalled();
@@ -171,7 +177,7 @@ describe('TokensService', () => {
       repository.findByHash.mockResolvedValue(makeStored({ sessionVersion: 1 }));
       users.findActiveById.mockResolvedValue(makeUser({ sessionVersion: 2 }));
 
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(SessionRevokedError);
 
       expect(repository.markRotated).not.toHaveBeenCalled();
       expect(repository.insert).not.toHaveBeenCalled();
@@ -198,12 +204,12 @@ describe('TokensService', () => {
     });
 
     it.each([
-      ['unknown', null],
-      ['revoked', makeStored({ revokedAt: new Date() })],
-      ['expired', makeStored({ expiresAt: new Date(Date.now() - 1) })],
-    ])('refuses an %s token', async (_case, stored) => {
+      ['unknown', null, InvalidTokenError],
+      ['revoked', makeStored({ revokedAt: new Date() }), SessionRevokedError],
+      ['expired', makeStored({ expiresAt: new Date(Date.now() - 1) }), RefreshTokenExpiredError],
+    ])('refuses an %s token', async (_case, stored, error) => {
       repository.findByHash.mockResolvedValue(stored);
-      await expect(service.revoke('presented-token')).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+      await expect(service.revoke('presented-token')).rejects.toBeInstanceOf(error);
       expect(repository.revokeFamily).not.toHaveBeenCalled();
     });
 

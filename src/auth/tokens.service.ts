@@ -5,7 +5,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { AccountDisabledError, InvalidRefreshTokenError, RefreshTokenReusedError } from './auth.errors';
+import {
+  AccountDisabledError,
+  InvalidTokenError,
+  RefreshTokenExpiredError,
+  RefreshTokenReusedError,
+  SessionRevokedError,
+} from './auth.errors';
+import type { RefreshToken } from './entities/refresh-token.entity';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 
 export interface IssuedTokens {
@@ -37,16 +44,15 @@ export class TokensService {
 
   /** Exchanges a refresh token for a new pair. A token that was already exchanged signs the whole login out. */
   async rotate(refreshToken: string): Promise<{ user: User; tokens: IssuedTokens }> {
-    const stored = await this.refreshTokens.findByHash(hashToken(refreshToken));
-    if (!stored || stored.revokedAt) throw new InvalidRefreshTokenError();
+    const stored = await this.findLive(refreshToken);
     if (stored.rotatedAt) {
       await this.refreshTokens.revokeFamily(stored.familyId);
       throw new RefreshTokenReusedError();
     }
-    if (stored.expiresAt.getTime() <= Date.now()) throw new InvalidRefreshTokenError();
+    if (stored.expiresAt.getTime() <= Date.now()) throw new RefreshTokenExpiredError();
     const user = await this.users.findActiveById(stored.userId);
     if (!user) throw new AccountDisabledError();
-    if (user.sessionVersion !== stored.sessionVersion) throw new InvalidRefreshTokenError();
+    if (user.sessionVersion !== stored.sessionVersion) throw new SessionRevokedError();
     if (!(await this.refreshTokens.markRotated(stored.id))) {
       await this.refreshTokens.revokeFamily(stored.familyId);
       throw new RefreshTokenReusedError();
@@ -56,10 +62,18 @@ export class TokensService {
 
   /** Ends the login the token belongs to. */
   async revoke(refreshToken: string): Promise<void> {
-    const stored = await this.refreshTokens.findByHash(hashToken(refreshToken));
-    if (!stored || stored.revokedAt || stored.expiresAt.getTime() <= Date.now()) throw new InvalidRefreshTokenError();
+    const stored = await this.findLive(refreshToken);
+    if (stored.expiresAt.getTime() <= Date.now()) throw new RefreshTokenExpiredError();
     await this.refreshTokens.revokeFamily(stored.familyId);
     if (stored.rotatedAt) throw new RefreshTokenReusedError();
+  }
+
+  /** The stored token, if this server issued it and its login has not been ended. */
+  private async findLive(refreshToken: string): Promise<RefreshToken> {
+    const stored = await this.refreshTokens.findByHash(hashToken(refreshToken));
+    if (!stored) throw new InvalidTokenError('refresh token is not valid');
+    if (stored.revokedAt) throw new SessionRevokedError();
+    return stored;
   }
 
   private async issueInFamily(user: User, familyId: string): Promise<IssuedTokens> {

@@ -15,7 +15,7 @@ export class UserNotFoundError extends AppError {
 }
 
 export class WrongPasswordError extends AppError {
-  readonly code = 'WRONG_PASSWORD';
+  readonly code = 'INVALID_CREDENTIALS';
   constructor() {
     super('password is not correct');
   }

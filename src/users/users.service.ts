@@ -36,6 +36,11 @@ export class UsersService {
     return user;
   }
 
+  /** The user behind a token, or null when they no longer exist. */
+  findById(id: string): Promise<User | null> {
+    return this.users.findById(id);
+  }
+
   /** The user behind a token, or null when they no longer exist or are disabled. */
   async findActiveById(id: string): Promise<User | null> {
     const user = await this.users.findById(id);

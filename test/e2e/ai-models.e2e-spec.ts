@@ -39,7 +39,7 @@ describe('GET /ai/models', () => {
   it('answers 401 without a token', async () => {
     const res = await t.http().get('/ai/models').expect(401);
 
-    expect(res.body).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+    expect(res.body).toMatchObject({ statusCode: 401, code: 'INVALID_TOKEN' });
   });
 
   it('is described in the OpenAPI document', async () => {

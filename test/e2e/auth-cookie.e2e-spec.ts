@@ -166,19 +166,19 @@ describe('Auth: the refresh cookie (X-Refresh-Cookie: 1)', () => {
       // The token the rightful owner holds now is revoked with the rest of the login.
       const owner = await refreshWithCookie(second.value);
       expect(owner.status).toBe(401);
-      expectErrorShape(owner.body, 401, 'INVALID_REFRESH_TOKEN');
+      expectErrorShape(owner.body, 401, 'SESSION_REVOKED');
     });
 
-    it('answers 401 INVALID_REFRESH_TOKEN in cookie mode without a cookie', async () => {
+    it('answers 401 INVALID_TOKEN in cookie mode without a cookie', async () => {
       const res = await t.http().post('/auth/refresh').set(COOKIE_MODE).send({});
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'INVALID_REFRESH_TOKEN');
+      expectErrorShape(res.body, 401, 'INVALID_TOKEN');
     });
 
     it('answers 401 for a cookie that was never issued', async () => {
       const res = await refreshWithCookie('never-issued-token');
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'INVALID_REFRESH_TOKEN');
+      expectErrorShape(res.body, 401, 'INVALID_TOKEN');
       expect(refreshCookieOf(res)!.value).toBe('');
     });
 
@@ -247,7 +247,7 @@ describe('Auth: the refresh cookie (X-Refresh-Cookie: 1)', () => {
       const again = await t.http().post('/auth/logout').set(COOKIE_MODE).set(cookieHeader(cookie.value)).send({});
 
       expect(again.status).toBe(401);
-      expectErrorShape(again.body, 401, 'INVALID_REFRESH_TOKEN');
+      expectErrorShape(again.body, 401, 'SESSION_REVOKED');
       expect(refreshCookieOf(again)!.value).toBe('');
     });
 

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { bearer, registerUser, uniqueEmail } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { dateParam } from '../../src/database/date-param';
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -226,10 +227,10 @@ describe('Auth', () => {
       expect(keys.filter((key) => key.includes('hash') || key.includes('sessionversion'))).toEqual([]);
     });
 
-    it('answers 401 without a token', async () => {
+    it('answers 401 INVALID_TOKEN without a token', async () => {
       const res = await t.http().get('/auth/me');
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'UNAUTHORIZED');
+      expectErrorShape(res.body, 401, 'INVALID_TOKEN');
     });
 
     it('accepts a token this test signs with the server secret (the control for the forgeries below)', async () => {
@@ -249,14 +250,17 @@ describe('Auth', () => {
         attacker = await registerUser(t);
       });
 
-      const cases: [string, () => string][] = [
+      // Only a genuine token past its lifetime says TOKEN_EXPIRED (refresh and retry); anything else is INVALID_TOKEN.
+      const cases: [string, () => string, string][] = [
         [
           'alg none',
           () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: victim.user.id, exp: nowSeconds() + 60 })}.`,
+          'INVALID_TOKEN',
         ],
         [
           'signed with a wrong key',
           () => signJwt({ sub: victim.user.id, exp: nowSeconds() + 60 }, 'a-different-secret-that-is-long-enough-0123'),
+          'INVALID_TOKEN',
         ],
         [
           'payload changed to another user, original signature kept',
@@ -266,22 +270,41 @@ describe('Auth', () => {
             expect(claims.sub).toBe(attacker.user.id);
             return [header, b64url({ ...claims, sub: victim.user.id }), signature].join('.');
           },
+          'INVALID_TOKEN',
         ],
-        ['expired', () => signJwt({ sub: victim.user.id, iat: nowSeconds() - 3600, exp: nowSeconds() - 60 }, secret)],
+        [
+          'expired',
+          () => signJwt({ sub: victim.user.id, iat: nowSeconds() - 3600, exp: nowSeconds() - 60 }, secret),
+          'TOKEN_EXPIRED',
+        ],
+        [
+          'expired and signed with a wrong key',
+          () =>
+            signJwt(
+              { sub: victim.user.id, iat: nowSeconds() - 3600, exp: nowSeconds() - 60 },
+              'a-different-secret-that-is-long-enough-0123',
+            ),
+          'INVALID_TOKEN',
+        ],
         [
           'signed with the right key but HS512',
           () => signJwt({ sub: victim.user.id, exp: nowSeconds() + 60 }, secret, 'HS512'),
+          'INVALID_TOKEN',
         ],
-        ['for a user that does not exist', () => signJwt({ sub: randomUUID(), exp: nowSeconds() + 60 }, secret)],
-        ['without a string subject', () => signJwt({ sub: 12345, exp: nowSeconds() + 60 }, secret)],
-        ['garbage', () => 'this-is-not-a-jwt'],
-        ['three garbage segments', () => 'aaa.bbb.ccc'],
+        [
+          'for a user that does not exist',
+          () => signJwt({ sub: randomUUID(), exp: nowSeconds() + 60 }, secret),
+          'INVALID_TOKEN',
+        ],
+        ['without a string subject', () => signJwt({ sub: 12345, exp: nowSeconds() + 60 }, secret), 'INVALID_TOKEN'],
+        ['garbage', () => 'this-is-not-a-jwt', 'INVALID_TOKEN'],
+        ['three garbage segments', () => 'aaa.bbb.ccc', 'INVALID_TOKEN'],
       ];
 
-      it.each(cases)('%s', async (_case, forge) => {
+      it.each(cases)('%s: %s', async (_case, forge, code) => {
         const res = await t.http().get('/auth/me').set(bearer(forge()));
         expect(res.status).toBe(401);
-        expectErrorShape(res.body, 401, 'UNAUTHORIZED');
+        expectErrorShape(res.body, 401, code);
         expect(JSON.stringify(res.body)).not.toContain(victim.user.email);
       });
     });
@@ -344,6 +367,7 @@ describe('Auth', () => {
       // The newest token of that login no longer works...
       const newest = await refresh(third.body.refreshToken);
       expect(newest.status).toBe(401);
+      expectErrorShape(newest.body, 401, 'SESSION_REVOKED');
       expect(newest.body).not.toHaveProperty('accessToken');
 
       // ...while the separate login keeps working.
@@ -358,10 +382,10 @@ describe('Auth', () => {
       expect(results.map((res) => res.status).sort()).toEqual([200, 401]);
     });
 
-    it('answers 401 for an unknown token and 400 for a missing one', async () => {
+    it('answers 401 INVALID_TOKEN for an unknown token and 400 for a missing one', async () => {
       const unknown = await refresh('definitely-not-a-refresh-token');
       expect(unknown.status).toBe(401);
-      expectErrorShape(unknown.body, 401, 'INVALID_REFRESH_TOKEN');
+      expectErrorShape(unknown.body, 401, 'INVALID_TOKEN');
 
       const missing = await t.http().post('/auth/refresh').send({});
       expect(missing.status).toBe(400);
@@ -372,6 +396,25 @@ describe('Auth', () => {
       const session = await registerUser(t);
       await refresh(session.accessToken).expect(401);
     });
+
+    it('answers 401 TOKEN_EXPIRED for a refresh token past its lifetime, and keeps it refused', async () => {
+      const session = await registerUser(t);
+      await t.query('UPDATE refresh_tokens SET expires_at = ? WHERE token_hash = ?', [
+        dateParam(t.dataSource, new Date(Date.now() - 1000)),
+        sha256(session.refreshToken),
+      ]);
+
+      const res = await refresh(session.refreshToken);
+
+      expect(res.status).toBe(401);
+      expectErrorShape(res.body, 401, 'TOKEN_EXPIRED');
+      expect(res.body).not.toHaveProperty('accessToken');
+      const rows = await t.query<{ rotated_at: unknown }>(
+        'SELECT rotated_at FROM refresh_tokens WHERE token_hash = ?',
+        [sha256(session.refreshToken)],
+      );
+      expect(rows).toEqual([{ rotated_at: null }]);
+    });
   });
 
   describe('POST /auth/logout', () => {
@@ -381,7 +424,8 @@ describe('Auth', () => {
 
       expect(res.status).toBe(204);
       expect(res.text).toBe('');
-      await t.http().post('/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+      const again = await t.http().post('/auth/refresh').send({ refreshToken: session.refreshToken }).expect(401);
+      expectErrorShape(again.body, 401, 'SESSION_REVOKED');
       await t.http().post('/auth/logout').send({ refreshToken: session.refreshToken }).expect(401);
     });
 
@@ -397,10 +441,10 @@ describe('Auth', () => {
       await t.http().post('/auth/refresh').send({ refreshToken: other.body.refreshToken }).expect(200);
     });
 
-    it('answers 401 for an unknown token', async () => {
+    it('answers 401 INVALID_TOKEN for an unknown token', async () => {
       const res = await t.http().post('/auth/logout').send({ refreshToken: 'never-issued-token' });
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'INVALID_REFRESH_TOKEN');
+      expectErrorShape(res.body, 401, 'INVALID_TOKEN');
     });
   });
 });

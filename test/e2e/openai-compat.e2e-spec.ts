@@ -527,7 +527,7 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
 
     it('does not take an API key anywhere but /v1', async () => {
       const res = await t.http().get('/users/me').set(bearer(apiKey)).expect(401);
-      expect(res.body).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+      expect(res.body).toMatchObject({ statusCode: 401, code: 'INVALID_TOKEN' });
     });
   });
 

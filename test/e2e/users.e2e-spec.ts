@@ -38,10 +38,10 @@ describe('Users', () => {
       expect(Object.keys(res.body).filter((key) => /hash|password|session/i.test(key))).toEqual([]);
     });
 
-    it('answers 401 without a token', async () => {
+    it('answers 401 INVALID_TOKEN without a token', async () => {
       const res = await t.http().get('/users/me');
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'UNAUTHORIZED');
+      expectErrorShape(res.body, 401, 'INVALID_TOKEN');
     });
   });
 
@@ -116,7 +116,7 @@ describe('Users', () => {
   });
 
   describe('POST /users/me/password', () => {
-    it('answers 401 WRONG_PASSWORD for a wrong current password and keeps the old one', async () => {
+    it('answers 401 INVALID_CREDENTIALS for a wrong current password and keeps the old one', async () => {
       const me = await registerUser(t);
       const res = await t
         .http()
@@ -125,7 +125,7 @@ describe('Users', () => {
         .send({ currentPassword: 'not-my-password', newPassword: 'brand-new-pass-1' });
 
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'WRONG_PASSWORD');
+      expectErrorShape(res.body, 401, 'INVALID_CREDENTIALS');
       await login(me.user.email, me.password).expect(200);
       await login(me.user.email, 'brand-new-pass-1').expect(401);
       await refresh(me.refreshToken).expect(200);
@@ -158,7 +158,8 @@ describe('Users', () => {
       await login(me.user.email, me.password).expect(401);
       const fresh = await login(me.user.email, 'brand-new-pass-1').expect(200);
 
-      await refresh(me.refreshToken).expect(401);
+      const before = await refresh(me.refreshToken).expect(401);
+      expectErrorShape(before.body, 401, 'SESSION_REVOKED');
       await refresh(otherDevice.body.refreshToken).expect(401);
       await refresh(fresh.body.refreshToken).expect(200);
     });
@@ -170,7 +171,7 @@ describe('Users', () => {
       const res = await t.http().delete('/users/me').set(bearer(me.accessToken)).send({ password: 'wrong-password' });
 
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'WRONG_PASSWORD');
+      expectErrorShape(res.body, 401, 'INVALID_CREDENTIALS');
       expect(await t.query('SELECT id FROM users WHERE id = ?', [me.user.id])).toHaveLength(1);
       await login(me.user.email, me.password).expect(200);
     });
@@ -377,7 +378,7 @@ describe('Users', () => {
 
       const me = await t.http().get('/users/me').set(bearer(user.accessToken));
       expect(me.status).toBe(401);
-      expectErrorShape(me.body, 401, 'UNAUTHORIZED');
+      expectErrorShape(me.body, 401, 'ACCOUNT_DISABLED');
       const signIn = await login(user.user.email, user.password);
       expect(signIn.status).toBe(401);
       expect(signIn.body).not.toHaveProperty('accessToken');

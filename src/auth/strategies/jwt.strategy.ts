@@ -1,10 +1,11 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthUser } from '../../common/auth-user';
 import { authConfig } from '../../config/auth.config';
 import { UsersService } from '../../users/users.service';
+import { AccountDisabledError, InvalidTokenError } from '../auth.errors';
 import type { AccessTokenPayload } from '../tokens.service';
 
 /** Turns a verified access token into the caller; looks the user up so that disabling or a role change applies at once. */
@@ -25,8 +26,9 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   }
 
   async validate(payload: AccessTokenPayload): Promise<AuthUser> {
-    const user = typeof payload.sub === 'string' ? await this.users.findActiveById(payload.sub) : null;
-    if (!user) throw new UnauthorizedException({ message: 'access token is no longer valid', code: 'UNAUTHORIZED' });
+    const user = typeof payload.sub === 'string' ? await this.users.findById(payload.sub) : null;
+    if (!user) throw new InvalidTokenError('access token is no longer valid');
+    if (user.disabled) throw new AccountDisabledError();
     return { id: user.id, email: user.email, role: user.role };
   }
 }
