@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
+import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
 import { serveWebPage } from './web/web-page';
@@ -26,7 +27,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  app.get(ShutdownService).attach(app.getHttpAdapter().getInstance());
 
   await app.register(helmet, {
     contentSecurityPolicy: {
