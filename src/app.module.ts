@@ -9,6 +9,7 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { appConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { HealthModule } from './health/health.module';
 import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
@@ -31,6 +32,7 @@ import { UsersModule } from './users/users.module';
       }),
     }),
     DatabaseModule.forRoot({ runMigrations: true }),
+    LifecycleModule,
     UsersModule,
     AuthModule,
     HealthModule,

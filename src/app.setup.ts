@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
+import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { createValidationPipe } from './common/validation.pipe';
 import { serveWebPage } from './web/web-page';
 
@@ -27,7 +28,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   app.useGlobalPipes(createValidationPipe());
   // Every dialect any feature module provides (the OpenAI-compatible routes have one).
   app.useGlobalFilters(new AllExceptionsFilter(app.get(ErrorDialect, { strict: false, each: true })));
-  app.enableShutdownHooks();
+  app.get(ShutdownService).attach(app.getHttpAdapter().getInstance());
 
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -10,6 +10,8 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
   });
   await setupApp(app, config);
+  // SIGTERM drains within SHUTDOWN_GRACE_MS (ShutdownService), then the process exits 0 as platforms expect.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(config.port, config.host);
 }
 

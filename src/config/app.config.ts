@@ -10,6 +10,8 @@ export interface AppConfig {
   trustProxy: number;
   bodyLimitBytes: number;
   logLevel: string;
+  /** How long running requests (streamed answers) may finish after SIGTERM before they are cut. */
+  shutdownGraceMs: number;
 }
 
 export const appConfig = registerAs('app', (): AppConfig => {
@@ -26,5 +28,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     logLevel: env.LOG_LEVEL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   };
 });

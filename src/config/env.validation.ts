@@ -130,6 +130,13 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined)
   @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10 * 60 * 1000)
+  SHUTDOWN_GRACE_MS: number = 10_000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 }

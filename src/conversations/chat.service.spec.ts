@@ -1,3 +1,4 @@
+import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
 import { AiProviderError } from '../ai/ai.errors';
 import type { ModelRegistry } from '../ai/model-registry.service';
@@ -57,6 +58,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     messages as unknown as MessagesRepository,
     models as unknown as ModelRegistry,
     transactions as unknown as TransactionRunner,
+    { signal: new AbortController().signal } as ShutdownService,
   );
   return { service, log, stored, provider, conversations };
 }
@@ -126,7 +128,9 @@ describe('ChatService.send', () => {
       events.push(event);
       cancel.abort();
     }
-    expect(events.map((e) => e.type)).toEqual(['delta']);
+    // The stream still ends with the stored message, so that a viewer shows the partial answer as it was kept.
+    expect(events.map((e) => e.type)).toEqual(['delta', 'assistant_message']);
+    expect(events[1]).toMatchObject({ message: { content: 'so far', status: 'incomplete' } });
     expect(stored[1]).toMatchObject({ content: 'so far', status: 'incomplete', error: null });
   });
 

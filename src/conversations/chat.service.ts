@@ -4,6 +4,7 @@ import { AiProviderError } from '../ai/ai.errors';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import { AppError } from '../common/errors/app.error';
+import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationNotFoundError } from './conversations.errors';
@@ -43,6 +44,7 @@ export class ChatService {
     private readonly messages: MessagesRepository,
     private readonly models: ModelRegistry,
     private readonly transactions: TransactionRunner,
+    private readonly shutdown: ShutdownService,
   ) {}
 
   /**
@@ -83,7 +85,13 @@ export class ChatService {
 
     const history = await this.messages.recent(conversationId, HISTORY_WINDOW);
     const messages = buildPrompt(conversation.systemPrompt, history, this.models.contextBudgetTokens(modelId));
-    const request = { model, messages, temperature: input.temperature, maxTokens: input.maxTokens, signal };
+    const request = {
+      model,
+      messages,
+      temperature: input.temperature,
+      maxTokens: input.maxTokens,
+      signal: AbortSignal.any([signal, this.shutdown.signal]),
+    };
     return { userMessage, events: this.answer(provider, request, conversationId, modelId) };
   }
 
@@ -117,8 +125,8 @@ export class ChatService {
       // Runs on success, failure, and when the consumer stops early (client gone): the answer so far is kept.
       const status: MessageStatus = failure ? 'error' : finished ? 'complete' : 'incomplete';
       const stored = await this.storeAnswer(conversationId, modelId, text, status, failure?.message ?? null, usage);
-      if (status === 'complete') yield { type: 'assistant_message', message: stored };
-      else if (failure) yield { type: 'error', error: failure, message: stored };
+      if (failure) yield { type: 'error', error: failure, message: stored };
+      else yield { type: 'assistant_message', message: stored };
     }
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AiModule } from '../ai/ai.module';
+import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
@@ -10,7 +11,7 @@ import { Message } from './entities/message.entity';
 import { MessagesRepository } from './messages.repository';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule],
+  imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule],
   controllers: [ConversationsController],
   providers: [ConversationsService, ChatService, ConversationsRepository, MessagesRepository],
   exports: [ConversationsService, ChatService],

@@ -1,3 +1,4 @@
+import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
 import { AiProviderError, UnknownModelError } from '../ai/ai.errors';
 import type { ModelRegistry } from '../ai/model-registry.service';
@@ -16,7 +17,11 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     }),
   };
   const usage = { record: jest.fn(async (entry: UsageEntry) => void recorded.push(entry)) };
-  const service = new ChatCompletionsService(models as unknown as ModelRegistry, usage as unknown as UsageService);
+  const service = new ChatCompletionsService(
+    models as unknown as ModelRegistry,
+    usage as unknown as UsageService,
+    { signal: new AbortController().signal } as ShutdownService,
+  );
   return { service, provider, recorded };
 }
 

@@ -5,6 +5,7 @@ import { AiProviderError } from '../ai/ai.errors';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import { AppError } from '../common/errors/app.error';
+import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { UsageStatus } from '../usage/usage-record.entity';
 import { UsageService } from '../usage/usage.service';
 import { OpenAiFinishReason, OpenAiMessage, toChatMessages, toFinishReason } from './chat-messages';
@@ -37,6 +38,7 @@ export class ChatCompletionsService {
   constructor(
     private readonly models: ModelRegistry,
     private readonly usage: UsageService,
+    private readonly shutdown: ShutdownService,
   ) {}
 
   /** Resolves the model (an unknown one is recorded and thrown) and hands back the model call as events. */
@@ -56,7 +58,7 @@ export class ChatCompletionsService {
       messages: toChatMessages(input.messages),
       temperature: input.temperature,
       maxTokens: input.max_completion_tokens ?? input.max_tokens,
-      signal,
+      signal: AbortSignal.any([signal, this.shutdown.signal]),
     };
     return {
       id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,

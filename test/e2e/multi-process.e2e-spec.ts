@@ -1,76 +1,21 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import request from 'supertest';
 import { isolatedDatabaseUrl } from '../support/create-test-app';
-
-const root = join(__dirname, '..', '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  url: string;
-  process: ChildProcess;
-  output: () => string;
-}
-
-/** Starts the built server as `npm start` does, on the given database, and waits until /health answers. */
-async function startServer(databaseUrl: string): Promise<Server> {
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_SECRET: 'multi-process-test-secret-that-is-long-enough-0123456789',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    const healthy = await fetch(`${url}/health`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (healthy) return { url, process: child, output: () => output };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill();
-  throw new Error(`server did not become healthy:\n${output}`);
-}
+import { buildIfNeeded, startServerProcess, type ServerProcess } from '../support/server-process';
 
 describe('two server processes on one database', () => {
-  const servers: Server[] = [];
+  const servers: ServerProcess[] = [];
 
   beforeAll(async () => {
-    await promisify(execFile)(process.execPath, ['scripts/build-if-needed.js'], { cwd: root });
+    await buildIfNeeded();
     const configured = process.env.DATABASE_URL!;
     const databaseUrl = configured.startsWith('postgres')
       ? await isolatedDatabaseUrl(configured)
       : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-multi-')), 'shared.sqlite')}`;
     // Both start at once on an empty database: migrations must be applied exactly once between them.
-    servers.push(...(await Promise.all([startServer(databaseUrl), startServer(databaseUrl)])));
+    servers.push(...(await Promise.all([startServerProcess(databaseUrl), startServerProcess(databaseUrl)])));
   }, 120_000);
 
   afterAll(() => {

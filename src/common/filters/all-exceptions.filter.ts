@@ -31,6 +31,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  // The client went away before its body had arrived (or the server dropped it at shutdown): nobody reads the
+  // answer, and it is no server fault worth a stack trace in the log.
+  ECONNRESET: 'BAD_REQUEST',
 };
 
 function fastifyErrorCode(exception: unknown): string | undefined {
