@@ -4,10 +4,20 @@ import cors from '@fastify/cors';
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import { isUtf8 } from 'node:buffer';
+import type { Server } from 'node:http';
 import type { AppConfig } from './config/app.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
+import { InvalidTextError, JsonTooDeepError } from './common/errors/app.error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import {
+  describeIllFormedText,
+  findIllFormedText,
+  jsonNestsDeeperThan,
+  MAX_JSON_DEPTH,
+} from './common/request-input/request-input';
 import { createValidationPipe } from './common/validation.pipe';
 import { serveWebPage } from './web/web-page';
 
@@ -27,6 +37,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
+  guardRequestInput(app);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -60,6 +71,31 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   await serveWebPage(app);
 }
 
+/**
+ * Refuses, with 400 before any route or validator sees them, inputs that no route can use and that would otherwise
+ * fail deep inside: JSON nested past MAX_JSON_DEPTH (class-transformer recurses once per level), bodies that are
+ * not UTF-8, and NUL or unpaired surrogates in any text of the body, the query or the route parameters.
+ */
+function guardRequestInput(app: NestFastifyApplication): void {
+  const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  // Fastify's own parser afterwards, for its handling of empty bodies, syntax errors and prototype poisoning.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<Server>('application/json', {}, (request, body, done) => {
+    // Decoding would silently replace each invalid byte with U+FFFD, so two different passwords could be one.
+    if (!isUtf8(body)) return done(new InvalidTextError('request body is not valid UTF-8'), undefined);
+    const text = body.toString('utf8');
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined);
+    parseJson(request, text, done);
+  });
+  fastify.addHook('preValidation', async (request) => {
+    const found =
+      findIllFormedText(request.params, 'params') ??
+      findIllFormedText(request.query, 'query') ??
+      findIllFormedText(request.body, 'body');
+    if (found) throw new InvalidTextError(describeIllFormedText(found));
+  });
+}
+
 function setupSwagger(app: INestApplication): void {
   const document = SwaggerModule.createDocument(
     app,
@@ -71,7 +107,10 @@ function setupSwagger(app: INestApplication): void {
           'Browser pages may keep the refresh token in an httpOnly cookie instead of the body: send ' +
           '`X-Refresh-Cookie: 1` to register, login, refresh and logout. The chat page at / works that way. ' +
           'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
-          "errors in OpenAI's shape: `{ error: { message, type, param, code } }`.",
+          "errors in OpenAI's shape: `{ error: { message, type, param, code } }`. Any request answers 400 " +
+          `\`JSON_TOO_DEEP\` for a JSON body nested deeper than ${MAX_JSON_DEPTH} levels, and 400 \`INVALID_TEXT\` ` +
+          'for a body that is not UTF-8 or for a NUL character or an unpaired UTF-16 surrogate in any text of the ' +
+          'body, query or path.',
       )
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
