@@ -28,6 +28,18 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     // A hop count: only the nearest N proxies' X-Forwarded-For entries are believed. Given as a function
     // because Fastify (since 5.12) ignores a bare number and never trusts the header.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
+    // A client that sends its request slowly holds a connection; these bound how long (see README, "Slow clients").
+    // Node counts the request time-out only until the request has arrived, so streamed answers run on after it.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // No connectionTimeout (an idle time-out on the socket): a request waiting for a long answer without streaming
+    // is quiet for as long as the model takes, and the time-outs here already bound what a slow client can hold.
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      // Node checks both time-outs above on this interval (30 s by default), which would stretch each by up to that.
+      connectionsCheckingInterval: 1000,
+    },
   });
 }
 

@@ -9,6 +9,9 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   trustProxy: number;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   logLevel: string;
 }
 
@@ -25,6 +28,9 @@ export const appConfig = registerAs('app', (): AppConfig => {
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
   };
 });

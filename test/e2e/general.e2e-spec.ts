@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 
@@ -62,6 +63,18 @@ describe('General', () => {
     it('sends them on errors too', async () => {
       const res = await t.http().get('/auth/me').expect(401);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
+    });
+  });
+
+  describe('time-outs for slow clients', () => {
+    // Their effect is tested with short values in general-timeouts.e2e-spec.ts; here, that the defaults are in force.
+    it('holds a request to 30 s, its headers to 10 s and an idle kept-alive connection to 10 s', () => {
+      const server = t.app.getHttpServer() as Server;
+      expect(server.requestTimeout).toBe(30_000);
+      expect(server.headersTimeout).toBe(10_000);
+      expect(server.keepAliveTimeout).toBe(10_000);
+      // No idle time-out on the socket: it would cut answers that take long to come.
+      expect(server.timeout).toBe(0);
     });
   });
 
