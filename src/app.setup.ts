@@ -51,24 +51,14 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   app.enableShutdownHooks();
   guardRequestInput(app);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI styles itself inline and shows its logo as a data: URL.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        // Self-hosted servers are often reached over plain HTTP on a LAN, where upgrading every request of the
-        // chat page and /docs to HTTPS would break them; behind TLS the page has no insecure requests to upgrade.
-        upgradeInsecureRequests: null,
-      },
-    },
+  const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  // Swagger UI styles itself inline and shows its logo as a data: URL; only its pages get a policy that allows that.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === DOCS_PATH || route.url.startsWith(`${DOCS_PATH}/`)) {
+      route.config = { ...route.config, helmet: { contentSecurityPolicy: { directives: DOCS_CSP } } };
+    }
   });
+  await app.register(helmet, { contentSecurityPolicy: { directives: STRICT_CSP } });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     // @fastify/cors allows only GET, HEAD and POST by default, which would refuse the API's PATCH and DELETE routes.
@@ -82,6 +72,30 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   setupSwagger(app);
   await serveWebPage(app);
 }
+
+const DOCS_PATH = '/docs';
+
+/** The chat page and the API: nothing inline, nothing from another origin. */
+const STRICT_CSP = {
+  defaultSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  // Self-hosted servers are often reached over plain HTTP on a LAN, where upgrading every request of the
+  // chat page and /docs to HTTPS would break them; behind TLS the page has no insecure requests to upgrade.
+  upgradeInsecureRequests: null,
+};
+
+const DOCS_CSP = {
+  ...STRICT_CSP,
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+};
 
 /**
  * Refuses, with 400 before any route or validator sees them, inputs that no route can use and that would otherwise
@@ -137,5 +151,5 @@ function setupSwagger(app: INestApplication): void {
       )
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

@@ -64,6 +64,42 @@ describe('General', () => {
       const res = await t.http().get('/auth/me').expect(401);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     });
+
+    /** The Content-Security-Policy header as directive name to its sources. */
+    const csp = (header: string) =>
+      Object.fromEntries(
+        header.split(';').map((directive) => {
+          const [name, ...sources] = directive.trim().split(/\s+/);
+          return [name, sources];
+        }),
+      );
+
+    it.each(['/', '/index.html', '/js/main.js', '/health', '/no-such-route'])(
+      'gives %s a policy without inline styles or data: URLs',
+      async (path) => {
+        const res = await t.http().get(path);
+        const policy = csp(res.headers['content-security-policy']);
+        expect(policy['style-src']).toEqual(["'self'"]);
+        expect(policy['img-src']).toEqual(["'self'"]);
+        expect(policy['font-src']).toEqual(["'self'"]);
+        expect(policy['script-src']).toEqual(["'self'"]);
+        expect(res.headers['content-security-policy']).not.toContain('unsafe-inline');
+        expect(res.headers['content-security-policy']).not.toContain('data:');
+      },
+    );
+
+    it.each(['/docs', '/docs/', '/docs/index.html'])(
+      'lets Swagger UI at %s style itself inline and show data: images, and nothing more',
+      async (path) => {
+        const res = await t.http().get(path).expect(200);
+        const policy = csp(res.headers['content-security-policy']);
+        expect(policy['style-src']).toEqual(["'self'", "'unsafe-inline'"]);
+        expect(policy['img-src']).toEqual(["'self'", 'data:']);
+        expect(policy['script-src']).toEqual(["'self'"]);
+        expect(policy['frame-ancestors']).toEqual(["'none'"]);
+        expect(policy['default-src']).toEqual(["'self'"]);
+      },
+    );
   });
 
   describe('time-outs for slow clients', () => {
