@@ -69,7 +69,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   // Unsigned: the refresh cookie holds a random token that is only ever looked up by its hash.
   await app.register(cookie);
 
-  setupSwagger(app);
+  if (config.docsEnabled) setupSwagger(app);
   await serveWebPage(app);
 }
 

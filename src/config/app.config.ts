@@ -12,6 +12,7 @@ export interface AppConfig {
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  docsEnabled: boolean;
   logLevel: string;
 }
 
@@ -31,6 +32,7 @@ export const appConfig = registerAs('app', (): AppConfig => {
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
     keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    docsEnabled: env.DOCS_ENABLED,
     logLevel: env.LOG_LEVEL,
   };
 });

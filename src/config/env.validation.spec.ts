@@ -22,6 +22,7 @@ describe('validateEnv', () => {
         HTTP_REQUEST_TIMEOUT_MS: 30_000,
         HTTP_HEADERS_TIMEOUT_MS: 10_000,
         HTTP_KEEP_ALIVE_TIMEOUT_MS: 10_000,
+        DOCS_ENABLED: true,
       }),
     );
     expect(env.JWT_SECRET).toBeUndefined();
@@ -95,6 +96,8 @@ describe('validateEnv', () => {
     ['HTTP_REQUEST_TIMEOUT_MS', '0'],
     ['HTTP_HEADERS_TIMEOUT_MS', '999'],
     ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'soon'],
+    ['DOCS_ENABLED', 'no'],
+    ['DOCS_ENABLED', '1'],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*\\b${name}\\b`));
   });
@@ -109,6 +112,12 @@ describe('validateEnv', () => {
     expect(message).toMatch(/PORT/);
     expect(message).toMatch(/DATABASE_URL/);
     expect(message).toMatch(/JWT_ACCESS_TTL/);
+  });
+
+  it('reads DOCS_ENABLED as true or false, not as any non-empty string', () => {
+    expect(validateEnv({ DOCS_ENABLED: 'false' }).DOCS_ENABLED).toBe(false);
+    expect(validateEnv({ DOCS_ENABLED: 'true' }).DOCS_ENABLED).toBe(true);
+    expect(validateEnv({ DOCS_ENABLED: '' }).DOCS_ENABLED).toBe(true);
   });
 
   it('refuses a header time-out longer than the request time-out, which Node would refuse at start', () => {

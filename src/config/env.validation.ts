@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -148,6 +149,15 @@ export class EnvironmentVariables {
   @Min(1000)
   @Max(3_600_000)
   HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 10_000;
+
+  // Read from the raw text: implicit conversion would make the string "false" true.
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+    const raw = obj[key];
+    return raw === 'true' ? true : raw === 'false' ? false : raw;
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'DOCS_ENABLED must be true or false' })
+  DOCS_ENABLED: boolean = true;
 
   @Transform(emptyToUndefined)
   @IsOptional()

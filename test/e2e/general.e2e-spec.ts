@@ -184,6 +184,11 @@ describe('General', () => {
       expect(doc.paths['/users/{id}'].patch.responses).toHaveProperty(['404']);
     });
 
+    it('serves the OpenAPI document as YAML at /docs-yaml', async () => {
+      const res = await t.http().get('/docs-yaml').expect(200);
+      expect(res.text).toMatch(/^openapi: 3\./m);
+    });
+
     it('needs no token', async () => {
       const session = await registerUser(t);
       const open = await t.http().get('/docs-json');
