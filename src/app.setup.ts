@@ -4,11 +4,21 @@ import cors from '@fastify/cors';
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import { isUtf8 } from 'node:buffer';
+import type { Server } from 'node:http';
 import type { AppConfig } from './config/app.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
+import { InvalidTextError, JsonTooDeepError } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
+import {
+  describeIllFormedText,
+  findIllFormedText,
+  jsonNestsDeeperThan,
+  MAX_JSON_DEPTH,
+} from './common/request-input/request-input';
 import { createValidationPipe } from './common/validation.pipe';
 import { serveWebPage } from './web/web-page';
 
@@ -19,6 +29,18 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     // A hop count: only the nearest N proxies' X-Forwarded-For entries are believed. Given as a function
     // because Fastify (since 5.12) ignores a bare number and never trusts the header.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
+    // A client that sends its request slowly holds a connection; these bound how long (see README, "Slow clients").
+    // Node counts the request time-out only until the request has arrived, so streamed answers run on after it.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // No connectionTimeout (an idle time-out on the socket): a request waiting for a long answer without streaming
+    // is quiet for as long as the model takes, and the time-outs here already bound what a slow client can hold.
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      // Node checks both time-outs above on this interval (30 s by default), which would stretch each by up to that.
+      connectionsCheckingInterval: 1000,
+    },
   });
 }
 
@@ -29,25 +51,16 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   // Every dialect any feature module provides (the OpenAI-compatible routes have one).
   app.useGlobalFilters(new AllExceptionsFilter(app.get(ErrorDialect, { strict: false, each: true })));
   app.get(ShutdownService).attach(app.getHttpAdapter().getInstance());
+  guardRequestInput(app);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI styles itself inline and shows its logo as a data: URL.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        // Self-hosted servers are often reached over plain HTTP on a LAN, where upgrading every request of the
-        // chat page and /docs to HTTPS would break them; behind TLS the page has no insecure requests to upgrade.
-        upgradeInsecureRequests: null,
-      },
-    },
+  const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  // Swagger UI styles itself inline and shows its logo as a data: URL; only its pages get a policy that allows that.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === DOCS_PATH || route.url.startsWith(`${DOCS_PATH}/`)) {
+      route.config = { ...route.config, helmet: { contentSecurityPolicy: { directives: DOCS_CSP } } };
+    }
   });
+  await app.register(helmet, { contentSecurityPolicy: { directives: STRICT_CSP } });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     // @fastify/cors allows only GET, HEAD and POST by default, which would refuse the API's PATCH and DELETE routes.
@@ -58,8 +71,57 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   // Unsigned: the refresh cookie holds a random token that is only ever looked up by its hash.
   await app.register(cookie);
 
-  setupSwagger(app);
+  if (config.docsEnabled) setupSwagger(app);
   await serveWebPage(app);
+}
+
+const DOCS_PATH = '/docs';
+
+/** The chat page and the API: nothing inline, nothing from another origin. */
+const STRICT_CSP = {
+  defaultSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  // Self-hosted servers are often reached over plain HTTP on a LAN, where upgrading every request of the
+  // chat page and /docs to HTTPS would break them; behind TLS the page has no insecure requests to upgrade.
+  upgradeInsecureRequests: null,
+};
+
+const DOCS_CSP = {
+  ...STRICT_CSP,
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+};
+
+/**
+ * Refuses, with 400 before any route or validator sees them, inputs that no route can use and that would otherwise
+ * fail deep inside: JSON nested past MAX_JSON_DEPTH (class-transformer recurses once per level), bodies that are
+ * not UTF-8, and NUL or unpaired surrogates in any text of the body, the query or the route parameters.
+ */
+function guardRequestInput(app: NestFastifyApplication): void {
+  const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  // Fastify's own parser afterwards, for its handling of empty bodies, syntax errors and prototype poisoning.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<Server>('application/json', {}, (request, body, done) => {
+    // Decoding would silently replace each invalid byte with U+FFFD, so two different passwords could be one.
+    if (!isUtf8(body)) return done(new InvalidTextError('request body is not valid UTF-8'), undefined);
+    const text = body.toString('utf8');
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined);
+    parseJson(request, text, done);
+  });
+  fastify.addHook('preValidation', async (request) => {
+    const found =
+      findIllFormedText(request.params, 'params') ??
+      findIllFormedText(request.query, 'query') ??
+      findIllFormedText(request.body, 'body');
+    if (found) throw new InvalidTextError(describeIllFormedText(found));
+  });
 }
 
 function setupSwagger(app: INestApplication): void {
@@ -73,7 +135,10 @@ function setupSwagger(app: INestApplication): void {
           'Browser pages may keep the refresh token in an httpOnly cookie instead of the body: send ' +
           '`X-Refresh-Cookie: 1` to register, login, refresh and logout. The chat page at / works that way. ' +
           'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
-          "errors in OpenAI's shape: `{ error: { message, type, param, code } }`.",
+          "errors in OpenAI's shape: `{ error: { message, type, param, code } }`. Any request answers 400 " +
+          `\`JSON_TOO_DEEP\` for a JSON body nested deeper than ${MAX_JSON_DEPTH} levels, and 400 \`INVALID_TEXT\` ` +
+          'for a body that is not UTF-8 or for a NUL character or an unpaired UTF-16 surrogate in any text of the ' +
+          'body, query or path.',
       )
       .setVersion('0.1.0')
       .setLicense('MIT', 'https://opensource.org/license/mit')
@@ -91,5 +156,5 @@ function setupSwagger(app: INestApplication): void {
       )
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

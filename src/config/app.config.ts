@@ -9,6 +9,10 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   trustProxy: number;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  docsEnabled: boolean;
   logLevel: string;
   /** How long running requests (streamed answers) may finish after SIGTERM before they are cut. */
   shutdownGraceMs: number;
@@ -27,6 +31,10 @@ export const appConfig = registerAs('app', (): AppConfig => {
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    docsEnabled: env.DOCS_ENABLED,
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   };

@@ -19,6 +19,10 @@ describe('validateEnv', () => {
         TRUST_PROXY: 0,
         LOGIN_MAX_FAILURES: 10,
         BODY_LIMIT_BYTES: 1024 * 1024,
+        HTTP_REQUEST_TIMEOUT_MS: 30_000,
+        HTTP_HEADERS_TIMEOUT_MS: 10_000,
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: 10_000,
+        DOCS_ENABLED: true,
       }),
     );
     expect(env.JWT_SECRET).toBeUndefined();
@@ -89,6 +93,11 @@ describe('validateEnv', () => {
     ['LOGIN_MAX_FAILURES', 'ten'],
     ['OPENAI_BASE_URL', 'not a url'],
     ['DEFAULT_MODEL', 'gpt-4o'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '0'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '999'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'soon'],
+    ['DOCS_ENABLED', 'no'],
+    ['DOCS_ENABLED', '1'],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*\\b${name}\\b`));
   });
@@ -103,6 +112,21 @@ describe('validateEnv', () => {
     expect(message).toMatch(/PORT/);
     expect(message).toMatch(/DATABASE_URL/);
     expect(message).toMatch(/JWT_ACCESS_TTL/);
+  });
+
+  it('reads DOCS_ENABLED as true or false, not as any non-empty string', () => {
+    expect(validateEnv({ DOCS_ENABLED: 'false' }).DOCS_ENABLED).toBe(false);
+    expect(validateEnv({ DOCS_ENABLED: 'true' }).DOCS_ENABLED).toBe(true);
+    expect(validateEnv({ DOCS_ENABLED: '' }).DOCS_ENABLED).toBe(true);
+  });
+
+  it('refuses a header time-out longer than the request time-out, which Node would refuse at start', () => {
+    expect(() => validateEnv({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/,
+    );
+    expect(validateEnv({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '5000' })).toEqual(
+      expect.objectContaining({ HTTP_REQUEST_TIMEOUT_MS: 5000, HTTP_HEADERS_TIMEOUT_MS: 5000 }),
+    );
   });
 
   it('accepts both database URL forms', () => {

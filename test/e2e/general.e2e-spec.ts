@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 
@@ -62,6 +63,54 @@ describe('General', () => {
     it('sends them on errors too', async () => {
       const res = await t.http().get('/auth/me').expect(401);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
+    });
+
+    /** The Content-Security-Policy header as directive name to its sources. */
+    const csp = (header: string) =>
+      Object.fromEntries(
+        header.split(';').map((directive) => {
+          const [name, ...sources] = directive.trim().split(/\s+/);
+          return [name, sources];
+        }),
+      );
+
+    it.each(['/', '/index.html', '/js/main.js', '/health', '/no-such-route'])(
+      'gives %s a policy without inline styles or data: URLs',
+      async (path) => {
+        const res = await t.http().get(path);
+        const policy = csp(res.headers['content-security-policy']);
+        expect(policy['style-src']).toEqual(["'self'"]);
+        expect(policy['img-src']).toEqual(["'self'"]);
+        expect(policy['font-src']).toEqual(["'self'"]);
+        expect(policy['script-src']).toEqual(["'self'"]);
+        expect(res.headers['content-security-policy']).not.toContain('unsafe-inline');
+        expect(res.headers['content-security-policy']).not.toContain('data:');
+      },
+    );
+
+    it.each(['/docs', '/docs/', '/docs/index.html'])(
+      'lets Swagger UI at %s style itself inline and show data: images, and nothing more',
+      async (path) => {
+        const res = await t.http().get(path).expect(200);
+        const policy = csp(res.headers['content-security-policy']);
+        expect(policy['style-src']).toEqual(["'self'", "'unsafe-inline'"]);
+        expect(policy['img-src']).toEqual(["'self'", 'data:']);
+        expect(policy['script-src']).toEqual(["'self'"]);
+        expect(policy['frame-ancestors']).toEqual(["'none'"]);
+        expect(policy['default-src']).toEqual(["'self'"]);
+      },
+    );
+  });
+
+  describe('time-outs for slow clients', () => {
+    // Their effect is tested with short values in general-timeouts.e2e-spec.ts; here, that the defaults are in force.
+    it('holds a request to 30 s, its headers to 10 s and an idle kept-alive connection to 10 s', () => {
+      const server = t.app.getHttpServer() as Server;
+      expect(server.requestTimeout).toBe(30_000);
+      expect(server.headersTimeout).toBe(10_000);
+      expect(server.keepAliveTimeout).toBe(10_000);
+      // No idle time-out on the socket: it would cut answers that take long to come.
+      expect(server.timeout).toBe(0);
     });
   });
 
@@ -134,6 +183,11 @@ describe('General', () => {
       expect(doc.paths['/auth/register'].post.responses).toHaveProperty(['409']);
       expect(doc.paths['/users/{id}'].patch.responses).toHaveProperty(['403']);
       expect(doc.paths['/users/{id}'].patch.responses).toHaveProperty(['404']);
+    });
+
+    it('serves the OpenAPI document as YAML at /docs-yaml', async () => {
+      const res = await t.http().get('/docs-yaml').expect(200);
+      expect(res.text).toMatch(/^openapi: 3\./m);
     });
 
     it('needs no token', async () => {

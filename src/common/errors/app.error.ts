@@ -18,3 +18,15 @@ export class InvalidCursorError extends AppError {
     super('cursor is not valid for this list');
   }
 }
+
+/** A body, query or route parameter whose text cannot be stored the same way on every database, or at all. */
+export class InvalidTextError extends AppError {
+  readonly code = 'INVALID_TEXT';
+}
+
+export class JsonTooDeepError extends AppError {
+  readonly code = 'JSON_TOO_DEEP';
+  constructor(maxDepth: number) {
+    super(`request body nests arrays and objects deeper than ${maxDepth} levels`);
+  }
+}

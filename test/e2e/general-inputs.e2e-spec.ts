@@ -1,0 +1,188 @@
+import { Logger } from '@nestjs/common';
+import { bearer, registerUser, uniqueEmail } from '../support/auth';
+import { createApiKey } from '../support/api-keys';
+import { createTestApp, TestApp } from '../support/create-test-app';
+
+/** `{"key": [[[ ... ]]]}` with `levels` brackets in all, written by hand: JSON.stringify would recurse as deep. */
+function nested(key: string, levels: number, inner = '"x"'): string {
+  return `{"${key}":${'['.repeat(levels - 1)}${inner}${']'.repeat(levels - 1)}}`;
+}
+
+describe('Request text and structure that no route can use', () => {
+  let t: TestApp;
+  let token: string;
+  let apiKey: string;
+  let errorLog: jest.SpyInstance;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    // Called through, so that only what the server would have written is observed: these are the client's
+    // mistakes, and none of them may be logged as a server error with its stack.
+    errorLog = jest.spyOn(Logger.prototype, 'error');
+  });
+  afterAll(async () => {
+    errorLog.mockRestore();
+    await t.close();
+  });
+  beforeEach(async () => {
+    errorLog.mockClear();
+    token = (await registerUser(t)).accessToken;
+    apiKey = (await createApiKey(t, token)).key;
+  });
+  afterEach(() => {
+    expect(errorLog).not.toHaveBeenCalled();
+  });
+
+  const json = (method: 'post' | 'patch', path: string, body: string, auth?: string) => {
+    const req = t.http()[method](path).set('Content-Type', 'application/json');
+    return (auth ? req.set(bearer(auth)) : req).send(body);
+  };
+
+  function expectError(res: { status: number; body: unknown }, code: string, message: RegExp) {
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(message), code });
+  }
+
+  function expectOpenAiError(res: { status: number; body: unknown }, code: string) {
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: { message: expect.any(String), type: 'invalid_request_error', param: null, code },
+    });
+  }
+
+  describe('nesting', () => {
+    it('refuses a body nested 10,000 levels deep with 400 JSON_TOO_DEEP, signed in or not', async () => {
+      expectError(await json('post', '/auth/login', nested('email', 10_000)), 'JSON_TOO_DEEP', /64/);
+      expectError(await json('post', '/auth/register', nested('password', 10_000)), 'JSON_TOO_DEEP', /64/);
+      expectError(await json('post', '/conversations', nested('title', 10_000), token), 'JSON_TOO_DEEP', /64/);
+      expectError(await json('patch', '/users/me', nested('settings', 3_000, '{}'), token), 'JSON_TOO_DEEP', /64/);
+      // Objects count like arrays.
+      const objects = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+      expectError(await json('post', '/auth/refresh', objects), 'JSON_TOO_DEEP', /64/);
+    });
+
+    it('answers it in OpenAI’s shape under /v1', async () => {
+      const res = await json('post', '/v1/chat/completions', nested('messages', 10_000), apiKey);
+      expectOpenAiError(res, 'json_too_deep');
+    });
+
+    it('takes 64 levels and refuses 65', async () => {
+      // {"settings": {"a": {"a": ... }}} : the outer object is level 1.
+      const body = (levels: number) => `{"settings":${'{"a":'.repeat(levels - 2)}{}${'}'.repeat(levels - 2)}}`;
+      const ok = await json('patch', '/users/me', body(64), token);
+      expect(ok.status).toBe(200);
+      expectError(await json('patch', '/users/me', body(65), token), 'JSON_TOO_DEEP', /64/);
+    });
+
+    it('does not count brackets inside strings, escaped quotes included', async () => {
+      const displayName = `\\"${'['.repeat(90)}\\\\`;
+      const res = await json('patch', '/users/me', `{"displayName":"${displayName}"}`, token);
+      expect(res.status).toBe(200);
+      expect(res.body.displayName).toBe(`"${'['.repeat(90)}\\`);
+    });
+  });
+
+  describe('text', () => {
+    it('refuses an unpaired surrogate in an email with 400 INVALID_TEXT, at login and registration', async () => {
+      const body = '{"email":"x\\ud800y@example.com","password":"correct-horse-1"}';
+      expectError(await json('post', '/auth/login', body), 'INVALID_TEXT', /email.*surrogate/);
+      expectError(await json('post', '/auth/register', body), 'INVALID_TEXT', /email.*surrogate/);
+    });
+
+    it('never lets two passwords collide: unpaired surrogates are refused, pairs are kept', async () => {
+      const email = uniqueEmail('surrogate');
+      const register = (password: string) =>
+        json('post', '/auth/register', `{"email":"${email}","password":"${password}"}`);
+      expectError(await register('pass\\udc00word-12'), 'INVALID_TEXT', /password.*surrogate/);
+      expect(await t.query('SELECT id FROM users WHERE email = ?', [email])).toEqual([]);
+
+      // A well-formed pair (an emoji) is a character like any other, and is not its replacement.
+      expect((await register('pass\\ud83d\\ude00word-12')).status).toBe(201);
+      const login = (password: string) => json('post', '/auth/login', `{"email":"${email}","password":"${password}"}`);
+      expect((await login('pass😀word-12')).status).toBe(200);
+      expect((await login('pass\\ufffd\\ufffdword-12')).status).toBe(401);
+      expectError(await login('pass\\ud800word-12'), 'INVALID_TEXT', /password/);
+    });
+
+    it('refuses a body that is not UTF-8 rather than replacing its bytes', async () => {
+      const email = uniqueEmail('bytes');
+      const body = Buffer.concat([
+        Buffer.from(`{"email":"${email}","password":"pass`),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('word-12"}'),
+      ]);
+      // Sent as it is: supertest would serialise a Buffer as JSON.
+      const res = await fetch(`${t.url}/auth/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      });
+      expectError({ status: res.status, body: await res.json() }, 'INVALID_TEXT', /UTF-8/);
+      expect(await t.query('SELECT id FROM users WHERE email = ?', [email])).toEqual([]);
+    });
+
+    it('refuses NUL in a search query, on SQLite and PostgreSQL alike', async () => {
+      const res = await t.http().get('/conversations?q=ab%00cd').set(bearer(token));
+      expectError(res, 'INVALID_TEXT', /q.*NUL/);
+      // A query parameter's name counts too.
+      expectError(await t.http().get('/conversations?a%00=1').set(bearer(token)), 'INVALID_TEXT', /NUL/);
+    });
+
+    it('refuses NUL and unpaired surrogates in conversation and message text, storing nothing', async () => {
+      expectError(await json('post', '/conversations', '{"title":"a\\u0000b"}', token), 'INVALID_TEXT', /title.*NUL/);
+      expectError(await json('post', '/conversations', '{"title":"a\\udfffb"}', token), 'INVALID_TEXT', /title/);
+      expectError(
+        await json('post', '/conversations', '{"systemPrompt":"ok","title":"a\\ud800"}', token),
+        'INVALID_TEXT',
+        /title/,
+      );
+      const created = await json('post', '/conversations', '{"title":"fine"}', token).expect(201);
+      const id = created.body.id as string;
+      expectError(
+        await json('post', `/conversations/${id}/messages`, '{"content":"hello\\u0000world"}', token),
+        'INVALID_TEXT',
+        /content.*NUL/,
+      );
+      expectError(await json('patch', `/conversations/${id}`, '{"title":"\\u0000"}', token), 'INVALID_TEXT', /title/);
+      expect(await t.query('SELECT id FROM messages WHERE conversation_id = ?', [id])).toEqual([]);
+      expect(await t.query('SELECT title FROM conversations WHERE id = ?', [id])).toEqual([{ title: 'fine' }]);
+    });
+
+    it('checks text at any depth, and field names as well as values', async () => {
+      const settings = `{"settings":{"theme":{"names":["ok","a\\u0000"]}}}`;
+      expectError(await json('patch', '/users/me', settings, token), 'INVALID_TEXT', /settings\.theme\.names\[1\]/);
+      expectError(await json('patch', '/users/me', '{"settings":{"a\\ud800":1}}', token), 'INVALID_TEXT', /name/);
+      expectError(await json('post', '/conversations', '{"ti\\u0000tle":"x"}', token), 'INVALID_TEXT', /NUL/);
+    });
+
+    it('checks form-encoded bodies and route parameters too', async () => {
+      const form = await t
+        .http()
+        .post('/auth/login')
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('email=a%00b%40example.com&password=correct-horse-1');
+      expectError(form, 'INVALID_TEXT', /email.*NUL/);
+      expectError(await t.http().get('/conversations/ab%00cd').set(bearer(token)), 'INVALID_TEXT', /id.*NUL/);
+    });
+
+    it('answers in OpenAI’s shape under /v1, for message text and for route parameters', async () => {
+      const body = JSON.stringify({ model: 'echo/echo', messages: [{ role: 'user', content: 'hi\u0000there' }] });
+      expectOpenAiError(await json('post', '/v1/chat/completions', body, apiKey), 'invalid_text');
+      const surrogate = '{"model":"echo/echo","messages":[{"role":"user","content":"\\udc00"}]}';
+      expectOpenAiError(await json('post', '/v1/chat/completions', surrogate, apiKey), 'invalid_text');
+      expectOpenAiError(await t.http().get('/v1/models/echo%00echo').set(bearer(apiKey)), 'invalid_text');
+    });
+
+    it('still takes any well-formed text', async () => {
+      const title = 'Ünïcödé, 中文, emoji 😀, and\ttabs\nnewlines';
+      const res = await json('post', '/conversations', JSON.stringify({ title }), token).expect(201);
+      expect(res.body.title).toBe(title);
+      const found = await t
+        .http()
+        .get(`/conversations?q=${encodeURIComponent('😀')}`)
+        .set(bearer(token));
+      expect(found.status).toBe(200);
+      expect(found.body.items.map((c: { id: string }) => c.id)).toEqual([res.body.id]);
+    });
+  });
+});
