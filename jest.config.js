@@ -42,6 +42,8 @@ module.exports = {
       displayName: 'browser',
       rootDir: '.',
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      // Run by Jest only when a browser test is selected.
+      globalSetup: '<rootDir>/test/support/chromium.global-setup.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/browser.setup.ts'],
     },
   ],

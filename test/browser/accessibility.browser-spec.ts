@@ -6,13 +6,12 @@ import {
   accessibilityViolations,
   chat,
   ChatServer,
-  launchBrowser,
   openPage,
   screenshotPath,
   sendAndWait,
   signInForm,
   signUpThroughPage,
-  startChatServer,
+  startChatServerAndBrowser,
   TestPage,
 } from '../support/browser';
 
@@ -22,7 +21,7 @@ describe('Accessibility and small screens', () => {
   let tab: TestPage;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startChatServer(), launchBrowser()]);
+    ({ server, browser } = await startChatServerAndBrowser());
   });
   afterAll(async () => {
     await browser?.close();

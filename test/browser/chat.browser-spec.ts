@@ -7,13 +7,12 @@ import {
   ChatServer,
   eventually,
   foreignRequests,
-  launchBrowser,
   openPage,
   screenshotPath,
   sendAndWait,
   signInForm,
   signUpThroughPage,
-  startChatServer,
+  startChatServerAndBrowser,
   TestPage,
 } from '../support/browser';
 
@@ -28,7 +27,7 @@ describe('The chat page in Chromium', () => {
   let email: string;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startChatServer(), launchBrowser()]);
+    ({ server, browser } = await startChatServerAndBrowser());
     tab = await openPage(browser);
   });
   afterAll(async () => {

@@ -4,12 +4,11 @@ import {
   chat,
   ChatServer,
   eventually,
-  launchBrowser,
   openPage,
   sendAndWait,
   signInForm,
   signUpThroughPage,
-  startChatServer,
+  startChatServerAndBrowser,
   TestPage,
 } from '../support/browser';
 
@@ -22,7 +21,7 @@ describe('Failures and busy states in the chat page', () => {
   let tab: TestPage;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startChatServer({ LOGIN_MAX_FAILURES: '2' }), launchBrowser()]);
+    ({ server, browser } = await startChatServerAndBrowser({ LOGIN_MAX_FAILURES: '2' }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -32,7 +31,7 @@ describe('Failures and busy states in the chat page', () => {
     tab = await openPage(browser);
   });
   afterEach(async () => {
-    await tab.context.close();
+    await tab?.context.close();
   });
 
   const ui = () => chat(tab.page);

@@ -4,12 +4,11 @@ import {
   chat,
   chatSettled,
   ChatServer,
-  launchBrowser,
   openPage,
   sendAndWait,
   signInForm,
   signUpThroughPage,
-  startChatServer,
+  startChatServerAndBrowser,
   TestPage,
 } from '../support/browser';
 
@@ -34,7 +33,7 @@ describe('Sessions in the chat page', () => {
   const tabs: TestPage[] = [];
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startChatServer({ JWT_ACCESS_TTL: '2s' }), launchBrowser()]);
+    ({ server, browser } = await startChatServerAndBrowser({ JWT_ACCESS_TTL: '2s' }));
   });
   afterAll(async () => {
     await browser?.close();

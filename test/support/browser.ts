@@ -7,9 +7,6 @@ import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 import { uniqueEmail } from './auth';
 import { createTestApp, type TestApp } from './create-test-app';
 
-/** Debian's Chromium; CHROMIUM_PATH points elsewhere. Playwright's own browser downloads are not used. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
 /** Quiet and offline: no updates, sync, field trials or other traffic of Chromium's own. */
 const CHROMIUM_FLAGS = [
   '--no-sandbox',
@@ -24,15 +21,19 @@ const CHROMIUM_FLAGS = [
 /** Where the test run leaves screenshots for people to look at (ignored by git). */
 export const ARTIFACTS = join(__dirname, '..', 'artifacts');
 
-/** Headless Chromium with a fresh, temporary profile (Playwright makes and removes it). */
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
+/**
+ * Headless Chromium with a fresh, temporary profile (Playwright makes and removes it): the one that
+ * chromium.global-setup.ts unpacked, or the one CHROMIUM_PATH names.
+ */
+async function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH;
+  if (!executablePath || !existsSync(executablePath)) {
     throw new Error(
-      `The browser tests need Chromium at ${CHROMIUM_PATH}, and it is not there. ` +
-        'Install it with `apt-get install -y chromium` (Debian), or set CHROMIUM_PATH to a Chromium binary.',
+      `The browser tests need Chromium at CHROMIUM_PATH (${executablePath ?? 'not set'}), and it is not there. ` +
+        'Unset CHROMIUM_PATH to use the one that comes with @sparticuz/chromium, or point it at a Chromium binary.',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
 }
 
 export interface ChatServer {
@@ -45,13 +46,16 @@ export interface ChatServer {
  * The real app, with the echo model and an OpenAI-compatible provider played by the fake upstream (whose
  * models show up as openai/gpt-4o-mini and openai/gpt-4o).
  */
-export async function startChatServer(env: Record<string, string> = {}): Promise<ChatServer> {
+async function startChatServer(env: Record<string, string> = {}): Promise<ChatServer> {
   const upstream = await startFakeUpstream();
   const t = await createTestApp({
     OPENAI_BASE_URL: `${upstream.url}/v1`,
     OPENAI_API_KEY: 'test-key',
     DEFAULT_MODEL: 'echo/echo',
     ...env,
+  }).catch(async (error: unknown) => {
+    await upstream.close();
+    throw error;
   });
   return {
     t,
@@ -61,6 +65,24 @@ export async function startChatServer(env: Record<string, string> = {}): Promise
       await upstream.close();
     },
   };
+}
+
+/**
+ * The chat server and a browser, started side by side. When either fails the other is closed before the
+ * error goes on: a suite whose setup fails leaves nothing open, so Jest reports it and exits.
+ */
+export async function startChatServerAndBrowser(
+  env: Record<string, string> = {},
+): Promise<{ server: ChatServer; browser: Browser }> {
+  const [server, browser] = await Promise.allSettled([startChatServer(env), launchBrowser()]);
+  if (server.status === 'fulfilled' && browser.status === 'fulfilled') {
+    return { server: server.value, browser: browser.value };
+  }
+  await Promise.allSettled([
+    server.status === 'fulfilled' && server.value.close(),
+    browser.status === 'fulfilled' && browser.value.close(),
+  ]);
+  throw server.status === 'rejected' ? server.reason : (browser as PromiseRejectedResult).reason;
 }
 
 export interface TestPage {

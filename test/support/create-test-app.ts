@@ -23,17 +23,27 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   process.env.DATABASE_URL = await isolatedDatabaseUrl(process.env.DATABASE_URL!);
   // Imported only now, so that the overrides above are what the configuration validates.
   /* eslint-disable @typescript-eslint/no-require-imports */
+  const { appConfig } = require('../../src/config/app.config') as typeof import('../../src/config/app.config');
+  // Validated before AppModule is loaded: its configuration module validates too, in a promise that nothing
+  // awaits once this throws, and whose rejection would end the whole Jest process without a report.
+  const config = appConfig();
   const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
   const { AppModule } = require('../../src/app.module') as typeof import('../../src/app.module');
   const { createFastifyAdapter, setupApp } = require('../../src/app.setup') as typeof import('../../src/app.setup');
-  const { appConfig } = require('../../src/config/app.config') as typeof import('../../src/config/app.config');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const config = appConfig();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config), {
     logger: false,
+    // A module that fails to start fails this suite, instead of ending the whole Jest run with process.exit.
+    abortOnError: false,
   });
-  await setupApp(app, config);
-  await app.listen(0, '127.0.0.1');
+  try {
+    await setupApp(app, config);
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    // Closed here, since the suite never gets the app to close: an open database or socket keeps Jest running.
+    await app.close();
+    throw error;
+  }
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const dataSource = app.get(DataSource);
