@@ -67,7 +67,8 @@ export class OpenAiCompatController {
       '`chat.completion.chunk`, then `data: [DONE]`; `stream_options.include_usage` adds a last chunk with the ' +
       'usage. A provider failure before the first token answers with its status (429 with Retry-After, 502, ' +
       '503, 504); one after it is sent as a `data: {"error": ...}` frame, and the stream ends without [DONE]. ' +
-      'Disconnecting cancels the model call. Every call is recorded in GET /users/me/usage.',
+      'Disconnecting cancels the model call. Every call to a model that exists is recorded in GET /users/me/usage; ' +
+      'an unknown model is refused (404) and not recorded.',
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiResponse({ status: 200, type: ChatCompletionResponseDto, description: 'The answer, or its event stream' })
