@@ -10,6 +10,7 @@ import { appConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { REQUEST_BUDGET } from './common/throttling/request-budget';
 import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
@@ -26,7 +27,7 @@ import { UsersModule } from './users/users.module';
     ThrottlerModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (config: ConfigType<typeof appConfig>) => ({
-        throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+        throttlers: [{ name: REQUEST_BUDGET.name, ttl: REQUEST_BUDGET.ttlMs, limit: config.rateLimitPerMinute }],
         storage: new WindowThrottlerStorage(),
       }),
     }),

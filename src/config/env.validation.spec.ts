@@ -18,6 +18,10 @@ describe('validateEnv', () => {
         RATE_LIMIT_PER_MINUTE: 600,
         TRUST_PROXY: 0,
         LOGIN_MAX_FAILURES: 10,
+        LOGIN_MAX_FAILURES_PER_IP: 100,
+        AUTH_FAILURES_PER_MINUTE: 30,
+        REGISTRATIONS_PER_HOUR: 10,
+        PASSWORD_HASH_QUEUE: 32,
         BODY_LIMIT_BYTES: 1024 * 1024,
       }),
     );
@@ -87,6 +91,10 @@ describe('validateEnv', () => {
     ['NODE_ENV', 'staging'],
     ['RATE_LIMIT_PER_MINUTE', '0'],
     ['LOGIN_MAX_FAILURES', 'ten'],
+    ['LOGIN_MAX_FAILURES_PER_IP', '0'],
+    ['AUTH_FAILURES_PER_MINUTE', '0'],
+    ['REGISTRATIONS_PER_HOUR', '1.5'],
+    ['PASSWORD_HASH_QUEUE', '-1'],
     ['OPENAI_BASE_URL', 'not a url'],
     ['DEFAULT_MODEL', 'gpt-4o'],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {

@@ -19,7 +19,9 @@ const ERRORS: Record<number, string> = {
   401: 'Missing, unknown, expired or revoked API key, or a disabled account (invalid_api_key)',
   404: 'Unknown model (model_not_found)',
   413: 'Request body too large',
-  429: 'Too many requests, here or at the provider (rate_limit_exceeded); see Retry-After',
+  429:
+    'Too many requests, or too many refused API keys from this address, here or at the provider ' +
+    '(rate_limit_exceeded); see Retry-After',
   502: 'The model provider failed (upstream_error)',
   503: 'The model provider is unavailable (upstream_unavailable)',
   504: 'The model provider did not answer in time (upstream_timeout)',
