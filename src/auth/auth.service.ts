@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { ServerBusyError } from '../common/errors/app.error';
 import { FixedWindowLimiter } from '../common/throttling/fixed-window-limiter';
 import { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
@@ -45,7 +46,11 @@ export class AuthService {
     this.attempts.assertAllowed(email, ip);
     // Counted before the slow hash check, so guesses sent all at once cannot all get past assertAllowed.
     this.attempts.recordFailure(email, ip);
-    const user = await this.users.verifyCredentials(email, password);
+    const user = await this.users.verifyCredentials(email, password).catch((error: unknown) => {
+      // Refused before the password was checked: not a guess, so not a failure.
+      if (error instanceof ServerBusyError) this.attempts.withdrawFailure(email, ip);
+      throw error;
+    });
     if (!user) throw new InvalidCredentialsError();
     this.attempts.recordSuccess(email, ip);
     if (user.disabled) throw new AccountDisabledError();

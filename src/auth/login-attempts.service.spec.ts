@@ -123,6 +123,15 @@ describe('LoginAttemptsService', () => {
     expect(() => attempts.assertAllowed('ada@example.com', '10.0.0.1', T0 + 100)).not.toThrow();
   });
 
+  it('takes back a failure whose password was never checked', () => {
+    fail(MAX - 1);
+    attempts.recordFailure('ada@example.com', '10.0.0.1', T0 + 10_000);
+
+    attempts.withdrawFailure('ada@example.com', '10.0.0.1', T0 + 10_001);
+
+    expect(() => attempts.assertAllowed('ada@example.com', '10.0.0.1', T0 + 10_002)).not.toThrow();
+  });
+
   it('clears the count for that email and IP after a successful sign-in', () => {
     fail(MAX, 'ada@example.com', '10.0.0.1');
     fail(MAX, 'ada@example.com', '10.0.0.2');

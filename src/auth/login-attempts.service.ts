@@ -54,6 +54,12 @@ export class LoginAttemptsService {
     this.failuresByIp.undo(ip, now);
   }
 
+  /** Takes back the failure counted for an attempt whose password was never checked (the server was busy). */
+  withdrawFailure(email: string, ip: string, now = Date.now()): void {
+    this.failures.get(this.key(email, ip))?.pop();
+    this.failuresByIp.undo(ip, now);
+  }
+
   private key(email: string, ip: string): string {
     return `${email.trim().toLowerCase()}\u0000${ip}`;
   }

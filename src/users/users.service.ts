@@ -96,7 +96,12 @@ export class UsersService {
     if (retryAfter > 0) throw new TooManyPasswordAttemptsError(retryAfter);
     // Counted before the hash, so guesses sent all at once cannot all get past the check above.
     this.passwordFailures.hit(user.id);
-    if (!(await this.hasher.verify(user.passwordHash, password))) throw new WrongPasswordError();
+    const matches = await this.hasher.verify(user.passwordHash, password).catch((error: unknown) => {
+      // Refused before the password was checked (the server was busy): not a guess.
+      this.passwordFailures.undo(user.id);
+      throw error;
+    });
+    if (!matches) throw new WrongPasswordError();
     this.passwordFailures.undo(user.id);
   }
 

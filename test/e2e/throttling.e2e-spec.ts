@@ -426,8 +426,12 @@ describe('Throttling failed sign-ins from one IP over many emails (LOGIN_MAX_FAI
 describe('Bounded password hashing (PASSWORD_HASH_QUEUE)', () => {
   let t: TestApp;
 
+  const LOGIN_MAX_FAILURES_PER_IP = 30;
+
   beforeAll(async () => {
-    t = await createTestApp(limits({ PASSWORD_HASH_QUEUE: '1' }));
+    t = await createTestApp(
+      limits({ PASSWORD_HASH_QUEUE: '1', LOGIN_MAX_FAILURES_PER_IP: String(LOGIN_MAX_FAILURES_PER_IP) }),
+    );
   });
   afterAll(() => t.close());
 
@@ -461,5 +465,37 @@ describe('Bounded password hashing (PASSWORD_HASH_QUEUE)', () => {
       .set('X-Forwarded-For', nextIp())
       .send({ email: user.user.email, password: user.password })
       .expect(200);
+  });
+
+  it('does not count a sign-in refused as busy as a failed one', async () => {
+    const ip = nextIp();
+    const results = await Promise.all(
+      Array.from({ length: 24 }, () =>
+        t
+          .http()
+          .post('/auth/login')
+          .set('X-Forwarded-For', ip)
+          .send({ email: uniqueEmail(), password: 'wrong-password' }),
+      ),
+    );
+    const checked = results.filter((res) => res.status === 401).length;
+    expect(results.filter((res) => res.status === 503).length).toBe(24 - checked);
+    expect(checked).toBeLessThan(24);
+
+    // The IP has failed `checked` times, not 24: that many more wrong passwords are checked before it is refused.
+    for (let i = checked; i < LOGIN_MAX_FAILURES_PER_IP; i++) {
+      await t
+        .http()
+        .post('/auth/login')
+        .set('X-Forwarded-For', ip)
+        .send({ email: uniqueEmail(), password: 'wrong-password' })
+        .expect(401);
+    }
+    await t
+      .http()
+      .post('/auth/login')
+      .set('X-Forwarded-For', ip)
+      .send({ email: uniqueEmail(), password: 'wrong-password' })
+      .expect(429);
   });
 });
