@@ -37,7 +37,11 @@ export class AuthService {
     const retryAfter = this.registrations.retryAfterSeconds(ip);
     if (retryAfter > 0) throw new TooManyRegistrationsError(retryAfter);
     this.registrations.hit(ip);
-    const user = await this.users.create({ ...input, role: 'user' });
+    const user = await this.users.create({ ...input, role: 'user' }).catch((error: unknown) => {
+      // Refused before anything was hashed: the attempt does not count.
+      if (error instanceof ServerBusyError) this.registrations.undo(ip);
+      throw error;
+    });
     return { user, tokens: await this.tokens.issue(user) };
   }
 

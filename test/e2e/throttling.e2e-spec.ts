@@ -427,10 +427,15 @@ describe('Bounded password hashing (PASSWORD_HASH_QUEUE)', () => {
   let t: TestApp;
 
   const LOGIN_MAX_FAILURES_PER_IP = 30;
+  const REGISTRATIONS_PER_HOUR = 30;
 
   beforeAll(async () => {
     t = await createTestApp(
-      limits({ PASSWORD_HASH_QUEUE: '1', LOGIN_MAX_FAILURES_PER_IP: String(LOGIN_MAX_FAILURES_PER_IP) }),
+      limits({
+        PASSWORD_HASH_QUEUE: '1',
+        LOGIN_MAX_FAILURES_PER_IP: String(LOGIN_MAX_FAILURES_PER_IP),
+        REGISTRATIONS_PER_HOUR: String(REGISTRATIONS_PER_HOUR),
+      }),
     );
   });
   afterAll(() => t.close());
@@ -497,5 +502,18 @@ describe('Bounded password hashing (PASSWORD_HASH_QUEUE)', () => {
       .set('X-Forwarded-For', ip)
       .send({ email: uniqueEmail(), password: 'wrong-password' })
       .expect(429);
+  });
+
+  it('does not count a registration refused as busy against the IP', async () => {
+    const ip = nextIp();
+    const register = () =>
+      t.http().post('/auth/register').set('X-Forwarded-For', ip).send({ email: uniqueEmail(), password: 'pw-123456' });
+    const results = await Promise.all(Array.from({ length: 24 }, register));
+    const made = results.filter((res) => res.status === 201).length;
+    expect(results.filter((res) => res.status === 503).length).toBe(24 - made);
+    expect(made).toBeLessThan(24);
+
+    for (let i = made; i < REGISTRATIONS_PER_HOUR; i++) await register().expect(201);
+    await register().expect(429);
   });
 });
