@@ -11,6 +11,7 @@ import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { HealthModule } from './health/health.module';
+import { REQUEST_BUDGET } from './common/throttling/request-budget';
 import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
@@ -27,7 +28,7 @@ import { UsersModule } from './users/users.module';
     ThrottlerModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (config: ConfigType<typeof appConfig>) => ({
-        throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+        throttlers: [{ name: REQUEST_BUDGET.name, ttl: REQUEST_BUDGET.ttlMs, limit: config.rateLimitPerMinute }],
         storage: new WindowThrottlerStorage(),
       }),
     }),

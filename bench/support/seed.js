@@ -32,7 +32,7 @@ let passwordHash;
 async function hashOnce() {
   if (!passwordHash) {
     const { PasswordHasher } = require(join(ROOT, 'dist', 'users', 'password-hasher.service.js'));
-    passwordHash = await new PasswordHasher().hash(PASSWORD);
+    passwordHash = await new PasswordHasher({ passwordHashQueue: 1 }).hash(PASSWORD);
   }
   return passwordHash;
 }

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
+import { TransactionRunner } from '../database/transaction-runner';
 import { ApiKey } from './api-key.entity';
 
 @Injectable()
@@ -10,16 +11,28 @@ export class ApiKeysRepository {
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
   ) {}
 
-  insert(key: Pick<ApiKey, 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>): Promise<ApiKey> {
-    return this.keys.save(this.keys.create({ ...key, createdAt: new Date(), lastUsedAt: null }), {
-      transaction: false,
+  /**
+   * Stores the key unless its owner already has `max` of them (then null). Counting and inserting are one
+   * step: creations sent all at once would otherwise each count the same total and all pass the cap.
+   */
+  insertWithinLimit(
+    key: Pick<ApiKey, 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>,
+    max: number,
+  ): Promise<ApiKey | null> {
+    return this.transactions.run(async (manager) => {
+      if (manager.connection.options.type === 'postgres') {
+        // Queues this owner's creations (only theirs) behind one another until commit, so the count below sees
+        // every key committed before it. NO KEY UPDATE leaves the owner's other inserts (their FK checks) alone.
+        // SQLite needs nothing: the transaction runner already runs one transaction at a time.
+        await manager.query('SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE', [key.userId]);
+      }
+      const keys = manager.getRepository(ApiKey);
+      if ((await keys.countBy({ userId: key.userId })) >= max) return null;
+      return keys.save(keys.create({ ...key, createdAt: new Date(), lastUsedAt: null }));
     });
-  }
-
-  countForOwner(userId: string): Promise<number> {
-    return this.keys.countBy({ userId });
   }
 
   findByHash(keyHash: string): Promise<ApiKey | null> {

@@ -13,12 +13,14 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 function setup() {
   const stored: ApiKey[] = [];
   const repository = {
-    insert: jest.fn(async (key: Pick<ApiKey, 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>) => {
-      const row: ApiKey = { ...key, id: `k${stored.length + 1}`, createdAt: new Date(), lastUsedAt: null };
-      stored.push(row);
-      return row;
-    }),
-    countForOwner: jest.fn(async (userId: string) => stored.filter((key) => key.userId === userId).length),
+    insertWithinLimit: jest.fn(
+      async (key: Pick<ApiKey, 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>, max: number) => {
+        if (stored.filter((row) => row.userId === key.userId).length >= max) return null;
+        const row: ApiKey = { ...key, id: `k${stored.length + 1}`, createdAt: new Date(), lastUsedAt: null };
+        stored.push(row);
+        return row;
+      },
+    ),
     findByHash: jest.fn(async (hash: string) => stored.find((key) => key.keyHash === hash) ?? null),
     deleteOwned: jest.fn(async (userId: string, id: string) => {
       const index = stored.findIndex((key) => key.id === id && key.userId === userId);
@@ -59,11 +61,12 @@ describe('ApiKeysService', () => {
     });
 
     it(`refuses a key beyond ${MAX_KEYS_PER_USER}`, async () => {
-      const { service, repository } = setup();
-      repository.countForOwner.mockResolvedValueOnce(MAX_KEYS_PER_USER);
+      const { service, repository, stored } = setup();
+      for (let i = 0; i < MAX_KEYS_PER_USER; i++) await service.create(principal, { name: `key ${i}` });
 
       await expect(service.create(principal, { name: 'one too many' })).rejects.toBeInstanceOf(TooManyApiKeysError);
-      expect(repository.insert).not.toHaveBeenCalled();
+      expect(repository.insertWithinLimit).toHaveBeenLastCalledWith(expect.anything(), MAX_KEYS_PER_USER);
+      expect(stored).toHaveLength(MAX_KEYS_PER_USER);
     });
   });
 

@@ -30,17 +30,18 @@ export class ApiKeysService {
 
   /** Makes a key: 256 random bits after `ck_`. The key is returned here and never again. */
   async create(principal: AuthUser, input: NewApiKey): Promise<{ apiKey: ApiKey; key: string }> {
-    if ((await this.keys.countForOwner(principal.id)) >= MAX_KEYS_PER_USER) {
-      throw new TooManyApiKeysError(MAX_KEYS_PER_USER);
-    }
     const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const apiKey = await this.keys.insert({
-      userId: principal.id,
-      name: input.name.trim(),
-      prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
-      keyHash: hashApiKey(key),
-      expiresAt: input.expiresAt ?? null,
-    });
+    const apiKey = await this.keys.insertWithinLimit(
+      {
+        userId: principal.id,
+        name: input.name.trim(),
+        prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+        keyHash: hashApiKey(key),
+        expiresAt: input.expiresAt ?? null,
+      },
+      MAX_KEYS_PER_USER,
+    );
+    if (!apiKey) throw new TooManyApiKeysError(MAX_KEYS_PER_USER);
     return { apiKey, key };
   }
 

@@ -3,7 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ApiError, ApiErrors, ApiPasswordHashing } from '../common/decorators/api-errors.decorator';
 import { authConfig } from '../config/auth.config';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -34,12 +34,17 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiRefreshCookie('sets', 201)
   @ApiErrors(400, 409)
+  @ApiError(
+    429,
+    'Too many requests, or too many registrations from this address (TOO_MANY_REGISTRATIONS); see Retry-After',
+  )
+  @ApiPasswordHashing()
   async register(
     @Body() dto: RegisterDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthResponseDto> {
-    return this.answer(request, reply, await this.auth.register(dto));
+    return this.answer(request, reply, await this.auth.register(dto, request.ip));
   }
 
   @Public()
@@ -50,6 +55,12 @@ export class AuthController {
   @ApiBody({ type: LoginDto })
   @ApiRefreshCookie('sets', 200)
   @ApiErrors(400, 401)
+  @ApiError(
+    429,
+    'Too many requests, or too many failed sign-ins from this address, for this email or in all ' +
+      '(TOO_MANY_LOGIN_ATTEMPTS); see Retry-After',
+  )
+  @ApiPasswordHashing()
   async login(
     @Req() request: FastifyRequest & { user: User },
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -71,7 +82,7 @@ export class AuthController {
   ): Promise<AuthResponseDto> {
     const refreshToken = refreshTokenOf(dto.refreshToken, request);
     try {
-      return this.answer(request, reply, await this.auth.refresh(refreshToken));
+      return this.answer(request, reply, await this.auth.refresh(refreshToken, request.ip));
     } catch (error) {
       // A cookie that no longer works is removed, so the browser stops sending it.
       if (wantsRefreshCookie(request)) clearRefreshCookie(request, reply);
@@ -94,7 +105,7 @@ export class AuthController {
     const refreshToken = refreshTokenOf(dto.refreshToken, request);
     // Cleared whatever the outcome: after a logout the browser should hold no refresh token.
     if (wantsRefreshCookie(request)) clearRefreshCookie(request, reply);
-    await this.auth.logout(refreshToken);
+    await this.auth.logout(refreshToken, request.ip);
   }
 
   @Get('me')

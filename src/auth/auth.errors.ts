@@ -58,3 +58,19 @@ export class TooManyLoginAttemptsError extends AppError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+export class TooManyAuthFailuresError extends AppError {
+  readonly code = 'TOO_MANY_AUTH_FAILURES';
+  constructor(retryAfterSeconds: number) {
+    super(`too many refused credentials from this address; try again in ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class TooManyRegistrationsError extends AppError {
+  readonly code = 'TOO_MANY_REGISTRATIONS';
+  constructor(retryAfterSeconds: number) {
+    super(`too many accounts made from this address; try again in ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

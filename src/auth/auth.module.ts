@@ -7,6 +7,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { authConfig } from '../config/auth.config';
 import { UsersModule } from '../users/users.module';
+import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { RefreshToken } from './entities/refresh-token.entity';
@@ -45,12 +46,14 @@ import { TokensService } from './tokens.service';
   controllers: [AuthController],
   providers: [
     AuthService,
+    AuthFailuresService,
     TokensService,
     LoginAttemptsService,
     RefreshTokensRepository,
     LocalStrategy,
     JwtStrategy,
-    // Order matters: identify the caller (access token or API key), then count their requests, then check their role.
+    // Order matters: identify the caller (access token or API key), then count their requests, then check their
+    // role. A request the first two refuse is counted by them (AuthFailuresService): the rate limiter never sees it.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: ApiKeyAuthGuard },
     { provide: APP_GUARD, useClass: AppThrottlerGuard },

@@ -6,6 +6,7 @@ import { LoginAttemptsService } from './login-attempts.service';
 
 const WINDOW_SECONDS = 900;
 const MAX = 3;
+const MAX_PER_IP = 5;
 const T0 = Date.UTC(2025, 0, 1);
 
 function makeService(): LoginAttemptsService {
@@ -15,7 +16,11 @@ function makeService(): LoginAttemptsService {
     accessTtlSeconds: 900,
     refreshTtlSeconds: 3600,
     loginMaxFailures: MAX,
+    loginMaxFailuresPerIp: MAX_PER_IP,
     loginFailureWindowSeconds: WINDOW_SECONDS,
+    authFailuresPerMinute: 30,
+    registrationsPerHour: 10,
+    passwordHashQueue: 32,
   };
   return new LoginAttemptsService(config);
 }
@@ -94,6 +99,37 @@ describe('LoginAttemptsService', () => {
     attempts.recordFailure(' ada@example.com ', '10.0.0.1', T0 + 1);
     attempts.recordFailure('ADA@EXAMPLE.COM', '10.0.0.1', T0 + 2);
     expect(() => attempts.assertAllowed('ada@example.com', '10.0.0.1', T0 + 3)).toThrow(TooManyLoginAttemptsError);
+  });
+
+  it('refuses an IP that has failed too often over many emails, and lets it try again after the window', () => {
+    for (let i = 0; i < MAX_PER_IP; i++) attempts.recordFailure(`user${i}@example.com`, '10.0.0.1', T0 + i);
+
+    const error = caught(() => attempts.assertAllowed('someone-new@example.com', '10.0.0.1', T0 + 60_000));
+
+    expect(error).toBeInstanceOf(TooManyLoginAttemptsError);
+    expect((error as TooManyLoginAttemptsError).retryAfterSeconds).toBe(WINDOW_SECONDS - 60);
+    expect(() => attempts.assertAllowed('someone-new@example.com', '10.0.0.2', T0 + 60_000)).not.toThrow();
+    expect(() =>
+      attempts.assertAllowed('someone-new@example.com', '10.0.0.1', T0 + WINDOW_SECONDS * 1000),
+    ).not.toThrow();
+  });
+
+  it('does not count a successful sign-in against the IP', () => {
+    for (let i = 0; i < MAX_PER_IP * 2; i++) {
+      attempts.recordFailure(`user${i}@example.com`, '10.0.0.1', T0 + i);
+      attempts.recordSuccess(`user${i}@example.com`, '10.0.0.1', T0 + i);
+    }
+
+    expect(() => attempts.assertAllowed('ada@example.com', '10.0.0.1', T0 + 100)).not.toThrow();
+  });
+
+  it('takes back a failure whose password was never checked', () => {
+    fail(MAX - 1);
+    attempts.recordFailure('ada@example.com', '10.0.0.1', T0 + 10_000);
+
+    attempts.withdrawFailure('ada@example.com', '10.0.0.1', T0 + 10_001);
+
+    expect(() => attempts.assertAllowed('ada@example.com', '10.0.0.1', T0 + 10_002)).not.toThrow();
   });
 
   it('clears the count for that email and IP after a successful sign-in', () => {

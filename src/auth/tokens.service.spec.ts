@@ -25,7 +25,11 @@ const config = {
   accessTtlSeconds: 900,
   refreshTtlSeconds: 3600,
   loginMaxFailures: 10,
+  loginMaxFailuresPerIp: 100,
   loginFailureWindowSeconds: 900,
+  authFailuresPerMinute: 30,
+  registrationsPerHour: 10,
+  passwordHashQueue: 32,
 } satisfies ConfigType<typeof authConfig>;
 
 function makeUser(overrides: Partial<User> = {}): User {

@@ -13,8 +13,16 @@ export interface AuthConfig {
   jwtSecretGenerated: boolean;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** Failed sign-ins for one email from one IP, per window. */
   loginMaxFailures: number;
+  /** Failed sign-ins from one IP, whatever the email, per window. */
+  loginMaxFailuresPerIp: number;
   loginFailureWindowSeconds: number;
+  /** Refused access tokens, API keys and refresh tokens from one IP per minute. */
+  authFailuresPerMinute: number;
+  registrationsPerHour: number;
+  /** Password hashes that may wait for a free slot; more are refused as busy. */
+  passwordHashQueue: number;
 }
 
 export const authConfig = registerAs('auth', (): AuthConfig => {
@@ -27,6 +35,10 @@ export const authConfig = registerAs('auth', (): AuthConfig => {
     accessTtlSeconds: durationToSeconds(env.JWT_ACCESS_TTL),
     refreshTtlSeconds: durationToSeconds(env.REFRESH_TTL),
     loginMaxFailures: env.LOGIN_MAX_FAILURES,
+    loginMaxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
     loginFailureWindowSeconds: 15 * 60,
+    authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+    registrationsPerHour: env.REGISTRATIONS_PER_HOUR,
+    passwordHashQueue: env.PASSWORD_HASH_QUEUE,
   };
 });

@@ -125,6 +125,34 @@ export class EnvironmentVariables {
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsInt()
+  @Min(1)
+  @Max(100_000)
+  LOGIN_MAX_FAILURES_PER_IP: number = 100;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  AUTH_FAILURES_PER_MINUTE: number = 30;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  REGISTRATIONS_PER_HOUR: number = 10;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  PASSWORD_HASH_QUEUE: number = 32;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
   @Min(1024)
   @Max(100 * 1024 * 1024)
   BODY_LIMIT_BYTES: number = 1024 * 1024;

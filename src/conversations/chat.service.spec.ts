@@ -8,7 +8,7 @@ import type { ConversationsRepository } from './conversations.repository';
 import { ConversationNotFoundError } from './conversations.errors';
 import type { Conversation } from './entities/conversation.entity';
 import type { Message } from './entities/message.entity';
-import type { MessagesRepository, NewMessage } from './messages.repository';
+import type { MessageSize, MessagesRepository, NewMessage } from './messages.repository';
 
 const principal = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
 
@@ -38,7 +38,14 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       stored.push(message);
       return message;
     }),
-    recent: jest.fn(async () => [...stored]),
+    recentWhile: jest.fn(async (_id: string, max: number, wanted: (size: MessageSize) => boolean) => {
+      const kept: Message[] = [];
+      for (const message of stored.slice(-max).reverse()) {
+        if (!wanted({ role: message.role, length: message.content.length })) break;
+        kept.unshift(message);
+      }
+      return kept;
+    }),
   };
   const provider = {
     id: 'fake',

@@ -10,7 +10,7 @@ import { ConversationsRepository } from './conversations.repository';
 import { ConversationNotFoundError } from './conversations.errors';
 import { Message, MessageStatus } from './entities/message.entity';
 import { MessagesRepository } from './messages.repository';
-import { buildPrompt, titleFrom } from './prompt';
+import { buildPrompt, HistoryBudget, titleFrom } from './prompt';
 
 export interface SendMessageInput {
   content: string;
@@ -32,7 +32,10 @@ export interface Exchange {
   events: AsyncGenerator<ChatStreamEvent>;
 }
 
-/** How many recent messages are considered when the prompt is built (then trimmed to the model's budget). */
+/**
+ * How many recent messages are considered when the prompt is built; of those, only the newest that fit the
+ * model's budget are read.
+ */
 const HISTORY_WINDOW = 200;
 
 @Injectable()
@@ -83,8 +86,10 @@ export class ChatService {
       return { conversation: current, userMessage: stored };
     });
 
-    const history = await this.messages.recent(conversationId, HISTORY_WINDOW);
-    const messages = buildPrompt(conversation.systemPrompt, history, this.models.contextBudgetTokens(modelId));
+    const budgetTokens = this.models.contextBudgetTokens(modelId);
+    const budget = new HistoryBudget(conversation.systemPrompt, budgetTokens);
+    const history = await this.messages.recentWhile(conversationId, HISTORY_WINDOW, (size) => budget.admit(size));
+    const messages = buildPrompt(conversation.systemPrompt, history, budgetTokens);
     const request = {
       model,
       messages,

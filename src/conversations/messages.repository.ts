@@ -1,11 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
-import { Message } from './entities/message.entity';
+import { Message, MessageRole } from './entities/message.entity';
 
 export type NewMessage = Omit<Message, 'id' | 'createdAt'>;
+
+/** A message as seen before its text is read. */
+export interface MessageSize {
+  role: MessageRole;
+  /** Characters as the database counts them: never more than the text's JavaScript length. */
+  length: number;
+}
+
+/** Lengths are read this many messages at a time, newest first, until the caller has enough. */
+const SIZE_PAGE = 50;
 
 @Injectable()
 export class MessagesRepository {
@@ -44,13 +54,38 @@ export class MessagesRepository {
     return query.getMany();
   }
 
-  /** The latest `limit` messages, oldest first: the window a prompt is built from. */
-  async recent(conversationId: string, limit: number): Promise<Message[]> {
-    const rows = await this.messages.find({
-      where: { conversationId },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: limit,
-    });
-    return rows.reverse();
+  /**
+   * The latest messages, oldest first, for as long as `wanted` accepts them read newest first (at most `max`).
+   * Their lengths are read first, a page at a time, and only the texts of the accepted ones are loaded: a long
+   * conversation's history is never read whole to be cut down afterwards.
+   */
+  async recentWhile(conversationId: string, max: number, wanted: (size: MessageSize) => boolean): Promise<Message[]> {
+    const ids: string[] = [];
+    let after: { at: unknown; id: string } | undefined;
+    pages: while (ids.length < max) {
+      const limit = Math.min(SIZE_PAGE, max - ids.length);
+      const query = this.messages
+        .createQueryBuilder('m')
+        .select('m.id', 'id')
+        .addSelect('m.role', 'role')
+        .addSelect('m.createdAt', 'createdAt')
+        .addSelect('LENGTH(m.content)', 'length')
+        .where('m.conversationId = :conversationId', { conversationId })
+        .orderBy('m.createdAt', 'DESC')
+        .addOrderBy('m.id', 'DESC')
+        .limit(limit);
+      // The raw created_at goes back as it came, so it compares exactly on either database.
+      if (after) query.andWhere('(m.createdAt, m.id) < (:at, :id)', after);
+      const rows = await query.getRawMany<{ id: string; role: MessageRole; createdAt: unknown; length: unknown }>();
+      for (const row of rows) {
+        if (!wanted({ role: row.role, length: Number(row.length) })) break pages;
+        ids.push(row.id);
+      }
+      if (rows.length < limit) break;
+      const last = rows[rows.length - 1];
+      after = { at: last.createdAt, id: last.id };
+    }
+    if (ids.length === 0) return [];
+    return this.messages.find({ where: { id: In(ids) }, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 }

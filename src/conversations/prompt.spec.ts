@@ -1,5 +1,5 @@
 import type { Message } from './entities/message.entity';
-import { buildPrompt, estimateTokens, titleFrom } from './prompt';
+import { buildPrompt, estimateTokens, HistoryBudget, titleFrom } from './prompt';
 
 let clock = 0;
 const message = (role: 'user' | 'assistant', content: string, status: Message['status'] = 'complete'): Message => ({
@@ -58,6 +58,26 @@ describe('buildPrompt', () => {
       message('user', 'c'),
     ];
     expect(buildPrompt(null, history, 10_000).map((m) => m.content)).toEqual(['a', 'b', 'partial', 'c']);
+  });
+});
+
+describe('HistoryBudget', () => {
+  it('accepts, on lengths alone and newest first, exactly the messages buildPrompt keeps', () => {
+    const history = [
+      message('user', 'a'.repeat(700)),
+      message('assistant', 'b'.repeat(700)),
+      message('user', 'c'.repeat(100)),
+      message('assistant', '', 'error'),
+      message('user', 'd'.repeat(100)),
+    ];
+    const budgetTokens = 2 * estimateTokens('d'.repeat(100)) + estimateTokens('b'.repeat(700)) + estimateTokens('s');
+    const budget = new HistoryBudget('s', budgetTokens);
+
+    const accepted = [...history].reverse().filter((m) => budget.admit({ role: m.role, length: m.content.length }));
+
+    // Newest first: d, the empty answer (free), c, b; then a does not fit, and nothing older is asked for.
+    expect(accepted.map((m) => m.content.slice(0, 1))).toEqual(['d', '', 'c', 'b']);
+    expect(buildPrompt('s', history, budgetTokens).map((m) => m.content.slice(0, 1))).toEqual(['s', 'c', 'd']);
   });
 });
 

@@ -1,30 +1,56 @@
 import type { ChatMessage } from '../ai/ai-provider';
-import type { Message } from './entities/message.entity';
+import type { Message, MessageRole } from './entities/message.entity';
 
 /** A rough count that errs high (about 4 characters a token for English, plus per-message framing). */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 3.5) + 4;
+  return tokensForLength(text.length);
+}
+
+function tokensForLength(length: number): number {
+  return Math.ceil(length / 3.5) + 4;
+}
+
+/**
+ * How much history fits a prompt, decided one message at a time from the newest back, on the message's role
+ * and length alone: so the same rule that builds the prompt can first choose which texts are worth reading.
+ */
+export class HistoryBudget {
+  private remaining: number;
+  private kept = 0;
+
+  constructor(systemPrompt: string | null, budgetTokens: number) {
+    this.remaining = budgetTokens - (systemPrompt ? estimateTokens(systemPrompt) : 0);
+  }
+
+  /**
+   * Takes the next older message. False when it does not fit: it and everything older are left out. The
+   * newest message always fits. Answers that failed with no text cost nothing: they are left out of prompts.
+   */
+  admit(message: { role: MessageRole; length: number }): boolean {
+    if (message.role !== 'user' && message.length === 0) return true;
+    const cost = tokensForLength(message.length);
+    if (this.kept > 0 && cost > this.remaining) return false;
+    this.remaining -= cost;
+    this.kept += 1;
+    return true;
+  }
 }
 
 /**
  * The messages sent to the model: the system prompt first, then as much of the history as fits the budget,
- * dropping the oldest first. The newest message (the one just sent) is always kept. Answers that failed with
- * no text are left out: they carry nothing the model said.
+ * dropping the oldest first (see HistoryBudget).
  */
 export function buildPrompt(systemPrompt: string | null, history: Message[], budgetTokens: number): ChatMessage[] {
-  const usable = history.filter((m) => m.role === 'user' || m.content.length > 0);
-  const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-  let remaining = budgetTokens - system.reduce((sum, m) => sum + estimateTokens(m.content), 0);
+  const budget = new HistoryBudget(systemPrompt, budgetTokens);
   const kept: ChatMessage[] = [];
-  for (let i = usable.length - 1; i >= 0; i--) {
-    const message = usable[i];
-    const cost = estimateTokens(message.content);
-    if (kept.length > 0 && cost > remaining) break;
-    remaining -= cost;
-    kept.push({ role: message.role, content: message.content });
+  for (let i = history.length - 1; i >= 0; i--) {
+    const { role, content } = history[i];
+    if (!budget.admit({ role, length: content.length })) break;
+    if (role === 'user' || content.length > 0) kept.push({ role, content });
   }
   // Some providers (Anthropic) require the conversation to start with a user turn.
   while (kept.length > 1 && kept[kept.length - 1].role !== 'user') kept.pop();
+  const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
   return [...system, ...kept.reverse()];
 }
 

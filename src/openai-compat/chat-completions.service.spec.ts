@@ -142,7 +142,7 @@ describe('ChatCompletionsService', () => {
     expect(recorded).toEqual([expect.objectContaining({ status: 'cancelled' })]);
   });
 
-  it('records and rethrows an unknown model, without calling any provider', async () => {
+  it('refuses an unknown model without calling any provider or recording anything', async () => {
     const { service, provider, recorded } = setup(async function* () {});
 
     await expect(
@@ -150,8 +150,6 @@ describe('ChatCompletionsService', () => {
     ).rejects.toBeInstanceOf(UnknownModelError);
 
     expect(provider.streamChat).not.toHaveBeenCalled();
-    expect(recorded).toEqual([
-      expect.objectContaining({ model: 'other/model', status: 'error', errorCode: 'UNKNOWN_MODEL', promptTokens: 0 }),
-    ]);
+    expect(recorded).toEqual([]);
   });
 });

@@ -41,18 +41,14 @@ export class ChatCompletionsService {
     private readonly shutdown: ShutdownService,
   ) {}
 
-  /** Resolves the model (an unknown one is recorded and thrown) and hands back the model call as events. */
+  /**
+   * Resolves the model and hands back the model call as events. An unknown model is refused before anything is
+   * recorded: usage rows are keyed by the model's name, so recording invented names would let a client add rows
+   * (and report lines) without bound.
+   */
   async create(principal: AuthUser, input: ChatCompletionInput, signal: AbortSignal): Promise<Completion> {
     const startedAt = Date.now();
-    let resolved: { provider: AiProvider; model: string };
-    try {
-      resolved = await this.models.resolve(input.model);
-    } catch (error) {
-      if (error instanceof AppError) {
-        await this.record(principal, input.model, startedAt, { status: 'error', error, usage: null });
-      }
-      throw error;
-    }
+    const resolved = await this.models.resolve(input.model);
     const request: ChatRequest = {
       model: resolved.model,
       messages: toChatMessages(input.messages),

@@ -19,7 +19,9 @@ const ERRORS: Record<number, string> = {
   401: 'Missing, unknown, expired or revoked API key, or a disabled account (invalid_api_key)',
   404: 'Unknown model (model_not_found)',
   413: 'Request body too large',
-  429: 'Too many requests, here or at the provider (rate_limit_exceeded); see Retry-After',
+  429:
+    'Too many requests, or too many refused API keys from this address, here or at the provider ' +
+    '(rate_limit_exceeded); see Retry-After',
   502: 'The model provider failed (upstream_error)',
   503: 'The model provider is unavailable (upstream_unavailable)',
   504: 'The model provider did not answer in time (upstream_timeout)',
@@ -67,7 +69,8 @@ export class OpenAiCompatController {
       '`chat.completion.chunk`, then `data: [DONE]`; `stream_options.include_usage` adds a last chunk with the ' +
       'usage. A provider failure before the first token answers with its status (429 with Retry-After, 502, ' +
       '503, 504); one after it is sent as a `data: {"error": ...}` frame, and the stream ends without [DONE]. ' +
-      'Disconnecting cancels the model call. Every call is recorded in GET /users/me/usage.',
+      'Disconnecting cancels the model call. Every call to a model that exists is recorded in GET /users/me/usage; ' +
+      'an unknown model is refused (404) and not recorded.',
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiResponse({ status: 200, type: ChatCompletionResponseDto, description: 'The answer, or its event stream' })

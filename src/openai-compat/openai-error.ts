@@ -23,6 +23,7 @@ const OPENAI_CODES: Partial<Record<ErrorBody['code'], string>> = {
   UNAUTHORIZED: 'invalid_api_key',
   INVALID_API_KEY: 'invalid_api_key',
   RATE_LIMITED: 'rate_limit_exceeded',
+  TOO_MANY_AUTH_FAILURES: 'rate_limit_exceeded',
   UPSTREAM_RATE_LIMITED: 'rate_limit_exceeded',
 };
 

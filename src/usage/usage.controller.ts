@@ -8,6 +8,11 @@ import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageReportResponseDto } from './dto/usage-report-response.dto';
 import { UsageService } from './usage.service';
 
+const REPORT_DESCRIPTION =
+  '`from` and `to` are UTC days, both included; the last 30 days by default, at most 366. The lines (one per ' +
+  'day and model) come in pages of `limit` (100 by default, at most 1000), continued with `cursor`; `totals` ' +
+  'always cover the whole range. Only calls to models that exist are recorded.';
+
 @ApiTags('usage')
 @ApiBearerAuth()
 @ApiErrors(401, 429)
@@ -18,7 +23,7 @@ export class UsageController {
   @Get('me/usage')
   @ApiOperation({
     summary: 'Your calls to the OpenAI-compatible API (/v1), summed per day and model',
-    description: '`from` and `to` are UTC days, both included; the last 30 days by default, at most 366.',
+    description: REPORT_DESCRIPTION,
   })
   @ApiErrors(400)
   async mine(@CurrentUser() principal: AuthUser, @Query() query: UsageQueryDto): Promise<UsageReportResponseDto> {
@@ -27,7 +32,10 @@ export class UsageController {
 
   @Get(':id/usage')
   @Roles('admin')
-  @ApiOperation({ summary: "A user's calls to the OpenAI-compatible API, summed per day and model (admin)" })
+  @ApiOperation({
+    summary: "A user's calls to the OpenAI-compatible API, summed per day and model (admin)",
+    description: REPORT_DESCRIPTION,
+  })
   @ApiErrors(400, 403, 404)
   async forUser(
     @Param('id', ParseUUIDPipe) id: string,

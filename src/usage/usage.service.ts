@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { InvalidCursorError } from '../common/errors/app.error';
 import { UsersService } from '../users/users.service';
 import type { UsageStatus } from './usage-record.entity';
 import { InvalidDateRangeError } from './usage.errors';
-import { UsageRepository, UsageRow } from './usage.repository';
+import { UsagePosition, UsageRepository, UsageRow, UsageTotals } from './usage.repository';
 
 export interface UsageEntry {
   userId: string;
@@ -22,7 +23,11 @@ export interface UsageRange {
 }
 
 export interface UsageReport extends UsageRange {
+  /** One page of lines. */
   rows: UsageRow[];
+  nextCursor: string | null;
+  /** Over the whole range, every page. */
+  totals: UsageTotals;
 }
 
 export const DEFAULT_RANGE_DAYS = 30;
@@ -46,6 +51,31 @@ export function resolveUsageRange(query: { from?: string; to?: string }, now = n
   return { from, to };
 }
 
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+export function encodeUsageCursor(position: UsagePosition): string {
+  return Buffer.from(JSON.stringify([position.day, position.model])).toString('base64url');
+}
+
+export function decodeUsageCursor(value: string): UsagePosition {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      DAY_PATTERN.test(parsed[0]) &&
+      typeof parsed[1] === 'string' &&
+      parsed[1].length <= 200
+    ) {
+      return { day: parsed[0], model: parsed[1] };
+    }
+  } catch {
+    // fall through: any undecodable cursor is the client's mistake
+  }
+  throw new InvalidCursorError();
+}
+
 @Injectable()
 export class UsageService {
   private readonly logger = new Logger(UsageService.name);
@@ -64,10 +94,25 @@ export class UsageService {
     }
   }
 
-  /** The user's calls summed per day and model; UserNotFoundError for an unknown user. */
-  async report(userId: string, query: { from?: string; to?: string }): Promise<UsageReport> {
+  /**
+   * The user's calls summed per day and model, a page of `limit` lines after `cursor`, with the totals of the
+   * whole range; UserNotFoundError for an unknown user.
+   */
+  async report(
+    userId: string,
+    query: { from?: string; to?: string; limit: number; cursor?: string },
+  ): Promise<UsageReport> {
     const range = resolveUsageRange(query);
+    const after = query.cursor ? decodeUsageCursor(query.cursor) : undefined;
     await this.users.getById(userId);
-    return { ...range, rows: await this.usage.sumByDayAndModel(userId, range.from, range.to) };
+    const rows = await this.usage.sumByDayAndModel(userId, range.from, range.to, query.limit + 1, after);
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      ...range,
+      rows: page,
+      nextCursor: rows.length > query.limit && last ? encodeUsageCursor(last) : null,
+      totals: await this.usage.sumTotals(userId, range.from, range.to),
+    };
   }
 }

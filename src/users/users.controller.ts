@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ApiError, ApiErrors, ApiPasswordHashing } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { PageQueryDto } from '../common/pagination/page-query.dto';
@@ -11,6 +11,10 @@ import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UpdateUserAccessDto } from './dto/update-user-access.dto';
 import { UserResponseDto, UsersPageResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
+
+const WRONG_PASSWORDS =
+  'Too many requests, or too many wrong passwords for this account within 15 minutes (TOO_MANY_PASSWORD_ATTEMPTS); ' +
+  'see Retry-After';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -36,6 +40,8 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Change your password; signs out every other session at its next refresh' })
   @ApiErrors(400)
+  @ApiError(429, WRONG_PASSWORDS)
+  @ApiPasswordHashing()
   async changePassword(@CurrentUser() principal: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.users.changePassword(principal, dto.currentPassword, dto.newPassword);
   }
@@ -44,6 +50,8 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete your account with all its conversations and messages' })
   @ApiErrors(400)
+  @ApiError(429, WRONG_PASSWORDS)
+  @ApiPasswordHashing()
   async deleteMe(@CurrentUser() principal: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {
     await this.users.deleteAccount(principal, dto.password);
   }

@@ -27,3 +27,11 @@ export class CannotChangeOwnAccessError extends AppError {
     super('admins cannot disable themselves or remove their own admin role');
   }
 }
+
+export class TooManyPasswordAttemptsError extends AppError {
+  readonly code = 'TOO_MANY_PASSWORD_ATTEMPTS';
+  constructor(retryAfterSeconds: number) {
+    super(`too many wrong passwords; try again in ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -1,3 +1,5 @@
+import type { ConfigType } from '@nestjs/config';
+import type { authConfig } from '../config/auth.config';
 import type { AuthUser } from '../common/auth-user';
 import { InvalidCursorError } from '../common/errors/app.error';
 import { encodeCursor } from '../common/pagination/cursor';
@@ -61,7 +63,14 @@ describe('UsersService', () => {
       verify: jest.fn(async (hash: string, password: string) => hash === `hash-of-${password}`),
       verifyNothing: jest.fn().mockResolvedValue(false),
     };
-    service = new UsersService(repository as unknown as UsersRepository, hasher as unknown as PasswordHasher);
+    service = new UsersService(
+      repository as unknown as UsersRepository,
+      hasher as unknown as PasswordHasher,
+      {
+        loginMaxFailures: 3,
+        loginFailureWindowSeconds: 900,
+      } as ConfigType<typeof authConfig>,
+    );
   });
 
   describe('create', () => {

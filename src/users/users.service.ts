@@ -1,9 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import type { AuthUser, Role } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
+import { FixedWindowLimiter } from '../common/throttling/fixed-window-limiter';
+import { authConfig } from '../config/auth.config';
 import { PasswordHasher } from './password-hasher.service';
 import { User } from './user.entity';
-import { CannotChangeOwnAccessError, UserNotFoundError, WrongPasswordError } from './users.errors';
+import {
+  CannotChangeOwnAccessError,
+  TooManyPasswordAttemptsError,
+  UserNotFoundError,
+  WrongPasswordError,
+} from './users.errors';
 import { UsersRepository } from './users.repository';
 
 export interface NewUser {
@@ -15,10 +23,19 @@ export interface NewUser {
 
 @Injectable()
 export class UsersService {
+  /**
+   * Wrong passwords given by signed-in users (changing the password, deleting the account), per user: each is
+   * a hash, and a guess that a stolen access token could otherwise repeat at the full request rate.
+   */
+  private readonly passwordFailures: FixedWindowLimiter;
+
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
-  ) {}
+    @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
+  ) {
+    this.passwordFailures = new FixedWindowLimiter(config.loginMaxFailures, config.loginFailureWindowSeconds * 1000);
+  }
 
   async create(input: NewUser): Promise<User> {
     const email = input.email.trim().toLowerCase();
@@ -67,15 +84,30 @@ export class UsersService {
 
   async changePassword(principal: AuthUser, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.getById(principal.id);
-    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) throw new WrongPasswordError();
+    await this.checkPassword(user, currentPassword);
     await this.users.replacePassword(user.id, await this.hasher.hash(newPassword));
   }
 
   async deleteAccount(principal: AuthUser, password: string): Promise<void> {
     const user = await this.getById(principal.id);
-    if (!(await this.hasher.verify(user.passwordHash, password))) throw new WrongPasswordError();
+    await this.checkPassword(user, password);
     // Conversations, messages and refresh tokens go with the user through ON DELETE CASCADE.
     await this.users.deleteById(user.id);
+  }
+
+  /** Throws WrongPasswordError, or TooManyPasswordAttemptsError after LOGIN_MAX_FAILURES within 15 minutes. */
+  private async checkPassword(user: User, password: string): Promise<void> {
+    const retryAfter = this.passwordFailures.retryAfterSeconds(user.id);
+    if (retryAfter > 0) throw new TooManyPasswordAttemptsError(retryAfter);
+    // Counted before the hash, so guesses sent all at once cannot all get past the check above.
+    this.passwordFailures.hit(user.id);
+    const matches = await this.hasher.verify(user.passwordHash, password).catch((error: unknown) => {
+      // Refused before the password was checked (the server was busy): not a guess.
+      this.passwordFailures.undo(user.id);
+      throw error;
+    });
+    if (!matches) throw new WrongPasswordError();
+    this.passwordFailures.undo(user.id);
   }
 
   async list(limit: number, cursor?: string): Promise<Page<User>> {

@@ -1,11 +1,10 @@
 import type { Browser } from 'playwright-core';
 import {
   ChatServer,
-  launchBrowser,
   openPage,
   sendAndWait,
   signUpThroughPage,
-  startChatServer,
+  startChatServerAndBrowser,
   TestPage,
 } from '../support/browser';
 
@@ -20,7 +19,7 @@ describe('Content-Security-Policy in the browser', () => {
   let blocked: string[];
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startChatServer(), launchBrowser()]);
+    ({ server, browser } = await startChatServerAndBrowser());
   });
   afterAll(async () => {
     await browser?.close();

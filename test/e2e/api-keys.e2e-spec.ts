@@ -103,6 +103,30 @@ describe('API keys', () => {
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({ statusCode: 409, code: 'TOO_MANY_API_KEYS' });
     });
+
+    it('holds the cap of 50 against creations sent all at once', async () => {
+      const me = await registerUser(t);
+      for (let i = 0; i < 45; i++) await createApiKey(t, me.accessToken, { name: `key ${i}` });
+
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          t
+            .http()
+            .post('/users/me/api-keys')
+            .set(bearer(me.accessToken))
+            .send({ name: `parallel ${i}` }),
+        ),
+      );
+
+      const statuses = results.map((res) => res.status);
+      expect(statuses.filter((status) => status === 201)).toHaveLength(5);
+      expect(statuses.filter((status) => status === 409)).toHaveLength(15);
+      const [{ count }] = await t.query<{ count: string | number }>(
+        'SELECT COUNT(*) AS count FROM api_keys WHERE user_id = ?',
+        [me.user.id],
+      );
+      expect(Number(count)).toBe(50);
+    });
   });
 
   describe('GET /users/me/api-keys', () => {

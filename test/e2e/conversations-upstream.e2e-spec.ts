@@ -1,3 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import type { EntitySubscriberInterface } from 'typeorm';
+import { ModelRegistry } from '../../src/ai/model-registry.service';
+import type { Message } from '../../src/conversations/entities/message.entity';
+import { buildPrompt } from '../../src/conversations/prompt';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { ANTHROPIC_KEY, OPENAI_KEY, upstreamEnv } from '../support/upstream-env';
@@ -56,6 +61,45 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
       'SELECT role, content, status, error, model FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
       [id],
     );
+  /** Earlier turns, user first, one a second up to an hour ago, stored as the app stores them. */
+  const storeHistory = async (id: string, contents: string[]) => {
+    const start = Date.now() - 3_600_000;
+    const postgres = t.dataSource.options.type === 'postgres';
+    for (let from = 0; from < contents.length; from += 100) {
+      const rows = contents.slice(from, from + 100).map((content, i) => {
+        const at = new Date(start + (from + i) * 1000);
+        const role = (from + i) % 2 === 0 ? 'user' : 'assistant';
+        const createdAt = postgres ? at : at.toISOString().replace('T', ' ').slice(0, -1);
+        return [randomUUID(), id, role, content, model, 'complete', createdAt];
+      });
+      await t.query(
+        'INSERT INTO messages (id, conversation_id, role, content, model, status, created_at) VALUES ' +
+          rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', '),
+        rows.flat(),
+      );
+    }
+  };
+  /** Counts the message text the app loads from the database while `work` runs. */
+  const textLoadedDuring = async (work: () => Promise<unknown>): Promise<number> => {
+    let characters = 0;
+    const subscriber: EntitySubscriberInterface<Partial<Message>> = {
+      afterLoad: (entity) => {
+        if (typeof entity.content === 'string') characters += entity.content.length;
+      },
+    };
+    t.dataSource.subscribers.push(subscriber);
+    try {
+      await work();
+    } finally {
+      t.dataSource.subscribers.splice(t.dataSource.subscribers.indexOf(subscriber), 1);
+    }
+    return characters;
+  };
+  /** What the prompt held besides the system prompt, as role, length and the text's first characters. */
+  const outline = (messages: { role: string; content: string }[]) =>
+    messages
+      .filter((message) => message.role !== 'system')
+      .map((message) => `${message.role} ${message.content.length} ${message.content.slice(0, 4)}`);
   const chats = (): RecordedRequest[] => upstream.requests.filter((request) => request.path === path);
   const deltaText = (events: SseEvent[]) =>
     events
@@ -103,6 +147,52 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
       expect.objectContaining({ role: 'user', content: 'And of Portugal?', status: 'complete' }),
       expect.objectContaining({ role: 'assistant', content: 'Lisbon.', status: 'complete', model }),
     ]);
+  });
+
+  it('sends the newest history that fits the budget, as before, and reads no other message text', async () => {
+    const id = await newConversation({ systemPrompt: 'Answer briefly.' });
+    // 60 turns of 20,000 characters (about 340,000 tokens by the app's estimate) against a budget of 100,000;
+    // every seventh is emoji, which JavaScript counts as two characters each and the database as one.
+    await storeHistory(
+      id,
+      Array.from(
+        { length: 60 },
+        (_, i) => `#${String(i).padStart(2, '0')} ${i % 7 === 3 ? '😀'.repeat(9_998) : 'x'.repeat(19_996)}`,
+      ),
+    );
+    upstream.reply({ chunks: ['OK'] });
+
+    const loaded = await textLoadedDuring(() => sendJson(id, 'And now?').expect(201));
+
+    const history = await stored(id);
+    const before = history.slice(0, -1) as unknown as Message[];
+    const budget = t.app.get(ModelRegistry).contextBudgetTokens(model);
+    const expected = outline(buildPrompt('Answer briefly.', before, budget));
+    const sent = (chats()[0].body as { messages: { role: string; content: string }[] }).messages;
+    expect(outline(sent)).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(10);
+    expect(expected.length).toBeLessThan(30);
+    const sentText = sent.reduce((sum, message) => sum + message.content.length, 0);
+    // Only the texts that could fit were read: those sent, and the few more the database counted shorter.
+    expect(loaded).toBeGreaterThanOrEqual(sentText - 'Answer briefly.'.length);
+    expect(loaded).toBeLessThan(sentText * 1.25);
+  });
+
+  it('considers at most the latest 200 messages, as before, however short', async () => {
+    const id = await newConversation();
+    await storeHistory(
+      id,
+      Array.from({ length: 249 }, (_, i) => `#${String(i).padStart(3, '0')} short`),
+    );
+    upstream.reply({ chunks: ['OK'] });
+
+    await sendJson(id, 'And now?').expect(201);
+
+    const before = (await stored(id)).slice(0, -1) as unknown as Message[];
+    const budget = t.app.get(ModelRegistry).contextBudgetTokens(model);
+    const sent = (chats()[0].body as { messages: { role: string; content: string }[] }).messages;
+    expect(outline(sent)).toEqual(outline(buildPrompt(null, before.slice(-200), budget)));
+    expect(sent[0].content).toBe('#050 short');
   });
 
   it('streams the answer as the upstream sends it and stores it complete', async () => {

@@ -183,6 +183,22 @@ describe('General', () => {
       expect(doc.paths['/auth/register'].post.responses).toHaveProperty(['409']);
       expect(doc.paths['/users/{id}'].patch.responses).toHaveProperty(['403']);
       expect(doc.paths['/users/{id}'].patch.responses).toHaveProperty(['404']);
+      // Routes that hash a password may be busy; every route may answer 429, each saying what it counts.
+      const responses = (path: string, method: string) =>
+        doc.paths[path][method].responses as Record<string, { description: string }>;
+      for (const [path, method] of [
+        ['/auth/register', 'post'],
+        ['/auth/login', 'post'],
+        ['/users/me/password', 'post'],
+        ['/users/me', 'delete'],
+      ]) {
+        expect(responses(path, method)['503'].description).toContain('SERVER_BUSY');
+      }
+      expect(responses('/auth/register', 'post')['429'].description).toContain('TOO_MANY_REGISTRATIONS');
+      expect(responses('/auth/login', 'post')['429'].description).toContain('TOO_MANY_LOGIN_ATTEMPTS');
+      expect(responses('/users/me/password', 'post')['429'].description).toContain('TOO_MANY_PASSWORD_ATTEMPTS');
+      expect(responses('/auth/me', 'get')['429'].description).toContain('TOO_MANY_AUTH_FAILURES');
+      expect(responses('/users/me', 'get')['429'].description).toContain('TOO_MANY_AUTH_FAILURES');
     });
 
     it('serves the OpenAPI document as YAML at /docs-yaml', async () => {

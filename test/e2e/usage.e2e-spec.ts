@@ -91,8 +91,59 @@ describe('Usage reports', () => {
             averageLatencyMs: 60,
           },
         ],
+        nextCursor: null,
         totals: { requests: 5, failed: 1, cancelled: 1, promptTokens: 33, completionTokens: 15, totalTokens: 48 },
       });
+    });
+
+    it('pages the lines with limit and cursor; the totals always cover the whole range', async () => {
+      const me = await registerUser(t);
+      const [d1, d2, d3] = [daysAgo(4), daysAgo(2), daysAgo(1)];
+      await recordCall(me.user.id, d1, 'openai/gpt-4o-mini', { prompt: 1 });
+      await recordCall(me.user.id, d1, 'echo/echo', { prompt: 2 });
+      await recordCall(me.user.id, d2, 'anthropic/claude-sonnet-4-5', { prompt: 4 });
+      await recordCall(me.user.id, d2, 'echo/echo', { prompt: 8 });
+      await recordCall(me.user.id, d3, 'echo/echo', { prompt: 16 });
+      const whole = (await report(me.accessToken).expect(200)).body;
+
+      const pages = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+        const page = (await report(me.accessToken, query).expect(200)).body;
+        pages.push(page);
+        cursor = page.nextCursor;
+      } while (cursor && pages.length < 10);
+
+      expect(pages.map((page) => page.items.length)).toEqual([2, 2, 1]);
+      expect(pages.flatMap((page) => page.items)).toEqual(whole.items);
+      expect(whole.items.map((item: { day: string; model: string }) => `${item.day} ${item.model}`)).toEqual([
+        `${d1} echo/echo`,
+        `${d1} openai/gpt-4o-mini`,
+        `${d2} anthropic/claude-sonnet-4-5`,
+        `${d2} echo/echo`,
+        `${d3} echo/echo`,
+      ]);
+      expect(whole.totals).toMatchObject({ requests: 5, promptTokens: 31 });
+      for (const page of pages) expect(page.totals).toEqual(whole.totals);
+    });
+
+    it('answers at most 100 lines unless asked for more (up to 1000)', async () => {
+      const me = await registerUser(t);
+      for (let i = 0; i < 101; i++) {
+        await recordCall(me.user.id, daysAgo(1), `openai/model-${String(i).padStart(3, '0')}`, { prompt: 1 });
+      }
+
+      const first = await report(me.accessToken).expect(200);
+      expect(first.body.items).toHaveLength(100);
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      expect(first.body.totals).toMatchObject({ requests: 101, promptTokens: 101 });
+      const rest = await report(me.accessToken, `?cursor=${first.body.nextCursor}`).expect(200);
+      expect(rest.body.items.map((item: { model: string }) => item.model)).toEqual(['openai/model-100']);
+      expect(rest.body.nextCursor).toBeNull();
+
+      const all = await report(me.accessToken, '?limit=1000').expect(200);
+      expect(all.body.items).toHaveLength(101);
     });
 
     it('covers the last 30 days by default, today included', async () => {
@@ -135,6 +186,9 @@ describe('Usage reports', () => {
       ['?model=echo/echo', 'VALIDATION_FAILED'],
       ['?from=2025-03-11&to=2025-03-10', 'INVALID_DATE_RANGE'],
       ['?from=2024-01-01&to=2025-03-10', 'INVALID_DATE_RANGE'],
+      ['?limit=0', 'VALIDATION_FAILED'],
+      ['?limit=1001', 'VALIDATION_FAILED'],
+      ['?cursor=not-a-cursor', 'INVALID_CURSOR'],
     ])('answers 400 for %s', async (query, code) => {
       const me = await registerUser(t);
       const res = await report(me.accessToken, query).expect(400);

@@ -110,8 +110,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of req) raw += String(chunk);
+    const parts: Buffer[] = [];
+    for await (const chunk of req) parts.push(chunk as Buffer);
+    // Decoded whole: a character split across two chunks would otherwise turn into replacement characters.
+    const raw = Buffer.concat(parts).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://fake');
     const record: RecordedRequest = {
       method: req.method ?? 'GET',

@@ -30,3 +30,21 @@ export class JsonTooDeepError extends AppError {
     super(`request body nests arrays and objects deeper than ${maxDepth} levels`);
   }
 }
+
+/** The caller's request budget (RATE_LIMIT_PER_MINUTE) is spent; where the rate limiter itself did not count. */
+export class RateLimitedError extends AppError {
+  readonly code = 'RATE_LIMITED';
+  constructor(retryAfterSeconds: number) {
+    super(`too many requests; try again in ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Too much work of one kind is already waiting; taking more would only make every caller wait longer. */
+export class ServerBusyError extends AppError {
+  readonly code = 'SERVER_BUSY';
+  constructor(retryAfterSeconds: number) {
+    super(`the server is busy; try again in ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

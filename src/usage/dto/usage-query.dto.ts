@@ -1,6 +1,9 @@
-import { IsISO8601, IsOptional, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A page holds up to this many lines; a year of a few models fits in one. */
+export const MAX_REPORT_PAGE = 1000;
 
 export class UsageQueryDto {
   /** First day of the report (UTC, included); 29 days before `to` by default. @example "2026-01-01" */
@@ -14,4 +17,18 @@ export class UsageQueryDto {
   @Matches(DAY, { message: 'to must be a date as YYYY-MM-DD' })
   @IsISO8601({ strict: true }, { message: 'to must be a real date as YYYY-MM-DD' })
   to?: string;
+
+  /** How many day-and-model lines to return (1 to 1000). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_REPORT_PAGE)
+  limit: number = 100;
+
+  /** The `nextCursor` of the previous page (with the same `from` and `to`). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
 }

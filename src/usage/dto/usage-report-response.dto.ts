@@ -48,24 +48,27 @@ export class UsageReportResponseDto {
   from: string;
   /** @example "2026-01-31" */
   to: string;
-  /** One entry per day and model with at least one call, oldest day first, then by model. */
+  /** One entry per day and model with at least one call, oldest day first, then by model; one page of them. */
   items: UsageReportRowResponseDto[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+  /** Over the whole range, whichever page this is. */
   totals: UsageTotalsResponseDto;
 
   static from(report: UsageReport): UsageReportResponseDto {
-    const items = report.rows.map((row) => UsageReportRowResponseDto.from(row));
-    const sum = (field: keyof UsageTotalsResponseDto) => items.reduce((total, item) => total + item[field], 0);
+    const { totals } = report;
     return {
       from: report.from,
       to: report.to,
-      items,
+      items: report.rows.map((row) => UsageReportRowResponseDto.from(row)),
+      nextCursor: report.nextCursor,
       totals: {
-        requests: sum('requests'),
-        failed: sum('failed'),
-        cancelled: sum('cancelled'),
-        promptTokens: sum('promptTokens'),
-        completionTokens: sum('completionTokens'),
-        totalTokens: sum('totalTokens'),
+        requests: totals.requests,
+        failed: totals.failed,
+        cancelled: totals.cancelled,
+        promptTokens: totals.promptTokens,
+        completionTokens: totals.completionTokens,
+        totalTokens: totals.promptTokens + totals.completionTokens,
       },
     };
   }
