@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, Migration } from 'typeorm';
 
 /** Any constant shared by every process of this application; it names the PostgreSQL advisory lock. */
 const MIGRATION_LOCK_ID = 0x636f6c6c;
+/** How often a SQLite process that lost the migration race tries again, 100 ms apart. */
+const SQLITE_MIGRATION_ATTEMPTS = 100;
 
 /**
  * Applies pending migrations so that several processes starting at once on one database (behind a load
@@ -22,11 +25,16 @@ export async function runPendingMigrations(dataSource: DataSource): Promise<Migr
       await runner.release();
     }
   }
-  try {
-    return await dataSource.runMigrations({ transaction: 'each' });
-  } catch (error) {
-    if (await dataSource.showMigrations()) throw error;
-    return [];
+  // A loser may fail while the winner is still between two migrations: it waits and tries again from where
+  // the winner has got to, until nothing is pending (or the failure is not the race's).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dataSource.runMigrations({ transaction: 'each' });
+    } catch (error) {
+      if (!(await dataSource.showMigrations())) return [];
+      if (attempt >= SQLITE_MIGRATION_ATTEMPTS) throw error;
+      await sleep(100);
+    }
   }
 }
 
