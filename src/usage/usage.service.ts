@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InvalidCursorError } from '../common/errors/app.error';
+import { decodeTuple, encodeTuple } from '../common/pagination/cursor';
 import { UsersService } from '../users/users.service';
 import type { UsageStatus } from './usage-record.entity';
 import { InvalidDateRangeError } from './usage.errors';
@@ -54,26 +55,13 @@ export function resolveUsageRange(query: { from?: string; to?: string }, now = n
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 export function encodeUsageCursor(position: UsagePosition): string {
-  return Buffer.from(JSON.stringify([position.day, position.model])).toString('base64url');
+  return encodeTuple([position.day, position.model]);
 }
 
 export function decodeUsageCursor(value: string): UsagePosition {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === 'string' &&
-      DAY_PATTERN.test(parsed[0]) &&
-      typeof parsed[1] === 'string' &&
-      parsed[1].length <= 200
-    ) {
-      return { day: parsed[0], model: parsed[1] };
-    }
-  } catch {
-    // fall through: any undecodable cursor is the client's mistake
-  }
-  throw new InvalidCursorError();
+  const [day, model] = decodeTuple(value, 2);
+  if (!DAY_PATTERN.test(day) || model.length > 200) throw new InvalidCursorError();
+  return { day, model };
 }
 
 @Injectable()

@@ -8,26 +8,33 @@ export interface Cursor {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.at.toISOString(), cursor.id])).toString('base64url');
+/** An opaque token for a list position made of strings; `decodeTuple` reads it back. */
+export function encodeTuple(values: string[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(value: string): Cursor {
+/** The `length` strings a token from `encodeTuple` holds; anything else is the client's mistake (400). */
+export function decodeTuple(value: string, length: number): string[] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === 'string' &&
-      typeof parsed[1] === 'string'
-    ) {
-      const at = new Date(parsed[0]);
-      if (!Number.isNaN(at.getTime()) && UUID.test(parsed[1])) return { at, id: parsed[1] };
+    if (Array.isArray(parsed) && parsed.length === length && parsed.every((part) => typeof part === 'string')) {
+      return parsed as string[];
     }
   } catch {
     // fall through: any undecodable cursor is the client's mistake
   }
   throw new InvalidCursorError();
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return encodeTuple([cursor.at.toISOString(), cursor.id]);
+}
+
+export function decodeCursor(value: string): Cursor {
+  const [time, id] = decodeTuple(value, 2);
+  const at = new Date(time);
+  if (Number.isNaN(at.getTime()) || !UUID.test(id)) throw new InvalidCursorError();
+  return { at, id };
 }
 
 export interface Page<T> {
