@@ -1,5 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,5 +137,11 @@ describe('the production build (npm start)', () => {
     expect(code).not.toBe(0);
     expect(output()).toContain('JWT_SECRET must be at least 32 characters long');
     expect(output()).toMatch(/at validateEnv \(.*src[/\\]config[/\\]env\.validation\.ts:\d+:\d+\)/);
+    // Every frame names a file that is there to open: ours in src/, the dependencies' in node_modules.
+    const files = [...output().matchAll(/\(([^()]+):\d+:\d+\)/g)]
+      .map((match) => match[1])
+      .filter((file) => !file.startsWith('node:'));
+    expect(files).toContainEqual(expect.stringMatching(/node_modules[/\\]@nestjs[/\\]config[/\\]/));
+    expect(files.filter((file) => !existsSync(file))).toEqual([]);
   });
 });
