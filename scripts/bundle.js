@@ -128,8 +128,8 @@ function moduleScope(bundleDir) {
 /**
  * esbuild escapes non-ASCII characters in strings and names but leaves them in regular expressions and comments
  * (validator's alphabets, for one). A single one makes V8 hold the whole bundle's source as UTF-16, twice the
- * memory. As \uXXXX escapes they mean the same in a regular expression, a string or a comment; only the columns
- * after them on their own line move (few lines, none in our code).
+ * memory. As \uXXXX escapes they mean the same in a regular expression, a string or a comment; only the mapped
+ * columns after them on the same line move.
  */
 function asciiOnly(code) {
   return code.replace(/[^\0-\x7f]/g, (char) => {
@@ -178,15 +178,15 @@ async function bundle(entry) {
     target: 'node20.19',
     format: 'cjs',
     external: EXTERNAL,
-    // Whitespace only: a bundle of a thousand long lines instead of 230,000 spares Node, which measures every line
-    // of a file whose source map it loads, 15 MB at start. Names are kept whole, for stack traces read without the
-    // map; minifying them too saved no time and cost memory.
+    // Whitespace only. Node splits a file whose source map it loads into its lines: 230,000 lines cost about 15 MB
+    // at start, a thousand long ones next to nothing. Names stay whole (readable frames even without the map);
+    // minifying them as well saved no time and took more memory.
     minifyWhitespace: true,
     write: false,
     // Nest finds providers and Swagger names schemas by class name.
     keepNames: true,
     sourcemap: 'linked',
-    // Stack traces need the mappings, not the sources; without them the map that Node reads at start is a third.
+    // Stack traces need the mappings, not the sources' text, which would be most of the map Node reads at start.
     sourcesContent: false,
     inject: [SHIMS],
     // ES modules bundled into one CommonJS file have no import.meta of their own; what is left of its use
