@@ -207,7 +207,7 @@ async function bundle(entry) {
     `${ENTRY_MARK}
 'use strict';
 // Written by scripts/bundle.js. Source maps must be on before the bundle loads for its stack traces to name
-// src/*.ts; Node 22.1+ also keeps a compile cache of it between runs.
+// src/*.ts; Node 22.8+ also keeps a compile cache of it between runs.
 process.setSourceMapsEnabled(true);
 require('node:module').enableCompileCache?.();
 require(${JSON.stringify(bundleName)});
