@@ -125,36 +125,39 @@ function guardRequestInput(app: NestFastifyApplication): void {
 }
 
 function setupSwagger(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Colloquy API')
-      .setDescription(
-        'Self-hosted AI chat portal. Sign in at /auth/login or /auth/register, then send the access token as ' +
-          '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`. ' +
-          'Browser pages may keep the refresh token in an httpOnly cookie instead of the body: send ' +
-          '`X-Refresh-Cookie: 1` to register, login, refresh and logout. The chat page at / works that way. ' +
-          'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
-          "errors in OpenAI's shape: `{ error: { message, type, param, code } }`. Any request answers 400 " +
-          `\`JSON_TOO_DEEP\` for a JSON body nested deeper than ${MAX_JSON_DEPTH} levels, and 400 \`INVALID_TEXT\` ` +
-          'for a body that is not UTF-8 or for a NUL character or an unpaired UTF-16 surrogate in any text of the ' +
-          'body, query or path.',
-      )
-      .setVersion('0.1.0')
-      .setLicense('MIT', 'https://opensource.org/license/mit')
-      // Relative: the server that serves this document, whatever address it is reached at.
-      .addServer('/', 'This server')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .addBearerAuth(
-        {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'ck_...',
-          description: 'A personal API key from POST /users/me/api-keys; only the /v1 routes take it.',
-        },
-        API_KEY_SCHEME,
-      )
-      .build(),
-  );
+  // Built on the first request for it rather than at start: walking every route's metadata was about a tenth of
+  // the start-up time, paid on every start for a page few requests ask for.
+  const document = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Colloquy API')
+        .setDescription(
+          'Self-hosted AI chat portal. Sign in at /auth/login or /auth/register, then send the access token as ' +
+            '`Authorization: Bearer <token>`. Errors share one shape: `{ statusCode, error, message, code }`. ' +
+            'Browser pages may keep the refresh token in an httpOnly cookie instead of the body: send ' +
+            '`X-Refresh-Cookie: 1` to register, login, refresh and logout. The chat page at / works that way. ' +
+            'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
+            "errors in OpenAI's shape: `{ error: { message, type, param, code } }`. Any request answers 400 " +
+            `\`JSON_TOO_DEEP\` for a JSON body nested deeper than ${MAX_JSON_DEPTH} levels, and 400 \`INVALID_TEXT\` ` +
+            'for a body that is not UTF-8 or for a NUL character or an unpaired UTF-16 surrogate in any text of the ' +
+            'body, query or path.',
+        )
+        .setVersion('0.1.0')
+        .setLicense('MIT', 'https://opensource.org/license/mit')
+        // Relative: the server that serves this document, whatever address it is reached at.
+        .addServer('/', 'This server')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+        .addBearerAuth(
+          {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'ck_...',
+            description: 'A personal API key from POST /users/me/api-keys; only the /v1 routes take it.',
+          },
+          API_KEY_SCHEME,
+        )
+        .build(),
+    );
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

@@ -44,7 +44,7 @@ async function run(ctx) {
         },
       ],
       checks: [
-        check('healthy after, median', ready, '<', 2000, 'ms'),
+        check('healthy after, median', ready, '<', 500, 'ms'),
         check('idle resident memory, median', rss / MiB, '<', 150, 'MiB'),
       ],
       data: { samples },

@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The second step of `npm run build`, after `nest build` (tsc with the Swagger plugin) has written dist/:
+ * bundles dist/main.js and dist/cli/main.js, with the dependencies they load, into one file each.
+ *
+ * Why: the @nestjs/* packages ship ES modules only, and Node loads those through `require(esm)` file by file;
+ * that was most of the start-up time of the server and of every CLI command. One file loads in a fraction of it.
+ *
+ *   dist/main.js, dist/cli/main.js                  small entry files: source maps on, then the bundle
+ *   dist/main.bundle.js, dist/cli/main.bundle.js    the bundles, with .map files that lead back to src/*.ts
+ *
+ * The rest of dist/ (tsc's output, one file per source) stays: the benchmark's helpers load parts of it.
+ */
+const { readFile, writeFile, rm } = require('node:fs/promises');
+const { dirname, join, relative, sep } = require('node:path');
+const { decode, encode } = require('@jridgewell/sourcemap-codec');
+const esbuild = require('esbuild');
+
+const root = join(__dirname, '..');
+const dist = join(root, 'dist');
+const ENTRIES = ['main', join('cli', 'main')];
+const SHIMS = join(__dirname, 'bundle-shims.js');
+
+/** Marks the entry files this script writes, so that it never bundles its own output (and build-if-needed can tell). */
+const ENTRY_MARK = '// colloquy:bundle-entry';
+
+/**
+ * Packages left out of the bundle. Native addons load a compiled binary beside their own files (pg-native is
+ * pg's optional one, not installed). The others are optional peers that Nest imports only when a feature asks for
+ * them (microservices, websockets, Express, views, multipart) and that this project does not install.
+ */
+const EXTERNAL = [
+  'sqlite3',
+  'argon2',
+  'pg-native',
+  '@nestjs/microservices',
+  '@nestjs/microservices/*',
+  '@nestjs/websockets/*',
+  '@nestjs/platform-express',
+  '@fastify/view',
+  '@fastify/multipart',
+  // @nestjs/mapped-types falls back to it when class-transformer/cjs/storage (bundled) is missing.
+  'class-transformer/storage',
+];
+
+/**
+ * Packages that a dependency imports by a name computed at run time, which the bundler cannot follow: without
+ * help the running app would load a second copy from node_modules, whose classes are not the bundle's (the
+ * health check's `getDataSourceToken` from a second @nestjs/typeorm finds no data source, and /health says 503).
+ */
+const LOADED_BY_NAME = {
+  'node_modules/@nestjs/terminus/dist/utils/checkPackage.util.js': {
+    argument: 'packageName',
+    packages: ['@nestjs/typeorm'],
+  },
+};
+
+/** Leading comments and a "use strict" directive: declarations go after them, or the directive would stop being one. */
+const DIRECTIVE_PROLOGUE = /^(?:\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*(?:(['"])use strict\1;?)?/;
+const SOURCE_MAPPING_URL = /^\/\/# sourceMappingURL=.*$/m;
+const CREATE_REQUIRE = /^(?:const|let|var) require = createRequire\(import\.meta\.url\);?$/gm;
+
+/**
+ * Rewrites, on the way into the bundle, the few module-relative idioms that a single file would otherwise break.
+ * Every rewrite keeps line numbers, so the source maps of the rewritten files still line up.
+ */
+function moduleScope(bundleDir) {
+  return {
+    name: 'module-scope',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?js$/ }, async ({ path }) => {
+        let source = await readFile(path, 'utf8');
+        const file = relative(root, path).split(sep).join('/');
+        let changed = false;
+
+        // `__dirname` and `__filename` would be the bundle's; each module gets its own back (the chat page's
+        // files are found from dist/web, swagger-ui's assets from their package).
+        if (path !== SHIMS && /\b__(?:dirname|filename)\b/.test(source)) {
+          const [prologue] = DIRECTIVE_PROLOGUE.exec(source);
+          const toDir = JSON.stringify(relative(bundleDir, dirname(path)).split(sep).join('/'));
+          const toFile = JSON.stringify(relative(bundleDir, path).split(sep).join('/'));
+          const paths =
+            `;var __dirname = require("node:path").join(__bundleDirname, ${toDir}), ` +
+            `__filename = require("node:path").join(__bundleDirname, ${toFile});`;
+          source = prologue + paths + source.slice(prologue.length);
+          changed = true;
+        }
+
+        // ES modules that make a `require` with createRequire(import.meta.url) hide those requires from the
+        // bundler, which would then load a second copy at run time; as plain `require` calls they are bundled.
+        const withRequire = source.replace(CREATE_REQUIRE, '');
+        if (withRequire !== source) {
+          source = withRequire;
+          changed = true;
+        }
+
+        // A package's own source map names sources that were not published with it (typeorm's even resolve into
+        // this project's src/); its frames are better told by its .js files, which are there to read.
+        if (file.startsWith('node_modules/')) {
+          const withoutMap = source.replace(SOURCE_MAPPING_URL, '');
+          if (withoutMap !== source) {
+            source = withoutMap;
+            changed = true;
+          }
+        }
+
+        const byName = LOADED_BY_NAME[file];
+        if (byName) {
+          const call = `import(${byName.argument})`;
+          if (!source.includes(call)) {
+            throw new Error(`${file} no longer contains ${call}: review LOADED_BY_NAME in scripts/bundle.js`);
+          }
+          const cases = byName.packages.map(
+            (name) => `case ${JSON.stringify(name)}: return import(${JSON.stringify(name)});`,
+          );
+          // A function declaration at the end is hoisted, so no line moves.
+          source = source.replaceAll(call, `__bundledImport(${byName.argument})`);
+          source += `\nfunction __bundledImport(name) { switch (name) { ${cases.join(' ')} default: return import(name); } }\n`;
+          changed = true;
+        }
+        return changed ? { contents: source, loader: 'js' } : undefined;
+      });
+    },
+  };
+}
+
+/**
+ * esbuild escapes non-ASCII characters in strings and names but leaves them in regular expressions and comments
+ * (validator's alphabets, for one). A single one makes V8 hold the whole bundle's source as UTF-16, twice the
+ * memory. As \uXXXX escapes they mean the same in a regular expression, a string or a comment; only the mapped
+ * columns after them on the same line move.
+ */
+function asciiOnly(code) {
+  return code.replace(/[^\0-\x7f]/g, (char) => {
+    // Line terminators in JavaScript: escaped inside a comment, they would turn the next line into comment.
+    if (char === '\u2028' || char === '\u2029') throw new Error('the bundle holds a raw U+2028 or U+2029');
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * Node 20 turns every mapping of a source map into an array of its own the first time it maps a stack trace: for
+ * this bundle's 800,000, a pause of about a second and 130 MB more held from the first logged error on. The
+ * dependencies' code keeps one mapping per line it came from (a stack frame still names the right file and
+ * line, at that line's first column), our own code all of its own: about a quarter as many mappings.
+ */
+function lineLevelForPackages(json) {
+  const map = JSON.parse(json);
+  const isPackage = map.sources.map((source) => source.includes('node_modules/'));
+  map.mappings = encode(
+    decode(map.mappings).map((segments) => {
+      const kept = [];
+      for (const segment of segments) {
+        const last = kept.at(-1);
+        const sameLine =
+          last && last.length > 1 && segment.length > 1 && last[1] === segment[1] && last[2] === segment[2];
+        if (!(sameLine && isPackage[segment[1]])) kept.push(segment);
+      }
+      return kept;
+    }),
+  );
+  return JSON.stringify(map);
+}
+
+async function bundle(entry) {
+  const input = join(dist, `${entry}.js`);
+  const head = await readFile(input, 'utf8');
+  if (head.startsWith(ENTRY_MARK)) {
+    throw new Error(`${relative(root, input)} is already a bundle entry: run \`npm run build\`, which compiles first`);
+  }
+  const bundleDir = dirname(input);
+  const { outputFiles } = await esbuild.build({
+    entryPoints: [{ in: input, out: `${entry}.bundle` }],
+    outdir: dist,
+    bundle: true,
+    platform: 'node',
+    target: 'node20.19',
+    format: 'cjs',
+    external: EXTERNAL,
+    // Whitespace only. Node splits a file whose source map it loads into its lines: 230,000 lines cost about 15 MB
+    // at start, a thousand long ones next to nothing. Names stay whole (readable frames even without the map);
+    // minifying them as well saved no time and took more memory.
+    minifyWhitespace: true,
+    write: false,
+    // Nest finds providers and Swagger names schemas by class name.
+    keepNames: true,
+    sourcemap: 'linked',
+    // Stack traces need the mappings, not the sources' text, which would be most of the map Node reads at start.
+    sourcesContent: false,
+    inject: [SHIMS],
+    // ES modules bundled into one CommonJS file have no import.meta of their own; what is left of its use
+    // (optional packages looked up by name) resolves from the bundle's place, beside node_modules.
+    define: { 'import.meta.url': '__bundleImportMetaUrl', 'import.meta.resolve': '__bundleImportMetaResolve' },
+    plugins: [moduleScope(bundleDir)],
+    // The Swagger plugin writes `enum` twice into some DTOs' metadata (its own guess, then the decorator's);
+    // the last one wins, in the bundle as under tsc.
+    logOverride: { 'duplicate-object-key': 'silent' },
+    logLevel: 'warning',
+  });
+  for (const file of outputFiles) {
+    await writeFile(file.path, file.path.endsWith('.map') ? lineLevelForPackages(file.text) : asciiOnly(file.text));
+  }
+  const bundleName = `./${entry.split(sep).pop()}.bundle.js`;
+  await writeFile(
+    input,
+    `${ENTRY_MARK}
+'use strict';
+// Written by scripts/bundle.js. Source maps must be on before the bundle loads for its stack traces to name
+// src/*.ts; Node 22.8+ also keeps a compile cache of it between runs.
+process.setSourceMapsEnabled(true);
+require('node:module').enableCompileCache?.();
+require(${JSON.stringify(bundleName)});
+`,
+  );
+  // tsc's map of the entry now describes nothing.
+  await rm(`${input}.map`, { force: true });
+}
+
+async function main() {
+  await Promise.all(ENTRIES.map(bundle));
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

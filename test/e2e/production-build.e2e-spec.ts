@@ -1,0 +1,147 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..', '..');
+
+/**
+ * The app as tsc and the Swagger plugin compiled it, loaded file by file as before there was a bundle: what
+ * src/main.ts does, from dist/.
+ */
+const UNBUNDLED = `
+  const { NestFactory } = require('@nestjs/core');
+  const { AppModule } = require('./dist/app.module');
+  const { createFastifyAdapter, setupApp } = require('./dist/app.setup');
+  const { appConfig } = require('./dist/config/app.config');
+  (async () => {
+    const config = appConfig();
+    const app = await NestFactory.create(AppModule, createFastifyAdapter(config), { bufferLogs: true });
+    await setupApp(app, config);
+    await app.listen(config.port, config.host);
+  })();
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** Runs Node with `args` in production mode on a database of its own. */
+function spawnNode(args: string[], env: Record<string, string> = {}): Omit<Server, 'url'> {
+  let output = '';
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      JWT_SECRET: 'production-build-test-secret-long-enough-0123456789',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-build-')), 'app.sqlite')}`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function startServer(args: string[]): Promise<Server> {
+  const port = await freePort();
+  const { child, output } = spawnNode(args, { PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited:\n${output()}`);
+    const healthy = await fetch(`${url}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (healthy) return { child, url, output };
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`${args.join(' ')} did not become healthy:\n${output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function get(server: Server, path: string): Promise<{ path: string; status: number; body: string }> {
+  const res = await fetch(`${server.url}${path}`);
+  return { path, status: res.status, body: await res.text() };
+}
+
+describe('the production build (npm start)', () => {
+  beforeAll(async () => {
+    await run(process.execPath, ['scripts/build-if-needed.js'], { cwd: root });
+  }, 180_000);
+
+  describe('serving', () => {
+    const servers: Server[] = [];
+    let built: Server;
+    let unbundled: Server;
+
+    beforeAll(async () => {
+      servers.push(...(await Promise.all([startServer(['dist/main.js']), startServer(['-e', UNBUNDLED])])));
+      [built, unbundled] = servers;
+    }, 120_000);
+
+    afterAll(() => {
+      for (const server of servers) server.child.kill();
+    });
+
+    it('answers the health check with the database up', async () => {
+      const res = await get(built, '/health');
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    });
+
+    it('serves the same OpenAPI document, byte for byte, as the unbundled app', async () => {
+      for (const path of ['/docs-json', '/docs-yaml']) {
+        const [fromBundle, expected] = await Promise.all([get(built, path), get(unbundled, path)]);
+        expect(fromBundle.status).toBe(200);
+        expect(fromBundle).toEqual(expected);
+      }
+    });
+
+    it('serves the files it reads from disk: the chat page, its libraries and Swagger UI', async () => {
+      for (const path of ['/', '/js/main.js', '/vendor/marked.js', '/docs', '/docs/swagger-ui.css']) {
+        const [fromBundle, expected] = await Promise.all([get(built, path), get(unbundled, path)]);
+        expect(fromBundle.status).toBe(200);
+        expect(fromBundle).toEqual(expected);
+      }
+    });
+  });
+
+  it('names the TypeScript sources in the stack trace of an error', async () => {
+    // A secret too short for production stops the server while its modules load.
+    const { child, output } = spawnNode(['dist/main.js'], { PORT: '0', JWT_SECRET: 'short' });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(output()).toContain('JWT_SECRET must be at least 32 characters long');
+    expect(output()).toMatch(/at validateEnv \(.*src[/\\]config[/\\]env\.validation\.ts:\d+:\d+\)/);
+    // Every frame names a file that is there to open: ours in src/, the dependencies' in node_modules.
+    const files = [...output().matchAll(/\(([^()]+):\d+:\d+\)/g)]
+      .map((match) => match[1])
+      .filter((file) => !file.startsWith('node:'));
+    expect(files).toContainEqual(expect.stringMatching(/node_modules[/\\]@nestjs[/\\]config[/\\]/));
+    expect(files.filter((file) => !existsSync(file))).toEqual([]);
+  });
+});
