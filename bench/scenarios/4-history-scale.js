@@ -1,20 +1,23 @@
 'use strict';
 // Scenario 4: the same page queries on 10^3, 10^5 and 10^6 messages; near-equal times mean the pagination and the
-// indexes are right. Also the `q` search on the largest database.
+// indexes are right. Also the `q` search on the largest database, and a conversation that is a tree (edits and
+// regenerations every few turns) against linear ones: its active path's pages, and switching branch.
 const { statSync } = require('node:fs');
 const { createDatabase, migrate, openRaw } = require('../support/database');
 const { check } = require('../support/report');
-const { seed } = require('../support/seed');
+const { seed, seedConversation } = require('../support/seed');
 const { startApp, login, request } = require('../support/server');
 const { nowMs, percentile, progress } = require('../support/util');
 
-/** Times `runs` GETs of `url`, one at a time, or fewer when `maxMs` runs out (at least one). */
+/** Times `runs` GETs of `url` (or requests `url` makes), one at a time, or fewer when `maxMs` runs out (at least one). */
 async function sample(url, headers, runs, maxMs, into) {
   const begin = nowMs();
   for (let i = 0; i < runs && (i === 0 || nowMs() - begin < maxMs); i++) {
+    const options = typeof url === 'function' ? url(i) : { url };
     const t0 = nowMs();
-    const response = await request({ url, headers, timeoutMs: 120_000 });
-    if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
+    const response = await request({ ...options, headers, timeoutMs: 120_000 });
+    if (response.status !== 200)
+      throw new Error(`${options.method ?? 'GET'} ${options.url} answered ${response.status}`);
     into.push(nowMs() - t0);
   }
 }
@@ -141,11 +144,15 @@ async function run(ctx) {
         }),
       ),
     }));
-    return report(
-      results,
-      setups.flatMap((setup) => setup.problems),
-      rounds,
-      ctx,
+    const trees = await measureTrees(ctx, rounds);
+    return withTrees(
+      report(
+        results,
+        setups.flatMap((setup) => setup.problems),
+        rounds,
+        ctx,
+      ),
+      trees,
     );
   } finally {
     for (const setup of setups) {
@@ -239,6 +246,176 @@ function report(results, problems, rounds, ctx) {
     ],
     data: { sizes: results },
   };
+}
+
+const TREE_MESSAGES = 10_000;
+const SMALL_MESSAGES = 100;
+/** Every third turn the answer is regenerated, every fifth the question is edited; the path goes on from the newest. */
+const treeShape = (turn) => (turn % 5 === 4 ? ['ask', 'edit'] : turn % 3 === 2 ? ['ask', 'regenerate'] : ['ask']);
+const linearShape = () => ['ask'];
+
+/**
+ * A 10^4-message tree next to a linear conversation of the same length and a 10^2-message one, all of one user on
+ * a database of their own: the first and a deep page of each active path (newest first, as the chat page opens
+ * it), and switching the tree's branch back and forth at an edit halfway down (one side holds the rest of the
+ * conversation, the other two messages).
+ */
+async function measureTrees(ctx, rounds) {
+  const database = await createDatabase('s4-trees');
+  let app;
+  try {
+    await migrate(database);
+    progress('scenario 4: seeding the tree and linear conversations');
+    const seeded = await seed(database, { messages: 1_000 });
+    const ownerId = seeded.userIds[0];
+    const shapes = {
+      [`linear ${SMALL_MESSAGES.toLocaleString('en-US')}`]: { messages: SMALL_MESSAGES, shape: linearShape, seed: 11 },
+      [`linear ${TREE_MESSAGES.toLocaleString('en-US')}`]: { messages: TREE_MESSAGES, shape: linearShape, seed: 12 },
+      [`tree ${TREE_MESSAGES.toLocaleString('en-US')}`]: { messages: TREE_MESSAGES, shape: treeShape, seed: 13 },
+    };
+    const conversations = {};
+    for (const [name, options] of Object.entries(shapes)) {
+      conversations[name] = await seedConversation(database, { ownerId, ...options });
+    }
+    app = await startApp(database, { probe: false });
+    const base = app.url;
+    const headers = { authorization: `Bearer ${await login(base, seeded.heavy.email, seeded.password)}` };
+    const cursorOf = (conversation, id) =>
+      Buffer.from(JSON.stringify([new Date(conversation.atOf.get(id)).toISOString(), id])).toString('base64url');
+
+    const problems = [];
+    const queries = {};
+    for (const [name, c] of Object.entries(conversations)) {
+      const path = `${base}/conversations/${c.conversationId}/messages?order=desc&limit=50&leafId=${c.leafId}`;
+      // Newest first: after k messages the next page starts at the one before the k-th from the leaf.
+      const k = Math.min(Math.floor(c.path.length * 0.9), c.path.length - 50);
+      const deepCursor = cursorOf(c, c.path[c.path.length - k]);
+      queries[name] = {
+        'path, first page': [path, c.path[c.path.length - 1]],
+        'path, deep page': [`${path}&cursor=${deepCursor}`, c.path[c.path.length - k - 1]],
+      };
+    }
+    const tree = conversations[`tree ${TREE_MESSAGES.toLocaleString('en-US')}`];
+    const branch = tree.branchPoints[Math.floor(tree.branchPoints.length / 2)];
+    const switchTo = (i) => ({
+      method: 'PUT',
+      url: `${base}/conversations/${tree.conversationId}/current-leaf`,
+      body: { messageId: i % 2 === 0 ? branch.original : branch.edited },
+    });
+
+    // Every answer checked once before timing.
+    for (const [name, byQuery] of Object.entries(queries)) {
+      for (const [query, [url, firstId]] of Object.entries(byQuery)) {
+        const response = await request({ url, headers, timeoutMs: 120_000 });
+        const items = response.json?.items;
+        if (response.status !== 200) problems.push(`${name}, ${query}: status ${response.status}`);
+        else if (items?.length !== 50) problems.push(`${name}, ${query}: expected 50 messages, got ${items?.length}`);
+        else if (items[0].id !== firstId) problems.push(`${name}, ${query}: the page starts at the wrong message`);
+      }
+    }
+    for (const [i, expected] of [
+      [1, tree.leafId],
+      [0, null],
+    ]) {
+      const response = await request({ ...switchTo(i), headers, timeoutMs: 120_000 });
+      const leaf = response.json?.currentLeafId;
+      if (response.status !== 200) problems.push(`branch switch: status ${response.status}`);
+      else if (expected ? leaf !== expected : !leaf || leaf === tree.leafId) {
+        problems.push(`branch switch: the current leaf became ${leaf}`);
+      }
+    }
+
+    const samples = Object.fromEntries(
+      Object.entries(queries).map(([name, byQuery]) => [
+        name,
+        Object.fromEntries(Object.keys(byQuery).map((q) => [q, []])),
+      ]),
+    );
+    const switches = [];
+    progress('scenario 4: tree, warming up');
+    for (const byQuery of Object.values(queries))
+      for (const [url] of Object.values(byQuery)) await sample(url, headers, 20, 3_000, []);
+    await sample(switchTo, headers, 20, 3_000, []);
+    for (let round = 1; round <= rounds; round++) {
+      progress(`scenario 4: tree, timing, round ${round}/${rounds}`);
+      const runs = Math.ceil((ctx.quick ? 30 : 200) / rounds);
+      const maxMs = (ctx.quick ? 2_000 : 8_000) / rounds;
+      for (const query of ['path, first page', 'path, deep page']) {
+        for (const name of Object.keys(queries))
+          await sample(queries[name][query][0], headers, runs, maxMs, samples[name][query]);
+      }
+      await sample(switchTo, headers, runs, maxMs, switches);
+    }
+    return {
+      names: Object.keys(queries),
+      pathLengths: Object.fromEntries(Object.entries(conversations).map(([name, c]) => [name, c.path.length])),
+      timings: Object.fromEntries(
+        Object.entries(samples).map(([name, byQuery]) => [
+          name,
+          Object.fromEntries(
+            Object.entries(byQuery).map(([q, list]) => [
+              q,
+              { p50: percentile(list, 50), p99: percentile(list, 99), runs: list.length },
+            ]),
+          ),
+        ]),
+      ),
+      switch: {
+        p50: percentile(switches, 50),
+        p99: percentile(switches, 99),
+        runs: switches.length,
+        subtree: tree.path.length,
+      },
+      problems,
+    };
+  } finally {
+    await app?.stop();
+    await database.drop();
+  }
+}
+
+/** The tree rows and checks added to the scenario's report. */
+function withTrees(result, trees) {
+  const [small, linear, tree] = trees.names;
+  const queries = ['path, first page', 'path, deep page'];
+  const p50 = (name, query) => trees.timings[name][query].p50;
+  result.notes.push(
+    `Conversation trees: a ${tree} (a regenerated answer every third turn, an edited question every fifth; active path ` +
+      `${trees.pathLengths[tree].toLocaleString('en-US')} messages) next to a ${linear} and a ${small} conversation: ` +
+      'pages of 50 newest first along the active path (a deep page at 90% of it), and PUT current-leaf switching ' +
+      'between the two sides of an edit halfway down, one side holding the rest of the conversation.',
+    ...trees.problems.map((p) => `WRONG ANSWER: ${p}`),
+  );
+  result.tables.push({
+    title: 'Active path of a tree: p50 / p99 latency (ms)',
+    columns: [
+      'query',
+      ...trees.names.map((n) => `${n} p50`),
+      ...trees.names.map((n) => `${n} p99`),
+      'tree / linear p50',
+      `tree / ${small} p50`,
+    ],
+    rows: [
+      ...queries.map((q) => [
+        q,
+        ...trees.names.map((n) => p50(n, q)),
+        ...trees.names.map((n) => trees.timings[n][q].p99),
+        p50(tree, q) / p50(linear, q),
+        p50(tree, q) / p50(small, q),
+      ]),
+      ['branch switch', null, null, trees.switch.p50, null, null, trees.switch.p99, null, null],
+    ],
+  });
+  result.checks.push(
+    ...queries.flatMap((q) => [
+      check(`tree ${q}: tree vs ${linear}`, p50(tree, q) / p50(linear, q), '<', 1.5),
+      check(`tree ${q}: tree vs ${small}`, p50(tree, q) / p50(small, q), '<', 1.5),
+    ]),
+    check('tree, branch switch p50', trees.switch.p50, '<', 20, 'ms'),
+    check('tree, wrong answers', trees.problems.length, '<', 1),
+  );
+  result.data.trees = trees;
+  return result;
 }
 
 module.exports = { id: 4, title: 'History scale', run };

@@ -10,8 +10,9 @@
  *   max(100, 5%) of the conversations, so that its conversation list has deep pages, and the long conversation;
  * - the long conversation has 10% of all messages, the others share the rest unevenly;
  * - every conversation's messages alternate user/assistant, 20-60 words from the user, 40-200 from the
- *   assistant, timestamps strictly increasing within it; all of it inside the last year, inserted in time order
- *   across conversations, as a live server would have written them;
+ *   assistant, timestamps strictly increasing within it, each the parent of the next (a single path, its last
+ *   message the current leaf); all of it inside the last year, inserted in time order across conversations, as a
+ *   live server would have written them;
  * - a rare word planted in a few messages of the heavy user and of others, for the search query.
  */
 const { Buffer } = require('node:buffer');
@@ -265,6 +266,135 @@ function makeWriter(raw) {
   };
 }
 
+/** Each conversation's current leaf: its last message. */
+async function setCurrentLeaves(raw, conversationIds, leafIds) {
+  if (raw.kind === 'postgres') {
+    await raw.exec('BEGIN');
+    await raw.client.query(
+      'UPDATE conversations c SET current_leaf_id = v.leaf FROM unnest($1::uuid[], $2::uuid[]) AS v(id, leaf) WHERE c.id = v.id',
+      [conversationIds, leafIds],
+    );
+    await raw.exec('COMMIT');
+    return;
+  }
+  await raw.exec('BEGIN');
+  for (let i = 0; i < conversationIds.length; i++) {
+    await raw.run('UPDATE conversations SET current_leaf_id = ? WHERE id = ?', [leafIds[i], conversationIds[i]]);
+  }
+  await raw.exec('COMMIT');
+}
+
+/**
+ * One conversation of the first seeded user, with the messages `shape` gives: `shape(turn)` is the list of what
+ * happens at a turn, 'ask' (a question and its answer on the current path), 'regenerate' (one more answer to the
+ * last question: the path goes on from it) or 'edit' (the last question asked again differently, with its answer:
+ * the path goes on from there, the earlier question and its answer staying as a side branch). Messages get
+ * strictly increasing times, so the newest message is the current leaf. Returns the conversation's id, its path
+ * (root first), each message's time in ms (`atOf`), and the branch points (a question and its edited sibling).
+ */
+async function seedConversation(
+  database,
+  { ownerId, messages, shape, seed: seedValue = 7, model = 'openai/bench-model' },
+) {
+  const random = randomGenerator(seedValue);
+  const makeText = textMaker(random);
+  const raw = await openRaw(database);
+  const sqlite = raw.kind === 'sqlite';
+  const time = (ms) => (sqlite ? sqliteTime(ms) : new Date(ms).toISOString());
+  try {
+    const conversationId = uuidFrom(random);
+    let at = Date.now() - messages * 60_000;
+    const rows = [];
+    const atOf = new Map();
+    const add = (parentId, role) => {
+      at += 1000 + Math.floor(random() * 59_000);
+      const id = uuidFrom(random);
+      const content = role === 'user' ? makeText(20, 60, false) : makeText(40, 200, false);
+      rows.push([id, conversationId, parentId, role, content, model, 'complete', null, null, null, time(at)]);
+      atOf.set(id, at);
+      return id;
+    };
+    let leaf = null;
+    let lastQuestion = null;
+    const branchPoints = [];
+    for (let turn = 0; rows.length < messages; turn++) {
+      for (const step of shape(turn)) {
+        if (rows.length >= messages) break;
+        if (step === 'regenerate' && lastQuestion) {
+          leaf = add(lastQuestion.id, 'assistant');
+        } else if (step === 'edit' && lastQuestion && rows.length + 2 <= messages) {
+          const edited = add(lastQuestion.parentId, 'user');
+          branchPoints.push({ original: lastQuestion.id, edited });
+          lastQuestion = { id: edited, parentId: lastQuestion.parentId };
+          leaf = add(edited, 'assistant');
+        } else {
+          const question = add(leaf, 'user');
+          lastQuestion = { id: question, parentId: leaf };
+          leaf = rows.length < messages ? add(question, 'assistant') : question;
+        }
+      }
+    }
+    const first = time(Date.now() - messages * 60_000);
+    await raw.query(
+      sqlite
+        ? 'INSERT INTO conversations (id, owner_id, title, model, archived, created_at, updated_at, current_leaf_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+        : 'INSERT INTO conversations (id, owner_id, title, model, archived, created_at, updated_at, current_leaf_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        conversationId,
+        ownerId,
+        `Bench ${messages}-message conversation`,
+        model,
+        sqlite ? 0 : false,
+        first,
+        time(at),
+        leaf,
+      ],
+    );
+    const writer = makeWriter(raw);
+    const columns = [
+      'id',
+      'conversation_id',
+      'parent_id',
+      'role',
+      'content',
+      'model',
+      'status',
+      'error',
+      'prompt_tokens',
+      'completion_tokens',
+      'created_at',
+    ];
+    const types = [
+      'uuid',
+      'uuid',
+      'uuid',
+      'varchar',
+      'text',
+      'varchar',
+      'varchar',
+      'text',
+      'int',
+      'int',
+      'timestamptz',
+    ];
+    const size = writer.batchRows(columns);
+    for (let start = 0; start < rows.length; start += size)
+      await writer.insert('messages', columns, rows.slice(start, start + size), types);
+    await writer.finish();
+    if (sqlite) await raw.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    else await raw.exec('VACUUM ANALYZE messages');
+
+    // The current path, root first, walked from the leaf.
+    const parentOf = new Map(rows.map((row) => [row[0], row[2]]));
+    const path = [];
+    for (let id = leaf; id; id = parentOf.get(id)) path.push(id);
+    path.reverse();
+    return { conversationId, leafId: leaf, path, atOf, branchPoints, messages: rows.length };
+  } finally {
+    await raw.close();
+  }
+}
+
 /**
  * Seeds an empty, migrated database. Returns what the scenarios need to find their way in it (the heavy user,
  * the long conversation, cursors of deep pages) and how fast it went.
@@ -367,6 +497,7 @@ async function seed(database, options) {
   const msgColumns = [
     'id',
     'conversation_id',
+    'parent_id',
     'role',
     'content',
     'model',
@@ -376,7 +507,20 @@ async function seed(database, options) {
     'completion_tokens',
     'created_at',
   ];
-  const msgTypes = ['uuid', 'uuid', 'varchar', 'text', 'varchar', 'varchar', 'text', 'int', 'int', 'timestamptz'];
+  const msgTypes = [
+    'uuid',
+    'uuid',
+    'uuid',
+    'varchar',
+    'text',
+    'varchar',
+    'varchar',
+    'text',
+    'int',
+    'int',
+    'timestamptz',
+  ];
+  const lastIds = new Array(p.conversationCount).fill(null);
   const longDeepIndex = Math.floor(p.longCount * 0.9);
   let longDeep = null;
   let bytes = 0;
@@ -394,6 +538,7 @@ async function seed(database, options) {
     batch.push([
       id,
       conversationIds[c],
+      lastIds[c],
       user ? 'user' : 'assistant',
       content,
       model,
@@ -403,6 +548,7 @@ async function seed(database, options) {
       user ? null : Math.round(words * 1.3),
       time(at),
     ]);
+    lastIds[c] = id;
     if (c === 0 && p.longCount > 0 && i === longDeepIndex - 1) longDeep = { at, id };
     if (c === 0 && p.longCount > 0 && i === longDeepIndex && longDeep) longDeep.firstId = id;
     if (batch.length >= msgBatch) {
@@ -416,6 +562,7 @@ async function seed(database, options) {
   await inFlight;
   if (batch.length > 0) await writer.insert('messages', msgColumns, batch, msgTypes);
   await writer.finish();
+  await setCurrentLeaves(raw, conversationIds, lastIds);
   const insertSeconds = (nowMs() - started) / 1000;
 
   // After a bulk load PostgreSQL's autovacuum would analyse the tables within a minute; do it now so plans are
@@ -469,4 +616,4 @@ async function seed(database, options) {
   };
 }
 
-module.exports = { seed, emailOf, PASSWORD, RARE_WORD, COMMON_WORD };
+module.exports = { seed, seedConversation, emailOf, PASSWORD, RARE_WORD, COMMON_WORD };
