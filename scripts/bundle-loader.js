@@ -10,10 +10,11 @@
  * lazily: the map is read the first time a stack trace passes through the bundle, not at every start.
  */
 const { createHash } = require('node:crypto');
-const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { tmpdir } = require('node:os');
 const { dirname, join, resolve } = require('node:path');
+const { fileURLToPath } = require('node:url');
 const { Script } = require('node:vm');
 
 /** Long enough for the start-up path to have run (and so been compiled) before the cache is taken. */
@@ -32,14 +33,14 @@ function load(bundleFile) {
   return loadWithCodeCache(bundleFile);
 }
 
+/** colloquy-<bundle path>-<bundle build, Node version and flags>.bin: a rebuilt bundle replaces its old cache. */
 function cacheFileFor(bundleFile) {
   const { size, mtimeMs } = statSync(bundleFile);
-  const key = createHash('sha256')
-    .update([bundleFile, size, mtimeMs, process.version, process.arch, process.execArgv.join(' ')].join('\0'))
-    .digest('hex')
-    .slice(0, 24);
+  const digest = (...parts) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
   const dir = process.env.NODE_COMPILE_CACHE || join(tmpdir(), 'node-compile-cache');
-  return join(dir, `colloquy-${key}.bin`);
+  const prefix = `colloquy-${digest(bundleFile)}-`;
+  const build = digest(size, mtimeMs, process.version, process.arch, process.execArgv.join(' '));
+  return { dir, prefix, file: join(dir, `${prefix}${build}.bin`) };
 }
 
 function readOrNothing(file) {
@@ -51,12 +52,12 @@ function readOrNothing(file) {
 }
 
 function loadWithCodeCache(bundleFile) {
-  const cacheFile = cacheFileFor(bundleFile);
-  const cachedData = readOrNothing(cacheFile);
+  const cache = cacheFileFor(bundleFile);
+  const cachedData = readOrNothing(cache.file);
   // The bundle is ASCII only (scripts/bundle.js sees to it), and Latin-1 is the cheaper decoding.
   const source = Module.wrap(readFileSync(bundleFile, 'latin1'));
   const script = new Script(source, { filename: bundleFile, cachedData });
-  if (!cachedData || script.cachedDataRejected) keepCodeCacheLater(script, cacheFile);
+  if (!cachedData || script.cachedDataRejected) keepCodeCacheLater(script, cache);
   installStackMapping(bundleFile);
 
   const bundleModule = new Module(bundleFile, module);
@@ -74,16 +75,18 @@ function loadWithCodeCache(bundleFile) {
  * Written after the warm-up (or at exit, for a short CLI command), through a temporary file so that two processes
  * starting together never read half a cache. A cache that cannot be written costs the next start its speed only.
  */
-function keepCodeCacheLater(script, cacheFile) {
+function keepCodeCacheLater(script, { dir, prefix, file }) {
   let written = false;
   const write = () => {
     if (written) return;
     written = true;
     try {
-      mkdirSync(dirname(cacheFile), { recursive: true });
-      const temporary = `${cacheFile}.${process.pid}.tmp`;
+      mkdirSync(dir, { recursive: true });
+      const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, script.createCachedData());
-      renameSync(temporary, cacheFile);
+      renameSync(temporary, file);
+      const older = readdirSync(dir).filter((name) => name.startsWith(prefix) && join(dir, name) !== file);
+      for (const name of older) rmSync(join(dir, name), { force: true });
     } catch {
       // A read-only or full temp folder: every start compiles, as without a cache.
     }
@@ -105,8 +108,8 @@ function installStackMapping(bundleFile) {
     }
     const entry = sourceMap?.findEntry(line - 1, column - 1);
     if (!entry?.originalSource) return undefined;
-    const source = entry.originalSource.startsWith('file://')
-      ? new URL(entry.originalSource).pathname
+    const source = entry.originalSource.startsWith('file:')
+      ? fileURLToPath(entry.originalSource)
       : resolve(mapDir, entry.originalSource);
     return `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
   };
