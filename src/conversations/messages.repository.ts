@@ -218,10 +218,16 @@ export class MessagesRepository {
             `SELECT id FROM messages WHERE conversation_id = :conversationId ORDER BY created_at DESC, id DESC LIMIT 1`,
             { conversationId },
           )
-        : await this.query<{ id: string }>(
+        : // The walk carries each message's time from the children index it reads anyway, so finding the newest
+          // needs no second look-up per message of what can be most of the conversation.
+          await this.query<{ id: string }>(
             manager,
-            `WITH RECURSIVE ${SUBTREE}
-             SELECT m.id FROM subtree JOIN messages m ON m.id = subtree.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1`,
+            `WITH RECURSIVE timed (id, created_at) AS (
+               SELECT id, created_at FROM messages WHERE id = :start AND conversation_id = :conversationId
+               UNION ALL
+               SELECT c.id, c.created_at FROM messages c JOIN timed ON c.parent_id = timed.id
+             )
+             SELECT id FROM timed ORDER BY created_at DESC, id DESC LIMIT 1`,
             { conversationId, start: id },
           );
     return rows[0]?.id ?? null;
