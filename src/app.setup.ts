@@ -20,6 +20,7 @@ import {
   MAX_JSON_DEPTH,
 } from './common/request-input/request-input';
 import { createValidationPipe } from './common/validation.pipe';
+import { ChatService } from './conversations/chat.service';
 import { serveWebPage } from './web/web-page';
 
 /** The Fastify options that have to be set before the app exists. */
@@ -51,6 +52,9 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   // Every dialect any feature module provides (the OpenAI-compatible routes have one).
   app.useGlobalFilters(new AllExceptionsFilter(app.get(ErrorDialect, { strict: false, each: true })));
   app.get(ShutdownService).attach(app.getHttpAdapter().getInstance());
+  // Before any request: an answer still `streaming` now belonged to a process that has stopped, and would
+  // otherwise keep its conversation refusing new messages.
+  await app.get(ChatService).settleAbandonedAnswers();
   guardRequestInput(app);
 
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
@@ -64,7 +68,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     // @fastify/cors allows only GET, HEAD and POST by default, which would refuse the API's PATCH and DELETE routes.
-    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     credentials: true,
     exposedHeaders: ['Retry-After'],
   });

@@ -22,6 +22,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     model: 'fake/model-a',
     systemPrompt: 'Be brief.',
     archived: false,
+    currentLeafId: null,
     createdAt: new Date(0),
     updatedAt: new Date(0),
   };
@@ -29,18 +30,31 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     findOwnedById: jest.fn(async (ownerId: string, id: string) =>
       ownerId === conversation.ownerId && id === conversation.id ? conversation : null,
     ),
+    findOwnedForUpdate: jest.fn(async (_manager: unknown, ownerId: string, id: string) =>
+      ownerId === conversation.ownerId && id === conversation.id ? conversation : null,
+    ),
     update: jest.fn(async () => undefined),
   };
+  const byId = (id: string | null) => stored.find((m) => m.id === id) ?? null;
   const messages = {
     append: jest.fn(async (_manager: unknown, m: NewMessage) => {
       log.push(`store ${m.role} ${m.status}`);
-      const message = { ...m, id: `m${stored.length + 1}`, createdAt: new Date(stored.length + 1) };
+      const message = { ...m, id: `m${stored.length + 1}`, createdAt: new Date(stored.length + 1), editedAt: null };
       stored.push(message);
       return message;
     }),
-    recentWhile: jest.fn(async (_id: string, max: number, wanted: (size: MessageSize) => boolean) => {
+    update: jest.fn(async (_manager: unknown, id: string, changes: Partial<Message>) => {
+      log.push(`update ${byId(id)!.role} ${changes.status}`);
+      Object.assign(byId(id)!, changes);
+    }),
+    hasStreaming: jest.fn(async () => stored.some((m) => m.status === 'streaming')),
+    findInConversation: jest.fn(async (_c: string, id: string) => byId(id)),
+    findPlaced: jest.fn(async (_c: string, ids: string[]) =>
+      ids.map((id) => ({ ...byId(id)!, siblingIndex: 0, siblingCount: 1 })),
+    ),
+    pathWhile: jest.fn(async (_c: string, leafId: string, max: number, wanted: (size: MessageSize) => boolean) => {
       const kept: Message[] = [];
-      for (const message of stored.slice(-max).reverse()) {
+      for (let message = byId(leafId); message && kept.length < max; message = byId(message.parentId)) {
         if (!wanted({ role: message.role, length: message.content.length })) break;
         kept.unshift(message);
       }
@@ -59,7 +73,10 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     resolve: jest.fn(async (id: string) => ({ provider, model: id.split('/')[1] })),
     contextBudgetTokens: jest.fn(() => 8000),
   };
-  const transactions = { run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})) };
+  const transactions = {
+    run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})),
+    runOrRefuse: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})),
+  };
   const service = new ChatService(
     conversations as unknown as ConversationsRepository,
     messages as unknown as MessagesRepository,
@@ -91,7 +108,13 @@ describe('ChatService.send', () => {
     );
     expect(exchange.userMessage).toMatchObject({ role: 'user', content: 'Hi', model: 'fake/model-b' });
     const events = await drain(exchange.events);
-    expect(log).toEqual(['store user complete', 'call model', 'store assistant complete']);
+    expect(log).toEqual([
+      'store user complete',
+      'store assistant streaming',
+      'call model',
+      'update assistant complete',
+    ]);
+    expect(exchange.assistantMessage).toMatchObject({ id: 'm2', role: 'assistant', parentId: 'm1' });
     expect(events.map((e) => e.type)).toEqual(['delta', 'delta', 'assistant_message']);
     expect(stored[1]).toMatchObject({ content: 'Hello', status: 'complete', promptTokens: 7, completionTokens: 2 });
     const request = (provider.streamChat as jest.Mock).mock.calls[0][0] as ChatRequest;
@@ -154,6 +177,10 @@ describe('ChatService.send', () => {
     await drain(
       (await service.send(principal, 'c1', { content: 'Trip ideas\nmore' }, new AbortController().signal)).events,
     );
-    expect(conversations.update).toHaveBeenCalledWith('c1', expect.objectContaining({ title: 'Trip ideas' }), {});
+    expect(conversations.update).toHaveBeenCalledWith(
+      'c1',
+      expect.objectContaining({ title: 'Trip ideas', currentLeafId: 'm2' }),
+      {},
+    );
   });
 });

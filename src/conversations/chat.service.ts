@@ -5,39 +5,66 @@ import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import { AppError } from '../common/errors/app.error';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
+import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ConversationsRepository } from './conversations.repository';
-import { ConversationNotFoundError } from './conversations.errors';
+import {
+  ConversationNotFoundError,
+  GenerationInProgressError,
+  MessageNotFoundError,
+  NotAQuestionError,
+  ParentNotAnswerError,
+} from './conversations.errors';
+import type { Conversation } from './entities/conversation.entity';
 import { Message, MessageStatus } from './entities/message.entity';
-import { MessagesRepository } from './messages.repository';
+import { MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
 import { buildPrompt, HistoryBudget, titleFrom } from './prompt';
 
-export interface SendMessageInput {
-  content: string;
+export interface AnswerOptions {
   model?: string;
   temperature?: number;
   maxTokens?: number;
 }
 
+export interface SendMessageInput extends AnswerOptions {
+  content: string;
+  /** An answer of this conversation, or null for a new first message; absent: under the current leaf. */
+  parentId?: string | null;
+}
+
 /** What a send produces after the user message is stored, in order. */
 export type ChatStreamEvent =
   | { type: 'delta'; text: string }
-  | { type: 'assistant_message'; message: Message }
+  | { type: 'assistant_message'; message: PlacedMessage }
   /** The stream failed or was cut short; `message` is the stored assistant message with what had arrived. */
-  | { type: 'error'; error: AppError; message: Message };
+  | { type: 'error'; error: AppError; message: PlacedMessage };
 
 export interface Exchange {
-  userMessage: Message;
+  /** The question: stored by this send, or the one a regeneration answers again. */
+  userMessage: PlacedMessage;
+  /** False for a regeneration, whose question is not new. */
+  userMessageIsNew: boolean;
+  /** The answer as created, `streaming` and empty. */
+  assistantMessage: PlacedMessage;
   /** Runs the model call; iterate it to the end (or abort `signal`) so that the answer is stored. */
   events: AsyncGenerator<ChatStreamEvent>;
 }
 
+interface TargetModel {
+  /** `<provider>/<model>`, as stored on the messages. */
+  modelId: string;
+  provider: AiProvider;
+  /** The name the provider knows it by. */
+  model: string;
+}
+
 /**
- * How many recent messages are considered when the prompt is built; of those, only the newest that fit the
- * model's budget are read.
+ * How many messages up the path are considered when the prompt is built; of those, only the newest that fit
+ * the model's budget are read.
  */
 const HISTORY_WINDOW = 200;
 
+/** Sends and regenerations: both store their messages first, then hand back the model call. */
 @Injectable()
 export class ChatService {
   private readonly logger = new Logger(ChatService.name);
@@ -51,8 +78,9 @@ export class ChatService {
   ) {}
 
   /**
-   * Stores the user's message first (so it survives whatever happens upstream), then hands back the model
-   * call as a stream of events. No transaction is held while the model answers.
+   * Stores the user's message and the answer to come (`streaming`, so its id is known before anything streams
+   * and the conversation shows a generation running) in one transaction, then hands back the model call as a
+   * stream of events. No transaction is held while the model answers.
    */
   async send(
     principal: AuthUser,
@@ -60,51 +88,142 @@ export class ChatService {
     input: SendMessageInput,
     signal: AbortSignal,
   ): Promise<Exchange> {
+    const target = await this.targetModel(principal, conversationId, input);
+    const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
+      const current = await this.lockIdle(manager, principal, conversationId, async () => {
+        if (!input.parentId) return;
+        const parent = await this.messages.findInConversation(conversationId, input.parentId, manager);
+        if (!parent) throw new MessageNotFoundError();
+        if (parent.role !== 'assistant') throw new ParentNotAnswerError();
+      });
+      const parentId = input.parentId === undefined ? current.currentLeafId : input.parentId;
+      const question = await this.messages.append(manager, {
+        ...message(conversationId, parentId, 'user', target.modelId),
+        content: input.content,
+        status: 'complete',
+      });
+      const title = current.title ? {} : { title: titleFrom(input.content) };
+      const answer = await this.startAnswer(manager, current, question, target.modelId, title);
+      return { conversation: current, question, answer };
+    });
+    return this.exchange(conversation, question, answer, true, target, input, signal);
+  }
+
+  /**
+   * A new answer beside the earlier ones to the user message `messageId`, or to the question of the answer
+   * `messageId`.
+   */
+  async regenerate(
+    principal: AuthUser,
+    conversationId: string,
+    messageId: string,
+    input: AnswerOptions,
+    signal: AbortSignal,
+  ): Promise<Exchange> {
+    const target = await this.targetModel(principal, conversationId, input);
+    let question!: Message;
+    const { conversation, answer } = await this.transactions.runOrRefuse(async (manager) => {
+      const current = await this.lockIdle(manager, principal, conversationId, async () => {
+        const target = await this.messages.findInConversation(conversationId, messageId, manager);
+        if (!target) throw new MessageNotFoundError();
+        const asked =
+          target.role === 'user' || target.parentId === null
+            ? target
+            : await this.messages.findInConversation(conversationId, target.parentId, manager);
+        if (!asked || asked.role !== 'user') throw new NotAQuestionError();
+        question = asked;
+      });
+      return { conversation: current, answer: await this.startAnswer(manager, current, question, target.modelId, {}) };
+    });
+    return this.exchange(conversation, question, answer, false, target, input, signal);
+  }
+
+  /** Answers left `streaming` by a process that no longer runs are stored as what they have, `incomplete`. */
+  async settleAbandonedAnswers(): Promise<void> {
+    const settled = await this.transactions.run((manager) => this.messages.settleStreaming(manager));
+    if (settled > 0) this.logger.warn(`${settled} answer(s) left unfinished by an earlier process marked incomplete`);
+  }
+
+  /** The model that will answer, checked before anything is stored. */
+  private async targetModel(principal: AuthUser, conversationId: string, input: AnswerOptions): Promise<TargetModel> {
     const found = await this.conversations.findOwnedById(principal.id, conversationId);
     if (!found) throw new ConversationNotFoundError();
     const modelId = input.model ?? found.model;
-    const { provider, model } = await this.models.resolve(modelId);
+    return { modelId, ...(await this.models.resolve(modelId)) };
+  }
 
-    const { conversation, userMessage } = await this.transactions.run(async (manager) => {
-      const current = await this.conversations.findOwnedById(principal.id, conversationId, manager);
-      if (!current) throw new ConversationNotFoundError();
-      const stored = await this.messages.append(manager, {
-        conversationId,
-        role: 'user',
-        content: input.content,
-        model: modelId,
-        status: 'complete',
-        error: null,
-        promptTokens: null,
-        completionTokens: null,
-      });
-      await this.conversations.update(
-        conversationId,
-        { updatedAt: stored.createdAt, ...(current.title ? {} : { title: titleFrom(input.content) }) },
-        manager,
-      );
-      return { conversation: current, userMessage: stored };
+  /**
+   * The caller's conversation, locked for this transaction, after `check` (which validates the request's
+   * message ids) and only when no answer is being generated in it: one generation at a time.
+   */
+  private async lockIdle(
+    manager: EntityManager,
+    principal: AuthUser,
+    conversationId: string,
+    check: (conversation: Conversation) => Promise<unknown>,
+  ): Promise<Conversation> {
+    const conversation = await this.conversations.findOwnedForUpdate(manager, principal.id, conversationId);
+    if (!conversation) throw new ConversationNotFoundError();
+    await check(conversation);
+    if (await this.messages.hasStreaming(manager, conversationId)) throw new GenerationInProgressError();
+    return conversation;
+  }
+
+  /** The empty answer under `question`, which becomes the conversation's current leaf. */
+  private async startAnswer(
+    manager: EntityManager,
+    conversation: Conversation,
+    question: Message,
+    modelId: string,
+    changes: { title?: string },
+  ): Promise<Message> {
+    const answer = await this.messages.append(manager, {
+      ...message(conversation.id, question.id, 'assistant', modelId),
+      content: '',
+      status: 'streaming',
     });
+    await this.conversations.update(
+      conversation.id,
+      { ...changes, updatedAt: answer.createdAt, currentLeafId: answer.id },
+      manager,
+    );
+    return answer;
+  }
 
+  private async exchange(
+    conversation: Conversation,
+    question: Message,
+    answer: Message,
+    userMessageIsNew: boolean,
+    { modelId, provider, model }: TargetModel,
+    options: AnswerOptions,
+    signal: AbortSignal,
+  ): Promise<Exchange> {
     const budgetTokens = this.models.contextBudgetTokens(modelId);
     const budget = new HistoryBudget(conversation.systemPrompt, budgetTokens);
-    const history = await this.messages.recentWhile(conversationId, HISTORY_WINDOW, (size) => budget.admit(size));
-    const messages = buildPrompt(conversation.systemPrompt, history, budgetTokens);
-    const request = {
+    const history = await this.messages.pathWhile(conversation.id, question.id, HISTORY_WINDOW, (size) =>
+      budget.admit(size),
+    );
+    const [userMessage, assistantMessage] = await this.messages.findPlaced(conversation.id, [question.id, answer.id]);
+    const request: ChatRequest = {
       model,
-      messages,
-      temperature: input.temperature,
-      maxTokens: input.maxTokens,
+      messages: buildPrompt(conversation.systemPrompt, history, budgetTokens),
+      temperature: options.temperature,
+      maxTokens: options.maxTokens,
       signal: AbortSignal.any([signal, this.shutdown.signal]),
     };
-    return { userMessage, events: this.answer(provider, request, conversationId, modelId) };
+    return {
+      userMessage,
+      userMessageIsNew,
+      assistantMessage,
+      events: this.answer(provider, request, assistantMessage),
+    };
   }
 
   private async *answer(
     provider: AiProvider,
     request: ChatRequest,
-    conversationId: string,
-    modelId: string,
+    placeholder: PlacedMessage,
   ): AsyncGenerator<ChatStreamEvent> {
     let text = '';
     let usage: Usage | null = null;
@@ -129,33 +248,34 @@ export class ChatService {
     } finally {
       // Runs on success, failure, and when the consumer stops early (client gone): the answer so far is kept.
       const status: MessageStatus = failure ? 'error' : finished ? 'complete' : 'incomplete';
-      const stored = await this.storeAnswer(conversationId, modelId, text, status, failure?.message ?? null, usage);
+      const stored = await this.storeAnswer(placeholder, {
+        content: text,
+        status,
+        error: failure?.message ?? null,
+        promptTokens: usage?.promptTokens ?? null,
+        completionTokens: usage?.completionTokens ?? null,
+      });
       if (failure) yield { type: 'error', error: failure, message: stored };
       else yield { type: 'assistant_message', message: stored };
     }
   }
 
-  private storeAnswer(
-    conversationId: string,
-    model: string,
-    content: string,
-    status: MessageStatus,
-    error: string | null,
-    usage: Usage | null,
-  ): Promise<Message> {
-    return this.transactions.run(async (manager) => {
-      const stored = await this.messages.append(manager, {
-        conversationId,
-        role: 'assistant',
-        content,
-        model,
-        status,
-        error,
-        promptTokens: usage?.promptTokens ?? null,
-        completionTokens: usage?.completionTokens ?? null,
-      });
-      await this.conversations.update(conversationId, { updatedAt: stored.createdAt }, manager);
-      return stored;
-    });
+  private async storeAnswer(
+    placeholder: PlacedMessage,
+    outcome: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens'>,
+  ): Promise<PlacedMessage> {
+    await this.transactions.run((manager) => this.messages.update(manager, placeholder.id, outcome));
+    const [stored] = await this.messages.findPlaced(placeholder.conversationId, [placeholder.id]);
+    // Gone only when its conversation was deleted meanwhile: the caller still gets what was generated.
+    return stored ?? { ...placeholder, ...outcome };
   }
+}
+
+function message(
+  conversationId: string,
+  parentId: string | null,
+  role: Message['role'],
+  model: string,
+): Omit<NewMessage, 'content' | 'status'> {
+  return { conversationId, parentId, role, model, error: null, promptTokens: null, completionTokens: null };
 }

@@ -1,32 +1,17 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { PageQueryDto } from '../common/pagination/page-query.dto';
-import { ChatService } from './chat.service';
 import { ConversationsService } from './conversations.service';
 import { ConversationResponseDto, ConversationsPageResponseDto } from './dto/conversation-response.dto';
+import { ConversationTreeResponseDto } from './dto/conversation-tree-response.dto';
 import { CreateConversationDto } from './dto/create-conversation.dto';
+import { ForkConversationDto } from './dto/fork-conversation.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
-import { MessageResponseDto, MessagesPageResponseDto, SendMessageResponseDto } from './dto/message-response.dto';
-import { SendMessageDto } from './dto/send-message.dto';
+import { SetCurrentLeafDto } from './dto/set-current-leaf.dto';
 import { UpdateConversationDto } from './dto/update-conversation.dto';
-import { streamExchange } from './sse';
+import { MessagesService } from './messages.service';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -35,7 +20,7 @@ import { streamExchange } from './sse';
 export class ConversationsController {
   constructor(
     private readonly conversations: ConversationsService,
-    private readonly chat: ChatService,
+    private readonly messages: MessagesService,
   ) {}
 
   @Post()
@@ -93,59 +78,48 @@ export class ConversationsController {
     await this.conversations.delete(principal, id);
   }
 
-  @Get(':id/messages')
-  @ApiOperation({ summary: 'History, oldest first; the cursor walks forward' })
+  @Put(':id/current-leaf')
+  @ApiOperation({
+    summary: 'Choose the branch to show',
+    description:
+      'The current leaf becomes the newest message under `messageId` (itself included): choosing a sibling shows ' +
+      'its latest continuation. Stored on the server, so every device shows the same branch.',
+  })
   @ApiErrors(400, 404)
-  async history(
+  async setCurrentLeaf(
     @CurrentUser() principal: AuthUser,
     @Param('id', ParseUUIDPipe) id: string,
-    @Query() query: PageQueryDto,
-  ): Promise<MessagesPageResponseDto> {
-    const page = await this.conversations.history(principal, id, query.limit, query.cursor);
-    return { items: page.items.map(MessageResponseDto.from), nextCursor: page.nextCursor };
+    @Body() dto: SetCurrentLeafDto,
+  ): Promise<ConversationResponseDto> {
+    return ConversationResponseDto.from(await this.conversations.setCurrentLeaf(principal, id, dto.messageId));
   }
 
-  @Post(':id/messages')
+  @Post(':id/fork')
   @ApiOperation({
-    summary: 'Send a message and get the answer',
+    summary: 'Copy a branch into a new conversation',
     description:
-      'Without `Accept: text/event-stream`: 201 with both stored messages, or 502/503/504/429 when the provider ' +
-      'fails (the user message and an assistant message with status "error" are stored). With it: 200 and ' +
-      'Server-Sent Events `user_message`, any number of `delta` ({"text"}), then one `assistant_message` or ' +
-      '`error` ({"statusCode","message","code"}). Disconnecting cancels the model call; the partial answer is ' +
-      'stored with status "incomplete".',
+      'A new conversation of yours, with the title, model and system prompt of this one, holding a copy of the ' +
+      'path from the root to `messageId` (new ids; an answer still being generated is copied as `incomplete`).',
   })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiResponse({ status: 201, type: SendMessageResponseDto })
-  @ApiResponse({ status: 200, description: 'text/event-stream of user_message, delta..., assistant_message | error' })
-  @ApiErrors(400, 404, 502, 503, 504)
-  async send(
+  @ApiErrors(400, 404)
+  async fork(
     @CurrentUser() principal: AuthUser,
     @Param('id', ParseUUIDPipe) id: string,
-    @Body() dto: SendMessageDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<SendMessageResponseDto | void> {
-    const cancel = new AbortController();
-    // "close" also fires after a normal end; only an unfinished response means the client went away.
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) cancel.abort();
-    });
-    const exchange = await this.chat.send(principal, id, dto, cancel.signal);
-    if ((request.headers.accept ?? '').includes('text/event-stream')) {
-      await streamExchange(reply, exchange);
-      return;
-    }
-    for await (const event of exchange.events) {
-      if (event.type === 'error') throw event.error;
-      if (event.type === 'assistant_message') {
-        return {
-          userMessage: MessageResponseDto.from(exchange.userMessage),
-          assistantMessage: MessageResponseDto.from(event.message),
-        };
-      }
-    }
-    // Only reached when the client left before the answer was complete; nobody is listening any more.
-    return;
+    @Body() dto: ForkConversationDto,
+  ): Promise<ConversationResponseDto> {
+    return ConversationResponseDto.from(await this.conversations.fork(principal, id, dto.messageId));
+  }
+
+  @Get(':id/tree')
+  @ApiOperation({
+    summary: 'The outline of every branch',
+    description: 'Every message with its parent and the first 100 characters of its text, oldest first.',
+  })
+  @ApiErrors(400, 404)
+  async tree(
+    @CurrentUser() principal: AuthUser,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<ConversationTreeResponseDto> {
+    return ConversationTreeResponseDto.from(await this.messages.tree(principal, id));
   }
 }

@@ -8,12 +8,14 @@ import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
 import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
+import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
+import { MessagesService } from './messages.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule],
-  controllers: [ConversationsController],
-  providers: [ConversationsService, ChatService, ConversationsRepository, MessagesRepository],
+  controllers: [ConversationsController, MessagesController],
+  providers: [ConversationsService, MessagesService, ChatService, ConversationsRepository, MessagesRepository],
   exports: [ConversationsService, ChatService],
 })
 export class ConversationsModule {}

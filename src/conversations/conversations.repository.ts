@@ -24,10 +24,14 @@ export class ConversationsRepository {
     private readonly dataSource: DataSource,
   ) {}
 
-  insert(data: Pick<Conversation, 'ownerId' | 'title' | 'model' | 'systemPrompt'>): Promise<Conversation> {
+  insert(
+    data: Pick<Conversation, 'ownerId' | 'title' | 'model' | 'systemPrompt'>,
+    manager?: EntityManager,
+  ): Promise<Conversation> {
+    const repository = manager ? manager.getRepository(Conversation) : this.conversations;
     const now = new Date();
-    return this.conversations.save(
-      this.conversations.create({ ...data, archived: false, createdAt: now, updatedAt: now }),
+    return repository.save(
+      repository.create({ ...data, archived: false, currentLeafId: null, createdAt: now, updatedAt: now }),
       { transaction: false },
     );
   }
@@ -38,9 +42,24 @@ export class ConversationsRepository {
     return repository.findOneBy({ id, ownerId });
   }
 
+  /**
+   * Like findOwnedById, and on PostgreSQL also locks the row until the transaction ends: changes to one
+   * conversation's messages then run one at a time, so two of them cannot both see it idle, or a message that
+   * the other is deleting. SQLite needs no lock: TransactionRunner already runs its transactions one at a time.
+   */
+  findOwnedForUpdate(manager: EntityManager, ownerId: string, id: string): Promise<Conversation | null> {
+    const postgres = this.dataSource.options.type === 'postgres';
+    return manager.getRepository(Conversation).findOne({
+      where: { id, ownerId },
+      ...(postgres ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+  }
+
   async update(
     id: string,
-    changes: Partial<Pick<Conversation, 'title' | 'model' | 'systemPrompt' | 'archived' | 'updatedAt'>>,
+    changes: Partial<
+      Pick<Conversation, 'title' | 'model' | 'systemPrompt' | 'archived' | 'updatedAt' | 'currentLeafId'>
+    >,
     manager?: EntityManager,
   ): Promise<void> {
     const repository = manager ? manager.getRepository(Conversation) : this.conversations;

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
+import { TransactionRunner } from '../database/transaction-runner';
 import { ConversationsRepository, ConversationListFilter } from './conversations.repository';
-import { ConversationNotFoundError } from './conversations.errors';
+import { ConversationNotFoundError, MessageNotFoundError } from './conversations.errors';
 import { Conversation } from './entities/conversation.entity';
-import { Message } from './entities/message.entity';
 import { MessagesRepository } from './messages.repository';
 
 export interface ConversationChanges {
@@ -21,6 +21,7 @@ export class ConversationsService {
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
     private readonly models: ModelRegistry,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   async create(
@@ -71,9 +72,35 @@ export class ConversationsService {
     return toPage(rows, limit, (c) => c.updatedAt);
   }
 
-  async history(principal: AuthUser, id: string, limit: number, cursor?: string): Promise<Page<Message>> {
-    await this.getOwned(principal, id);
-    const after = cursor ? decodeCursor(cursor) : undefined;
-    return toPage(await this.messages.listPage(id, limit, after), limit, (m) => m.createdAt);
+  /**
+   * Shows the branch through `messageId`: the current leaf becomes the newest message under it, so choosing a
+   * sibling shows its latest continuation.
+   */
+  async setCurrentLeaf(principal: AuthUser, id: string, messageId: string): Promise<Conversation> {
+    return this.transactions.runOrRefuse(async (manager) => {
+      const conversation = await this.conversations.findOwnedForUpdate(manager, principal.id, id);
+      if (!conversation) throw new ConversationNotFoundError();
+      if (!(await this.messages.findInConversation(id, messageId, manager))) throw new MessageNotFoundError();
+      const currentLeafId = await this.messages.newestUnder(manager, id, messageId);
+      await this.conversations.update(id, { currentLeafId }, manager);
+      return { ...conversation, currentLeafId };
+    });
+  }
+
+  /** A new conversation of the caller's holding a copy of the path from the root to `messageId`. */
+  async fork(principal: AuthUser, id: string, messageId: string): Promise<Conversation> {
+    return this.transactions.runOrRefuse(async (manager) => {
+      const source = await this.conversations.findOwnedForUpdate(manager, principal.id, id);
+      if (!source) throw new ConversationNotFoundError();
+      if (!(await this.messages.findInConversation(id, messageId, manager))) throw new MessageNotFoundError();
+      const fork = await this.conversations.insert(
+        { ownerId: principal.id, title: source.title, model: source.model, systemPrompt: source.systemPrompt },
+        manager,
+      );
+      const path = await this.messages.path(id, messageId, manager);
+      const currentLeafId = await this.messages.copyPath(manager, path, fork.id);
+      await this.conversations.update(fork.id, { currentLeafId }, manager);
+      return { ...fork, currentLeafId };
+    });
   }
 }

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, In, ObjectLiteral, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
-import { dateParam } from '../database/date-param';
-import { Message, MessageRole } from './entities/message.entity';
+import { Message, MessageRole, MessageStatus } from './entities/message.entity';
 
-export type NewMessage = Omit<Message, 'id' | 'createdAt'>;
+export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'editedAt'>;
+
+/** A message with its place among the messages that share its parent. */
+export interface PlacedMessage extends Message {
+  /** 0 for the oldest sibling. */
+  siblingIndex: number;
+  /** At least 1: the message itself. */
+  siblingCount: number;
+}
 
 /** A message as seen before its text is read. */
 export interface MessageSize {
@@ -14,8 +22,62 @@ export interface MessageSize {
   length: number;
 }
 
-/** Lengths are read this many messages at a time, newest first, until the caller has enough. */
+/** One message of a conversation's outline. */
+export interface TreeNode {
+  id: string;
+  parentId: string | null;
+  role: MessageRole;
+  status: MessageStatus;
+  createdAt: Date;
+  preview: string;
+}
+
+export interface PathPageQuery {
+  /** The message whose path is read (root to it). */
+  leafId: string;
+  /** asc walks from the root, desc from the leaf. */
+  order: 'asc' | 'desc';
+  limit: number;
+  /** The last message of the previous page. */
+  after?: Cursor;
+}
+
+/** Lengths are read this many messages at a time, walking up a path, until the caller has enough. */
 const SIZE_PAGE = 50;
+/** Rows a fork inserts per statement; SQLite allows 32,766 parameters in one. */
+const COPY_BATCH = 500;
+const PREVIEW_CHARS = 100;
+
+/**
+ * Where a message stands among its siblings, from the rows that share its parent; the siblings of a first
+ * message are the conversation's other first messages. Each count is an index range (ix_messages_children,
+ * or ix_messages_roots, whose predicate the `parent_id IS NULL` term matches).
+ */
+const SIBLING_COLUMNS = `
+  CASE WHEN m.parent_id IS NULL
+    THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL
+      AND (s.created_at, s.id) < (m.created_at, m.id))
+    ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id AND (s.created_at, s.id) < (m.created_at, m.id))
+  END AS sibling_index,
+  CASE WHEN m.parent_id IS NULL
+    THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
+    ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id)
+  END AS sibling_count`;
+
+/** The message `:start` of conversation `:conversationId`, then its ancestors up to the root, as far as `bound` lets. */
+const walkUp = (bound = '') => `path (id, parent_id, created_at, depth) AS (
+    SELECT id, parent_id, created_at, 1 FROM messages WHERE id = :start AND conversation_id = :conversationId
+    UNION ALL
+    SELECT p.id, p.parent_id, p.created_at, path.depth + 1 FROM messages p JOIN path ON p.id = path.parent_id
+    ${bound ? `WHERE ${bound}` : ''}
+  )`;
+
+/** Message `:start` and every message below it. */
+const SUBTREE = `subtree (id) AS (
+    SELECT id FROM messages WHERE id = :start AND conversation_id = :conversationId
+    UNION ALL
+    SELECT c.id FROM messages c JOIN subtree ON c.parent_id = subtree.id
+  )`;
 
 @Injectable()
 export class MessagesRepository {
@@ -26,7 +88,8 @@ export class MessagesRepository {
 
   /**
    * Appends a message, timed strictly after the conversation's latest one: two messages in the same
-   * millisecond would otherwise order by their random ids. Run it inside a transaction.
+   * millisecond would otherwise order by their random ids, and a child could sort before its parent. Run it
+   * inside a transaction.
    */
   async append(manager: EntityManager, message: NewMessage): Promise<Message> {
     const repository = manager.getRepository(Message);
@@ -37,55 +100,269 @@ export class MessagesRepository {
     });
     const now = Date.now();
     const createdAt = new Date(latest && latest.createdAt.getTime() >= now ? latest.createdAt.getTime() + 1 : now);
-    return repository.save(repository.create({ ...message, createdAt }));
+    return repository.save(repository.create({ ...message, createdAt, editedAt: null }));
   }
 
-  /** Oldest first; the cursor walks forward, so messages added meanwhile appear on later pages. */
-  listPage(conversationId: string, limit: number, after?: Cursor): Promise<Message[]> {
-    const query = this.messages
-      .createQueryBuilder('m')
-      .where('m.conversationId = :conversationId', { conversationId })
-      .orderBy('m.createdAt', 'ASC')
-      .addOrderBy('m.id', 'ASC')
-      .limit(limit + 1);
-    if (after) {
-      query.andWhere('(m.createdAt, m.id) > (:at, :id)', { at: dateParam(this.dataSource, after.at), id: after.id });
-    }
-    return query.getMany();
+  findInConversation(conversationId: string, id: string, manager?: EntityManager): Promise<Message | null> {
+    return (manager ?? this.dataSource.manager).getRepository(Message).findOneBy({ id, conversationId });
+  }
+
+  /** The given messages of one conversation with their sibling positions, in (created_at, id) order. */
+  async findPlaced(conversationId: string, ids: string[], manager?: EntityManager): Promise<PlacedMessage[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.query(
+      manager,
+      `SELECT m.*, ${SIBLING_COLUMNS} FROM messages m
+       WHERE m.conversation_id = :conversationId AND m.id IN (:...ids)
+       ORDER BY m.created_at, m.id`,
+      { conversationId, ids },
+    );
+    return rows.map((row) => this.placed(row));
   }
 
   /**
-   * The latest messages, oldest first, for as long as `wanted` accepts them read newest first (at most `max`).
-   * Their lengths are read first, a page at a time, and only the texts of the accepted ones are loaded: a long
-   * conversation's history is never read whole to be cut down afterwards.
+   * One page of the path from the root to `leafId`, read by one recursive query that walks parent pointers up
+   * from where the page starts: from the leaf (asc, whose first pages need the whole path to find the root,
+   * and whose later pages stop at the cursor), or from the cursor's parent (desc, which reads only the page).
+   * Fetches `limit + 1` messages, the extra one telling whether more follow.
    */
-  async recentWhile(conversationId: string, max: number, wanted: (size: MessageSize) => boolean): Promise<Message[]> {
+  async pathPage(conversationId: string, page: PathPageQuery): Promise<PlacedMessage[]> {
+    const take = page.limit + 1;
+    const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+    let start: string;
+    let walk: string;
+    const params: ObjectLiteral = { conversationId, take };
+    if (page.order === 'desc') {
+      if (page.after) {
+        const cursor = await this.findInConversation(conversationId, page.after.id);
+        if (!cursor?.parentId) return [];
+        start = cursor.parentId;
+      } else {
+        start = page.leafId;
+      }
+      walk = walkUp('path.depth < :take');
+    } else {
+      start = page.leafId;
+      if (page.after) {
+        walk = walkUp('(p.created_at, p.id) > (:at, :id)');
+        Object.assign(params, { at: page.after.at, id: page.after.id });
+      } else {
+        walk = walkUp();
+      }
+    }
+    const rows = await this.query(
+      undefined,
+      `WITH RECURSIVE ${walk},
+       page AS (SELECT id, created_at FROM path ORDER BY created_at ${direction}, id ${direction} LIMIT :take)
+       SELECT m.*, ${SIBLING_COLUMNS} FROM page JOIN messages m ON m.id = page.id
+       ${page.order === 'asc' && page.after ? 'WHERE (m.created_at, m.id) > (:at, :id)' : ''}
+       ORDER BY m.created_at ${direction}, m.id ${direction}`,
+      { ...params, start },
+    );
+    return rows.map((row) => this.placed(row));
+  }
+
+  /**
+   * The path from the root to `leafId`, oldest first, for as long as `wanted` accepts its messages read from
+   * the leaf up (at most `max`). Their lengths are read first, a page of the path at a time, and only the texts
+   * of the accepted ones are loaded: a long path is never read whole to be cut down afterwards.
+   */
+  async pathWhile(
+    conversationId: string,
+    leafId: string,
+    max: number,
+    wanted: (size: MessageSize) => boolean,
+  ): Promise<Message[]> {
     const ids: string[] = [];
-    let after: { at: unknown; id: string } | undefined;
-    pages: while (ids.length < max) {
-      const limit = Math.min(SIZE_PAGE, max - ids.length);
-      const query = this.messages
-        .createQueryBuilder('m')
-        .select('m.id', 'id')
-        .addSelect('m.role', 'role')
-        .addSelect('m.createdAt', 'createdAt')
-        .addSelect('LENGTH(m.content)', 'length')
-        .where('m.conversationId = :conversationId', { conversationId })
-        .orderBy('m.createdAt', 'DESC')
-        .addOrderBy('m.id', 'DESC')
-        .limit(limit);
-      // The raw created_at goes back as it came, so it compares exactly on either database.
-      if (after) query.andWhere('(m.createdAt, m.id) < (:at, :id)', after);
-      const rows = await query.getRawMany<{ id: string; role: MessageRole; createdAt: unknown; length: unknown }>();
+    let start: string | null = leafId;
+    pages: while (start && ids.length < max) {
+      const take = Math.min(SIZE_PAGE, max - ids.length);
+      type Row = { id: string; parent_id: string | null; role: MessageRole; length: unknown };
+      const rows: Row[] = await this.query<Row>(
+        undefined,
+        `WITH RECURSIVE ${walkUp('path.depth < :take')}
+         SELECT m.id, m.parent_id, m.role, LENGTH(m.content) AS length
+         FROM path JOIN messages m ON m.id = path.id ORDER BY path.depth`,
+        { conversationId, start, take },
+      );
       for (const row of rows) {
         if (!wanted({ role: row.role, length: Number(row.length) })) break pages;
         ids.push(row.id);
       }
-      if (rows.length < limit) break;
-      const last = rows[rows.length - 1];
-      after = { at: last.createdAt, id: last.id };
+      start = rows.length === take ? rows[rows.length - 1].parent_id : null;
     }
     if (ids.length === 0) return [];
     return this.messages.find({ where: { id: In(ids) }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** The whole path from the root to `leafId`, oldest first. */
+  async path(conversationId: string, leafId: string, manager?: EntityManager): Promise<Message[]> {
+    const rows = await this.query(
+      manager,
+      `WITH RECURSIVE ${walkUp()}
+       SELECT m.* FROM path JOIN messages m ON m.id = path.id ORDER BY m.created_at, m.id`,
+      { conversationId, start: leafId },
+    );
+    return rows.map((row) => this.hydrate(row));
+  }
+
+  /**
+   * The newest message under `id` (itself included), or the conversation's newest message for null: a leaf,
+   * since every message is newer than its parent.
+   */
+  async newestUnder(manager: EntityManager, conversationId: string, id: string | null): Promise<string | null> {
+    const rows =
+      id === null
+        ? await this.query<{ id: string }>(
+            manager,
+            `SELECT id FROM messages WHERE conversation_id = :conversationId ORDER BY created_at DESC, id DESC LIMIT 1`,
+            { conversationId },
+          )
+        : await this.query<{ id: string }>(
+            manager,
+            `WITH RECURSIVE ${SUBTREE}
+             SELECT m.id FROM subtree JOIN messages m ON m.id = subtree.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1`,
+            { conversationId, start: id },
+          );
+    return rows[0]?.id ?? null;
+  }
+
+  /** Whether an answer is being generated under `id` (itself included), and whether `leafId` is there. */
+  async inspectSubtree(
+    manager: EntityManager,
+    conversationId: string,
+    id: string,
+    leafId: string | null,
+  ): Promise<{ streaming: boolean; holdsLeaf: boolean }> {
+    const [row] = await this.query<{ streaming: unknown; holds_leaf: unknown }>(
+      manager,
+      `WITH RECURSIVE ${SUBTREE}
+       SELECT
+         count(CASE WHEN m.status = 'streaming' THEN 1 END) AS streaming,
+         count(CASE WHEN m.id = :leafId THEN 1 END) AS holds_leaf
+       FROM subtree JOIN messages m ON m.id = subtree.id`,
+      { conversationId, start: id, leafId },
+    );
+    return { streaming: Number(row.streaming) > 0, holdsLeaf: Number(row.holds_leaf) > 0 };
+  }
+
+  /** Deletes message `id` and every message below it, in one statement. */
+  async deleteSubtree(manager: EntityManager, conversationId: string, id: string): Promise<void> {
+    await this.query(
+      manager,
+      `WITH RECURSIVE ${SUBTREE}
+       DELETE FROM messages WHERE id IN (SELECT id FROM subtree)`,
+      { conversationId, start: id },
+    );
+  }
+
+  async hasStreaming(manager: EntityManager, conversationId: string): Promise<boolean> {
+    const rows = await this.query(
+      manager,
+      // The literal status lets the partial index ix_messages_streaming answer.
+      `SELECT 1 AS found FROM messages WHERE conversation_id = :conversationId AND status = 'streaming' LIMIT 1`,
+      { conversationId },
+    );
+    return rows.length > 0;
+  }
+
+  async update(
+    manager: EntityManager,
+    id: string,
+    changes: Partial<Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'editedAt'>>,
+  ): Promise<void> {
+    await manager.getRepository(Message).update({ id }, changes);
+  }
+
+  /** Every answer still marked as being generated becomes `incomplete`; how many there were. */
+  async settleStreaming(manager: EntityManager): Promise<number> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Message)
+      .set({ status: 'incomplete' })
+      .where("status = 'streaming'")
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /**
+   * Copies `path` (oldest first, each message's parent before it) into another conversation with fresh ids and
+   * the parents remapped; an answer still being generated is copied as what it has so far, `incomplete`.
+   * Returns the new id of the last message.
+   */
+  async copyPath(manager: EntityManager, path: Message[], conversationId: string): Promise<string | null> {
+    const ids = new Map<string, string>();
+    const copies = path.map((message) => {
+      const id = randomUUID();
+      ids.set(message.id, id);
+      return {
+        ...message,
+        id,
+        conversationId,
+        parentId: message.parentId === null ? null : ids.get(message.parentId)!,
+        status: message.status === 'streaming' ? ('incomplete' as const) : message.status,
+      };
+    });
+    const repository = manager.getRepository(Message);
+    for (let from = 0; from < copies.length; from += COPY_BATCH) {
+      await repository.insert(copies.slice(from, from + COPY_BATCH));
+    }
+    return copies.length > 0 ? copies[copies.length - 1].id : null;
+  }
+
+  /** Every message of the conversation in (created_at, id) order, with only the start of its text. */
+  async outline(conversationId: string): Promise<TreeNode[]> {
+    const rows = await this.query<{
+      id: string;
+      parent_id: string | null;
+      role: MessageRole;
+      status: MessageStatus;
+      created_at: unknown;
+      preview: string;
+    }>(
+      undefined,
+      `SELECT id, parent_id, role, status, created_at, substr(content, 1, ${PREVIEW_CHARS}) AS preview
+       FROM messages WHERE conversation_id = :conversationId ORDER BY created_at, id`,
+      { conversationId },
+    );
+    const createdAt = this.messages.metadata.findColumnWithPropertyName('createdAt')!;
+    return rows.map((row) => ({
+      id: row.id,
+      parentId: row.parent_id,
+      role: row.role,
+      status: row.status,
+      createdAt: this.dataSource.driver.prepareHydratedValue(row.created_at, createdAt) as Date,
+      preview: row.preview,
+    }));
+  }
+
+  /** Named parameters (`:name`, `:...list`) in either database's placeholder style. */
+  private query<T = Record<string, unknown>>(
+    manager: EntityManager | undefined,
+    sql: string,
+    params: ObjectLiteral,
+  ): Promise<T[]> {
+    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(sql, params, {});
+    return (manager ?? this.dataSource.manager).query<T[]>(text, values);
+  }
+
+  /** A raw `messages` row as the entity TypeORM would have loaded. */
+  private hydrate(row: Record<string, unknown>): Message {
+    const message = this.messages.create();
+    const driver = this.dataSource.driver;
+    for (const column of this.messages.metadata.columns) {
+      (message as unknown as Record<string, unknown>)[column.propertyName] = driver.prepareHydratedValue(
+        row[column.databaseName],
+        column,
+      );
+    }
+    return message;
+  }
+
+  private placed(row: Record<string, unknown>): PlacedMessage {
+    return Object.assign(this.hydrate(row), {
+      siblingIndex: Number(row.sibling_index),
+      siblingCount: Number(row.sibling_count),
+    });
   }
 }

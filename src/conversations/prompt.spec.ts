@@ -5,6 +5,7 @@ let clock = 0;
 const message = (role: 'user' | 'assistant', content: string, status: Message['status'] = 'complete'): Message => ({
   id: `m${++clock}`,
   conversationId: 'c',
+  parentId: clock > 1 ? `m${clock - 1}` : null,
   role,
   content,
   model: 'echo/echo',
@@ -13,6 +14,7 @@ const message = (role: 'user' | 'assistant', content: string, status: Message['s
   promptTokens: null,
   completionTokens: null,
   createdAt: new Date(clock),
+  editedAt: null,
 });
 
 describe('buildPrompt', () => {

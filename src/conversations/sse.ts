@@ -7,7 +7,8 @@ import { MessageResponseDto } from './dto/message-response.dto';
 const HEARTBEAT_MS = 15_000;
 
 /**
- * Writes an exchange as Server-Sent Events on the raw response, in the contract's order. The event stream is
+ * Writes an exchange as Server-Sent Events on the raw response, in the contract's order (a regeneration has no
+ * `user_message`). The event stream is
  * always read to its end, even after the client left, so that the answer is stored.
  */
 export async function streamExchange(reply: FastifyReply, exchange: Exchange): Promise<void> {
@@ -26,7 +27,7 @@ export async function streamExchange(reply: FastifyReply, exchange: Exchange): P
   };
   const heartbeat = setInterval(() => !raw.destroyed && raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   try {
-    send('user_message', MessageResponseDto.from(exchange.userMessage));
+    if (exchange.userMessageIsNew) send('user_message', MessageResponseDto.from(exchange.userMessage));
     for await (const event of exchange.events) {
       if (event.type === 'delta') send('delta', { text: event.text });
       else if (event.type === 'assistant_message') send('assistant_message', MessageResponseDto.from(event.message));

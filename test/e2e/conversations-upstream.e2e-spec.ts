@@ -61,23 +61,28 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
       'SELECT role, content, status, error, model FROM messages WHERE conversation_id = ? ORDER BY created_at, id',
       [id],
     );
-  /** Earlier turns, user first, one a second up to an hour ago, stored as the app stores them. */
+  /** Earlier turns, user first, one a second up to an hour ago, stored as the app stores them: one path. */
   const storeHistory = async (id: string, contents: string[]) => {
     const start = Date.now() - 3_600_000;
     const postgres = t.dataSource.options.type === 'postgres';
+    let parentId: string | null = null;
     for (let from = 0; from < contents.length; from += 100) {
       const rows = contents.slice(from, from + 100).map((content, i) => {
         const at = new Date(start + (from + i) * 1000);
         const role = (from + i) % 2 === 0 ? 'user' : 'assistant';
         const createdAt = postgres ? at : at.toISOString().replace('T', ' ').slice(0, -1);
-        return [randomUUID(), id, role, content, model, 'complete', createdAt];
+        const messageId = randomUUID();
+        const row = [messageId, id, parentId, role, content, model, 'complete', createdAt];
+        parentId = messageId;
+        return row;
       });
       await t.query(
-        'INSERT INTO messages (id, conversation_id, role, content, model, status, created_at) VALUES ' +
-          rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', '),
+        'INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, created_at) VALUES ' +
+          rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
         rows.flat(),
       );
     }
+    await t.query('UPDATE conversations SET current_leaf_id = ? WHERE id = ?', [parentId, id]);
   };
   /** Counts the message text the app loads from the database while `work` runs. */
   const textLoadedDuring = async (work: () => Promise<unknown>): Promise<number> => {
@@ -331,7 +336,7 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
     await upstream.whenClientCloses(chats()[0]);
     const rows = await waitFor(
       () => stored(id),
-      (found) => found.length === 2,
+      (found) => found.length === 2 && found[1].status !== 'streaming',
     );
     expect(rows).toEqual([
       expect.objectContaining({ role: 'user', content: 'Write a long essay', status: 'complete' }),

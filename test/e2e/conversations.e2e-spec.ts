@@ -30,6 +30,7 @@ describe('Conversations (echo model)', () => {
         model: 'echo/echo',
         systemPrompt: 'Be brief.',
         archived: false,
+        currentLeafId: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -181,12 +182,17 @@ describe('Conversations (echo model)', () => {
     it('serves concurrent sends from several users on SQLite without a single 5xx', async () => {
       const users = await Promise.all(Array.from({ length: 6 }, () => registerUser(t)));
       const conversations = await Promise.all(users.map((u) => create({}, u.accessToken).expect(201)));
+      // One answer at a time in a conversation: each user sends in turn, all users at once.
       const results = await Promise.all(
-        users.flatMap((u, i) =>
-          Array.from({ length: 5 }, (_, n) => send(conversations[i].body.id, `user ${i} message ${n}`, u.accessToken)),
-        ),
+        users.map(async (u, i) => {
+          const statuses: number[] = [];
+          for (let n = 0; n < 5; n++) {
+            statuses.push((await send(conversations[i].body.id, `user ${i} message ${n}`, u.accessToken)).status);
+          }
+          return statuses;
+        }),
       );
-      expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+      expect(results.flat().filter((s) => s !== 201)).toEqual([]);
       for (const [i, u] of users.entries()) {
         const history = await t
           .http()
@@ -213,6 +219,11 @@ describe('Conversations (echo model)', () => {
       );
       const statuses = results.map((res) => res.status);
       expect(statuses.filter((status) => status >= 500)).toEqual([]);
+      // Sends to one conversation while an answer is being generated there are refused, and store nothing.
+      const sends = results.filter((_, i) => i % 4 === 3).map((res) => res.status);
+      expect(sends.filter((status) => status !== 201 && status !== 409)).toEqual([]);
+      const answered = sends.filter((status) => status === 201).length;
+      expect(answered).toBeGreaterThan(0);
       const list = await t
         .http()
         .get('/conversations')
@@ -226,7 +237,7 @@ describe('Conversations (echo model)', () => {
         .query({ limit: 100 })
         .set(bearer(token))
         .expect(200);
-      expect(history.body.items).toHaveLength(80);
+      expect(history.body.items).toHaveLength(2 * answered);
     });
   });
 

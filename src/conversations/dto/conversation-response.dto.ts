@@ -7,6 +7,8 @@ export class ConversationResponseDto {
   model: string;
   systemPrompt: string | null;
   archived: boolean;
+  /** The last message of the branch being looked at (the same on every device); null with no messages. */
+  currentLeafId: string | null;
   createdAt: string;
   updatedAt: string;
 
@@ -17,6 +19,7 @@ export class ConversationResponseDto {
       model: conversation.model,
       systemPrompt: conversation.systemPrompt,
       archived: conversation.archived,
+      currentLeafId: conversation.currentLeafId,
       createdAt: conversation.createdAt.toISOString(),
       updatedAt: conversation.updatedAt.toISOString(),
     };

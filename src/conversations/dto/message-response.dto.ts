@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Message } from '../entities/message.entity';
+import type { PlacedMessage } from '../messages.repository';
+
+export const MESSAGE_STATUSES = ['streaming', 'complete', 'incomplete', 'error'];
 
 export class UsageResponseDto {
   promptTokens: number;
@@ -9,22 +11,36 @@ export class UsageResponseDto {
 export class MessageResponseDto {
   id: string;
   conversationId: string;
+  /** The message this one follows; null for a first message. */
+  parentId: string | null;
+  /** Its place among the messages with the same parent, from 0, oldest first. */
+  siblingIndex: number;
+  /** How many messages share its parent (itself included). */
+  siblingCount: number;
   @ApiProperty({ enum: ['user', 'assistant'] })
   role: 'user' | 'assistant';
   content: string;
   /** @example "echo/echo" */
   model: string;
-  /** complete: finished; incomplete: cut short by the client; error: the provider failed (see `error`). */
-  @ApiProperty({ enum: ['complete', 'incomplete', 'error'] })
-  status: 'complete' | 'incomplete' | 'error';
+  /**
+   * streaming: being generated; complete: finished; incomplete: cut short (the client left, or the server
+   * stopped); error: the provider failed (see `error`).
+   */
+  @ApiProperty({ enum: MESSAGE_STATUSES })
+  status: 'streaming' | 'complete' | 'incomplete' | 'error';
   error: string | null;
   usage: UsageResponseDto | null;
+  /** When its text was last replaced in place; null if never. */
+  editedAt: string | null;
   createdAt: string;
 
-  static from(message: Message): MessageResponseDto {
+  static from(message: PlacedMessage): MessageResponseDto {
     return {
       id: message.id,
       conversationId: message.conversationId,
+      parentId: message.parentId,
+      siblingIndex: message.siblingIndex,
+      siblingCount: message.siblingCount,
       role: message.role,
       content: message.content,
       model: message.model,
@@ -34,6 +50,7 @@ export class MessageResponseDto {
         message.promptTokens === null && message.completionTokens === null
           ? null
           : { promptTokens: message.promptTokens ?? 0, completionTokens: message.completionTokens ?? 0 },
+      editedAt: message.editedAt ? message.editedAt.toISOString() : null,
       createdAt: message.createdAt.toISOString(),
     };
   }
@@ -46,6 +63,7 @@ export class MessagesPageResponseDto {
 }
 
 export class SendMessageResponseDto {
+  /** The question: the one stored by a send, or the one a regeneration answered again. */
   userMessage: MessageResponseDto;
   assistantMessage: MessageResponseDto;
 }

@@ -1,4 +1,16 @@
-import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { MODEL_ID_PATTERN } from './create-conversation.dto';
 
 export class SendMessageDto {
@@ -7,6 +19,16 @@ export class SendMessageDto {
   @IsNotEmpty()
   @MaxLength(100_000)
   content: string;
+
+  /**
+   * The answer this message follows: an assistant message of this conversation, or null to start a new first
+   * message. Left out, the message follows the current leaf. To edit a question, send the new text with the
+   * question's own `parentId`.
+   */
+  // Null is a value here (a new first message), so it is validated apart from "absent".
+  @ValidateIf((_, value) => value !== undefined && value !== null)
+  @IsUUID('all', { message: 'parentId must be a message id (a UUID) or null' })
+  parentId?: string | null;
 
   /** Answer this message with another model than the conversation's. */
   @IsOptional()

@@ -22,6 +22,10 @@ export class Conversation {
   @Column({ type: 'boolean', default: false })
   archived: boolean;
 
+  /** The last message of the branch being looked at, kept here so that every device shows the same one. */
+  @Column({ name: 'current_leaf_id', type: 'varchar', length: 36, nullable: true })
+  currentLeafId: string | null;
+
   @Column({ name: 'created_at' })
   createdAt: Date;
 

@@ -1,8 +1,11 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type MessageRole = 'user' | 'assistant';
-/** complete: the model finished; incomplete: cut short (client left, or stopped); error: the provider failed. */
-export type MessageStatus = 'complete' | 'incomplete' | 'error';
+/**
+ * streaming: its answer is being generated; complete: the model finished; incomplete: cut short (client left,
+ * stopped, or the process ended); error: the provider failed.
+ */
+export type MessageStatus = 'streaming' | 'complete' | 'incomplete' | 'error';
 
 @Entity('messages')
 export class Message {
@@ -11,6 +14,10 @@ export class Message {
 
   @Column({ name: 'conversation_id', type: 'varchar', length: 36 })
   conversationId: string;
+
+  /** A message of the same conversation, older than this one; null for a first message. Set once. */
+  @Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true })
+  parentId: string | null;
 
   @Column({ type: 'varchar', length: 16 })
   role: MessageRole;
@@ -34,7 +41,14 @@ export class Message {
   @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
   completionTokens: number | null;
 
-  /** Strictly increasing within a conversation (see MessagesRepository), so history order is stable. */
+  /**
+   * Strictly increasing within a conversation (see MessagesRepository): so on every path it grows from the root
+   * to the leaf, and (created_at, id) orders a path as well as the whole conversation.
+   */
   @Column({ name: 'created_at' })
   createdAt: Date;
+
+  /** When its text was last replaced in place; null if never. */
+  @Column({ name: 'edited_at', type: Date, nullable: true })
+  editedAt: Date | null;
 }

@@ -3,6 +3,7 @@ import { Conversations1763850100000 } from './1763850100000-conversations';
 import { MessageSearch1763850200000 } from './1763850200000-message-search';
 import { ApiKeys1763850600000 } from './1763850600000-api-keys';
 import { UsageRecords1763850700000 } from './1763850700000-usage-records';
+import { ConversationTrees1763850800000 } from './1763850800000-conversation-trees';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   MessageSearch1763850200000,
   ApiKeys1763850600000,
   UsageRecords1763850700000,
+  ConversationTrees1763850800000,
 ];
