@@ -8,6 +8,7 @@ import {
   ChatServer,
   eventually,
   openPage,
+  screenshotPath,
   sendAndWait,
   signInForm,
   startChatServerAndBrowser,
@@ -141,7 +142,7 @@ describe('Branching conversations in the chat page', () => {
 
     expect(await page().getByRole('textbox', { name: 'Edit your question' }).count()).toBe(0);
     expect(await isFocused(question)).toBe(true);
-    expect(await question.locator('.message-body').textContent()).toBe('Which river runs through Seville?');
+    expect((await question.locator('.message-body').textContent())?.trim()).toBe('Which river runs through Seville?');
     expect((await tree()).items).toHaveLength(6);
   });
 
@@ -220,6 +221,7 @@ describe('Branching conversations in the chat page', () => {
     await answers().first().getByText('2 / 3', { exact: true }).waitFor();
     expect(await branchOnShow()).toEqual(['You: Which river runs through Seville?', 'Assistant: The Guadalquivir.']);
     await questions().first().getByText('2 / 2', { exact: true }).waitFor();
+    await page().screenshot({ path: screenshotPath('chat-branching.png') });
   });
 
   it('shows a branch chosen in one tab in another after its reload', async () => {
