@@ -307,6 +307,58 @@ describe('Branching conversations in the chat page', () => {
     expect((await tree()).items.length).toBeGreaterThan(2);
   });
 
+  it('stops a regenerated answer: what had arrived stays, as another version', async () => {
+    const words = Array.from({ length: 30 }, (_, i) => `word${i} `);
+    server.upstream.reply({ chunks: words, delayMs: 200 });
+    await answers().first().getByRole('button', { name: 'Regenerate answer with another model' }).click();
+    await page().getByRole('button', { name: 'Regenerate answer with openai/gpt-4o-mini' }).click();
+    await answers().filter({ hasText: 'word1' }).waitFor();
+    // Branch changes wait until the answer has ended: the server would refuse them meanwhile.
+    expect(await questions().first().getByRole('button', { name: 'Edit question' }).isDisabled()).toBe(true);
+
+    await ui().stop.click();
+
+    await answers().first().getByText('Stopped: this answer is incomplete.').waitFor();
+    await answers().first().getByText('2 / 2', { exact: true }).waitFor();
+    await branchSettled();
+    expect(await answers().first().textContent()).not.toContain('word29');
+    expect(await questions().first().getByRole('button', { name: 'Edit question' }).isEnabled()).toBe(true);
+    const stored = (await tree(page().url().split('#/c/')[1])).items.filter((item) => item.role === 'assistant');
+    expect(stored.map((item) => item.preview)).toEqual([
+      'Which river runs through Lisbon?',
+      expect.stringMatching(/^word0 word1 /),
+    ]);
+  });
+
+  it('shows an answer still streaming where it belongs when its conversation is opened again', async () => {
+    const forkId = page().url().split('#/c/')[1];
+    await ui().model.selectOption('openai/gpt-4o-mini');
+    server.upstream.reply({
+      chunks: ['Past ', 'the ', 'old ', 'tower, ', 'the ', 'Torre ', 'de ', 'Belém.'],
+      delayMs: 400,
+    });
+    await ui().message.fill('What does it flow past?');
+    await ui().message.press('Enter');
+    await answers().filter({ hasText: 'Past' }).waitFor();
+
+    await ui().conversations.locator(`li[data-id="${conversationId}"] a`).click();
+    await page().waitForFunction((id) => location.hash.endsWith(id), conversationId);
+    await branchSettled();
+    await ui().conversations.locator(`li[data-id="${forkId}"] a`).click();
+
+    // Still streaming, once: the server's copy of it so far is not shown beside it.
+    await page().locator('#messages > article[aria-busy="true"]').waitFor();
+    expect(await page().locator('#messages > article').count()).toBe(4);
+    await answers().filter({ hasText: 'Past the old tower, the Torre de Belém.' }).waitFor();
+    await branchSettled();
+    expect(await branchOnShow()).toEqual([
+      'You: Which river runs through Lisbon?',
+      expect.stringMatching(/^Assistant: word0 word1 /),
+      'You: What does it flow past?',
+      'Assistant: Past the old tower, the Torre de Belém.',
+    ]);
+  });
+
   it('opens a long conversation at its end and loads older messages as one scrolls up, keeping one’s place', async () => {
     const { body: long } = await api().post('/conversations').send({ title: 'A long one' }).expect(201);
     for (let n = 1; n <= 75; n += 1) {
