@@ -288,6 +288,24 @@ describe('Branching conversations in the chat page', () => {
     expect(after.items.map((item) => item.preview)).not.toContain('And through Porto?');
   });
 
+  it('answers a question left without one, from the button under it', async () => {
+    await answers().first().getByRole('button', { name: 'Delete answer and what follows' }).click();
+    await page().getByRole('dialog', { name: 'Delete this answer?' }).getByRole('button', { name: 'Delete' }).click();
+    await eventually(async () => (await branchOnShow()).length === 1, 'the answer leaves the page');
+    // Nothing follows the question now: the focus is on it, and it offers to be answered.
+    expect(await isFocused(questions().first())).toBe(true);
+
+    await questions().first().getByRole('button', { name: 'Answer this question' }).click();
+
+    await answers().filter({ hasText: 'Which river runs through Lisbon?' }).waitFor();
+    await branchSettled();
+    expect(await branchOnShow()).toEqual([
+      'You: Which river runs through Lisbon?',
+      'Assistant: Which river runs through Lisbon?',
+    ]);
+    expect(await questions().first().getByRole('button', { name: 'Answer this question' }).count()).toBe(0);
+  });
+
   it('forks a new conversation from a message: it appears in the list and opens with the copied path', async () => {
     await answers().first().getByRole('button', { name: 'Fork a new conversation from this answer' }).click();
 

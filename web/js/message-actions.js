@@ -13,7 +13,7 @@ import { reloadAfter } from './branch.js';
 import { changed } from './chat-header.js';
 import { input, runExchange } from './composer.js';
 import { confirmDialog } from './dialogs.js';
-import { h } from './dom.js';
+import { h, whileBusy } from './dom.js';
 import { elementOf, focusMessage, indexOf, messagesBox, nounOf } from './messages-view.js';
 import { upsertConversation } from './sidebar.js';
 import { state, streamingHere } from './state.js';
@@ -59,9 +59,9 @@ async function act(action, message, button, article) {
     case 'next':
       return step(message, 1);
     case 'fork':
-      return fork(message);
+      return fork(message, button);
     case 'delete':
-      return remove(message);
+      return remove(message, button);
   }
 }
 
@@ -266,11 +266,14 @@ async function step(message, direction) {
 
 // Fork: a new conversation with a copy of the path up to the message, opened at once.
 
-/** @param {Message} message */
-async function fork(message) {
+/**
+ * @param {Message} message
+ * @param {HTMLButtonElement} button
+ */
+async function fork(message, button) {
   const conversation = state.conversation;
   if (!conversation) return;
-  const created = await forkConversation(conversation.id, message.id);
+  const created = await whileBusy(button, 'Forking…', () => forkConversation(conversation.id, message.id));
   upsertConversation(created);
   announce('Forked into a new conversation.');
   location.hash = `#/c/${created.id}`;
@@ -278,8 +281,11 @@ async function fork(message) {
 
 // Delete: the message and everything below it, on every branch, after asking.
 
-/** @param {Message} message */
-async function remove(message) {
+/**
+ * @param {Message} message
+ * @param {HTMLButtonElement} button
+ */
+async function remove(message, button) {
   const conversation = state.conversation;
   if (!conversation || streamingHere()) return;
   const noun = nounOf(message.role);
@@ -290,7 +296,7 @@ async function remove(message) {
   });
   if (!confirmed || state.conversation?.id !== conversation.id) return;
   const index = indexOf(message.id);
-  await deleteMessage(conversation.id, message.id);
+  await whileBusy(button, 'Deleting…', () => deleteMessage(conversation.id, message.id));
   // The server moved the current leaf, maybe onto a sibling's branch: the page shows where it went.
   const updated = await getConversation(conversation.id);
   changed(updated, { moveToTop: false });
