@@ -13,7 +13,7 @@ import { reloadAfter } from './branch.js';
 import { changed } from './chat-header.js';
 import { input, runExchange } from './composer.js';
 import { confirmDialog } from './dialogs.js';
-import { h, whileBusy } from './dom.js';
+import { copyText, h, whileBusy } from './dom.js';
 import { elementOf, focusMessage, indexOf, messagesBox, nounOf } from './messages-view.js';
 import { upsertConversation } from './sidebar.js';
 import { state, streamingHere } from './state.js';
@@ -81,24 +81,6 @@ async function copy(message, button) {
     button.textContent = 'Copy';
     button.setAttribute('aria-label', `Copy ${noun}`);
   }, COPIED_MS);
-}
-
-/**
- * The clipboard API is there only in secure contexts (HTTPS, localhost); a server on the local network
- * reached over plain HTTP gets the older way.
- * @param {string} text
- */
-async function copyText(text) {
-  if (navigator.clipboard) return navigator.clipboard.writeText(text);
-  const scratch = h('textarea', { class: 'visually-hidden', 'aria-hidden': 'true', tabindex: '-1' });
-  scratch.value = text;
-  document.body.append(scratch);
-  const focused = document.activeElement;
-  scratch.select();
-  const copied = document.execCommand('copy');
-  scratch.remove();
-  if (focused instanceof HTMLElement) focused.focus();
-  if (!copied) throw new Error('the browser would not copy the text');
 }
 
 // Edit: the edited question goes in beside the first, and gets its own answer.
