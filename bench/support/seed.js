@@ -367,6 +367,7 @@ async function seed(database, options) {
   const msgColumns = [
     'id',
     'conversation_id',
+    'parent_id',
     'role',
     'content',
     'model',
@@ -376,7 +377,9 @@ async function seed(database, options) {
     'completion_tokens',
     'created_at',
   ];
-  const msgTypes = ['uuid', 'uuid', 'varchar', 'text', 'varchar', 'varchar', 'text', 'int', 'int', 'timestamptz'];
+  const msgTypes = ['uuid', 'uuid', 'uuid', 'varchar', 'text', 'varchar', 'varchar', 'text', 'int', 'int', 'timestamptz'];
+  // Each conversation is one path: a message's parent is the one before it.
+  const lastIds = new Array(p.conversationCount).fill(null);
   const longDeepIndex = Math.floor(p.longCount * 0.9);
   let longDeep = null;
   let bytes = 0;
@@ -394,6 +397,7 @@ async function seed(database, options) {
     batch.push([
       id,
       conversationIds[c],
+      lastIds[c],
       user ? 'user' : 'assistant',
       content,
       model,
@@ -403,6 +407,7 @@ async function seed(database, options) {
       user ? null : Math.round(words * 1.3),
       time(at),
     ]);
+    lastIds[c] = id;
     if (c === 0 && p.longCount > 0 && i === longDeepIndex - 1) longDeep = { at, id };
     if (c === 0 && p.longCount > 0 && i === longDeepIndex && longDeep) longDeep.firstId = id;
     if (batch.length >= msgBatch) {
@@ -416,6 +421,10 @@ async function seed(database, options) {
   await inFlight;
   if (batch.length > 0) await writer.insert('messages', msgColumns, batch, msgTypes);
   await writer.finish();
+  // The branch each conversation shows: its only path, to its latest message.
+  await raw.exec(`UPDATE conversations SET current_leaf_id = (
+    SELECT m.id FROM messages m WHERE m.conversation_id = conversations.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+  )`);
   const insertSeconds = (nowMs() - started) / 1000;
 
   // After a bulk load PostgreSQL's autovacuum would analyse the tables within a minute; do it now so plans are

@@ -9,6 +9,8 @@ export interface TestApp {
   http: () => ReturnType<typeof request>;
   dataSource: DataSource;
   url: string;
+  /** The database it runs on: another app given it (see createTestApp) finds what this one stored. */
+  databaseUrl: string;
   /** Raw SQL with `?` placeholders, rewritten for PostgreSQL when the suite runs there. */
   query: <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
   close: () => Promise<void>;
@@ -16,11 +18,16 @@ export interface TestApp {
 
 /**
  * Boots the real AppModule through the same setup as main.ts, on this test file's own SQLite database,
- * listening on 127.0.0.1. `env` overrides the environment before the configuration is read.
+ * listening on 127.0.0.1. `env` overrides the environment before the configuration is read. `databaseUrl`
+ * (another app's) starts it on an existing database instead, as a restarted server would.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  { databaseUrl }: { databaseUrl?: string } = {},
+): Promise<TestApp> {
   Object.assign(process.env, env);
-  process.env.DATABASE_URL = await isolatedDatabaseUrl(process.env.DATABASE_URL!);
+  const database = databaseUrl ?? (await isolatedDatabaseUrl(process.env.DATABASE_URL!));
+  process.env.DATABASE_URL = database;
   // Imported only now, so that the overrides above are what the configuration validates.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { appConfig } = require('../../src/config/app.config') as typeof import('../../src/config/app.config');
@@ -53,6 +60,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     http: () => request(url),
     dataSource,
     url,
+    databaseUrl: database,
     query: (sql, params) => {
       let n = 0;
       return dataSource.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
