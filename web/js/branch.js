@@ -11,7 +11,7 @@ import {
   replaceAfter,
   showBranch,
 } from './messages-view.js';
-import { state } from './state.js';
+import { state, streamingHere } from './state.js';
 
 /** @typedef {import('./state.js').Message} Message */
 
@@ -112,8 +112,8 @@ async function loadOlder({ fromButton = false } = {}) {
     if (mine === state.opening) showError(error);
   } finally {
     loadingOlder = false;
-    if (!state.live.has(conversation.id)) messagesBox.removeAttribute('aria-busy');
-    else messagesBox.setAttribute('aria-busy', 'true');
+    // Still busy while an answer streams in.
+    messagesBox.setAttribute('aria-busy', String(streamingHere()));
   }
   // Too little was added to fill the view: the top is still in sight, and the observer says nothing new.
   if (mine === state.opening && !fromButton && nearTop()) void loadOlder();
