@@ -29,6 +29,7 @@ function isCurrent() {
     'nest-cli.json',
     'scripts/bundle.js',
     'scripts/bundle-shims.js',
+    'scripts/bundle-loader.js',
     // npm rewrites it whenever it changes the installed packages.
     'node_modules/.package-lock.json',
   ]

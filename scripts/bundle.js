@@ -12,7 +12,8 @@
  *
  * The rest of dist/ (tsc's output, one file per source) stays: the benchmark's helpers load parts of it.
  */
-const { readFile, writeFile, rm } = require('node:fs/promises');
+const { copyFile, readFile, writeFile, rm } = require('node:fs/promises');
+const { isBuiltin } = require('node:module');
 const { dirname, join, relative, sep } = require('node:path');
 const { decode, encode } = require('@jridgewell/sourcemap-codec');
 const esbuild = require('esbuild');
@@ -21,6 +22,7 @@ const root = join(__dirname, '..');
 const dist = join(root, 'dist');
 const ENTRIES = ['main', join('cli', 'main')];
 const SHIMS = join(__dirname, 'bundle-shims.js');
+const LOADER = join(__dirname, 'bundle-loader.js');
 
 /** Marks the entry files this script writes, so that it never bundles its own output (and build-if-needed can tell). */
 const ENTRY_MARK = '// colloquy:bundle-entry';
@@ -55,6 +57,79 @@ const LOADED_BY_NAME = {
     packages: ['@nestjs/typeorm'],
   },
 };
+
+/**
+ * Code that this server can never run, left out of the bundle: every byte in it is read and compiled at each start.
+ * An import listed here, from the file named, gets a stand-in whose every export throws, naming what was left out.
+ */
+const LEFT_OUT = [
+  {
+    what: 'TypeORM drivers of databases Colloquy does not support (it runs on SQLite and PostgreSQL)',
+    importer: 'node_modules/typeorm/driver/DriverFactory.js',
+    path: /^\.\/(?:aurora-mysql|aurora-postgres|better-sqlite3|capacitor|cockroachdb|cordova|expo|mongodb|mysql|nativescript|oracle|react-native|sap|spanner|sqljs|sqlserver)\//,
+  },
+  {
+    what: "class-validator's phone-number rule (no DTO uses @IsPhoneNumber)",
+    importer: 'node_modules/class-validator/cjs/decorator/string/IsPhoneNumber.js',
+    path: /^libphonenumber-js\//,
+  },
+];
+
+function leaveOut() {
+  return {
+    name: 'leave-out',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, ({ path, importer }) => {
+        const file = relative(root, importer).split(sep).join('/');
+        const rule = LEFT_OUT.find((candidate) => candidate.importer === file && candidate.path.test(path));
+        return rule ? { path: `${file} -> ${path}`, namespace: 'left-out', pluginData: rule } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'left-out' }, ({ path, pluginData }) => ({
+        loader: 'js',
+        contents: `const message = ${JSON.stringify(`${path} is not in this build: ${pluginData.what}`)};
+module.exports = new Proxy({}, {
+  get: (_, name) => (typeof name === 'symbol' || name === '__esModule' ? undefined : function leftOut() { throw new Error(message); }),
+});
+`,
+      }));
+    },
+  };
+}
+
+/**
+ * tsc's output is CommonJS, and each of its files `require`s @nestjs/common and the other packages it uses. When
+ * the package is an ES module, esbuild builds a fresh CommonJS view of it (every export copied as a getter) at each
+ * such call: some 25,000 copies in a start. Sending those calls through one small CommonJS module per package
+ * builds each view once, since a CommonJS module runs once.
+ */
+function sharedRequires() {
+  return {
+    name: 'shared-requires',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, ({ path, importer, kind, namespace }) => {
+        const fromOurCode = namespace === 'file' && importer.startsWith(dist + sep) && kind === 'require-call';
+        if (!fromOurCode || isBuiltin(path) || EXTERNAL.includes(path)) return undefined;
+        return { path, namespace: 'shared-require' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'shared-require' }, ({ path }) => ({
+        contents: `module.exports = require(${JSON.stringify(path)});`,
+        loader: 'js',
+        resolveDir: root,
+      }));
+    },
+  };
+}
+
+/**
+ * Nest's two loggers each build an Intl.DateTimeFormat when their module loads: the first one loads ICU's locale
+ * data, some 25 ms of every start, for timestamps that Nest's console logger prints and this app (which logs through
+ * pino) never asks for. In the bundle they are built by the first `format` call instead.
+ */
+const DATE_FORMATTER = 'const dateTimeFormatter = new Intl.DateTimeFormat(';
+const BUILT_ON_FIRST_USE = [
+  'node_modules/@nestjs/common/services/console-logger.service.js',
+  'node_modules/@nestjs/common/services/logger.service.js',
+];
 
 /** Leading comments and a "use strict" directive: declarations go after them, or the directive would stop being one. */
 const DIRECTIVE_PROLOGUE = /^(?:\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*(?:(['"])use strict\1;?)?/;
@@ -103,6 +178,20 @@ function moduleScope(bundleDir) {
             source = withoutMap;
             changed = true;
           }
+        }
+
+        if (BUILT_ON_FIRST_USE.includes(file)) {
+          if (!source.includes(DATE_FORMATTER)) {
+            throw new Error(
+              `${file} no longer builds its date formatter as before: review DATE_FORMATTER in scripts/bundle.js`,
+            );
+          }
+          // A function declaration at the end is hoisted, so no line moves.
+          source = source.replace(DATE_FORMATTER, 'const dateTimeFormatter = __formatterOnFirstUse(');
+          source +=
+            '\nfunction __formatterOnFirstUse(locales, options) { let formatter; ' +
+            'return { format: (date) => (formatter ??= new Intl.DateTimeFormat(locales, options)).format(date) }; }\n';
+          changed = true;
         }
 
         const byName = LOADED_BY_NAME[file];
@@ -192,7 +281,7 @@ async function bundle(entry) {
     // ES modules bundled into one CommonJS file have no import.meta of their own; what is left of its use
     // (optional packages looked up by name) resolves from the bundle's place, beside node_modules.
     define: { 'import.meta.url': '__bundleImportMetaUrl', 'import.meta.resolve': '__bundleImportMetaResolve' },
-    plugins: [moduleScope(bundleDir)],
+    plugins: [leaveOut(), sharedRequires(), moduleScope(bundleDir)],
     // The Swagger plugin writes `enum` twice into some DTOs' metadata (its own guess, then the decorator's);
     // the last one wins, in the bundle as under tsc.
     logOverride: { 'duplicate-object-key': 'silent' },
@@ -201,16 +290,16 @@ async function bundle(entry) {
   for (const file of outputFiles) {
     await writeFile(file.path, file.path.endsWith('.map') ? lineLevelForPackages(file.text) : asciiOnly(file.text));
   }
-  const bundleName = `./${entry.split(sep).pop()}.bundle.js`;
+  const bundleName = `${entry.split(sep).pop()}.bundle.js`;
+  const loader = relative(dirname(input), join(dist, 'bundle-loader.js')).split(sep).join('/');
   await writeFile(
     input,
     `${ENTRY_MARK}
 'use strict';
-// Written by scripts/bundle.js. Source maps must be on before the bundle loads for its stack traces to name
-// src/*.ts; Node 22.8+ also keeps a compile cache of it between runs.
-process.setSourceMapsEnabled(true);
-require('node:module').enableCompileCache?.();
-require(${JSON.stringify(bundleName)});
+// Written by scripts/bundle.js: the bundle, loaded with a compile cache and source-mapped stack traces.
+require(${JSON.stringify(loader.startsWith('.') ? loader : `./${loader}`)}).load(
+  require('node:path').join(__dirname, ${JSON.stringify(bundleName)}),
+);
 `,
   );
   // tsc's map of the entry now describes nothing.
@@ -218,6 +307,7 @@ require(${JSON.stringify(bundleName)});
 }
 
 async function main() {
+  await copyFile(LOADER, join(dist, 'bundle-loader.js'));
   await Promise.all(ENTRIES.map(bundle));
 }
 

@@ -5,7 +5,12 @@ import type { ModelRegistry } from '../ai/model-registry.service';
 import type { TransactionRunner } from '../database/transaction-runner';
 import { ChatService, ChatStreamEvent } from './chat.service';
 import type { ConversationsRepository } from './conversations.repository';
-import { ConversationNotFoundError } from './conversations.errors';
+import {
+  ConversationNotFoundError,
+  GenerationInProgressError,
+  MessageNotFoundError,
+  ParentNotAnswerError,
+} from './conversations.errors';
 import type { Conversation } from './entities/conversation.entity';
 import type { Message } from './entities/message.entity';
 import type { MessageSize, MessagesRepository, NewMessage } from './messages.repository';
@@ -182,5 +187,63 @@ describe('ChatService.send', () => {
       expect.objectContaining({ title: 'Trip ideas', currentLeafId: 'm2' }),
       {},
     );
+  });
+});
+
+describe('ChatService on branches', () => {
+  const echo = async function* (request: ChatRequest): AsyncGenerator<ChatEvent> {
+    yield { type: 'delta', text: String(request.messages.at(-1)?.content) };
+    yield { type: 'done', usage: { promptTokens: 1, completionTokens: 1 }, finishReason: 'stop' };
+  };
+  const signal = new AbortController().signal;
+
+  it('refuses to send or regenerate while an answer is being generated, storing nothing', async () => {
+    const { service, stored } = setup(echo);
+    const first = await service.send(principal, 'c1', { content: 'Hi' }, signal);
+    // The answer is stored as streaming before the model is called; until it ends, the conversation is busy.
+    expect(stored[1]).toMatchObject({ role: 'assistant', status: 'streaming', content: '' });
+    await expect(service.send(principal, 'c1', { content: 'Again' }, signal)).rejects.toBeInstanceOf(
+      GenerationInProgressError,
+    );
+    await expect(service.regenerate(principal, 'c1', 'm1', {}, signal)).rejects.toBeInstanceOf(
+      GenerationInProgressError,
+    );
+    expect(stored).toHaveLength(2);
+    await drain(first.events);
+    expect(stored[1]).toMatchObject({ status: 'complete', content: 'Hi' });
+    await drain((await service.send(principal, 'c1', { content: 'Again' }, signal)).events);
+    expect(stored).toHaveLength(4);
+  });
+
+  it('sends under the given answer, and refuses a question or an unknown message as parent', async () => {
+    const { service, stored, provider } = setup(echo);
+    await drain((await service.send(principal, 'c1', { content: 'one' }, signal)).events);
+    await drain((await service.send(principal, 'c1', { content: 'two' }, signal)).events);
+    await expect(service.send(principal, 'c1', { content: 'x', parentId: 'm1' }, signal)).rejects.toBeInstanceOf(
+      ParentNotAnswerError,
+    );
+    await expect(service.send(principal, 'c1', { content: 'x', parentId: 'm9' }, signal)).rejects.toBeInstanceOf(
+      MessageNotFoundError,
+    );
+    const edited = await service.send(principal, 'c1', { content: 'two, again', parentId: 'm2' }, signal);
+    await drain(edited.events);
+    expect(edited.userMessage).toMatchObject({ parentId: 'm2', content: 'two, again' });
+    // The prompt is the path to the new message: the first branch's "two" is not on it.
+    const request = (provider.streamChat as jest.Mock).mock.calls[2][0] as ChatRequest;
+    expect(request.messages.map((m) => m.content)).toEqual(['Be brief.', 'one', 'one', 'two, again']);
+    expect(stored).toHaveLength(6);
+  });
+
+  it("regenerates an answer's question: a new answer beside it, from the path to the question", async () => {
+    const { service, stored, provider } = setup(echo);
+    await drain((await service.send(principal, 'c1', { content: 'one' }, signal)).events);
+    const again = await service.regenerate(principal, 'c1', 'm2', { temperature: 0.3 }, signal);
+    expect(again.userMessageIsNew).toBe(false);
+    expect(again.userMessage.id).toBe('m1');
+    await drain(again.events);
+    expect(stored[2]).toMatchObject({ id: 'm3', parentId: 'm1', role: 'assistant', status: 'complete' });
+    const request = (provider.streamChat as jest.Mock).mock.calls[1][0] as ChatRequest;
+    expect(request).toMatchObject({ temperature: 0.3 });
+    expect(request.messages.map((m) => m.content)).toEqual(['Be brief.', 'one']);
   });
 });

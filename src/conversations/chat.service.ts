@@ -90,12 +90,13 @@ export class ChatService {
   ): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
     const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
-      const current = await this.lockIdle(manager, principal, conversationId, async () => {
-        if (!input.parentId) return;
+      const current = await this.lock(manager, principal, conversationId);
+      if (input.parentId) {
         const parent = await this.messages.findInConversation(conversationId, input.parentId, manager);
         if (!parent) throw new MessageNotFoundError();
         if (parent.role !== 'assistant') throw new ParentNotAnswerError();
-      });
+      }
+      await this.refuseWhileGenerating(manager, conversationId);
       const parentId = input.parentId === undefined ? current.currentLeafId : input.parentId;
       const question = await this.messages.append(manager, {
         ...message(conversationId, parentId, 'user', target.modelId),
@@ -121,19 +122,12 @@ export class ChatService {
     signal: AbortSignal,
   ): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
-    let question!: Message;
-    const { conversation, answer } = await this.transactions.runOrRefuse(async (manager) => {
-      const current = await this.lockIdle(manager, principal, conversationId, async () => {
-        const target = await this.messages.findInConversation(conversationId, messageId, manager);
-        if (!target) throw new MessageNotFoundError();
-        const asked =
-          target.role === 'user' || target.parentId === null
-            ? target
-            : await this.messages.findInConversation(conversationId, target.parentId, manager);
-        if (!asked || asked.role !== 'user') throw new NotAQuestionError();
-        question = asked;
-      });
-      return { conversation: current, answer: await this.startAnswer(manager, current, question, target.modelId, {}) };
+    const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
+      const current = await this.lock(manager, principal, conversationId);
+      const question = await this.questionOf(manager, conversationId, messageId);
+      await this.refuseWhileGenerating(manager, conversationId);
+      const answer = await this.startAnswer(manager, current, question, target.modelId, {});
+      return { conversation: current, question, answer };
     });
     return this.exchange(conversation, question, answer, false, target, input, signal);
   }
@@ -152,21 +146,28 @@ export class ChatService {
     return { modelId, ...(await this.models.resolve(modelId)) };
   }
 
-  /**
-   * The caller's conversation, locked for this transaction, after `check` (which validates the request's
-   * message ids) and only when no answer is being generated in it: one generation at a time.
-   */
-  private async lockIdle(
-    manager: EntityManager,
-    principal: AuthUser,
-    conversationId: string,
-    check: (conversation: Conversation) => Promise<unknown>,
-  ): Promise<Conversation> {
+  /** The caller's conversation, locked until the transaction ends (see findOwnedForUpdate). */
+  private async lock(manager: EntityManager, principal: AuthUser, conversationId: string): Promise<Conversation> {
     const conversation = await this.conversations.findOwnedForUpdate(manager, principal.id, conversationId);
     if (!conversation) throw new ConversationNotFoundError();
-    await check(conversation);
-    if (await this.messages.hasStreaming(manager, conversationId)) throw new GenerationInProgressError();
     return conversation;
+  }
+
+  /** One generation at a time in a conversation. */
+  private async refuseWhileGenerating(manager: EntityManager, conversationId: string): Promise<void> {
+    if (await this.messages.hasStreaming(manager, conversationId)) throw new GenerationInProgressError();
+  }
+
+  /** The user message `messageId`, or the question that the answer `messageId` answers. */
+  private async questionOf(manager: EntityManager, conversationId: string, messageId: string): Promise<Message> {
+    const message = await this.messages.findInConversation(conversationId, messageId, manager);
+    if (!message) throw new MessageNotFoundError();
+    const question =
+      message.role === 'user' || message.parentId === null
+        ? message
+        : await this.messages.findInConversation(conversationId, message.parentId, manager);
+    if (!question || question.role !== 'user') throw new NotAQuestionError();
+    return question;
   }
 
   /** The empty answer under `question`, which becomes the conversation's current leaf. */

@@ -8,8 +8,8 @@ const HEARTBEAT_MS = 15_000;
 
 /**
  * Writes an exchange as Server-Sent Events on the raw response, in the contract's order (a regeneration has no
- * `user_message`). The event stream is
- * always read to its end, even after the client left, so that the answer is stored.
+ * `user_message`). The event stream is always read to its end, even after the client left, so that the answer
+ * is stored.
  */
 export async function streamExchange(reply: FastifyReply, exchange: Exchange): Promise<void> {
   reply.hijack();

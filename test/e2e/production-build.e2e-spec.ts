@@ -1,5 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,9 +63,9 @@ function spawnNode(args: string[], env: Record<string, string> = {}): Omit<Serve
   return { child, output: () => output };
 }
 
-async function startServer(args: string[]): Promise<Server> {
+async function startServer(args: string[], env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
-  const { child, output } = spawnNode(args, { PORT: String(port) });
+  const { child, output } = spawnNode(args, { ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -129,6 +129,34 @@ describe('the production build (npm start)', () => {
       }
     });
   });
+
+  it('keeps a compile cache between starts, and starts as well with a damaged one', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'colloquy-compile-cache-'));
+    const cacheFiles = () =>
+      readdirSync(cacheDir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name));
+    const stopped = (server: Server) =>
+      new Promise<void>((resolve) => {
+        server.child.once('exit', () => resolve());
+        server.child.kill('SIGTERM');
+      });
+
+    const first = await startServer(['dist/main.js'], { NODE_COMPILE_CACHE: cacheDir });
+    // The cache is written once the start-up code has run, a moment after the server answers.
+    for (let waited = 0; cacheFiles().length === 0 && waited < 20_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await stopped(first);
+    const written = cacheFiles();
+    expect(written.length).toBeGreaterThan(0);
+
+    for (const file of written) writeFileSync(file, 'not a code cache');
+    const second = await startServer(['dist/main.js'], { NODE_COMPILE_CACHE: cacheDir });
+    expect((await get(second, '/health')).status).toBe(200);
+    await stopped(second);
+    expect(cacheFiles().some((file) => statSync(file).size > 'not a code cache'.length)).toBe(true);
+  }, 120_000);
 
   it('names the TypeScript sources in the stack trace of an error', async () => {
     // A secret too short for production stops the server while its modules load.

@@ -1,4 +1,4 @@
-import axios, { type AxiosResponse } from 'axios';
+import type { AxiosResponse } from 'axios';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -16,6 +16,9 @@ export interface UpstreamCall {
 
 /** Error bodies carry at most this much; a proxy's HTML page or a runaway body is not worth more. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+// axios is imported by the calls below, not at the top: loading it brings in Node's fetch implementation, a tenth
+// of the server's start-up, which a server that only ever answers with the echo model does not need.
 const MAX_DETAIL_CHARS = 300;
 
 /** Vendor key formats, scrubbed even when the key is not ours (a proxy may echo its own upstream key). */
@@ -48,6 +51,7 @@ export async function* streamSse(
     let response: AxiosResponse<Readable>;
     try {
       idle.arm();
+      const { default: axios } = await import('axios');
       response = await axios.post<Readable>(call.url, call.body, {
         headers: { ...call.headers, accept: 'text/event-stream' },
         responseType: 'stream',
@@ -100,6 +104,7 @@ export async function* streamSse(
 /** GETs a JSON document, with the same error translation as a stream and a plain request time-out. */
 export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Promise<unknown> {
   if (call.signal?.aborted) throw new AbortError();
+  const { default: axios } = await import('axios');
   try {
     const response = await axios.get<unknown>(call.url, {
       headers: { ...call.headers, accept: 'application/json' },
