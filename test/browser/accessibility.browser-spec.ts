@@ -55,11 +55,53 @@ describe('Accessibility and small screens', () => {
 
     expect(await accessibilityViolations(tab.page)).toEqual([]);
 
-    await tab.page.getByRole('button', { name: 'Delete' }).click();
+    await tab.page.getByRole('button', { name: 'Delete', exact: true }).click();
     await tab.page.getByRole('dialog', { name: 'Delete conversation?' }).waitFor();
     expect(await accessibilityViolations(tab.page)).toEqual([]);
     await tab.page.keyboard.press('Escape');
     await tab.page.getByRole('dialog').waitFor({ state: 'hidden' });
+  });
+
+  it('the buttons under messages pass them too: versions, the model menu, the editor, the delete question', async () => {
+    tab = await openPage(browser);
+    await signUpThroughPage(tab.page, server.t.url);
+    await sendAndWait(tab.page, 'Where does the Tagus rise?');
+    const question = ui().lastQuestion;
+    await question.getByRole('button', { name: 'Edit question' }).click();
+    await tab.page.getByRole('textbox', { name: 'Edit your question' }).fill('Where does the Douro rise?');
+    await tab.page.keyboard.press('Enter');
+    await question.getByText('2 / 2', { exact: true }).waitFor();
+    await ui().lastAnswer.getByRole('button', { name: 'Copy answer' }).waitFor();
+
+    expect(await accessibilityViolations(tab.page)).toEqual([]);
+
+    // Every control is reached with the keyboard, and the focus comes back where it was.
+    await ui().lastAnswer.getByRole('button', { name: 'Regenerate answer with another model' }).focus();
+    await tab.page.keyboard.press('Enter');
+    const firstModel = tab.page.getByRole('button', { name: 'Regenerate answer with openai/gpt-4o-mini' });
+    expect(await firstModel.evaluate((button) => button === document.activeElement)).toBe(true);
+    expect(await accessibilityViolations(tab.page)).toEqual([]);
+    await tab.page.keyboard.press('Escape');
+    expect(await tab.page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
+      'Regenerate answer with another model',
+    );
+
+    await question.getByRole('button', { name: 'Edit question' }).focus();
+    await tab.page.keyboard.press('Enter');
+    const editor = tab.page.getByRole('textbox', { name: 'Edit your question' });
+    expect(await editor.evaluate((field) => field === document.activeElement)).toBe(true);
+    expect(await accessibilityViolations(tab.page)).toEqual([]);
+    await tab.page.keyboard.press('Escape');
+    expect(await question.evaluate((article) => article === document.activeElement)).toBe(true);
+
+    await ui().lastAnswer.getByRole('button', { name: 'Delete answer and what follows' }).click();
+    await tab.page.getByRole('dialog', { name: 'Delete this answer?' }).waitFor();
+    expect(await accessibilityViolations(tab.page)).toEqual([]);
+    await tab.page.keyboard.press('Escape');
+    await tab.page.getByRole('dialog').waitFor({ state: 'hidden' });
+    expect(await tab.page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
+      'Delete answer and what follows',
+    );
   });
 
   it('shows where the keyboard focus is', async () => {

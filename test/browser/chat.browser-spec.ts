@@ -257,14 +257,14 @@ describe('The chat page in Chromium', () => {
   });
 
   it('deletes it after asking, and not when the question is cancelled', async () => {
-    await page().getByRole('button', { name: 'Delete' }).click();
+    await page().getByRole('button', { name: 'Delete', exact: true }).click();
     const dialog = page().getByRole('dialog', { name: 'Delete conversation?' });
     await dialog.getByText('“Penguin notes” and all its messages will be deleted.', { exact: false }).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect(await conversationsInDb()).toHaveLength(2);
 
-    await page().getByRole('button', { name: 'Delete' }).click();
+    await page().getByRole('button', { name: 'Delete', exact: true }).click();
     await dialog.getByRole('button', { name: 'Delete' }).click();
 
     await page().getByRole('heading', { name: 'New chat' }).waitFor();

@@ -72,3 +72,103 @@ export function query(params) {
 }
 
 export { ApiError };
+
+// The routes the page calls. Ids go into paths encoded, though the server only ever hands out UUIDs.
+
+/** @typedef {import('./state.js').Conversation} Conversation */
+/** @typedef {import('./state.js').Message} Message */
+/** @typedef {import('./state.js').Model} Model */
+/** @typedef {{ id: string, parentId: string | null, role: string, status: string, createdAt: string, preview: string }} TreeItem */
+/** @template T @typedef {{ items: T[], nextCursor: string | null }} Page */
+
+const conversationPath = (/** @type {string} */ id) => `/conversations/${encodeURIComponent(id)}`;
+const messagePath = (/** @type {string} */ id, /** @type {string} */ messageId) =>
+  `${conversationPath(id)}/messages/${encodeURIComponent(messageId)}`;
+
+/** @returns {Promise<{ items: Model[] }>} */
+export const listModels = () => api('/ai/models');
+
+/**
+ * @param {{ limit: number, cursor?: string | null, archived: boolean, q: string }} params
+ * @returns {Promise<Page<Conversation>>}
+ */
+export const listConversations = (params) => api(`/conversations${query(params)}`);
+
+/**
+ * @param {{ model?: string, systemPrompt?: string }} body
+ * @returns {Promise<Conversation>}
+ */
+export const createConversation = (body) => api('/conversations', { method: 'POST', body });
+
+/** @param {string} id @returns {Promise<Conversation>} */
+export const getConversation = (id) => api(conversationPath(id));
+
+/**
+ * @param {string} id
+ * @param {{ title?: string, model?: string, systemPrompt?: string | null, archived?: boolean }} body
+ * @returns {Promise<Conversation>}
+ */
+export const updateConversation = (id, body) => api(conversationPath(id), { method: 'PATCH', body });
+
+/** @param {string} id */
+export const deleteConversation = (id) => api(conversationPath(id), { method: 'DELETE' });
+
+/**
+ * A page of the messages on one branch: from its leaf towards the root with `order: 'desc'`.
+ * @param {string} id
+ * @param {{ limit: number, cursor?: string | null, leafId?: string | null, order?: 'asc' | 'desc' }} params
+ * @returns {Promise<Page<Message>>}
+ */
+export const listMessages = (id, params) => api(`${conversationPath(id)}/messages${query(params)}`);
+
+/**
+ * Sends a message and answers with the response whose body streams the answer as Server-Sent Events.
+ * @param {string} id
+ * @param {{ content: string, parentId?: string | null }} body
+ * @param {AbortSignal} signal
+ */
+export const sendMessage = (id, body, signal) =>
+  request(`${conversationPath(id)}/messages`, { method: 'POST', body, accept: 'text/event-stream', signal });
+
+/**
+ * Asks for another answer to a question (an answer's id stands for its question), streamed like sending.
+ * @param {string} id
+ * @param {string} messageId
+ * @param {{ model?: string }} body
+ * @param {AbortSignal} signal
+ */
+export const regenerateAnswer = (id, messageId, body, signal) =>
+  request(`${messagePath(id, messageId)}/regenerate`, {
+    method: 'POST',
+    body,
+    accept: 'text/event-stream',
+    signal,
+  });
+
+/** Deletes a message and everything below it, on every branch. @param {string} id @param {string} messageId */
+export const deleteMessage = (id, messageId) => api(messagePath(id, messageId), { method: 'DELETE' });
+
+/**
+ * Shows the branch through `messageId` from now on, on every device: its newest leaf becomes the current one.
+ * @param {string} id
+ * @param {string} messageId
+ * @returns {Promise<Conversation>}
+ */
+export const setCurrentLeaf = (id, messageId) =>
+  api(`${conversationPath(id)}/current-leaf`, { method: 'PUT', body: { messageId } });
+
+/**
+ * Every message of a conversation, without its text (a preview only): enough to find a message's siblings.
+ * @param {string} id
+ * @returns {Promise<{ currentLeafId: string | null, items: TreeItem[] }>}
+ */
+export const getTree = (id) => api(`${conversationPath(id)}/tree`);
+
+/**
+ * A new conversation holding a copy of the path from the root to `messageId`.
+ * @param {string} id
+ * @param {string} messageId
+ * @returns {Promise<Conversation>}
+ */
+export const forkConversation = (id, messageId) =>
+  api(`${conversationPath(id)}/fork`, { method: 'POST', body: { messageId } });

@@ -52,3 +52,21 @@ export async function whileBusy(button, busyLabel, work) {
     button.textContent = label;
   }
 }
+
+/**
+ * The clipboard API is there only in secure contexts (HTTPS, localhost); a server on the local network
+ * reached over plain HTTP gets the older way.
+ * @param {string} text
+ */
+export async function copyText(text) {
+  if (navigator.clipboard) return navigator.clipboard.writeText(text);
+  const scratch = h('textarea', { class: 'visually-hidden', 'aria-hidden': 'true', tabindex: '-1' });
+  scratch.value = text;
+  document.body.append(scratch);
+  const focused = document.activeElement;
+  scratch.select();
+  const copied = document.execCommand('copy');
+  scratch.remove();
+  if (focused instanceof HTMLElement) focused.focus();
+  if (!copied) throw new Error('the browser would not copy the text');
+}

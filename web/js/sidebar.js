@@ -1,9 +1,9 @@
 // @ts-check
-import { api, query } from './api.js';
+import { listConversations } from './api.js';
 import { byId, h } from './dom.js';
 import { describeError, SessionEndedError } from './errors.js';
 
-/** @typedef {{ id: string, title: string | null, model: string, systemPrompt: string | null, archived: boolean, createdAt: string, updatedAt: string }} Conversation */
+/** @typedef {import('./state.js').Conversation} Conversation */
 
 const PAGE_SIZE = 30;
 const SEARCH_DELAY_MS = 250;
@@ -51,10 +51,12 @@ async function loadNextPage() {
   sidebar.setAttribute('aria-busy', 'true');
   status.textContent = 'Loading conversations…';
   try {
-    /** @type {{ items: Conversation[], nextCursor: string | null }} */
-    const page = await api(
-      `/conversations${query({ limit: PAGE_SIZE, cursor: nextCursor, archived: showArchived.checked, q: search.value.trim() })}`,
-    );
+    const page = await listConversations({
+      limit: PAGE_SIZE,
+      cursor: nextCursor,
+      archived: showArchived.checked,
+      q: search.value.trim(),
+    });
     if (mine !== generation) return;
     for (const conversation of page.items) list.append(itemFor(conversation));
     nextCursor = page.nextCursor;

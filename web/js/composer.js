@@ -1,0 +1,261 @@
+// @ts-check
+import { createConversation, sendMessage } from './api.js';
+import { hideAlert, showError } from './alerts.js';
+import { fetchTail, showTail } from './branch.js';
+import { changed, modelSelect, refreshConversation, systemPrompt } from './chat-header.js';
+import { byId, whileBusy } from './dom.js';
+import { describeError, isAbort } from './errors.js';
+import {
+  indexOf,
+  messageElement,
+  messagesBox,
+  renderToolsState,
+  replaceAfter,
+  setContent,
+  setStatus,
+} from './messages-view.js';
+import { state, streamingHere } from './state.js';
+import { readEvents } from './stream.js';
+
+/** @typedef {import('./state.js').Conversation} Conversation */
+/** @typedef {import('./state.js').LiveExchange} LiveExchange */
+
+const composer = byId('composer', HTMLFormElement);
+export const input = byId('message-input', HTMLTextAreaElement);
+const sendButton = byId('send', HTMLButtonElement);
+const stopButton = byId('stop', HTMLButtonElement);
+
+export function renderComposer() {
+  const streaming = streamingHere();
+  sendButton.hidden = streaming;
+  stopButton.hidden = !streaming;
+  messagesBox.setAttribute('aria-busy', String(streaming));
+  renderToolsState();
+}
+
+input.addEventListener('keydown', (event) => {
+  // Enter sends and Shift+Enter starts a new line; Enter that confirms an input method's composition does neither.
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    composer.requestSubmit();
+  }
+});
+
+composer.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = input.value;
+  if (!text.trim() || streamingHere()) return;
+  input.value = '';
+  void send(text);
+});
+
+stopButton.addEventListener('click', () => {
+  if (state.conversation) state.live.get(state.conversation.id)?.controller.abort();
+});
+
+/**
+ * Sends what was typed in the message box, at the end of the branch on show. The text stays on the page
+ * whatever happens: it is shown at once, and put back into the message box when the server did not take it.
+ * @param {string} text
+ */
+async function send(text) {
+  hideAlert();
+  let target = state.conversation;
+  if (!target) {
+    try {
+      target = await whileBusy(sendButton, 'Sending…', () => createOpenConversation());
+    } catch (error) {
+      restoreDraft(text);
+      showError(error);
+      return;
+    }
+  }
+  const conversationId = target.id;
+  const leaf = state.path.at(-1) ?? null;
+  // Under the answer on show, which need not be the server's current leaf when another tab chose another branch.
+  /** @type {{ content: string, parentId?: string }} */
+  const body = { content: text };
+  if (leaf?.role === 'assistant') body.parentId = leaf.id;
+  await runExchange({
+    conversation: target,
+    anchorId: leaf?.id ?? null,
+    question: text,
+    focus: null,
+    start: (signal) => sendMessage(conversationId, body, signal),
+    onRefused: (error) => {
+      restoreDraft(text);
+      showError(error);
+    },
+  });
+}
+
+/** @param {string} text */
+function restoreDraft(text) {
+  input.value = input.value.trim() ? `${text}\n\n${input.value}` : text;
+}
+
+/** Creates the conversation of a new chat with the model and system prompt chosen for it, and opens it. */
+async function createOpenConversation() {
+  /** @type {{ model?: string, systemPrompt?: string }} */
+  const body = {};
+  if (modelSelect.value) body.model = modelSelect.value;
+  if (systemPrompt.value.trim()) body.systemPrompt = systemPrompt.value.trim();
+  const created = await createConversation(body);
+  state.conversation = created;
+  state.opening += 1;
+  // The address names the conversation, so a reload comes back to it; replaceState does not fire hashchange.
+  history.replaceState(null, '', `#/c/${created.id}`);
+  changed(created);
+  return created;
+}
+
+/**
+ * @typedef {object} ExchangeSpec
+ * @property {Conversation} conversation
+ * @property {string | null} anchorId the message the new ones go under; what followed it is replaced on the page
+ * @property {string | null} question the text of the new question; null when a question gets another answer
+ * @property {(signal: AbortSignal) => Promise<Response>} start makes the request whose body streams the answer
+ * @property {'question' | 'answer' | null} focus the new message that takes the focus, if any
+ * @property {(error: unknown) => void} onRefused the server stored nothing: the page is as it was before
+ */
+
+/**
+ * Streams an answer into the page: to a question sent, edited, or asked again. What followed the anchor
+ * makes way for it at once; once it has ended, the page shows what the server stored, with its buttons.
+ * @param {ExchangeSpec} spec
+ */
+export async function runExchange(spec) {
+  hideAlert();
+  const id = spec.conversation.id;
+  const userElement = spec.question === null ? null : messageElement('user');
+  if (userElement && spec.question !== null) setContent(userElement, spec.question);
+  const assistantElement = messageElement('assistant');
+  assistantElement.setAttribute('aria-busy', 'true');
+  const liveElements = userElement ? [userElement, assistantElement] : [assistantElement];
+  /** @type {LiveExchange} */
+  const exchange = {
+    controller: new AbortController(),
+    userElement,
+    assistantElement,
+    confirmedUserId: null,
+    anchorId: spec.anchorId,
+  };
+  state.live.set(id, exchange);
+  const keep = () => (spec.anchorId === null ? 0 : indexOf(spec.anchorId) + 1);
+  // Kept to be put back if the server refuses: nothing of it was deleted.
+  const replaced = state.conversation?.id === id ? state.path.slice(keep()) : [];
+  if (state.conversation?.id === id) {
+    replaceAfter(keep(), [], liveElements);
+    renderComposer();
+    if (spec.focus === 'question') userElement?.focus();
+    if (spec.focus === 'answer') assistantElement.focus();
+  }
+
+  let answer = '';
+  let accepted = false;
+  let ended = false;
+  let refused = false;
+  /** @type {number | undefined} */
+  let frame;
+  try {
+    const response = await spec.start(exchange.controller.signal);
+    accepted = true;
+    for await (const { event, data } of readEvents(response)) {
+      if (event === 'user_message') {
+        exchange.confirmedUserId = data.id;
+        if (userElement) userElement.dataset.id = data.id;
+      } else if (event === 'generation') {
+        if (data?.assistantMessage?.id) assistantElement.dataset.id = data.assistantMessage.id;
+      } else if (event === 'delta') {
+        answer += data.text;
+        // Rendered at most once a frame, however fast the deltas come.
+        frame ??= requestAnimationFrame(() => {
+          frame = undefined;
+          setContent(assistantElement, answer);
+        });
+      } else if (event === 'assistant_message') {
+        ended = true;
+        cancelAnimationFrame(frame ?? 0);
+        assistantElement.dataset.id = data.id;
+        setContent(assistantElement, data.content);
+      } else if (event === 'error') {
+        ended = true;
+        cancelAnimationFrame(frame ?? 0);
+        setContent(assistantElement, answer);
+        setStatus(assistantElement, `The answer failed: ${data.message}`, true);
+      }
+    }
+    if (!ended) {
+      setContent(assistantElement, answer);
+      setStatus(assistantElement, 'The answer was cut short: the connection closed before it was complete.', true);
+    }
+  } catch (error) {
+    cancelAnimationFrame(frame ?? 0);
+    if (isAbort(error)) {
+      setContent(assistantElement, answer);
+      setStatus(assistantElement, 'Stopped: this answer is incomplete.', false);
+    } else if (accepted) {
+      setContent(assistantElement, answer);
+      setStatus(assistantElement, `The answer was cut short: ${describeError(error)}`, true);
+    } else {
+      refused = true;
+      if (state.conversation?.id === id) replaceAfter(keep(), replaced);
+      spec.onRefused(error);
+    }
+  } finally {
+    assistantElement.removeAttribute('aria-busy');
+    state.live.delete(id);
+    renderComposer();
+  }
+  if (refused) await refreshConversation(id);
+  else await showStored(exchange, id);
+}
+
+/**
+ * Replaces the streamed elements with the messages the server stored, which carry their ids, their places
+ * among their siblings and their buttons. An answer that was stopped can take the server a moment to store:
+ * until it has, it is asked again a few times.
+ * @param {LiveExchange} exchange
+ * @param {string} id the conversation
+ */
+async function showStored(exchange, id) {
+  for (let attempt = 1; ; attempt += 1) {
+    const updated = await refreshConversation(id);
+    if (!updated?.currentLeafId || state.conversation?.id !== id || state.live.has(id)) return;
+    const mine = state.opening;
+    try {
+      const result = await fetchTail(id, updated.currentLeafId, exchange.anchorId);
+      if (mine !== state.opening || state.live.has(id)) return;
+      const last = result.tail.at(-1);
+      const settled = last?.role === 'assistant' && last.status !== 'streaming';
+      if (settled || attempt === 5) {
+        // Without a stored answer, the one streamed stays on show: it says how it ended.
+        showTail(result, exchange.anchorId, last?.role === 'assistant' ? [] : [exchange.assistantElement]);
+        return;
+      }
+    } catch {
+      // Signed out, or the conversation went: what streamed stays on show.
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
+  }
+}
+
+/** Whose draft the message box holds. */
+/** @type {string | null} */
+let draftOwner = null;
+
+/**
+ * Readies the message box for a person who just signed in. A draft left from a session that ended under them
+ * is still in it for them, and only for them.
+ * @param {string} userId
+ */
+export function keepDraftFor(userId) {
+  if (draftOwner !== userId) input.value = '';
+  draftOwner = userId;
+}
+
+export function clearDraft() {
+  input.value = '';
+  draftOwner = null;
+}

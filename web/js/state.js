@@ -1,0 +1,64 @@
+// @ts-check
+
+/**
+ * @typedef {object} Conversation
+ * @property {string} id
+ * @property {string | null} title
+ * @property {string} model
+ * @property {string | null} systemPrompt
+ * @property {boolean} archived
+ * @property {string | null} [currentLeafId] the end of the branch on show, on every device
+ * @property {string} createdAt
+ * @property {string} updatedAt
+ */
+
+/**
+ * @typedef {object} Message
+ * @property {string} id
+ * @property {string} conversationId
+ * @property {string | null} parentId
+ * @property {number} siblingIndex from 0, in the order the siblings were made
+ * @property {number} siblingCount
+ * @property {'user' | 'assistant'} role
+ * @property {string} content
+ * @property {string} model
+ * @property {'streaming' | 'complete' | 'incomplete' | 'error'} status
+ * @property {string | null} error
+ * @property {string | null} [editedAt]
+ * @property {string} createdAt
+ */
+
+/** @typedef {{ id: string, provider: string, name: string }} Model */
+
+/**
+ * An answer being streamed into this page. Its elements are kept, to be shown again if its conversation is
+ * opened again before the answer ends.
+ * @typedef {object} LiveExchange
+ * @property {AbortController} controller
+ * @property {HTMLElement | null} userElement null when regenerating: no new question
+ * @property {HTMLElement} assistantElement
+ * @property {string | null} confirmedUserId set once the server has stored the question
+ * @property {string | null} anchorId the message the new ones go under, null for a new first message
+ */
+
+/** What the chat shows. Views read it; the modules that change it say so in their names. */
+export const state = {
+  /** The open conversation; null for a new chat that has no messages yet. */
+  /** @type {Conversation | null} */
+  conversation: null,
+  /** The loaded part of the open conversation's branch, oldest first; its last message is the branch's leaf. */
+  /** @type {Message[]} */
+  path: [],
+  /** Where older messages of the branch continue; null when the first one is loaded. */
+  /** @type {string | null} */
+  olderCursor: null,
+  /** @type {Model[]} */
+  models: [],
+  /** @type {Map<string, LiveExchange>} by conversation id */
+  live: new Map(),
+  /** Bumped whenever another conversation is opened, so that late answers for the previous one are dropped. */
+  opening: 0,
+};
+
+/** Whether an answer is being streamed into the open conversation. */
+export const streamingHere = () => state.conversation !== null && state.live.has(state.conversation.id);
