@@ -13,7 +13,7 @@ export interface ConversationListFilter {
 }
 
 /** Index hits beyond which a search reads the owner's messages instead (see whereMatches). */
-const COMMON_PHRASE_HITS = 2_000;
+export const COMMON_PHRASE_HITS = 2_000;
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
