@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { bearer, registerUser, uniqueEmail } from '../support/auth';
+import { COMMON_PHRASE_HITS } from '../../src/conversations/conversations.repository';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { postSse } from '../support/sse';
 
@@ -287,30 +289,85 @@ describe('Conversations (echo model)', () => {
       expect(await search('quixotic', other)).toEqual([theirs.id]);
     });
 
+    /** `count` messages containing `text` and a number, written directly: a crowd no test could send. */
+    const crowd = async (conversationId: string, count: number, text: string) => {
+      const postgres = t.dataSource.options.type === 'postgres';
+      await t.query(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
+         INSERT INTO messages (${postgres ? '' : 'id, '}conversation_id, role, content, model, status, created_at)
+         SELECT ${postgres ? '' : "printf('%s-%012d', ?, i), "}?, 'user', ? || ' ' || i, 'echo/echo', 'complete', ?
+         FROM n`,
+        [
+          ...(postgres ? [] : [randomUUID().slice(0, 23)]),
+          conversationId,
+          text,
+          postgres ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', ''),
+        ],
+      );
+    };
+
     it('finds a word that thousands of messages contain, only in the caller’s conversations', async () => {
       const mine = (await create({ title: 'Mine' }).expect(201)).body;
       await send(mine.id, 'an ubiquitous word').expect(201);
       const other = (await registerUser(t)).accessToken;
       const crowded = (await create({ title: 'Crowded' }, other).expect(201)).body;
-      const postgres = t.dataSource.options.type === 'postgres';
-      // 2,500 messages in someone else's conversation, written directly: enough to pass the common-word threshold.
-      await t.query(
-        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
-         INSERT INTO messages (${postgres ? '' : 'id, '}conversation_id, role, content, model, status, created_at)
-         SELECT ${postgres ? '' : "printf('00000000-0000-4000-8000-%012d', i), "}?, 'user', 'ubiquitous ' || i, 'echo/echo', 'complete', ?
-         FROM n`,
-        [crowded.id, postgres ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', '')],
-      );
+      await crowd(crowded.id, COMMON_PHRASE_HITS + 500, 'ubiquitous');
 
       const found = await t.http().get('/conversations').query({ q: 'UBIQUITOUS' }).set(bearer(token)).expect(200);
       expect(found.body.items.map((x: { id: string }) => x.id)).toEqual([mine.id]);
       const theirs = await t
         .http()
         .get('/conversations')
-        .query({ q: 'ubiquitous 2499' })
+        .query({ q: `ubiquitous ${COMMON_PHRASE_HITS + 499}` })
         .set(bearer(other))
         .expect(200);
       expect(theirs.body.items.map((x: { id: string }) => x.id)).toEqual([crowded.id]);
+    });
+
+    it('answers a common word as it answers a rare one: the same conversations, newest first, page by page', async () => {
+      const walk = async (query: Record<string, unknown>, as = token) => {
+        const ids: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t
+            .http()
+            .get('/conversations')
+            .query({ ...query, limit: 2, ...(cursor ? { cursor } : {}) })
+            .set(bearer(as))
+            .expect(200);
+          ids.push(...res.body.items.map((x) => x.id));
+          cursor = res.body.nextCursor;
+          pages++;
+        } while (cursor);
+        return { ids, pages };
+      };
+      const other = (await registerUser(t)).accessToken;
+      const crowded = (await create({ title: 'Crowded' }, other).expect(201)).body;
+      // Past the threshold for "ubiquitous" only; "zephyrine" stays in a handful of messages.
+      await crowd(crowded.id, COMMON_PHRASE_HITS, 'ubiquitous');
+
+      const byMessage = (await create({ title: 'Alpha' }).expect(201)).body;
+      const byTitle = (await create({ title: 'Notes on Ubiquitous Zephyrine' }).expect(201)).body;
+      const neither = (await create({ title: 'Gamma' }).expect(201)).body;
+      const shouted = (await create({ title: 'Delta' }).expect(201)).body;
+      const archived = (await create({ title: 'Epsilon' }).expect(201)).body;
+      const latest = (await create({ title: 'Zeta' }).expect(201)).body;
+      await send(byMessage.id, 'an ubiquitous zephyrine').expect(201);
+      await send(neither.id, 'nothing to find here').expect(201);
+      await send(shouted.id, 'UBIQUITOUS ZEPHYRINE, LOUDLY').expect(201);
+      await send(archived.id, 'ubiquitous zephyrine, put away').expect(201);
+      await t.http().patch(`/conversations/${archived.id}`).set(bearer(token)).send({ archived: true }).expect(200);
+      await send(latest.id, 'once more: Ubiquitous zephyrine').expect(201);
+
+      const matching = new Set([byMessage.id, byTitle.id, shouted.id, latest.id]);
+      const expected = (await walk({})).ids.filter((id) => matching.has(id));
+      expect(expected).toHaveLength(4);
+      for (const q of ['ubiquitous', 'zephyrine', 'Ubiquitous Zeph']) {
+        expect(await walk({ q })).toEqual({ ids: expected, pages: 2 });
+        expect((await walk({ q, archived: true })).ids).toEqual([archived.id]);
+      }
+      expect((await walk({ q: 'ubiquitous' }, other)).ids).toEqual([crowded.id]);
     });
 
     it('pages the list without loss or repetition', async () => {
