@@ -26,6 +26,34 @@ const COMMON_WORD = 'database';
 const PASSWORD = 'bench-password-1';
 const DAY_MS = 86_400_000;
 
+/** The messages table's columns the seed writes, and their PostgreSQL types for unnest(). */
+const MESSAGE_COLUMNS = [
+  'id',
+  'conversation_id',
+  'parent_id',
+  'role',
+  'content',
+  'model',
+  'status',
+  'error',
+  'prompt_tokens',
+  'completion_tokens',
+  'created_at',
+];
+const MESSAGE_TYPES = [
+  'uuid',
+  'uuid',
+  'uuid',
+  'varchar',
+  'text',
+  'varchar',
+  'varchar',
+  'text',
+  'int',
+  'int',
+  'timestamptz',
+];
+
 const emailOf = (index) => `user${index}@bench.example.com`;
 
 let passwordHash;
@@ -351,32 +379,8 @@ async function seedConversation(
       ],
     );
     const writer = makeWriter(raw);
-    const columns = [
-      'id',
-      'conversation_id',
-      'parent_id',
-      'role',
-      'content',
-      'model',
-      'status',
-      'error',
-      'prompt_tokens',
-      'completion_tokens',
-      'created_at',
-    ];
-    const types = [
-      'uuid',
-      'uuid',
-      'uuid',
-      'varchar',
-      'text',
-      'varchar',
-      'varchar',
-      'text',
-      'int',
-      'int',
-      'timestamptz',
-    ];
+    const columns = MESSAGE_COLUMNS;
+    const types = MESSAGE_TYPES;
     const size = writer.batchRows(columns);
     for (let start = 0; start < rows.length; start += size)
       await writer.insert('messages', columns, rows.slice(start, start + size), types);
@@ -494,32 +498,8 @@ async function seed(database, options) {
   }
 
   // Messages, in global time order.
-  const msgColumns = [
-    'id',
-    'conversation_id',
-    'parent_id',
-    'role',
-    'content',
-    'model',
-    'status',
-    'error',
-    'prompt_tokens',
-    'completion_tokens',
-    'created_at',
-  ];
-  const msgTypes = [
-    'uuid',
-    'uuid',
-    'uuid',
-    'varchar',
-    'text',
-    'varchar',
-    'varchar',
-    'text',
-    'int',
-    'int',
-    'timestamptz',
-  ];
+  const msgColumns = MESSAGE_COLUMNS;
+  const msgTypes = MESSAGE_TYPES;
   const lastIds = new Array(p.conversationCount).fill(null);
   const longDeepIndex = Math.floor(p.longCount * 0.9);
   let longDeep = null;
