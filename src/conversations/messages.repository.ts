@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In, ObjectLiteral, Repository } from 'typeorm';
+import { InvalidCursorError } from '../common/errors/app.error';
 import { Cursor } from '../common/pagination/cursor';
 import { Message, MessageRole, MessageStatus } from './entities/message.entity';
 
@@ -135,7 +136,10 @@ export class MessagesRepository {
     if (page.order === 'desc') {
       if (page.after) {
         const cursor = await this.findInConversation(conversationId, page.after.id);
-        if (!cursor?.parentId) return [];
+        // A cursor whose message was deleted meanwhile says nothing about where the page is: an empty last page
+        // would let the client believe it had reached the root.
+        if (!cursor) throw new InvalidCursorError();
+        if (!cursor.parentId) return [];
         start = cursor.parentId;
       } else {
         start = page.leafId;

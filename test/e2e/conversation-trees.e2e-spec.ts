@@ -550,6 +550,9 @@ describe('Conversation trees', () => {
 
       await page(c.id, { order: 'sideways' }).expect(400);
       await page(c.id, { cursor: 'garbage' }).expect(400);
+      // A cursor at a message deleted since is refused, not read as the end of the branch.
+      const gone = encodeCursor({ at: new Date(), id: randomUUID() });
+      expect((await page(c.id, { order: 'desc', cursor: gone }).expect(400)).body.code).toBe('INVALID_CURSOR');
       await page(c.id, { leafId: 'x' }).expect(400);
       expect((await page(c.id, { leafId: randomUUID() }).expect(404)).body.code).toBe('MESSAGE_NOT_FOUND');
       expect((await page((await create()).id)).body).toEqual({ items: [], nextCursor: null });
