@@ -138,7 +138,9 @@ describe('SIGTERM with requests in flight', () => {
     const code = await server.exited;
     const exitedAt = Date.now();
     expect(code).toBe(0);
-    expect(exitedAt - signalledAt).toBeLessThan(GRACE_MS + 1_000);
+    // After the grace come storing the cut answers, closing the database and Node's own exit work: well under a
+    // second on a quiet machine, more on a loaded CI one. The answers being cut would have run 30 s.
+    expect(exitedAt - signalledAt).toBeLessThan(GRACE_MS + 2_500);
 
     // The short answer finished normally within the grace period.
     const quickEnd = await quick.done;
