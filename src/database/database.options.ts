@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import sqlite3 from 'sqlite3';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config';
 import { MIGRATIONS } from './migrations';
+import { sqliteDriver } from './sqlite-driver';
 
 /**
  * The same options serve the server, the CLI and the tests; migrations are applied by runPendingMigrations.
@@ -23,19 +23,10 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
   return {
     ...common,
     type: 'sqlite',
-    driver: quietSqlite3(),
+    driver: sqliteDriver(),
     database: config.path,
     // WAL lets readers run beside the single writer; a busy timeout makes a second writer wait, not fail.
     enableWAL: true,
     busyTimeout: 10_000,
   };
-}
-
-/**
- * TypeORM calls `verbose()` on the sqlite3 module, which wraps every query call to capture a stack trace and
- * `util.inspect` its arguments, for richer error stacks. That cost about a fifth of the CPU of a simple
- * authenticated read in a profile; errors still carry the SQL through TypeORM's QueryFailedError.
- */
-function quietSqlite3(): typeof sqlite3 {
-  return Object.assign(Object.create(sqlite3) as typeof sqlite3, { verbose: () => sqlite3 });
 }
