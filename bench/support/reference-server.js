@@ -24,33 +24,21 @@ const bodies = JSON.parse(readFileSync(process.env.BENCH_BODIES, 'utf8'));
 const { verify } = createVerify(process.env.BENCH_JWT_SECRET);
 const databaseUrl = process.env.BENCH_DATABASE_URL;
 
-// The SQL TypeORM sends for these routes (src/users/users.repository.ts findById, src/conversations/
-// conversations.repository.ts listPageForOwner and findOwnedById, messages.repository.ts listPage), copied from
-// its query log; only the placeholders differ between the two databases.
+// The SQL the app sends for these routes (src/users/users.repository.ts findPrincipalById, src/conversations/
+// conversations.repository.ts listPageForOwner and findOwnedById, messages.repository.ts listPage); only the
+// placeholders differ between the two databases.
+const CONVERSATION =
+  'c."id", c."owner_id", c."title", c."model", c."system_prompt", c."archived", c."created_at", c."updated_at"';
 const SQL = {
-  user:
-    'SELECT "User"."id" AS "User_id", "User"."email" AS "User_email", "User"."password_hash" AS "User_password_hash", ' +
-    '"User"."display_name" AS "User_display_name", "User"."role" AS "User_role", "User"."disabled" AS "User_disabled", ' +
-    '"User"."settings" AS "User_settings", "User"."session_version" AS "User_session_version", ' +
-    '"User"."created_at" AS "User_created_at", "User"."updated_at" AS "User_updated_at" ' +
-    'FROM "users" "User" WHERE (("User"."id" = ?)) LIMIT 1',
+  user: 'SELECT u."id", u."email", u."role", u."disabled" FROM users u WHERE u.id = ?',
   list:
-    'SELECT "c"."id" AS "c_id", "c"."owner_id" AS "c_owner_id", "c"."title" AS "c_title", "c"."model" AS "c_model", ' +
-    '"c"."system_prompt" AS "c_system_prompt", "c"."archived" AS "c_archived", "c"."created_at" AS "c_created_at", ' +
-    '"c"."updated_at" AS "c_updated_at" FROM "conversations" "c" WHERE "c"."owner_id" = ? AND "c"."archived" = ? ' +
-    'ORDER BY "c"."updated_at" DESC, "c"."id" DESC LIMIT ?',
-  conversation:
-    'SELECT "Conversation"."id" AS "Conversation_id", "Conversation"."owner_id" AS "Conversation_owner_id", ' +
-    '"Conversation"."title" AS "Conversation_title", "Conversation"."model" AS "Conversation_model", ' +
-    '"Conversation"."system_prompt" AS "Conversation_system_prompt", "Conversation"."archived" AS "Conversation_archived", ' +
-    '"Conversation"."created_at" AS "Conversation_created_at", "Conversation"."updated_at" AS "Conversation_updated_at" ' +
-    'FROM "conversations" "Conversation" WHERE (("Conversation"."id" = ?) AND ("Conversation"."owner_id" = ?)) LIMIT 1',
+    `SELECT ${CONVERSATION} FROM conversations c WHERE c.owner_id = ? AND c.archived = ? ` +
+    'ORDER BY c.updated_at DESC, c.id DESC LIMIT ?',
+  conversation: `SELECT ${CONVERSATION} FROM conversations c WHERE c.id = ? AND c.owner_id = ?`,
   history:
-    'SELECT "m"."id" AS "m_id", "m"."conversation_id" AS "m_conversation_id", "m"."role" AS "m_role", ' +
-    '"m"."content" AS "m_content", "m"."model" AS "m_model", "m"."status" AS "m_status", "m"."error" AS "m_error", ' +
-    '"m"."prompt_tokens" AS "m_prompt_tokens", "m"."completion_tokens" AS "m_completion_tokens", ' +
-    '"m"."created_at" AS "m_created_at" FROM "messages" "m" WHERE "m"."conversation_id" = ? ' +
-    'ORDER BY "m"."created_at" ASC, "m"."id" ASC LIMIT ?',
+    'SELECT m."id", m."conversation_id", m."role", m."content", m."model", m."status", m."error", ' +
+    'm."prompt_tokens", m."completion_tokens", m."created_at" FROM messages m WHERE m.conversation_id = ? ' +
+    'ORDER BY m.created_at, m.id LIMIT ?',
 };
 
 /** Prepared statements: sqlite3 Statement objects, or named statements on a pg pool of the app's size (20). */
@@ -95,28 +83,28 @@ function page(rows, limit, map, at) {
 }
 
 const toConversation = (r) => ({
-  id: r.c_id,
-  title: r.c_title,
-  model: r.c_model,
-  systemPrompt: r.c_system_prompt,
-  archived: bool(r.c_archived),
-  createdAt: iso(r.c_created_at),
-  updatedAt: iso(r.c_updated_at),
+  id: r.id,
+  title: r.title,
+  model: r.model,
+  systemPrompt: r.system_prompt,
+  archived: bool(r.archived),
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
 });
 
 const toMessage = (r) => ({
-  id: r.m_id,
-  conversationId: r.m_conversation_id,
-  role: r.m_role,
-  content: r.m_content,
-  model: r.m_model,
-  status: r.m_status,
-  error: r.m_error,
+  id: r.id,
+  conversationId: r.conversation_id,
+  role: r.role,
+  content: r.content,
+  model: r.model,
+  status: r.status,
+  error: r.error,
   usage:
-    r.m_prompt_tokens === null && r.m_completion_tokens === null
+    r.prompt_tokens === null && r.completion_tokens === null
       ? null
-      : { promptTokens: r.m_prompt_tokens ?? 0, completionTokens: r.m_completion_tokens ?? 0 },
-  createdAt: iso(r.m_created_at),
+      : { promptTokens: r.prompt_tokens ?? 0, completionTokens: r.completion_tokens ?? 0 },
+  createdAt: iso(r.created_at),
 });
 
 function send(res, status, body) {
@@ -148,16 +136,16 @@ async function handle(req, res) {
   if (mode === 'floor-auth') return send(res, 200, stored);
 
   const [user] = await database.query('user', [payload.sub]);
-  if (!user || bool(user.User_disabled)) return send(res, 401, '{"statusCode":401}');
+  if (!user || bool(user.disabled)) return send(res, 401, '{"statusCode":401}');
   let body;
   if (history) {
-    const [conversation] = await database.query('conversation', [history[1], user.User_id]);
+    const [conversation] = await database.query('conversation', [history[1], user.id]);
     if (!conversation) return send(res, 404, '{"statusCode":404}');
     const rows = await database.query('history', [history[1], limit + 1]);
     if (mode === 'floor-db') return send(res, 200, stored);
     body = JSON.stringify(page(rows, limit, toMessage, (m) => m.createdAt));
   } else {
-    const rows = await database.query('list', [user.User_id, database.sqlite ? 0 : false, limit + 1]);
+    const rows = await database.query('list', [user.id, database.sqlite ? 0 : false, limit + 1]);
     if (mode === 'floor-db') return send(res, 200, stored);
     body = JSON.stringify(page(rows, limit, toConversation, (c) => c.updatedAt));
   }

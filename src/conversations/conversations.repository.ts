@@ -4,6 +4,7 @@ import { DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeo
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
+import { RowReader } from '../database/row-reader';
 import { Conversation } from './entities/conversation.entity';
 
 export interface ConversationListFilter {
@@ -19,10 +20,17 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 @Injectable()
 export class ConversationsRepository {
+  // The reads behind every conversation page (by owner and id, the unsearched list) are plain SQL: see RowReader.
+  private readonly rows: RowReader<Conversation>;
+  private readonly select: string;
+
   constructor(
     @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
     private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.rows = new RowReader(dataSource, Conversation);
+    this.select = `SELECT ${this.rows.columns('c')} FROM conversations c`;
+  }
 
   insert(
     data: Pick<Conversation, 'ownerId' | 'title' | 'model' | 'systemPrompt'>,
@@ -37,9 +45,9 @@ export class ConversationsRepository {
   }
 
   /** Ownership is part of the query: another user's conversation is simply not found. */
-  findOwnedById(ownerId: string, id: string, manager?: EntityManager): Promise<Conversation | null> {
-    const repository = manager ? manager.getRepository(Conversation) : this.conversations;
-    return repository.findOneBy({ id, ownerId });
+  async findOwnedById(ownerId: string, id: string, manager?: EntityManager): Promise<Conversation | null> {
+    const [found] = await this.rows.query(`${this.select} WHERE c.id = ? AND c.owner_id = ?`, [id, ownerId], manager);
+    return found ?? null;
   }
 
   /**
@@ -79,6 +87,8 @@ export class ConversationsRepository {
     limit: number,
     after?: Cursor,
   ): Promise<Conversation[]> {
+    // A search's condition depends on its word (see whereMatches), so only the unsearched list is fixed SQL.
+    if (!filter.q) return this.listUnsearched(ownerId, filter.archived, limit, after);
     const query = this.conversations
       .createQueryBuilder('c')
       .where('c.ownerId = :ownerId', { ownerId })
@@ -89,8 +99,20 @@ export class ConversationsRepository {
     if (after) {
       query.andWhere('(c.updatedAt, c.id) < (:at, :id)', { at: dateParam(this.dataSource, after.at), id: after.id });
     }
-    if (filter.q) await this.whereMatches(query, filter.q);
+    await this.whereMatches(query, filter.q);
     return query.getMany();
+  }
+
+  /** listPageForOwner without a search, as plain SQL: see RowReader. */
+  private listUnsearched(ownerId: string, archived: boolean, limit: number, after?: Cursor): Promise<Conversation[]> {
+    const parameters: unknown[] = [ownerId, archived];
+    let where = 'c.owner_id = ? AND c.archived = ?';
+    if (after) {
+      where += ' AND (c.updated_at, c.id) < (?, ?)';
+      parameters.push(dateParam(this.dataSource, after.at), after.id);
+    }
+    parameters.push(limit + 1);
+    return this.rows.query(`${this.select} WHERE ${where} ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, parameters);
   }
 
   /**

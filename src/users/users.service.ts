@@ -12,7 +12,7 @@ import {
   UserNotFoundError,
   WrongPasswordError,
 } from './users.errors';
-import { UsersRepository } from './users.repository';
+import { UserPrincipal, UsersRepository } from './users.repository';
 
 export interface NewUser {
   email: string;
@@ -53,9 +53,9 @@ export class UsersService {
     return user;
   }
 
-  /** The user behind a token, or null when they no longer exist. */
-  findById(id: string): Promise<User | null> {
-    return this.users.findById(id);
+  /** The caller behind an access token and whether they are disabled, or null when they no longer exist. */
+  findPrincipalById(id: string): Promise<UserPrincipal | null> {
+    return this.users.findPrincipalById(id);
   }
 
   /** The user behind a token, or null when they no longer exist or are disabled. */

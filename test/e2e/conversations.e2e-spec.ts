@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Cursor } from '../../src/common/pagination/cursor';
+import { ConversationsRepository } from '../../src/conversations/conversations.repository';
+import { Conversation } from '../../src/conversations/entities/conversation.entity';
+import { UsersRepository } from '../../src/users/users.repository';
+import { User } from '../../src/users/user.entity';
 import { bearer, registerUser, uniqueEmail } from '../support/auth';
 import { COMMON_PHRASE_HITS } from '../../src/conversations/conversations.repository';
 import { createTestApp, TestApp } from '../support/create-test-app';
@@ -413,6 +418,70 @@ describe('Conversations (echo model)', () => {
         ['first 0', 'first 1', 'first 2', 'later 0', 'later 1', 'later 2'].flatMap((c) => [c, c]),
       );
       expect(new Set(seen.map((m: { id: string }) => m.id)).size).toBe(12);
+    });
+  });
+
+  // The busiest reads are hand-written SQL (RowReader); on either database they must load what TypeORM loads.
+  describe('plain-SQL reads', () => {
+    const plain = <T extends object>(rows: T[]) => rows.map((row) => ({ ...row }));
+
+    /** Every page of `read`, `size` at a time, its cursor taken from each page's last row as the services do. */
+    async function walk<T extends { id: string }>(
+      read: (after?: Cursor) => Promise<T[]>,
+      size: number,
+      at: (row: T) => Date,
+    ): Promise<T[]> {
+      const seen: T[] = [];
+      let after: Cursor | undefined;
+      for (;;) {
+        const rows = await read(after);
+        const page = rows.slice(0, size);
+        seen.push(...page);
+        if (rows.length <= size) return seen;
+        const last = page[page.length - 1];
+        after = { at: at(last), id: last.id };
+      }
+    }
+
+    it('load what TypeORM loads: fields, types, dates, order and cursors', async () => {
+      const session = await registerUser(t);
+      const as = session.accessToken;
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const body = i === 1 ? { title: 'Titled', systemPrompt: 'Be brief.' } : {};
+        ids.push((await create(body, as).expect(201)).body.id);
+      }
+      await t.http().patch(`/conversations/${ids[2]}`).set(bearer(as)).send({ archived: true }).expect(200);
+      for (let i = 0; i < 3; i++) await send(ids[0], `message ${i}`, as).expect(201);
+      const ownerId = session.user.id;
+      const conversations = t.app.get(ConversationsRepository);
+      const users = t.app.get(UsersRepository);
+
+      for (const archived of [false, true]) {
+        const walked = await walk(
+          (after) => conversations.listPageForOwner(ownerId, { archived }, 2, after),
+          2,
+          (c) => c.updatedAt,
+        );
+        const loaded = await t.dataSource
+          .getRepository(Conversation)
+          .find({ where: { ownerId, archived }, order: { updatedAt: 'DESC', id: 'DESC' } });
+        expect(plain(walked)).toEqual(plain(loaded));
+        expect(loaded).toHaveLength(archived ? 1 : 4);
+      }
+
+      const titled = await t.dataSource.getRepository(Conversation).findOneByOrFail({ id: ids[1] });
+      expect(await conversations.findOwnedById(ownerId, ids[1])).toEqual({ ...titled });
+      expect(await conversations.findOwnedById((await registerUser(t)).user.id, ids[1])).toBeNull();
+
+      const user = await t.dataSource.getRepository(User).findOneByOrFail({ id: ownerId });
+      await expect(users.findPrincipalById(ownerId)).resolves.toEqual({
+        id: user.id,
+        email: user.email,
+        role: user.role,
+        disabled: user.disabled,
+      });
+      await expect(users.findPrincipalById('00000000-0000-4000-8000-000000000000')).resolves.toBeNull();
     });
   });
 

@@ -26,7 +26,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   }
 
   async validate(payload: AccessTokenPayload): Promise<AuthUser> {
-    const user = typeof payload.sub === 'string' ? await this.users.findById(payload.sub) : null;
+    const user = typeof payload.sub === 'string' ? await this.users.findPrincipalById(payload.sub) : null;
     if (!user) throw new InvalidTokenError('access token is no longer valid');
     if (user.disabled) throw new AccountDisabledError();
     return { id: user.id, email: user.email, role: user.role };
