@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config';
 import { MIGRATIONS } from './migrations';
-import { PreparingClient } from './postgres-driver';
 import { sqliteDriver } from './sqlite-driver';
 
 /**
@@ -18,7 +17,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     logging: false,
   } as const;
   if (config.type === 'postgres') {
-    return { ...common, type: 'postgres', url: config.url, extra: { max: 20, Client: PreparingClient } };
+    return { ...common, type: 'postgres', url: config.url, extra: { max: 20 } };
   }
   if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
   return {
