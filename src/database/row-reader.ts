@@ -14,15 +14,25 @@ const TEXT_TYPES = new Set(['varchar', 'character varying', 'text', 'uuid']);
  * later texts simply run unnamed.
  */
 const NAMED_STATEMENTS = 100;
-const statementNames = new Map<string, string>();
 
-function statementName(text: string): string | undefined {
-  let name = statementNames.get(text);
-  if (!name && statementNames.size < NAMED_STATEMENTS) {
-    name = `colloquy_read_${statementNames.size + 1}`;
-    statementNames.set(text, name);
-  }
-  return name;
+/** A read as PostgreSQL is sent it: `$n` placeholders, and the name its connections prepare it under. */
+interface PostgresStatement {
+  text: string;
+  name?: string;
+}
+
+/** By the `?` text the repositories write; kept, so that the text is rewritten once, not on every call. */
+const postgresStatements = new Map<string, PostgresStatement>();
+
+function postgresStatement(sql: string): PostgresStatement {
+  const known = postgresStatements.get(sql);
+  if (known) return known;
+  let n = 0;
+  const text = sql.replace(/\?/g, () => `$${++n}`);
+  if (postgresStatements.size >= NAMED_STATEMENTS) return { text };
+  const statement = { text, name: `colloquy_read_${postgresStatements.size + 1}` };
+  postgresStatements.set(sql, statement);
+  return statement;
 }
 
 /**
@@ -60,10 +70,11 @@ export class RowReader<E extends ObjectLiteral, K extends keyof E & string = key
 
   /** Runs `sql` (with `?` placeholders), in `manager`'s transaction if given, and answers its rows as entities. */
   async query(sql: string, parameters: unknown[], manager?: EntityManager): Promise<Pick<E, K>[]> {
-    const text = this.placeholders(sql);
+    const statement = this.postgres ? postgresStatement(sql) : undefined;
+    const text = statement ? statement.text : sql;
     const rows = manager
       ? await manager.query<Record<string, unknown>[]>(text, parameters)
-      : await this.run(text, parameters).catch((error: unknown) => {
+      : await this.run(text, parameters, statement?.name).catch((error: unknown) => {
           throw new QueryFailedError(text, parameters, error as Error);
         });
     return rows.map((row) => this.read(row));
@@ -87,22 +98,14 @@ export class RowReader<E extends ObjectLiteral, K extends keyof E & string = key
    * than half of the server's CPU per query. Only these fixed reads are named: a query whose best plan depends on
    * its values (a search) stays with TypeORM, planned per call. sqlite3 statements are kept by sqliteDriver.
    */
-  private run(sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> {
+  private run(sql: string, parameters: unknown[], name: string | undefined): Promise<Record<string, unknown>[]> {
     if (this.postgres) {
       const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
-      return pool
-        .query<Record<string, unknown>>({ name: statementName(sql), text: sql, values: parameters })
-        .then((result) => result.rows);
+      return pool.query<Record<string, unknown>>({ name, text: sql, values: parameters }).then((result) => result.rows);
     }
     const database = (this.dataSource.driver as SqliteDriver).databaseConnection as Database;
     return new Promise((resolve, reject) =>
       database.all<Record<string, unknown>>(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows))),
     );
-  }
-
-  private placeholders(sql: string): string {
-    if (!this.postgres) return sql;
-    let n = 0;
-    return sql.replace(/\?/g, () => `$${++n}`);
   }
 }
