@@ -70,17 +70,32 @@ export class RowReader<E extends ObjectLiteral, K extends keyof E & string = key
 
   /** Runs `sql` (with `?` placeholders), in `manager`'s transaction if given, and answers its rows as entities. */
   async query(sql: string, parameters: unknown[], manager?: EntityManager): Promise<Pick<E, K>[]> {
-    const statement = this.postgres ? postgresStatement(sql) : undefined;
-    const text = statement ? statement.text : sql;
-    const rows = manager
-      ? await manager.query<Record<string, unknown>[]>(text, parameters)
-      : await this.run(text, parameters, statement?.name).catch((error: unknown) => {
-          throw new QueryFailedError(text, parameters, error as Error);
-        });
-    return rows.map((row) => this.read(row));
+    return (await this.rows(sql, parameters, manager)).map((row) => this.read(row));
   }
 
-  private read(row: Record<string, unknown>): Pick<E, K> {
+  /**
+   * `query`'s rows as the driver answers them, for a SELECT with more than the entity's columns; see `read`.
+   * `planEachCall` keeps PostgreSQL from running the statement on a plan made once for any values (see `run`):
+   * for SQL whose best plan depends on them, such as a recursive walk bounded by a parameter.
+   */
+  async rows(
+    sql: string,
+    parameters: unknown[],
+    manager?: EntityManager,
+    planEachCall = false,
+  ): Promise<Record<string, unknown>[]> {
+    const statement = this.postgres ? postgresStatement(sql) : undefined;
+    const text = statement ? statement.text : sql;
+    const name = planEachCall ? undefined : statement?.name;
+    return manager
+      ? manager.query<Record<string, unknown>[]>(text, parameters)
+      : this.run(text, parameters, name).catch((error: unknown) => {
+          throw new QueryFailedError(text, parameters, error as Error);
+        });
+  }
+
+  /** The entity's columns of one row, converted as TypeORM converts them when it loads the entity. */
+  read(row: Record<string, unknown>): Pick<E, K> {
     const entity: Record<string, unknown> = {};
     for (const { name, property, column, asIs } of this.fields) {
       entity[property] = asIs ? row[name] : this.dataSource.driver.prepareHydratedValue(row[name], column);

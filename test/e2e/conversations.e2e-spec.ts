@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import type { Cursor } from '../../src/common/pagination/cursor';
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
 import { Conversation } from '../../src/conversations/entities/conversation.entity';
+import { Message } from '../../src/conversations/entities/message.entity';
+import { MessagesRepository } from '../../src/conversations/messages.repository';
 import { UsersRepository } from '../../src/users/users.repository';
 import { User } from '../../src/users/user.entity';
 import { bearer, registerUser, uniqueEmail } from '../support/auth';
@@ -474,6 +476,22 @@ describe('Conversations (echo model)', () => {
       const titled = await t.dataSource.getRepository(Conversation).findOneByOrFail({ id: ids[1] });
       expect(await conversations.findOwnedById(ownerId, ids[1])).toEqual({ ...titled });
       expect(await conversations.findOwnedById((await registerUser(t)).user.id, ids[1])).toBeNull();
+
+      // Three exchanges make one path of six messages, each the only child of the one before.
+      const messages = t.app.get(MessagesRepository);
+      const { currentLeafId } = await t.dataSource.getRepository(Conversation).findOneByOrFail({ id: ids[0] });
+      const path = await walk(
+        (after) => messages.pathPage(ids[0], { leafId: currentLeafId!, order: 'asc', limit: 4, after }),
+        4,
+        (m) => m.createdAt,
+      );
+      const stored = await t.dataSource
+        .getRepository(Message)
+        .find({ where: { conversationId: ids[0] }, order: { createdAt: 'ASC', id: 'ASC' } });
+      expect(stored).toHaveLength(6);
+      expect(
+        path.map(({ siblingIndex, siblingCount, ...message }) => ({ message, siblingIndex, siblingCount })),
+      ).toEqual(stored.map((message) => ({ message: { ...message }, siblingIndex: 0, siblingCount: 1 })));
 
       const user = await t.dataSource.getRepository(User).findOneByOrFail({ id: ownerId });
       await expect(users.findPrincipalById(ownerId)).resolves.toEqual({
