@@ -25,10 +25,25 @@ const { verify } = createVerify(process.env.BENCH_JWT_SECRET);
 const databaseUrl = process.env.BENCH_DATABASE_URL;
 
 // The SQL the app sends for these routes (src/users/users.repository.ts findPrincipalById, src/conversations/
-// conversations.repository.ts listPageForOwner and findOwnedById, messages.repository.ts listPage); only the
-// placeholders differ between the two databases.
+// conversations.repository.ts listPageForOwner and findOwnedById, messages.repository.ts pathPage: the first page
+// of the path from the root to the conversation's current leaf); only the placeholders differ between the two
+// databases.
 const CONVERSATION =
-  'c."id", c."owner_id", c."title", c."model", c."system_prompt", c."archived", c."created_at", c."updated_at"';
+  'c."id", c."owner_id", c."title", c."model", c."system_prompt", c."archived", c."current_leaf_id", ' +
+  'c."created_at", c."updated_at"';
+const MESSAGE =
+  'm."id", m."conversation_id", m."parent_id", m."role", m."content", m."model", m."status", m."error", ' +
+  'm."prompt_tokens", m."completion_tokens", m."created_at", m."edited_at"';
+const SIBLINGS =
+  'CASE WHEN m.parent_id IS NULL ' +
+  'THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL ' +
+  'AND (s.created_at, s.id) < (m.created_at, m.id)) ' +
+  'ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id AND (s.created_at, s.id) < (m.created_at, m.id)) ' +
+  'END AS sibling_index, ' +
+  'CASE WHEN m.parent_id IS NULL ' +
+  'THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL) ' +
+  'ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) ' +
+  'END AS sibling_count';
 const SQL = {
   user: 'SELECT u."id", u."email", u."role", u."disabled" FROM users u WHERE u.id = ?',
   list:
@@ -36,10 +51,15 @@ const SQL = {
     'ORDER BY c.updated_at DESC, c.id DESC LIMIT ?',
   conversation: `SELECT ${CONVERSATION} FROM conversations c WHERE c.id = ? AND c.owner_id = ?`,
   history:
-    'SELECT m."id", m."conversation_id", m."role", m."content", m."model", m."status", m."error", ' +
-    'm."prompt_tokens", m."completion_tokens", m."created_at" FROM messages m WHERE m.conversation_id = ? ' +
-    'ORDER BY m.created_at, m.id LIMIT ?',
+    'WITH RECURSIVE path (id, parent_id, created_at, depth) AS (' +
+    'SELECT id, parent_id, created_at, 1 FROM messages WHERE id = ? AND conversation_id = ? ' +
+    'UNION ALL ' +
+    'SELECT p.id, p.parent_id, p.created_at, path.depth + 1 FROM messages p JOIN path ON p.id = path.parent_id), ' +
+    'page AS (SELECT id, created_at FROM path ORDER BY created_at ASC, id ASC LIMIT ?) ' +
+    `SELECT ${MESSAGE}, ${SIBLINGS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.created_at ASC, m.id ASC`,
 };
+/** As in the app, PostgreSQL plans the walk up the path with its values each time (an unnamed statement). */
+const PLANNED_EACH_CALL = new Set(['history']);
 
 /** Prepared statements: sqlite3 Statement objects, or named statements on a pg pool of the app's size (20). */
 function openDatabase() {
@@ -66,7 +86,9 @@ function openDatabase() {
   );
   return {
     sqlite: false,
-    query: async (name, params) => (await pool.query({ name, text: numbered[name], values: params })).rows,
+    query: async (name, params) =>
+      (await pool.query({ name: PLANNED_EACH_CALL.has(name) ? undefined : name, text: numbered[name], values: params }))
+        .rows,
   };
 }
 
@@ -88,6 +110,7 @@ const toConversation = (r) => ({
   model: r.model,
   systemPrompt: r.system_prompt,
   archived: bool(r.archived),
+  currentLeafId: r.current_leaf_id,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
 });
@@ -95,6 +118,9 @@ const toConversation = (r) => ({
 const toMessage = (r) => ({
   id: r.id,
   conversationId: r.conversation_id,
+  parentId: r.parent_id,
+  siblingIndex: Number(r.sibling_index),
+  siblingCount: Number(r.sibling_count),
   role: r.role,
   content: r.content,
   model: r.model,
@@ -104,6 +130,7 @@ const toMessage = (r) => ({
     r.prompt_tokens === null && r.completion_tokens === null
       ? null
       : { promptTokens: r.prompt_tokens ?? 0, completionTokens: r.completion_tokens ?? 0 },
+  editedAt: r.edited_at === null ? null : iso(r.edited_at),
   createdAt: iso(r.created_at),
 });
 
@@ -141,7 +168,8 @@ async function handle(req, res) {
   if (history) {
     const [conversation] = await database.query('conversation', [history[1], user.id]);
     if (!conversation) return send(res, 404, '{"statusCode":404}');
-    const rows = await database.query('history', [history[1], limit + 1]);
+    const leaf = conversation.current_leaf_id;
+    const rows = leaf ? await database.query('history', [leaf, history[1], limit + 1]) : [];
     if (mode === 'floor-db') return send(res, 200, stored);
     body = JSON.stringify(page(rows, limit, toMessage, (m) => m.createdAt));
   } else {
