@@ -1,6 +1,7 @@
 // The @nestjs/* 12 packages (and a few of their dependencies) ship ES modules only; Jest runs CommonJS,
 // so SWC transforms them along with our TypeScript.
-const esmOnly = '/node_modules/(?!(@nestjs|@fastify/cookie|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition)/)';
+const esmOnly =
+  '/node_modules/(?!(@nestjs|@fastify/cookie|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition)/)';
 
 const transform = {
   '^.+\\.ts$': [
@@ -21,6 +22,9 @@ const transform = {
   ],
 };
 
+// Specs about PostgreSQL's own behaviour run only when the suite runs against PostgreSQL (see .ci/run).
+const onPostgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+
 const common = {
   testEnvironment: 'node',
   transform,
@@ -36,7 +40,15 @@ module.exports = {
   testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      rootDir: '.',
+      testMatch: [
+        '<rootDir>/test/e2e/**/*.e2e-spec.ts',
+        ...(onPostgres ? ['<rootDir>/test/e2e/**/*.pg-e2e-spec.ts'] : []),
+      ],
+    },
     {
       ...common,
       displayName: 'browser',

@@ -502,26 +502,6 @@ describe('Conversations (echo model)', () => {
       });
       await expect(users.findPrincipalById('00000000-0000-4000-8000-000000000000')).resolves.toBeNull();
     });
-
-    const onPostgres = process.env.DATABASE_URL!.startsWith('postgres');
-    (onPostgres ? it : it.skip)('are prepared once per PostgreSQL connection and then reused', async () => {
-      const session = await registerUser(t);
-      await create({}, session.accessToken).expect(201);
-      // One connection, so that what it has prepared can be read back on it.
-      const single = await new DataSource({ ...t.dataSource.options, extra: { max: 1 } }).initialize();
-      try {
-        const reader = new ConversationsRepository(single.getRepository(Conversation), single);
-        const pages = [];
-        for (let i = 0; i < 3; i++) pages.push(await reader.listPageForOwner(session.user.id, { archived: false }, 20));
-        expect(pages.map((page) => page.length)).toEqual([1, 1, 1]);
-        const prepared = await single.query<{ statement: string }[]>(
-          "SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%FROM conversations c WHERE%'",
-        );
-        expect(prepared).toHaveLength(1);
-      } finally {
-        await single.destroy();
-      }
-    });
   });
 
   it("deleting the account deletes the user's conversations and messages", async () => {
