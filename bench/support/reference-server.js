@@ -32,7 +32,7 @@ const CONVERSATION =
   'c."id", c."owner_id", c."title", c."model", c."system_prompt", c."archived", c."current_leaf_id", ' +
   'c."created_at", c."updated_at"';
 const MESSAGE =
-  'm."id", m."conversation_id", m."parent_id", m."role", m."content", m."model", m."status", m."error", ' +
+  'm."id", m."conversation_id", m."parent_id", m."depth", m."jump_id", m."role", m."content", m."model", m."status", m."error", ' +
   'm."prompt_tokens", m."completion_tokens", m."created_at", m."edited_at"';
 const SIBLINGS =
   'CASE WHEN m.parent_id IS NULL ' +
@@ -51,13 +51,22 @@ const SQL = {
     'ORDER BY c.updated_at DESC, c.id DESC LIMIT ?',
   conversation: `SELECT ${CONVERSATION} FROM conversations c WHERE c.id = ? AND c.owner_id = ?`,
   history:
-    'WITH RECURSIVE path (id, parent_id, created_at, depth) AS (' +
-    'SELECT id, parent_id, created_at, 1 FROM messages WHERE id = ? AND conversation_id = ? ' +
+    'WITH RECURSIVE seek (id, parent_id, depth, jump_id) AS (' +
+    'SELECT id, parent_id, depth, jump_id FROM messages WHERE id = ? AND conversation_id = ? ' +
     'UNION ALL ' +
-    'SELECT p.id, p.parent_id, p.created_at, path.depth + 1 FROM messages p JOIN path ON p.id = path.parent_id), ' +
-    'page AS (SELECT id, created_at FROM path ORDER BY created_at ASC, id ASC LIMIT ?) ' +
-    `SELECT ${MESSAGE}, ${SIBLINGS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.created_at ASC, m.id ASC`,
+    'SELECT n.id, n.parent_id, n.depth, n.jump_id FROM seek JOIN messages n ON n.id = CASE ' +
+    'WHEN (SELECT j.depth FROM messages j WHERE j.id = seek.jump_id) >= ? THEN seek.jump_id ' +
+    'ELSE seek.parent_id END ' +
+    'WHERE seek.depth > ?), ' +
+    'page (id, parent_id, n) AS (' +
+    'SELECT id, parent_id, 1 FROM seek WHERE depth <= ? AND depth > ? ' +
+    'UNION ALL ' +
+    'SELECT p.id, p.parent_id, page.n + 1 FROM messages p JOIN page ON p.id = page.parent_id ' +
+    'WHERE p.depth > ? AND page.n < ?) ' +
+    `SELECT ${MESSAGE}, ${SIBLINGS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.created_at, m.id`,
 };
+/** The first page's parameters: `take` messages from the root down (nothing above it). */
+const firstPage = (take) => [take, take, take, 0, 0, take];
 /** As in the app, PostgreSQL plans the walk up the path with its values each time (an unnamed statement). */
 const PLANNED_EACH_CALL = new Set(['history']);
 
@@ -169,7 +178,7 @@ async function handle(req, res) {
     const [conversation] = await database.query('conversation', [history[1], user.id]);
     if (!conversation) return send(res, 404, '{"statusCode":404}');
     const leaf = conversation.current_leaf_id;
-    const rows = leaf ? await database.query('history', [leaf, history[1], limit + 1]) : [];
+    const rows = leaf ? await database.query('history', [leaf, history[1], ...firstPage(limit + 1)]) : [];
     if (mode === 'floor-db') return send(res, 200, stored);
     body = JSON.stringify(page(rows, limit, toMessage, (m) => m.createdAt));
   } else {

@@ -20,6 +20,8 @@ const { join } = require('node:path');
 const { ROOT, openRaw } = require('./database');
 const { randomGenerator, uuidFrom, nowMs } = require('./util');
 const WORDS = require('./words');
+// Depths and jump pointers as the app writes them (src/database/ancestry.ts).
+const { childAncestry } = require(join(ROOT, 'dist', 'database', 'ancestry.js'));
 
 const RARE_WORD = 'quetzalcoatlite';
 const COMMON_WORD = 'database';
@@ -31,6 +33,8 @@ const MESSAGE_COLUMNS = [
   'id',
   'conversation_id',
   'parent_id',
+  'depth',
+  'jump_id',
   'role',
   'content',
   'model',
@@ -44,6 +48,8 @@ const MESSAGE_TYPES = [
   'uuid',
   'uuid',
   'uuid',
+  'int',
+  'uuid',
   'varchar',
   'text',
   'varchar',
@@ -53,6 +59,20 @@ const MESSAGE_TYPES = [
   'int',
   'timestamptz',
 ];
+
+/**
+ * On a single path the jump target's depth depends only on the message's depth: index d answers it for the
+ * message at depth d (0: none), by the app's own rule.
+ */
+function pathJumpDepths(longest) {
+  const byDepth = [0, 0];
+  const lookup = (id) => ({ depth: Number(id), jumpId: byDepth[Number(id)] ? String(byDepth[Number(id)]) : null });
+  for (let depth = 2; depth <= longest; depth++) {
+    const parent = { id: String(depth - 1), ...lookup(String(depth - 1)) };
+    byDepth[depth] = Number(childAncestry(parent, lookup).jumpId);
+  }
+  return byDepth;
+}
 
 const emailOf = (index) => `user${index}@bench.example.com`;
 
@@ -334,11 +354,29 @@ async function seedConversation(
     let at = Date.now() - messages * 60_000;
     const rows = [];
     const atOf = new Map();
+    const placed = new Map();
     const add = (parentId, role) => {
       at += 1000 + Math.floor(random() * 59_000);
       const id = uuidFrom(random);
       const content = role === 'user' ? makeText(20, 60, false) : makeText(40, 200, false);
-      rows.push([id, conversationId, parentId, role, content, model, 'complete', null, null, null, time(at)]);
+      const parent = parentId === null ? null : { id: parentId, ...placed.get(parentId) };
+      const { depth, jumpId } = childAncestry(parent, (known) => placed.get(known));
+      placed.set(id, { depth, jumpId });
+      rows.push([
+        id,
+        conversationId,
+        parentId,
+        depth,
+        jumpId,
+        role,
+        content,
+        model,
+        'complete',
+        null,
+        null,
+        null,
+        time(at),
+      ]);
       atOf.set(id, at);
       return id;
     };
@@ -501,6 +539,8 @@ async function seed(database, options) {
   const msgColumns = MESSAGE_COLUMNS;
   const msgTypes = MESSAGE_TYPES;
   const lastIds = new Array(p.conversationCount).fill(null);
+  const pathIds = new Array(p.conversationCount);
+  const jumpDepths = pathJumpDepths(Math.max(0, ...p.counts));
   const longDeepIndex = Math.floor(p.longCount * 0.9);
   let longDeep = null;
   let bytes = 0;
@@ -515,10 +555,15 @@ async function seed(database, options) {
     bytes += content.length;
     const words = content.length / 6;
     const at = p.times[p.offsets[c] + i];
+    // Each conversation is one path: message i is at depth i + 1, and its jump target is known by depth alone.
+    const depth = i + 1;
+    (pathIds[c] ??= []).push(id);
     batch.push([
       id,
       conversationIds[c],
       lastIds[c],
+      depth,
+      jumpDepths[depth] ? pathIds[c][jumpDepths[depth] - 1] : null,
       user ? 'user' : 'assistant',
       content,
       model,

@@ -44,7 +44,9 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   const messages = {
     append: jest.fn(async (_manager: unknown, m: NewMessage) => {
       log.push(`store ${m.role} ${m.status}`);
-      const message = { ...m, id: `m${stored.length + 1}`, createdAt: new Date(stored.length + 1), editedAt: null };
+      const depth = m.parentId === null ? 1 : byId(m.parentId)!.depth + 1;
+      const id = `m${stored.length + 1}`;
+      const message = { ...m, id, depth, jumpId: m.parentId, createdAt: new Date(stored.length + 1), editedAt: null };
       stored.push(message);
       return message;
     }),

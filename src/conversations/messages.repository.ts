@@ -4,11 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In, ObjectLiteral, Repository } from 'typeorm';
 import { InvalidCursorError } from '../common/errors/app.error';
 import { Cursor } from '../common/pagination/cursor';
-import { dateParam } from '../database/date-param';
+import { Ancestry, ancestries, childAncestry } from '../database/ancestry';
 import { RowReader } from '../database/row-reader';
 import { Message, MessageRole, MessageStatus } from './entities/message.entity';
 
-export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'editedAt'>;
+/** A message to write: its depth and jump pointer follow from its parent. */
+export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'editedAt' | 'depth' | 'jumpId'>;
 
 /** A message with its place among the messages that share its parent. */
 export interface PlacedMessage extends Message {
@@ -114,7 +115,25 @@ export class MessagesRepository {
     });
     const now = Date.now();
     const createdAt = new Date(latest && latest.createdAt.getTime() >= now ? latest.createdAt.getTime() + 1 : now);
-    return repository.save(repository.create({ ...message, createdAt, editedAt: null }));
+    const ancestry = await this.ancestryUnder(manager, message.parentId);
+    return repository.save(repository.create({ ...message, ...ancestry, createdAt, editedAt: null }));
+  }
+
+  /** The depth and jump pointer of a new child of `parentId`, from the three messages the rule looks at. */
+  private async ancestryUnder(manager: EntityManager, parentId: string | null): Promise<Ancestry> {
+    if (parentId === null) return childAncestry(null, () => undefined);
+    type Row = { depth: number; jump_id: string | null; jump_depth: number | null; jump_jump_id: string | null };
+    const [row] = await this.query<Row & { jump_jump_depth: number | null }>(
+      manager,
+      `SELECT p.depth, p.jump_id, j.depth AS jump_depth, j.jump_id AS jump_jump_id, jj.depth AS jump_jump_depth
+       FROM messages p LEFT JOIN messages j ON j.id = p.jump_id LEFT JOIN messages jj ON jj.id = j.jump_id
+       WHERE p.id = :parentId`,
+      { parentId },
+    );
+    const known = new Map<string, Ancestry>();
+    if (row.jump_id !== null) known.set(row.jump_id, { depth: Number(row.jump_depth), jumpId: row.jump_jump_id });
+    if (row.jump_jump_id !== null) known.set(row.jump_jump_id, { depth: Number(row.jump_jump_depth), jumpId: null });
+    return childAncestry({ id: parentId, depth: Number(row.depth), jumpId: row.jump_id }, (id) => known.get(id));
   }
 
   findInConversation(conversationId: string, id: string, manager?: EntityManager): Promise<Message | null> {
@@ -136,53 +155,53 @@ export class MessagesRepository {
 
   /**
    * One page of the path from the root to `leafId`, read by one recursive query that walks parent pointers up
-   * from where the page starts: from the leaf (asc, whose first pages need the whole path to find the root,
-   * and whose later pages stop at the cursor), or from the cursor's parent (desc, which reads only the page).
-   * Fetches `limit + 1` messages, the extra one telling whether more follow.
+   * from where the page ends, reading only the page: from the leaf or the cursor's parent (desc); from the
+   * ancestor of the leaf `limit + 1` levels below the cursor (asc), found through the jump pointers (see
+   * database/ancestry.ts) in a few steps however long the path. Fetches `limit + 1` messages, the extra one
+   * telling whether more follow.
    */
   async pathPage(conversationId: string, page: PathPageQuery): Promise<PlacedMessage[]> {
     const take = page.limit + 1;
-    const direction = page.order === 'asc' ? 'ASC' : 'DESC';
-    let start: string;
-    let bound = '';
-    let from = '';
-    const boundParameters: unknown[] = [];
-    const fromParameters: unknown[] = [];
-    if (page.order === 'desc') {
-      if (page.after) {
-        const cursor = await this.findInConversation(conversationId, page.after.id);
-        // A cursor whose message was deleted meanwhile says nothing about where the page is: an empty last page
-        // would let the client believe it had reached the root.
-        if (!cursor) throw new InvalidCursorError();
-        if (!cursor.parentId) return [];
-        start = cursor.parentId;
-      } else {
-        start = page.leafId;
-      }
-      bound = 'path.depth < ?';
-      boundParameters.push(take);
-    } else {
-      start = page.leafId;
-      if (page.after) {
-        const at = dateParam(this.dataSource, page.after.at);
-        bound = '(p.created_at, p.id) > (?, ?)';
-        boundParameters.push(at, page.after.id);
-        from = 'WHERE (m.created_at, m.id) > (?, ?)';
-        fromParameters.push(at, page.after.id);
-      }
+    let cursor: Message | null = null;
+    if (page.after) {
+      cursor = await this.findInConversation(conversationId, page.after.id);
+      // A cursor whose message was deleted meanwhile says nothing about where the page is: an empty page
+      // would let the client believe it had reached the end.
+      if (!cursor) throw new InvalidCursorError();
     }
-    const rows = await this.rows.rows(
-      `WITH RECURSIVE ${walkUp(bound, true)},
-       page AS (SELECT id, created_at FROM path ORDER BY created_at ${direction}, id ${direction} LIMIT ?)
-       SELECT ${this.columns}, ${SIBLING_COLUMNS} FROM page JOIN messages m ON m.id = page.id
-       ${from}
-       ORDER BY m.created_at ${direction}, m.id ${direction}`,
-      [start, conversationId, ...boundParameters, take, ...fromParameters],
-      undefined,
-      // With a plan PostgreSQL keeps for any values, some pages of a 10,000-message branch took seconds (the
-      // conversation-trees e2e spec); planned with their values they take milliseconds.
-      true,
-    );
+    let sql: string;
+    let parameters: unknown[];
+    if (page.order === 'desc') {
+      if (cursor && !cursor.parentId) return [];
+      sql = `WITH RECURSIVE ${walkUp('path.depth < ?', true)}
+        SELECT ${this.columns}, ${SIBLING_COLUMNS} FROM path JOIN messages m ON m.id = path.id
+        ORDER BY m.created_at DESC, m.id DESC`;
+      parameters = [cursor ? cursor.parentId : page.leafId, conversationId, take];
+    } else {
+      // The page is the path's messages deeper than the cursor, down to `bottom`.
+      const above = cursor ? cursor.depth : 0;
+      const bottom = above + take;
+      sql = `WITH RECURSIVE seek (id, parent_id, depth, jump_id) AS (
+          SELECT id, parent_id, depth, jump_id FROM messages WHERE id = ? AND conversation_id = ?
+          UNION ALL
+          SELECT n.id, n.parent_id, n.depth, n.jump_id FROM seek JOIN messages n ON n.id = CASE
+            WHEN (SELECT j.depth FROM messages j WHERE j.id = seek.jump_id) >= ? THEN seek.jump_id
+            ELSE seek.parent_id END
+          WHERE seek.depth > ?
+        ),
+        page (id, parent_id, n) AS (
+          SELECT id, parent_id, 1 FROM seek WHERE depth <= ? AND depth > ?
+          UNION ALL
+          SELECT p.id, p.parent_id, page.n + 1 FROM messages p JOIN page ON p.id = page.parent_id
+          WHERE p.depth > ? AND page.n < ?
+        )
+        SELECT ${this.columns}, ${SIBLING_COLUMNS} FROM page JOIN messages m ON m.id = page.id
+        ORDER BY m.created_at, m.id`;
+      parameters = [page.leafId, conversationId, bottom, bottom, bottom, above, above, take];
+    }
+    // With a plan PostgreSQL keeps for any values, some pages of a 10,000-message branch took seconds (the
+    // conversation-trees e2e spec); planned with their values they take milliseconds.
+    const rows = await this.rows.rows(sql, parameters, undefined, true);
     return rows.map((row) =>
       Object.assign(this.rows.read(row), {
         siblingIndex: Number(row.sibling_index),
@@ -338,6 +357,8 @@ export class MessagesRepository {
         status: message.status === 'streaming' ? ('incomplete' as const) : message.status,
       };
     });
+    const placed = ancestries(copies);
+    for (const copy of copies) Object.assign(copy, placed.get(copy.id));
     const repository = manager.getRepository(Message);
     for (let from = 0; from < copies.length; from += COPY_BATCH) {
       await repository.insert(copies.slice(from, from + COPY_BATCH));

@@ -6,6 +6,8 @@ const message = (role: 'user' | 'assistant', content: string, status: Message['s
   id: `m${++clock}`,
   conversationId: 'c',
   parentId: clock > 1 ? `m${clock - 1}` : null,
+  depth: clock,
+  jumpId: null,
   role,
   content,
   model: 'echo/echo',

@@ -7,15 +7,17 @@ import { DataSource } from 'typeorm';
 import { parseDatabaseUrl } from '../../src/config/database.config';
 import { buildDataSourceOptions } from '../../src/database/database.options';
 import { MIGRATIONS } from '../../src/database/migrations';
+import { ancestries } from '../../src/database/ancestry';
 import { ConversationTrees1763850800000 } from '../../src/database/migrations/1763850800000-conversation-trees';
+import { MessageAncestry1763850900000 } from '../../src/database/migrations/1763850900000-message-ancestry';
 import { bearer } from '../support/auth';
 import { createTestApp, isolatedDatabaseUrl, TestApp } from '../support/create-test-app';
 
 const PASSWORD = 'correct-horse-1';
 
-/** A database at the schema before conversation trees, written as the previous version wrote it. */
-async function previousSchema(url: string): Promise<DataSource> {
-  const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(ConversationTrees1763850800000));
+/** A database at the schema before `migration`, to be written as the previous version wrote it. */
+async function previousSchema(url: string, migration: unknown = ConversationTrees1763850800000): Promise<DataSource> {
+  const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(migration as (typeof MIGRATIONS)[number]));
   const options = buildDataSourceOptions(parseDatabaseUrl(url));
   const dataSource = await new DataSource({ ...options, migrations: before }).initialize();
   await dataSource.runMigrations({ transaction: 'each' });
@@ -169,6 +171,108 @@ describe('Migrating linear conversations to trees', () => {
         .expect(201);
     } finally {
       await t?.close();
+    }
+  });
+});
+
+describe('Migrating conversation trees to jump pointers', () => {
+  const postgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+
+  it('gives every stored message its depth and jump, and pages a migrated branch from the root', async () => {
+    const url = postgres
+      ? await isolatedDatabaseUrl(process.env.DATABASE_URL!)
+      : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-ancestry-')), 'old.sqlite')}`;
+    const legacy = await previousSchema(url, MessageAncestry1763850900000);
+    const run = (sql: string, params: unknown[]) => {
+      let n = 0;
+      return legacy.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
+    };
+    const user = randomUUID();
+    const chat = randomUUID();
+    const at = (i: number) => {
+      const date = new Date(Date.UTC(2025, 0, 1, 12, 0, 0, i));
+      return postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1);
+    };
+    await run(
+      `INSERT INTO users (id, email, password_hash, display_name, settings, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [user, 'branches@example.com', await argon2.hash(PASSWORD), 'Branches', '{}', at(0), at(0)],
+    );
+    // A 1,200-message branch (more than one UPDATE batch) with a second branch from its 700th message.
+    const messages = Array.from({ length: 1_200 }, (_, i) => ({ id: randomUUID(), parentId: null as string | null }));
+    messages.forEach((message, i) => (message.parentId = i === 0 ? null : messages[i - 1].id));
+    const fork = Array.from({ length: 30 }, () => ({ id: randomUUID(), parentId: null as string | null }));
+    fork.forEach((message, i) => (message.parentId = i === 0 ? messages[699].id : fork[i - 1].id));
+    const all = [...messages, ...fork];
+    await run(
+      `INSERT INTO conversations (id, owner_id, title, model, created_at, updated_at, current_leaf_id)
+       VALUES (?, ?, 'Branches', 'echo/echo', ?, ?, ?)`,
+      [chat, user, at(0), at(0), fork.at(-1)!.id],
+    );
+    for (const [i, message] of all.entries()) {
+      await run(
+        `INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, created_at)
+         VALUES (?, ?, ?, ?, ?, 'echo/echo', 'complete', ?)`,
+        [message.id, chat, message.parentId, i % 2 === 0 ? 'user' : 'assistant', `message ${i}`, at(i + 1)],
+      );
+    }
+    await legacy.destroy();
+
+    const t = await createTestApp({}, { databaseUrl: url });
+    try {
+      const rows = await t.query<{ id: string; depth: unknown; jump_id: string | null }>(
+        'SELECT id, depth, jump_id FROM messages WHERE conversation_id = ?',
+        [chat],
+      );
+      const expected = ancestries(all);
+      expect(rows).toHaveLength(all.length);
+      for (const row of rows) {
+        expect({ id: row.id, depth: Number(row.depth), jumpId: row.jump_id }).toEqual({
+          id: row.id,
+          ...expected.get(row.id),
+        });
+      }
+
+      const login = await t
+        .http()
+        .post('/auth/login')
+        .send({ email: 'branches@example.com', password: PASSWORD })
+        .expect(200);
+      const read = (query: Record<string, unknown>) =>
+        t
+          .http()
+          .get(`/conversations/${chat}/messages`)
+          .query(query)
+          .set(bearer(login.body.accessToken))
+          .expect(200)
+          .then((res) => res.body as { items: { id: string }[]; nextCursor: string | null });
+      // The current branch from the root, in pages, then the first one.
+      const path = [...messages.slice(0, 700), ...fork].map((message) => message.id);
+      const seen: string[] = [];
+      for (let page = await read({ limit: 100 }); ; page = await read({ limit: 100, cursor: page.nextCursor })) {
+        seen.push(...page.items.map((message) => message.id));
+        if (!page.nextCursor) break;
+      }
+      expect(seen).toEqual(path);
+      const first = await read({ limit: 100, leafId: messages.at(-1)!.id, cursor: undefined });
+      expect(first.items.map((message) => message.id)).toEqual(messages.slice(0, 100).map((message) => message.id));
+      // Messages written after the migration continue the same pattern.
+      await t
+        .http()
+        .post(`/conversations/${chat}/messages`)
+        .set(bearer(login.body.accessToken))
+        .send({ content: 'one more' })
+        .expect(201);
+      const latest = await t.query<{ id: string; parent_id: string; depth: unknown; jump_id: string | null }>(
+        'SELECT id, parent_id, depth, jump_id FROM messages WHERE conversation_id = ? ORDER BY created_at DESC LIMIT 2',
+        [chat],
+      );
+      const grown = ancestries([...all, ...latest.reverse().map((row) => ({ id: row.id, parentId: row.parent_id }))]);
+      for (const row of latest) {
+        expect({ depth: Number(row.depth), jumpId: row.jump_id }).toEqual(grown.get(row.id));
+      }
+    } finally {
+      await t.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import type { EntitySubscriberInterface } from 'typeorm';
 import { ModelRegistry } from '../../src/ai/model-registry.service';
 import type { Message } from '../../src/conversations/entities/message.entity';
 import { buildPrompt } from '../../src/conversations/prompt';
+import { ancestries } from '../../src/database/ancestry';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { ANTHROPIC_KEY, OPENAI_KEY, upstreamEnv } from '../support/upstream-env';
@@ -65,24 +66,25 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
   const storeHistory = async (id: string, contents: string[]) => {
     const start = Date.now() - 3_600_000;
     const postgres = t.dataSource.options.type === 'postgres';
-    let parentId: string | null = null;
+    const ids = contents.map(() => randomUUID());
+    const placed = ancestries(ids.map((messageId, n) => ({ id: messageId, parentId: n === 0 ? null : ids[n - 1] })));
     for (let from = 0; from < contents.length; from += 100) {
       const rows = contents.slice(from, from + 100).map((content, i) => {
         const at = new Date(start + (from + i) * 1000);
         const role = (from + i) % 2 === 0 ? 'user' : 'assistant';
         const createdAt = postgres ? at : at.toISOString().replace('T', ' ').slice(0, -1);
-        const messageId = randomUUID();
-        const row = [messageId, id, parentId, role, content, model, 'complete', createdAt];
-        parentId = messageId;
-        return row;
+        const messageId = ids[from + i];
+        const { depth, jumpId } = placed.get(messageId)!;
+        const parentId = from + i === 0 ? null : ids[from + i - 1];
+        return [messageId, id, parentId, depth, jumpId, role, content, model, 'complete', createdAt];
       });
       await t.query(
-        'INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, created_at) VALUES ' +
-          rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
+        'INSERT INTO messages (id, conversation_id, parent_id, depth, jump_id, role, content, model, status, created_at) VALUES ' +
+          rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
         rows.flat(),
       );
     }
-    await t.query('UPDATE conversations SET current_leaf_id = ? WHERE id = ?', [parentId, id]);
+    await t.query('UPDATE conversations SET current_leaf_id = ? WHERE id = ?', [ids.at(-1) ?? null, id]);
   };
   /** Counts the message text the app loads from the database while `work` runs. */
   const textLoadedDuring = async (work: () => Promise<unknown>): Promise<number> => {

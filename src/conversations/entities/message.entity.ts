@@ -19,6 +19,14 @@ export class Message {
   @Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true })
   parentId: string | null;
 
+  /** 1 for a first message, its parent's + 1 otherwise. Set once (see database/ancestry.ts). */
+  @Column({ type: 'integer' })
+  depth: number;
+
+  /** An ancestor at most as deep as the parent, to find any ancestor in few steps; null for a first message. */
+  @Column({ name: 'jump_id', type: 'varchar', length: 36, nullable: true })
+  jumpId: string | null;
+
   @Column({ type: 'varchar', length: 16 })
   role: MessageRole;
 

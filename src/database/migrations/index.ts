@@ -4,6 +4,7 @@ import { MessageSearch1763850200000 } from './1763850200000-message-search';
 import { ApiKeys1763850600000 } from './1763850600000-api-keys';
 import { UsageRecords1763850700000 } from './1763850700000-usage-records';
 import { ConversationTrees1763850800000 } from './1763850800000-conversation-trees';
+import { MessageAncestry1763850900000 } from './1763850900000-message-ancestry';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   ApiKeys1763850600000,
   UsageRecords1763850700000,
   ConversationTrees1763850800000,
+  MessageAncestry1763850900000,
 ];
