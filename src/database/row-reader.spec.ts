@@ -99,6 +99,28 @@ describe('RowReader', () => {
     expect(read[0].createdAt).toEqual(new Date('2026-01-02T03:04:05.006Z'));
   });
 
+  it('reads every form of SQLite time text as TypeORM does, not only the one it writes', async () => {
+    const forms = ['2026-03-04 05:06:07.089', '2026-03-04 05:06:07', '2026-03-04T05:06:07.089Z', '2026-03-04 05:06'];
+    for (const [i, form] of forms.entries()) {
+      await dataSource.query(
+        `INSERT INTO samples (id, ownerId, flag, settings, created_at) VALUES (?, 'times', 0, '{}', ?)`,
+        [`time-${i}`, form],
+      );
+    }
+    const reader = new RowReader(dataSource, Sample);
+    const read = await reader.query(`SELECT ${reader.columns('s')} FROM samples s WHERE s.ownerId = ? ORDER BY s.id`, [
+      'times',
+    ]);
+    const loaded = await dataSource.getRepository(Sample).find({ where: { ownerId: 'times' }, order: { id: 'ASC' } });
+    expect(read.map((row) => row.createdAt.toISOString())).toEqual([
+      '2026-03-04T05:06:07.089Z',
+      '2026-03-04T05:06:07.000Z',
+      '2026-03-04T05:06:07.089Z',
+      '2026-03-04T05:06:00.000Z',
+    ]);
+    expect(plain(read)).toEqual(plain(loaded));
+  });
+
   it('reads only the properties it was given', async () => {
     const reader = new RowReader(dataSource, Sample, ['id', 'flag']);
     const [{ id }] = await dataSource.getRepository(Sample).find({ where: { ownerId: 'b' } });

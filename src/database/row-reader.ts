@@ -43,7 +43,7 @@ function postgresStatement(sql: string): PostgresStatement {
  * `properties` limits it to some of the entity's columns.
  */
 export class RowReader<E extends ObjectLiteral, K extends keyof E & string = keyof E & string> {
-  private readonly fields: { name: string; property: string; column: ColumnMetadata; asIs: boolean }[];
+  private readonly fields: { name: string; property: string; convert: (value: unknown) => unknown }[];
   private readonly postgres: boolean;
 
   constructor(
@@ -51,16 +51,11 @@ export class RowReader<E extends ObjectLiteral, K extends keyof E & string = key
     target: EntityTarget<E>,
     properties?: readonly K[],
   ) {
+    this.postgres = dataSource.options.type === 'postgres';
     this.fields = dataSource
       .getMetadata(target)
       .columns.filter((column) => !properties || properties.includes(column.propertyName as K))
-      .map((column) => ({
-        name: column.databaseName,
-        property: column.propertyName,
-        column,
-        asIs: !column.transformer && TEXT_TYPES.has(String(column.type)),
-      }));
-    this.postgres = dataSource.options.type === 'postgres';
+      .map((column) => ({ name: column.databaseName, property: column.propertyName, convert: this.converter(column) }));
   }
 
   /** The columns for a SELECT list, `c."id", c."owner_id", ...` with `alias` c. */
@@ -97,10 +92,24 @@ export class RowReader<E extends ObjectLiteral, K extends keyof E & string = key
   /** The entity's columns of one row, converted as TypeORM converts them when it loads the entity. */
   read(row: Record<string, unknown>): Pick<E, K> {
     const entity: Record<string, unknown> = {};
-    for (const { name, property, column, asIs } of this.fields) {
-      entity[property] = asIs ? row[name] : this.dataSource.driver.prepareHydratedValue(row[name], column);
-    }
+    for (const { name, property, convert } of this.fields) entity[property] = convert(row[name]);
     return entity as Pick<E, K>;
+  }
+
+  /** How a column's value is converted: as TypeORM's driver does it, with the two commonest cases done directly. */
+  private converter(column: ColumnMetadata): (value: unknown) => unknown {
+    const typeorm = (value: unknown) => this.dataSource.driver.prepareHydratedValue(value, column);
+    if (column.transformer) return typeorm;
+    if (TEXT_TYPES.has(String(column.type))) return (value) => value;
+    if (!this.postgres && (column.type === 'datetime' || column.type === Date)) {
+      // SQLite keeps times as `YYYY-MM-DD HH:MM:SS.mmm` UTC text; the driver tests it against two regular
+      // expressions before it makes the same Date, which was a few per cent of a list request's CPU.
+      return (value) =>
+        typeof value === 'string' && value.length === 23 && value[10] === ' ' && value[19] === '.'
+          ? new Date(`${value.slice(0, 10)}T${value.slice(11)}Z`)
+          : typeorm(value);
+    }
+    return typeorm;
   }
 
   /**
