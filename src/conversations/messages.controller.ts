@@ -52,7 +52,8 @@ export class MessagesController {
     summary: 'A page of one branch: the path from the root to a leaf',
     description:
       'The leaf is `leafId`, or the current leaf. `order=asc` (the default) starts at the root, `order=desc` at ' +
-      'the leaf (latest first, older ones on the following pages).',
+      'the leaf (latest first, older ones on the following pages). A `cursor` whose message was deleted since ' +
+      'is 400 `INVALID_CURSOR`: start again from the first page.',
   })
   @ApiErrors(400)
   @ApiError(404, NOT_FOUND)
