@@ -199,7 +199,7 @@ describe('Migrating conversation trees to jump pointers', () => {
       [user, 'branches@example.com', await argon2.hash(PASSWORD), 'Branches', '{}', at(0), at(0)],
     );
     // A 1,200-message branch (more than one UPDATE batch) with a second branch from its 700th message.
-    const messages = Array.from({ length: 1_200 }, (_, i) => ({ id: randomUUID(), parentId: null as string | null }));
+    const messages = Array.from({ length: 1_200 }, () => ({ id: randomUUID(), parentId: null as string | null }));
     messages.forEach((message, i) => (message.parentId = i === 0 ? null : messages[i - 1].id));
     const fork = Array.from({ length: 30 }, () => ({ id: randomUUID(), parentId: null as string | null }));
     fork.forEach((message, i) => (message.parentId = i === 0 ? messages[699].id : fork[i - 1].id));

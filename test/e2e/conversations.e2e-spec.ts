@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import type { Cursor } from '../../src/common/pagination/cursor';
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
 import { Conversation } from '../../src/conversations/entities/conversation.entity';
