@@ -67,8 +67,6 @@ const SQL = {
 };
 /** The first page's parameters: `take` messages from the root down (nothing above it). */
 const firstPage = (take) => [take, take, take, 0, 0, take];
-/** As in the app, PostgreSQL plans the walk up the path with its values each time (an unnamed statement). */
-const PLANNED_EACH_CALL = new Set(['history']);
 
 /** Prepared statements: sqlite3 Statement objects, or named statements on a pg pool of the app's size (20). */
 function openDatabase() {
@@ -95,9 +93,7 @@ function openDatabase() {
   );
   return {
     sqlite: false,
-    query: async (name, params) =>
-      (await pool.query({ name: PLANNED_EACH_CALL.has(name) ? undefined : name, text: numbered[name], values: params }))
-        .rows,
+    query: async (name, params) => (await pool.query({ name, text: numbered[name], values: params })).rows,
   };
 }
 

@@ -199,9 +199,10 @@ export class MessagesRepository {
         ORDER BY m.created_at, m.id`;
       parameters = [page.leafId, conversationId, bottom, bottom, bottom, above, above, take];
     }
-    // With a plan PostgreSQL keeps for any values, some pages of a 10,000-message branch took seconds (the
-    // conversation-trees e2e spec); planned with their values they take milliseconds.
-    const rows = await this.rows.rows(sql, parameters, undefined, true);
+    // The walk down from the leaf is bounded by a count, and with a plan PostgreSQL keeps for any values some of
+    // its pages took seconds (the conversation-trees e2e spec): planned with their values, milliseconds. Every
+    // step of the asc read is a primary-key look-up whatever the values, so it keeps one plan per connection.
+    const rows = await this.rows.rows(sql, parameters, undefined, page.order === 'desc');
     return rows.map((row) =>
       Object.assign(this.rows.read(row), {
         siblingIndex: Number(row.sibling_index),
