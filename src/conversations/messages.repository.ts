@@ -328,6 +328,19 @@ export class MessagesRepository {
     await manager.getRepository(Message).update({ id }, changes);
   }
 
+  /**
+   * Stores the text so far of answers being generated. Only rows still `streaming` change: an answer that has
+   * ended meanwhile keeps its final text, whichever write runs first.
+   */
+  async saveStreamingText(manager: EntityManager, answers: { id: string; content: string }[]): Promise<void> {
+    for (const { id, content } of answers) {
+      await this.query(manager, `UPDATE messages SET content = :content WHERE id = :id AND status = 'streaming'`, {
+        id,
+        content,
+      });
+    }
+  }
+
   /** Every answer still marked as being generated becomes `incomplete`; how many there were. */
   async settleStreaming(manager: EntityManager): Promise<number> {
     const result = await manager
