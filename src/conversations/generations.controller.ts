@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
 import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -17,6 +17,13 @@ const NOT_FOUND =
 @ApiTags('conversations')
 @ApiBearerAuth()
 @ApiErrors(401, 429)
+@ApiParam({ name: 'id', description: 'The conversation' })
+@ApiParam({
+  name: 'generationId',
+  description:
+    'A random UUID made for each answer: the `id` of the `generation` event of a send or regeneration, or the ' +
+    'conversation’s `activeGeneration.id`',
+})
 @Controller('conversations/:id/generations/:generationId')
 export class GenerationsController {
   constructor(private readonly generations: GenerationRegistry) {}
