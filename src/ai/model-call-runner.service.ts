@@ -3,7 +3,7 @@ import { AppError } from '../common/errors/app.error';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import { aiConfig, type AiConfig } from '../config/ai.config';
 import type { AiProvider, ChatEvent, ChatRequest, Usage } from './ai-provider';
-import { AiProviderError } from './ai.errors';
+import { AbortError, AiProviderError } from './ai.errors';
 
 /** How a model call ended. `cancelled`: its signal was aborted (a cancel, a client gone on /v1, or shutdown). */
 export type ModelCallStatus = 'complete' | 'cancelled' | 'error';
@@ -51,6 +51,12 @@ export class ModelCallRunner {
     let finished = false;
     let failure: AppError | null = null;
     let exhausted = false;
+    // Stops the wait on the provider as soon as the call is aborted, even if the provider is slow to notice.
+    const stop = new AbortError();
+    const stopped = new Promise<never>((_, reject) =>
+      call.signal.addEventListener('abort', () => reject(stop), { once: true }),
+    );
+    stopped.catch(() => undefined);
     const iterator = provider.streamChat({ ...request, signal: call.signal })[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -61,7 +67,10 @@ export class ModelCallRunner {
         }, this.config.timeoutMs);
         let next: IteratorResult<ChatEvent>;
         try {
-          next = await iterator.next();
+          const pending = iterator.next();
+          // Settled unseen when the stop wins the race.
+          pending.catch(() => undefined);
+          next = await Promise.race([pending, stopped]);
         } finally {
           clearTimeout(timer);
         }
@@ -80,11 +89,12 @@ export class ModelCallRunner {
         }
       }
     } catch (error) {
-      exhausted = true;
+      // A provider that threw is done; one that was stopped mid-wait still has to be closed.
+      exhausted = error !== stop;
       failure = this.classify(error, cancelled.aborted, timedOut);
     } finally {
       cancelled.removeEventListener('abort', forward);
-      // The consumer stopped reading early: the provider stops too, and closes its upstream request.
+      // Stopped, or the consumer stopped reading early: the provider stops too, and closes its upstream request.
       if (!exhausted) {
         call.abort();
         void iterator.return?.(undefined)?.catch(() => undefined);
