@@ -98,6 +98,11 @@ describe('Generations: answers that run on their own, followed and resumed by an
 
     expect(rest.status).toBe(200);
     expect(rest.headers['content-type']).toMatch(/^text\/event-stream/);
+    // The stream is written outside Fastify's reply pipeline; the headers its hooks set still come with it.
+    for (const { headers } of [first, rest]) {
+      expect(headers['x-content-type-options']).toBe('nosniff');
+      expect(headers['content-security-policy']).toContain("default-src 'self'");
+    }
     expectConsecutive(rest.events, lastSeen + 1);
     expect(deltaText(first.events) + deltaText(rest.events)).toBe(chunks.join(''));
     expect(rest.events.at(-1)).toMatchObject({
