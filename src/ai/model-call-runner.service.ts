@@ -51,29 +51,11 @@ export class ModelCallRunner {
     let finished = false;
     let failure: AppError | null = null;
     let exhausted = false;
-    // Stops the wait on the provider as soon as the call is aborted, even if the provider is slow to notice.
     const stop = new AbortError();
-    const stopped = new Promise<never>((_, reject) =>
-      call.signal.addEventListener('abort', () => reject(stop), { once: true }),
-    );
-    stopped.catch(() => undefined);
     const iterator = provider.streamChat({ ...request, signal: call.signal })[Symbol.asyncIterator]();
     try {
       for (;;) {
-        // The timer runs only while the provider is awaited, never while the consumer holds an event.
-        const timer = setTimeout(() => {
-          timedOut = true;
-          call.abort();
-        }, this.config.timeoutMs);
-        let next: IteratorResult<ChatEvent>;
-        try {
-          const pending = iterator.next();
-          // Settled unseen when the stop wins the race.
-          pending.catch(() => undefined);
-          next = await Promise.race([pending, stopped]);
-        } finally {
-          clearTimeout(timer);
-        }
+        const next = await this.nextOf(iterator, call, stop, () => (timedOut = true));
         if (next.done) {
           exhausted = true;
           break;
@@ -115,6 +97,43 @@ export class ModelCallRunner {
         latencyMs: Date.now() - startedAt,
       },
     };
+  }
+
+  /**
+   * The provider's next event. The timer runs only while the provider is awaited, never while the consumer
+   * holds an event; the wait ends as soon as the call is aborted (rejecting with `stop`), even when the
+   * provider is slow to notice. Everything it sets up is undone when it settles: a stream of thousands of
+   * deltas leaves nothing behind per delta.
+   */
+  private nextOf(
+    iterator: AsyncIterator<ChatEvent>,
+    call: AbortController,
+    stop: AbortError,
+    onTimeout: () => void,
+  ): Promise<IteratorResult<ChatEvent>> {
+    if (call.signal.aborted) return Promise.reject(stop);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(stop);
+      const timer = setTimeout(() => {
+        onTimeout();
+        call.abort();
+      }, this.config.timeoutMs);
+      call.signal.addEventListener('abort', onAbort, { once: true });
+      const settle = () => {
+        clearTimeout(timer);
+        call.signal.removeEventListener('abort', onAbort);
+      };
+      iterator.next().then(
+        (next) => {
+          settle();
+          resolve(next);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Null when the call was cancelled: that is not a failure to report. */
