@@ -61,13 +61,14 @@ describe('Generations: answers that run on their own, followed and resumed by an
     t.http().post(`/conversations/${id}/generations/${generationId}/cancel`).set(bearer(as));
   const conversation = async () =>
     (await t.http().get(`/conversations/${conversationId}`).set(bearer(token)).expect(200)).body;
-  const storedAnswer = async () =>
+  const storedAnswerOf = async (id: string) =>
     (
       await t.query<{ content: string; status: string }>(
         "SELECT content, status FROM messages WHERE conversation_id = ? AND role = 'assistant'",
-        [conversationId],
+        [id],
       )
     )[0];
+  const storedAnswer = () => storedAnswerOf(conversationId);
   /** Events numbered one after the other, from `first`. */
   const expectConsecutive = (events: SseEvent[], first: number) =>
     expect(events.map((event) => event.id)).toEqual(events.map((_, i) => first + i));
@@ -198,15 +199,27 @@ describe('Generations: answers that run on their own, followed and resumed by an
       .expect(201);
   });
 
-  it('writes the text so far to the answer while it streams', async () => {
+  it('writes the text so far to the answers while they stream', async () => {
     upstream.hang({ chunks: ['Some', ' partial', ' text'], afterChunks: 3 });
-    const { generation, stream } = await sendUntil('Go slowly', 3);
+    upstream.hang({ chunks: ['Other', ' words'], afterChunks: 2 });
+    const first = await sendUntil('Go slowly', 3);
+    const firstConversation = conversationId;
+    conversationId = (await t.http().post('/conversations').set(bearer(token)).send({}).expect(201)).body.id;
+    const second = await sendUntil('You too', 2);
 
-    const row = await waitFor(storedAnswer, (found) => found.content === 'Some partial text', 5_000);
+    const rows = await waitFor(
+      async () => [await storedAnswer(), await storedAnswerOf(firstConversation)],
+      ([mine, theirs]) => mine.content === 'Other words' && theirs.content === 'Some partial text',
+      5_000,
+    );
 
-    expect(row).toEqual({ content: 'Some partial text', status: 'streaming' });
-    await cancel(generation.id).expect(202);
-    await stream;
+    expect(rows).toEqual([
+      { content: 'Other words', status: 'streaming' },
+      { content: 'Some partial text', status: 'streaming' },
+    ]);
+    await cancel(second.generation.id).expect(202);
+    await cancel(first.generation.id, token, firstConversation).expect(202);
+    await Promise.all([first.stream, second.stream]);
   });
 
   it("answers 404 for another user's generation, another conversation's, or an unknown one, and 400 for bad ids", async () => {
