@@ -15,8 +15,8 @@ export interface GenerationListener {
 }
 
 /**
- * Deltas kept for replay, whichever limit is reached first. Older ones are dropped; a viewer that asks for them
- * gets their text joined into one delta (see `subscribe`). About 10 KiB per running answer, with the text so far.
+ * The latest deltas a viewer gets one by one, whichever limit is reached first; older ones come joined into one
+ * delta (see `subscribe`), so that a reload mid-answer is a few events, not thousands.
  */
 export const MAX_BUFFERED_DELTAS = 128;
 export const MAX_BUFFERED_CHARS = 4_096;
@@ -26,16 +26,12 @@ export const MAX_BUFFERED_CHARS = 4_096;
  * A viewer that leaves only unsubscribes; the generation runs on until it ends (see GenerationRegistry).
  */
 export class Generation {
-  /** The events that are never dropped: `user_message` (sends only) and `generation`. */
+  /** `user_message` (sends only) and `generation`. */
   private readonly head: GenerationEvent[] = [];
-  /** The latest deltas, oldest first, then the last event once there is one. */
-  private readonly tail: GenerationEvent[] = [];
-  private tailChars = 0;
-  /** The id of the newest delta dropped from `tail`; 0 when none was. */
-  private lastDroppedId = 0;
   /**
-   * Where each delta's text ends in `text`, by event id minus the head's length: what lets any dropped
-   * range of deltas be sent again exactly. Four bytes a delta.
+   * Where each delta's text ends in `text`, by event id minus the head's length. The deltas themselves are not
+   * kept: any of them, or any run of them, is a slice of `text`. Four bytes a delta beside the text, which is
+   * kept anyway to be saved.
    */
   private ends = new Uint32Array(64);
   private deltas = 0;
@@ -83,14 +79,7 @@ export class Generation {
       this.ends = grown;
     }
     this.ends[this.deltas++] = this.text.length;
-    const event = this.publish('delta', { text });
-    this.tail.push(event);
-    this.tailChars += text.length;
-    while (this.tail.length > 1 && (this.tail.length > MAX_BUFFERED_DELTAS || this.tailChars > MAX_BUFFERED_CHARS)) {
-      const dropped = this.tail.shift()!;
-      this.tailChars -= (dropped.data as { text: string }).text.length;
-      this.lastDroppedId = dropped.id;
-    }
+    this.publish('delta', { text });
   }
 
   /** The last event: `assistant_message` with the stored answer, or `error`. Viewers are let go afterwards. */
@@ -98,7 +87,6 @@ export class Generation {
     if (!this.running) return;
     this.outcome = { message, error };
     this.finalEvent = error ? this.publish('error', errorBody) : this.publish('assistant_message', message);
-    this.tail.push(this.finalEvent);
     this.endedAt = Date.now();
     this.listeners.clear();
     this.resolveEnded();
@@ -110,27 +98,43 @@ export class Generation {
 
   /**
    * Hands `listener` every event after `after`, the ones already out at once (synchronously, so that none is
-   * published in between), then the live ones. Deltas dropped from the buffer that the viewer has not seen are
-   * replaced by one delta holding exactly their text, numbered as the last of them: the viewer's text has no
-   * gap and no repetition, and its next `Last-Event-ID` still means what it says. Returns the unsubscribe.
+   * published in between), then the live ones. Of the deltas the viewer has not seen, those older than the
+   * latest MAX_BUFFERED_DELTAS (or MAX_BUFFERED_CHARS of text) come first as one delta holding exactly their
+   * text, numbered as the last of them: the viewer's text has no gap and no repetition, and its next
+   * `Last-Event-ID` still means what it says. Returns the unsubscribe.
    */
   subscribe(after: number, listener: GenerationListener): () => void {
     for (const event of this.head) if (event.id > after) listener.onEvent(event);
-    if (after < this.lastDroppedId) {
-      const from = this.textEndAfter(after);
-      const to = this.textEndAfter(this.lastDroppedId);
-      listener.onEvent({ id: this.lastDroppedId, event: 'delta', data: { text: this.text.slice(from, to) } });
+    const first = this.head.length + 1;
+    const last = this.head.length + this.deltas;
+    let from = Math.max(after + 1, first);
+    const joinedUpTo = Math.min(this.lastJoinedId(), last);
+    if (from <= joinedUpTo) {
+      listener.onEvent(this.deltaRange(from, joinedUpTo));
+      from = joinedUpTo + 1;
     }
-    for (const event of this.tail) if (event.id > after) listener.onEvent(event);
+    for (let id = from; id <= last; id++) listener.onEvent(this.deltaRange(id, id));
+    if (this.finalEvent && this.finalEvent.id > after) listener.onEvent(this.finalEvent);
     if (!this.running) return () => undefined;
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** How many characters of `text` the events up to `id` carried. */
-  private textEndAfter(id: number): number {
-    const delta = id - this.head.length;
-    return delta <= 0 ? 0 : this.ends[delta - 1];
+  /** The newest delta sent joined with the ones before it (older than the latest ones); 0 when none is. */
+  private lastJoinedId(): number {
+    const total = this.text.length;
+    // The oldest delta sent on its own: within the last MAX_BUFFERED_DELTAS and MAX_BUFFERED_CHARS.
+    let kept = Math.max(0, this.deltas - MAX_BUFFERED_DELTAS);
+    while (kept < this.deltas - 1 && total - (kept === 0 ? 0 : this.ends[kept - 1]) > MAX_BUFFERED_CHARS) kept++;
+    return kept === 0 ? 0 : this.head.length + kept;
+  }
+
+  /** The deltas `from` to `to` (event ids) as one delta event, numbered as the last. */
+  private deltaRange(from: number, to: number): GenerationEvent {
+    const start = from - this.head.length - 1;
+    const end = to - this.head.length - 1;
+    const text = this.text.slice(start === 0 ? 0 : this.ends[start - 1], this.ends[end]);
+    return { id: to, event: 'delta', data: { text } };
   }
 
   private publish(name: GenerationEventName, data: unknown): GenerationEvent {

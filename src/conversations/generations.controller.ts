@@ -35,10 +35,10 @@ export class GenerationsController {
       'The generation’s Server-Sent Events after event `n` (`Last-Event-ID: n`, or `?after=n`; all of them ' +
       'without either), then the live ones as they come, ending with `assistant_message` or `error`, as when ' +
       'sending. For a generation that has ended, its remaining events at once. Events stay readable for at least ' +
-      '5 minutes after the end. The server keeps the latest deltas of a running generation (up to ' +
-      `${MAX_BUFFERED_DELTAS} of them or ${MAX_BUFFERED_CHARS} characters); when some of the deltas after \`n\` ` +
-      'are older than that, their text comes first as one `delta` carrying exactly that text, whose id is that ' +
-      'of the last of them. A client that joins every `delta` in order therefore has the answer with no gap and ' +
+      '5 minutes after the end. The latest deltas (up to ' +
+      `${MAX_BUFFERED_DELTAS} of them or ${MAX_BUFFERED_CHARS} characters) come one by one; older ones after \`n\` ` +
+      'come first as one `delta` carrying exactly their text, whose id is that of the last of them. A client ' +
+      'that joins every `delta` in order therefore has the answer with no gap and ' +
       'no repetition, whether it resumes or starts from nothing (a reload sends no `Last-Event-ID`, and gets ' +
       '`user_message`, `generation`, the text so far in one `delta`, then the rest).',
   })
