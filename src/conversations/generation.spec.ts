@@ -59,7 +59,7 @@ describe('Generation', () => {
       if (after < full.length) expect(ids.at(-1)).toBe(full.at(-1)!.id);
       expect(textOf(full.slice(0, after)) + textOf(rest)).toBe(text);
     }
-    // The oldest deltas are not all kept.
+    // Old deltas come joined: fewer events than were published.
     expect(replay(generation, 1).length).toBeLessThan(full.length);
   });
 
