@@ -45,8 +45,9 @@ export abstract class AiProvider {
   abstract listModels(signal?: AbortSignal): Promise<ModelInfo[]>;
 
   /**
-   * Streams an answer. Rejects (from the iterator) with an AiProviderError on upstream failures, including a
-   * time-out while waiting for the next byte, and with an AbortError when `request.signal` aborts.
+   * Streams an answer. Rejects (from the iterator) with an AiProviderError on upstream failures, and with an
+   * AbortError when `request.signal` aborts, closing the upstream request. Read it through ModelCallRunner, which
+   * owns the time-out (it aborts the signal when the provider stays quiet for AI_TIMEOUT_MS).
    */
   abstract streamChat(request: ChatRequest): AsyncIterable<ChatEvent>;
 }

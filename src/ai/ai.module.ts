@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
 import { aiConfig, type AiConfig } from '../config/ai.config';
 import { AI_PROVIDERS, type AiProvider } from './ai-provider';
 import { AiController } from './ai.controller';
+import { ModelCallRunner } from './model-call-runner.service';
 import { ModelRegistry } from './model-registry.service';
 import { AnthropicProvider } from './providers/anthropic.provider';
 import { EchoProvider } from './providers/echo.provider';
@@ -23,8 +25,13 @@ export function createProviders(config: AiConfig): AiProvider[] {
 }
 
 @Module({
+  imports: [LifecycleModule],
   controllers: [AiController],
-  providers: [{ provide: AI_PROVIDERS, inject: [aiConfig.KEY], useFactory: createProviders }, ModelRegistry],
-  exports: [ModelRegistry],
+  providers: [
+    { provide: AI_PROVIDERS, inject: [aiConfig.KEY], useFactory: createProviders },
+    ModelRegistry,
+    ModelCallRunner,
+  ],
+  exports: [ModelRegistry, ModelCallRunner],
 })
 export class AiModule {}

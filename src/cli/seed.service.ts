@@ -31,15 +31,11 @@ export class SeedService {
       model: 'echo/echo',
       systemPrompt: 'You are a helpful assistant.',
     });
-    const exchange = await this.chat.send(
-      principal,
-      conversation.id,
-      { content: 'Hello! The echo model repeats what I write, so this works offline.' },
-      new AbortController().signal,
-    );
-    for await (const event of exchange.events) {
-      if (event.type === 'error') throw event.error;
-    }
+    const exchange = await this.chat.send(principal, conversation.id, {
+      content: 'Hello! The echo model repeats what I write, so this works offline.',
+    });
+    await exchange.generation.ended;
+    if (exchange.generation.outcome?.error) throw exchange.generation.outcome.error;
     log(`created sample conversation "${conversation.title}" (id ${conversation.id})`);
   }
 }

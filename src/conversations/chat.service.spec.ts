@@ -3,7 +3,8 @@ import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
 import { AiProviderError } from '../ai/ai.errors';
 import type { ModelRegistry } from '../ai/model-registry.service';
 import type { TransactionRunner } from '../database/transaction-runner';
-import { ChatService, ChatStreamEvent } from './chat.service';
+import { ModelCallRunner } from '../ai/model-call-runner.service';
+import { ChatService, Exchange } from './chat.service';
 import type { ConversationsRepository } from './conversations.repository';
 import {
   ConversationNotFoundError,
@@ -13,9 +14,16 @@ import {
 } from './conversations.errors';
 import type { Conversation } from './entities/conversation.entity';
 import type { Message } from './entities/message.entity';
+import type { GenerationEvent } from './generation';
+import { GenerationRegistry } from './generation-registry.service';
 import type { MessageSize, MessagesRepository, NewMessage } from './messages.repository';
 
 const principal = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
+
+const registries: GenerationRegistry[] = [];
+afterEach(() => {
+  for (const registry of registries.splice(0)) registry.onApplicationShutdown();
+});
 
 function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   const log: string[] = [];
@@ -54,6 +62,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       log.push(`update ${byId(id)!.role} ${changes.status}`);
       Object.assign(byId(id)!, changes);
     }),
+    saveStreamingText: jest.fn(async () => undefined),
     hasStreaming: jest.fn(async () => stored.some((m) => m.status === 'streaming')),
     findInConversation: jest.fn(async (_c: string, id: string) => byId(id)),
     findPlaced: jest.fn(async (_c: string, ids: string[]) =>
@@ -84,19 +93,29 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})),
     runOrRefuse: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})),
   };
+  const shutdown = { signal: new AbortController().signal, track: jest.fn() } as unknown as ShutdownService;
+  const generations = new GenerationRegistry(
+    new ModelCallRunner({ timeoutMs: 60_000 }, shutdown),
+    messages as unknown as MessagesRepository,
+    transactions as unknown as TransactionRunner,
+    shutdown,
+  );
   const service = new ChatService(
     conversations as unknown as ConversationsRepository,
     messages as unknown as MessagesRepository,
     models as unknown as ModelRegistry,
     transactions as unknown as TransactionRunner,
-    { signal: new AbortController().signal } as ShutdownService,
+    generations,
   );
+  registries.push(generations);
   return { service, log, stored, provider, conversations };
 }
 
-async function drain(events: AsyncGenerator<ChatStreamEvent>): Promise<ChatStreamEvent[]> {
-  const all: ChatStreamEvent[] = [];
-  for await (const event of events) all.push(event);
+/** Waits for the generation's end and answers with every event it published, as a viewer from the start sees. */
+async function drain(exchange: Exchange): Promise<GenerationEvent[]> {
+  await exchange.generation.ended;
+  const all: GenerationEvent[] = [];
+  exchange.generation.subscribe(0, { onEvent: (event) => all.push(event) });
   return all;
 }
 
@@ -107,14 +126,9 @@ describe('ChatService.send', () => {
       yield { type: 'delta', text: 'lo' };
       yield { type: 'done', usage: { promptTokens: 7, completionTokens: 2 }, finishReason: 'stop' };
     });
-    const exchange = await service.send(
-      principal,
-      'c1',
-      { content: 'Hi', model: 'fake/model-b' },
-      new AbortController().signal,
-    );
+    const exchange = await service.send(principal, 'c1', { content: 'Hi', model: 'fake/model-b' });
     expect(exchange.userMessage).toMatchObject({ role: 'user', content: 'Hi', model: 'fake/model-b' });
-    const events = await drain(exchange.events);
+    const events = await drain(exchange);
     expect(log).toEqual([
       'store user complete',
       'store assistant streaming',
@@ -122,7 +136,17 @@ describe('ChatService.send', () => {
       'update assistant complete',
     ]);
     expect(exchange.assistantMessage).toMatchObject({ id: 'm2', role: 'assistant', parentId: 'm1' });
-    expect(events.map((e) => e.type)).toEqual(['delta', 'delta', 'assistant_message']);
+    expect(events.map((e) => [e.id, e.event])).toEqual([
+      [1, 'user_message'],
+      [2, 'generation'],
+      [3, 'delta'],
+      [4, 'delta'],
+      [5, 'assistant_message'],
+    ]);
+    expect(events[1].data).toEqual({
+      id: exchange.generation.id,
+      assistantMessage: expect.objectContaining({ id: 'm2' }),
+    });
     expect(stored[1]).toMatchObject({ content: 'Hello', status: 'complete', promptTokens: 7, completionTokens: 2 });
     const request = (provider.streamChat as jest.Mock).mock.calls[0][0] as ChatRequest;
     expect(request.model).toBe('model-b');
@@ -137,12 +161,9 @@ describe('ChatService.send', () => {
       yield { type: 'delta', text: 'partial' };
       throw new AiProviderError('UPSTREAM_ERROR', 'provider answered 500');
     });
-    const events = await drain(
-      (await service.send(principal, 'c1', { content: 'Hi' }, new AbortController().signal)).events,
-    );
-    expect(events.map((e) => e.type)).toEqual(['delta', 'error']);
-    const last = events[1] as Extract<ChatStreamEvent, { type: 'error' }>;
-    expect(last.error.code).toBe('UPSTREAM_ERROR');
+    const events = await drain(await service.send(principal, 'c1', { content: 'Hi' }));
+    expect(events.map((e) => e.event)).toEqual(['user_message', 'generation', 'delta', 'error']);
+    expect(events[3].data).toEqual({ statusCode: 502, code: 'UPSTREAM_ERROR', message: 'provider answered 500' });
     expect(stored[1]).toMatchObject({
       role: 'assistant',
       content: 'partial',
@@ -151,39 +172,39 @@ describe('ChatService.send', () => {
     });
   });
 
-  it('stores what arrived as incomplete when the caller aborts', async () => {
-    const cancel = new AbortController();
+  it('stores what arrived as incomplete when the generation is cancelled', async () => {
     const { service, stored } = setup(async function* (request) {
       yield { type: 'delta', text: 'so far' };
       await new Promise((resolve) => setImmediate(resolve));
       if (request.signal.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
       yield { type: 'delta', text: ' never' };
     });
-    const exchange = await service.send(principal, 'c1', { content: 'Hi' }, cancel.signal);
-    const events: ChatStreamEvent[] = [];
-    for await (const event of exchange.events) {
-      events.push(event);
-      cancel.abort();
-    }
+    const exchange = await service.send(principal, 'c1', { content: 'Hi' });
+    const events: GenerationEvent[] = [];
+    exchange.generation.subscribe(0, {
+      onEvent: (event) => {
+        events.push(event);
+        if (event.event === 'delta') exchange.generation.cancel();
+      },
+    });
+    await exchange.generation.ended;
     // The stream still ends with the stored message, so that a viewer shows the partial answer as it was kept.
-    expect(events.map((e) => e.type)).toEqual(['delta', 'assistant_message']);
-    expect(events[1]).toMatchObject({ message: { content: 'so far', status: 'incomplete' } });
+    expect(events.map((e) => e.event)).toEqual(['user_message', 'generation', 'delta', 'assistant_message']);
+    expect(events[3].data).toMatchObject({ content: 'so far', status: 'incomplete' });
     expect(stored[1]).toMatchObject({ content: 'so far', status: 'incomplete', error: null });
   });
 
   it("answers not found for another user's conversation and stores nothing", async () => {
     const { service, stored } = setup(async function* () {});
-    await expect(
-      service.send({ ...principal, id: 'u2' }, 'c1', { content: 'Hi' }, new AbortController().signal),
-    ).rejects.toBeInstanceOf(ConversationNotFoundError);
+    await expect(service.send({ ...principal, id: 'u2' }, 'c1', { content: 'Hi' })).rejects.toBeInstanceOf(
+      ConversationNotFoundError,
+    );
     expect(stored).toEqual([]);
   });
 
   it('titles an untitled conversation from its first message', async () => {
     const { service, conversations } = setup(async function* () {});
-    await drain(
-      (await service.send(principal, 'c1', { content: 'Trip ideas\nmore' }, new AbortController().signal)).events,
-    );
+    await drain(await service.send(principal, 'c1', { content: 'Trip ideas\nmore' }));
     expect(conversations.update).toHaveBeenCalledWith(
       'c1',
       expect.objectContaining({ title: 'Trip ideas', currentLeafId: 'm2' }),
@@ -197,38 +218,40 @@ describe('ChatService on branches', () => {
     yield { type: 'delta', text: String(request.messages.at(-1)?.content) };
     yield { type: 'done', usage: { promptTokens: 1, completionTokens: 1 }, finishReason: 'stop' };
   };
-  const signal = new AbortController().signal;
 
   it('refuses to send or regenerate while an answer is being generated, storing nothing', async () => {
-    const { service, stored } = setup(echo);
-    const first = await service.send(principal, 'c1', { content: 'Hi' }, signal);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { service, stored } = setup(async function* (request) {
+      // The first answer runs on until the test lets it end.
+      if (request.messages.at(-1)?.content === 'Hi') await released;
+      yield* echo(request);
+    });
+    const first = await service.send(principal, 'c1', { content: 'Hi' });
     // The answer is stored as streaming before the model is called; until it ends, the conversation is busy.
     expect(stored[1]).toMatchObject({ role: 'assistant', status: 'streaming', content: '' });
-    await expect(service.send(principal, 'c1', { content: 'Again' }, signal)).rejects.toBeInstanceOf(
-      GenerationInProgressError,
-    );
-    await expect(service.regenerate(principal, 'c1', 'm1', {}, signal)).rejects.toBeInstanceOf(
-      GenerationInProgressError,
-    );
+    await expect(service.send(principal, 'c1', { content: 'Again' })).rejects.toBeInstanceOf(GenerationInProgressError);
+    await expect(service.regenerate(principal, 'c1', 'm1', {})).rejects.toBeInstanceOf(GenerationInProgressError);
     expect(stored).toHaveLength(2);
-    await drain(first.events);
+    release();
+    await drain(first);
     expect(stored[1]).toMatchObject({ status: 'complete', content: 'Hi' });
-    await drain((await service.send(principal, 'c1', { content: 'Again' }, signal)).events);
+    await drain(await service.send(principal, 'c1', { content: 'Again' }));
     expect(stored).toHaveLength(4);
   });
 
   it('sends under the given answer, and refuses a question or an unknown message as parent', async () => {
     const { service, stored, provider } = setup(echo);
-    await drain((await service.send(principal, 'c1', { content: 'one' }, signal)).events);
-    await drain((await service.send(principal, 'c1', { content: 'two' }, signal)).events);
-    await expect(service.send(principal, 'c1', { content: 'x', parentId: 'm1' }, signal)).rejects.toBeInstanceOf(
+    await drain(await service.send(principal, 'c1', { content: 'one' }));
+    await drain(await service.send(principal, 'c1', { content: 'two' }));
+    await expect(service.send(principal, 'c1', { content: 'x', parentId: 'm1' })).rejects.toBeInstanceOf(
       ParentNotAnswerError,
     );
-    await expect(service.send(principal, 'c1', { content: 'x', parentId: 'm9' }, signal)).rejects.toBeInstanceOf(
+    await expect(service.send(principal, 'c1', { content: 'x', parentId: 'm9' })).rejects.toBeInstanceOf(
       MessageNotFoundError,
     );
-    const edited = await service.send(principal, 'c1', { content: 'two, again', parentId: 'm2' }, signal);
-    await drain(edited.events);
+    const edited = await service.send(principal, 'c1', { content: 'two, again', parentId: 'm2' });
+    await drain(edited);
     expect(edited.userMessage).toMatchObject({ parentId: 'm2', content: 'two, again' });
     // The prompt is the path to the new message: the first branch's "two" is not on it.
     const request = (provider.streamChat as jest.Mock).mock.calls[2][0] as ChatRequest;
@@ -238,11 +261,11 @@ describe('ChatService on branches', () => {
 
   it("regenerates an answer's question: a new answer beside it, from the path to the question", async () => {
     const { service, stored, provider } = setup(echo);
-    await drain((await service.send(principal, 'c1', { content: 'one' }, signal)).events);
-    const again = await service.regenerate(principal, 'c1', 'm2', { temperature: 0.3 }, signal);
+    await drain(await service.send(principal, 'c1', { content: 'one' }));
+    const again = await service.regenerate(principal, 'c1', 'm2', { temperature: 0.3 });
     expect(again.userMessageIsNew).toBe(false);
     expect(again.userMessage.id).toBe('m1');
-    await drain(again.events);
+    await drain(again);
     expect(stored[2]).toMatchObject({ id: 'm3', parentId: 'm1', role: 'assistant', status: 'complete' });
     const request = (provider.streamChat as jest.Mock).mock.calls[1][0] as ChatRequest;
     expect(request).toMatchObject({ temperature: 0.3 });

@@ -1,10 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AiProvider, ChatRequest, Usage } from '../ai/ai-provider';
-import { AiProviderError } from '../ai/ai.errors';
+import type { AiProvider } from '../ai/ai-provider';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
-import { AppError } from '../common/errors/app.error';
-import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ConversationsRepository } from './conversations.repository';
@@ -16,7 +13,9 @@ import {
   ParentNotAnswerError,
 } from './conversations.errors';
 import type { Conversation } from './entities/conversation.entity';
-import { Message, MessageStatus } from './entities/message.entity';
+import { Message } from './entities/message.entity';
+import type { Generation } from './generation';
+import { GenerationRegistry } from './generation-registry.service';
 import { MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
 import { buildPrompt, HistoryBudget, titleFrom } from './prompt';
 
@@ -32,13 +31,6 @@ export interface SendMessageInput extends AnswerOptions {
   parentId?: string | null;
 }
 
-/** What a send produces after the user message is stored, in order. */
-export type ChatStreamEvent =
-  | { type: 'delta'; text: string }
-  | { type: 'assistant_message'; message: PlacedMessage }
-  /** The stream failed or was cut short; `message` is the stored assistant message with what had arrived. */
-  | { type: 'error'; error: AppError; message: PlacedMessage };
-
 export interface Exchange {
   /** The question: stored by this send, or the one a regeneration answers again. */
   userMessage: PlacedMessage;
@@ -46,8 +38,8 @@ export interface Exchange {
   userMessageIsNew: boolean;
   /** The answer as created, `streaming` and empty. */
   assistantMessage: PlacedMessage;
-  /** Runs the model call; iterate it to the end (or abort `signal`) so that the answer is stored. */
-  events: AsyncGenerator<ChatStreamEvent>;
+  /** Runs on its own from here; the request that started it is one viewer among others. */
+  generation: Generation;
 }
 
 interface TargetModel {
@@ -64,7 +56,7 @@ interface TargetModel {
  */
 const HISTORY_WINDOW = 200;
 
-/** Sends and regenerations: both store their messages first, then hand back the model call. */
+/** Sends and regenerations: both store their messages first, then start the generation of the answer. */
 @Injectable()
 export class ChatService {
   private readonly logger = new Logger(ChatService.name);
@@ -74,20 +66,15 @@ export class ChatService {
     private readonly messages: MessagesRepository,
     private readonly models: ModelRegistry,
     private readonly transactions: TransactionRunner,
-    private readonly shutdown: ShutdownService,
+    private readonly generations: GenerationRegistry,
   ) {}
 
   /**
    * Stores the user's message and the answer to come (`streaming`, so its id is known before anything streams
-   * and the conversation shows a generation running) in one transaction, then hands back the model call as a
-   * stream of events. No transaction is held while the model answers.
+   * and the conversation shows a generation running) in one transaction, then starts the generation, which runs
+   * on whatever happens to the request. No transaction is held while the model answers.
    */
-  async send(
-    principal: AuthUser,
-    conversationId: string,
-    input: SendMessageInput,
-    signal: AbortSignal,
-  ): Promise<Exchange> {
+  async send(principal: AuthUser, conversationId: string, input: SendMessageInput): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
     const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
       const current = await this.lock(manager, principal, conversationId);
@@ -107,7 +94,7 @@ export class ChatService {
       const answer = await this.startAnswer(manager, current, question, target.modelId, title);
       return { conversation: current, question, answer };
     });
-    return this.exchange(conversation, question, answer, true, target, input, signal);
+    return this.exchange(principal, conversation, question, answer, true, target, input);
   }
 
   /**
@@ -119,7 +106,6 @@ export class ChatService {
     conversationId: string,
     messageId: string,
     input: AnswerOptions,
-    signal: AbortSignal,
   ): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
     const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
@@ -129,7 +115,7 @@ export class ChatService {
       const answer = await this.startAnswer(manager, current, question, target.modelId, {});
       return { conversation: current, question, answer };
     });
-    return this.exchange(conversation, question, answer, false, target, input, signal);
+    return this.exchange(principal, conversation, question, answer, false, target, input);
   }
 
   /** Answers left `streaming` by a process that no longer runs are stored as what they have, `incomplete`. */
@@ -192,13 +178,13 @@ export class ChatService {
   }
 
   private async exchange(
+    principal: AuthUser,
     conversation: Conversation,
     question: Message,
     answer: Message,
     userMessageIsNew: boolean,
     { modelId, provider, model }: TargetModel,
     options: AnswerOptions,
-    signal: AbortSignal,
   ): Promise<Exchange> {
     const budgetTokens = this.models.contextBudgetTokens(modelId);
     const budget = new HistoryBudget(conversation.systemPrompt, budgetTokens);
@@ -206,69 +192,20 @@ export class ChatService {
       budget.admit(size),
     );
     const [userMessage, assistantMessage] = await this.messages.findPlaced(conversation.id, [question.id, answer.id]);
-    const request: ChatRequest = {
-      model,
-      messages: buildPrompt(conversation.systemPrompt, history, budgetTokens),
-      temperature: options.temperature,
-      maxTokens: options.maxTokens,
-      signal: AbortSignal.any([signal, this.shutdown.signal]),
-    };
-    return {
-      userMessage,
-      userMessageIsNew,
+    const generation = this.generations.start({
+      ownerId: principal.id,
+      conversationId: conversation.id,
+      userMessage: userMessageIsNew ? userMessage : null,
       assistantMessage,
-      events: this.answer(provider, request, assistantMessage),
-    };
-  }
-
-  private async *answer(
-    provider: AiProvider,
-    request: ChatRequest,
-    placeholder: PlacedMessage,
-  ): AsyncGenerator<ChatStreamEvent> {
-    let text = '';
-    let usage: Usage | null = null;
-    let finished = false;
-    let failure: AppError | undefined;
-    try {
-      for await (const event of provider.streamChat(request)) {
-        if (event.type === 'delta') {
-          text += event.text;
-          yield { type: 'delta', text: event.text };
-        } else {
-          usage = event.usage;
-          finished = true;
-        }
-      }
-    } catch (error) {
-      if (error instanceof AppError) failure = error;
-      else if (!request.signal.aborted) {
-        this.logger.error(`model call failed: ${error instanceof Error ? error.message : String(error)}`);
-        failure = new AiProviderError('UPSTREAM_ERROR', 'the model provider failed');
-      }
-    } finally {
-      // Runs on success, failure, and when the consumer stops early (client gone): the answer so far is kept.
-      const status: MessageStatus = failure ? 'error' : finished ? 'complete' : 'incomplete';
-      const stored = await this.storeAnswer(placeholder, {
-        content: text,
-        status,
-        error: failure?.message ?? null,
-        promptTokens: usage?.promptTokens ?? null,
-        completionTokens: usage?.completionTokens ?? null,
-      });
-      if (failure) yield { type: 'error', error: failure, message: stored };
-      else yield { type: 'assistant_message', message: stored };
-    }
-  }
-
-  private async storeAnswer(
-    placeholder: PlacedMessage,
-    outcome: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens'>,
-  ): Promise<PlacedMessage> {
-    await this.transactions.run((manager) => this.messages.update(manager, placeholder.id, outcome));
-    const [stored] = await this.messages.findPlaced(placeholder.conversationId, [placeholder.id]);
-    // Gone only when its conversation was deleted meanwhile: the caller still gets what was generated.
-    return stored ?? { ...placeholder, ...outcome };
+      provider,
+      request: {
+        model,
+        messages: buildPrompt(conversation.systemPrompt, history, budgetTokens),
+        temperature: options.temperature,
+        maxTokens: options.maxTokens,
+      },
+    });
+    return { userMessage, userMessageIsNew, assistantMessage, generation };
   }
 }
 

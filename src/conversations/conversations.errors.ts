@@ -37,3 +37,25 @@ export class NotAQuestionError extends AppError {
     super('only a user message, or an answer to one, can be answered again');
   }
 }
+
+/** Also for another user's generation, and for one that ended longer ago than the server keeps them. */
+export class GenerationNotFoundError extends AppError {
+  readonly code = 'GENERATION_NOT_FOUND';
+  constructor() {
+    super('generation not found in this conversation (it may have ended more than 5 minutes ago)');
+  }
+}
+
+export class GenerationEndedError extends AppError {
+  readonly code = 'GENERATION_ENDED';
+  constructor() {
+    super('this generation has already ended');
+  }
+}
+
+export class InvalidEventIdError extends AppError {
+  readonly code = 'INVALID_EVENT_ID';
+  constructor() {
+    super('Last-Event-ID must be the decimal id of an event of this generation (0 or more)');
+  }
+}

@@ -8,14 +8,23 @@ import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
 import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
+import { GenerationRegistry } from './generation-registry.service';
+import { GenerationsController } from './generations.controller';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule],
-  controllers: [ConversationsController, MessagesController],
-  providers: [ConversationsService, MessagesService, ChatService, ConversationsRepository, MessagesRepository],
+  controllers: [ConversationsController, MessagesController, GenerationsController],
+  providers: [
+    ConversationsService,
+    MessagesService,
+    ChatService,
+    GenerationRegistry,
+    ConversationsRepository,
+    MessagesRepository,
+  ],
   exports: [ConversationsService, ChatService],
 })
 export class ConversationsModule {}

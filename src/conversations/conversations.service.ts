@@ -6,6 +6,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { ConversationsRepository, ConversationListFilter } from './conversations.repository';
 import { ConversationNotFoundError, MessageNotFoundError } from './conversations.errors';
 import { Conversation } from './entities/conversation.entity';
+import { ActiveGeneration, GenerationRegistry } from './generation-registry.service';
 import { MessagesRepository } from './messages.repository';
 
 export interface ConversationChanges {
@@ -15,6 +16,11 @@ export interface ConversationChanges {
   archived?: boolean;
 }
 
+/** A conversation as clients see it: with the generation running in it, if any. */
+export interface ConversationView extends Conversation {
+  activeGeneration: ActiveGeneration | null;
+}
+
 @Injectable()
 export class ConversationsService {
   constructor(
@@ -22,29 +28,31 @@ export class ConversationsService {
     private readonly messages: MessagesRepository,
     private readonly models: ModelRegistry,
     private readonly transactions: TransactionRunner,
+    private readonly generations: GenerationRegistry,
   ) {}
 
   async create(
     principal: AuthUser,
     input: { title?: string; model?: string; systemPrompt?: string },
-  ): Promise<Conversation> {
+  ): Promise<ConversationView> {
     const model = input.model ?? (await this.models.defaultModelId());
     await this.models.resolve(model);
-    return this.conversations.insert({
+    const conversation = await this.conversations.insert({
       ownerId: principal.id,
       title: input.title?.trim() || null,
       model,
       systemPrompt: input.systemPrompt || null,
     });
+    return this.view(conversation);
   }
 
-  async getOwned(principal: AuthUser, id: string): Promise<Conversation> {
+  async getOwned(principal: AuthUser, id: string): Promise<ConversationView> {
     const conversation = await this.conversations.findOwnedById(principal.id, id);
     if (!conversation) throw new ConversationNotFoundError();
-    return conversation;
+    return this.view(conversation);
   }
 
-  async update(principal: AuthUser, id: string, changes: ConversationChanges): Promise<Conversation> {
+  async update(principal: AuthUser, id: string, changes: ConversationChanges): Promise<ConversationView> {
     const conversation = await this.getOwned(principal, id);
     if (changes.model !== undefined) await this.models.resolve(changes.model);
     const update: ConversationChanges = {};
@@ -66,18 +74,19 @@ export class ConversationsService {
     filter: ConversationListFilter,
     limit: number,
     cursor?: string,
-  ): Promise<Page<Conversation>> {
+  ): Promise<Page<ConversationView>> {
     const after = cursor ? decodeCursor(cursor) : undefined;
     const rows = await this.conversations.listPageForOwner(principal.id, filter, limit, after);
-    return toPage(rows, limit, (c) => c.updatedAt);
+    const page = toPage(rows, limit, (c) => c.updatedAt);
+    return { ...page, items: page.items.map((conversation) => this.view(conversation)) };
   }
 
   /**
    * Shows the branch through `messageId`: the current leaf becomes the newest message under it, so choosing a
    * sibling shows its latest continuation.
    */
-  async setCurrentLeaf(principal: AuthUser, id: string, messageId: string): Promise<Conversation> {
-    return this.transactions.runOrRefuse(async (manager) => {
+  async setCurrentLeaf(principal: AuthUser, id: string, messageId: string): Promise<ConversationView> {
+    const changed = await this.transactions.runOrRefuse(async (manager) => {
       const conversation = await this.conversations.findOwnedForUpdate(manager, principal.id, id);
       if (!conversation) throw new ConversationNotFoundError();
       if (!(await this.messages.findInConversation(id, messageId, manager))) throw new MessageNotFoundError();
@@ -85,11 +94,12 @@ export class ConversationsService {
       await this.conversations.update(id, { currentLeafId }, manager);
       return { ...conversation, currentLeafId };
     });
+    return this.view(changed);
   }
 
   /** A new conversation of the caller's holding a copy of the path from the root to `messageId`. */
-  async fork(principal: AuthUser, id: string, messageId: string): Promise<Conversation> {
-    return this.transactions.runOrRefuse(async (manager) => {
+  async fork(principal: AuthUser, id: string, messageId: string): Promise<ConversationView> {
+    const fork = await this.transactions.runOrRefuse(async (manager) => {
       const source = await this.conversations.findOwnedForUpdate(manager, principal.id, id);
       if (!source) throw new ConversationNotFoundError();
       if (!(await this.messages.findInConversation(id, messageId, manager))) throw new MessageNotFoundError();
@@ -102,5 +112,10 @@ export class ConversationsService {
       await this.conversations.update(fork.id, { currentLeafId }, manager);
       return { ...fork, currentLeafId };
     });
+    return this.view(fork);
+  }
+
+  private view(conversation: Conversation): ConversationView {
+    return { ...conversation, activeGeneration: this.generations.activeIn(conversation.id) };
   }
 }

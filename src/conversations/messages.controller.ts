@@ -24,18 +24,21 @@ import { MessageResponseDto, MessagesPageResponseDto, SendMessageResponseDto } f
 import { RegenerateMessageDto } from './dto/regenerate-message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { MessagesService } from './messages.service';
-import { streamExchange } from './sse';
+import { streamGeneration } from './generation-sse';
 
 const NOT_FOUND =
   'The conversation (CONVERSATION_NOT_FOUND) or a message id in it (MESSAGE_NOT_FOUND): not found, or not yours';
 const BUSY = 'An answer is being generated in this conversation (GENERATION_IN_PROGRESS): one at a time';
 const ANSWERING =
-  'With `Accept: text/event-stream`: 200 and Server-Sent Events `user_message` (sends only), any number of ' +
-  '`delta` ({"text"}), then one `assistant_message` or `error` ({"statusCode","message","code"}). Without it: 201 ' +
-  'with both messages once the answer has ended, or 502/503/504/429 when the provider fails (the messages are ' +
-  'kept, the answer with status "error"). The answer is stored before the model is called, with status ' +
-  '"streaming", and becomes the current leaf. Disconnecting cancels the model call; the partial answer is ' +
-  'stored with status "incomplete".';
+  'The answer is stored before the model is called, with status "streaming", becomes the current leaf, and is ' +
+  'produced by a generation that runs on the server on its own: disconnecting does not stop it (POST ' +
+  '.../generations/{generationId}/cancel does), and GET .../generations/{generationId}/events resumes it. With ' +
+  '`Accept: text/event-stream`: 200 and Server-Sent Events, each with an `id:` counting from 1 within the ' +
+  'generation: `user_message` (sends only), `generation` ({"id","assistantMessage"}: the generation id, a ' +
+  'random UUID, and the answer as created), any number of `delta` ({"text"}), then one `assistant_message` (the ' +
+  'stored answer, "complete" or "incomplete") or `error` ({"statusCode","code","message"}; the answer is stored ' +
+  'with what had arrived and status "error"). Without it: 201 with both messages once the answer has ended, or ' +
+  '502/503/504/429 when the provider fails (the messages are kept, the answer with status "error").';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -70,7 +73,10 @@ export class MessagesController {
   @ApiOperation({ summary: 'Send a message and get the answer', description: ANSWERING })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiResponse({ status: 201, type: SendMessageResponseDto })
-  @ApiResponse({ status: 200, description: 'text/event-stream of user_message, delta..., assistant_message | error' })
+  @ApiResponse({
+    status: 200,
+    description: 'text/event-stream of user_message, generation, delta..., assistant_message | error',
+  })
   @ApiError(
     400,
     'Invalid input (one message per offending field), unknown fields or model, or a `parentId` that is a user ' +
@@ -86,8 +92,7 @@ export class MessagesController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendMessageResponseDto | void> {
-    const cancel = cancelOnDisconnect(reply);
-    return respond(request, reply, await this.chat.send(principal, id, dto, cancel.signal));
+    return respond(request, reply, await this.chat.send(principal, id, dto));
   }
 
   @Post(':messageId/regenerate')
@@ -100,7 +105,7 @@ export class MessagesController {
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiResponse({ status: 201, type: SendMessageResponseDto })
-  @ApiResponse({ status: 200, description: 'text/event-stream of delta..., assistant_message | error' })
+  @ApiResponse({ status: 200, description: 'text/event-stream of generation, delta..., assistant_message | error' })
   @ApiError(
     400,
     'Invalid input (one message per offending field), unknown fields or model, or a message that answers no ' +
@@ -117,8 +122,7 @@ export class MessagesController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendMessageResponseDto | void> {
-    const cancel = cancelOnDisconnect(reply);
-    return respond(request, reply, await this.chat.regenerate(principal, id, messageId, dto, cancel.signal));
+    return respond(request, reply, await this.chat.regenerate(principal, id, messageId, dto));
   }
 
   @Patch(':messageId')
@@ -158,34 +162,21 @@ export class MessagesController {
   }
 }
 
-function cancelOnDisconnect(reply: FastifyReply): AbortController {
-  const cancel = new AbortController();
-  // "close" also fires after a normal end; only an unfinished response means the client went away.
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) cancel.abort();
-  });
-  return cancel;
-}
-
-/** Streams the exchange when the client asked for events, else waits for the answer and returns both messages. */
+/**
+ * Subscribes the request to the generation it started, as Server-Sent Events when the client asked for them,
+ * else by waiting for the end and answering with both messages (or the failure's status).
+ */
 async function respond(
   request: FastifyRequest,
   reply: FastifyReply,
   exchange: Exchange,
 ): Promise<SendMessageResponseDto | void> {
   if ((request.headers.accept ?? '').includes('text/event-stream')) {
-    await streamExchange(reply, exchange);
+    await streamGeneration(reply, exchange.generation, 0);
     return;
   }
-  for await (const event of exchange.events) {
-    if (event.type === 'error') throw event.error;
-    if (event.type === 'assistant_message') {
-      return {
-        userMessage: MessageResponseDto.from(exchange.userMessage),
-        assistantMessage: MessageResponseDto.from(event.message),
-      };
-    }
-  }
-  // Only reached when the client left before the answer was complete; nobody is listening any more.
-  return;
+  await exchange.generation.ended;
+  const { message, error } = exchange.generation.outcome!;
+  if (error) throw error;
+  return { userMessage: MessageResponseDto.from(exchange.userMessage), assistantMessage: message! };
 }

@@ -51,6 +51,8 @@ const SIZE_PAGE = 50;
 /** Rows a fork inserts per statement; SQLite allows 32,766 parameters in one. */
 const COPY_BATCH = 500;
 const PREVIEW_CHARS = 100;
+/** Answers whose text so far one statement saves: two parameters each, and SQLite allows 32,766 in one. */
+const SAVE_BATCH = 500;
 
 /**
  * Where a message stands among its siblings, from the rows that share its parent; the siblings of a first
@@ -327,6 +329,29 @@ export class MessagesRepository {
     changes: Partial<Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'editedAt'>>,
   ): Promise<void> {
     await manager.getRepository(Message).update({ id }, changes);
+  }
+
+  /**
+   * Stores the text so far of answers being generated. Only rows still `streaming` change: an answer that has
+   * ended meanwhile keeps its final text, whichever write runs first.
+   */
+  async saveStreamingText(manager: EntityManager, answers: { id: string; content: string }[]): Promise<void> {
+    // One statement for many rows: a statement each would be most of the cost on SQLite's one connection.
+    for (let from = 0; from < answers.length; from += SAVE_BATCH) {
+      const batch = answers.slice(from, from + SAVE_BATCH);
+      const params: Record<string, string> = {};
+      const cases = batch.map(({ id, content }, i) => {
+        params[`id${i}`] = id;
+        params[`content${i}`] = content;
+        return `WHEN :id${i} THEN :content${i}`;
+      });
+      await this.query(
+        manager,
+        `UPDATE messages SET content = CASE id ${cases.join(' ')} END
+         WHERE id IN (${batch.map((_, i) => `:id${i}`).join(', ')}) AND status = 'streaming'`,
+        params,
+      );
+    }
   }
 
   /** Every answer still marked as being generated becomes `incomplete`; how many there were. */

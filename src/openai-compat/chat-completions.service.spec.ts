@@ -1,6 +1,7 @@
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
 import { AiProviderError, UnknownModelError } from '../ai/ai.errors';
+import { ModelCallRunner } from '../ai/model-call-runner.service';
 import type { ModelRegistry } from '../ai/model-registry.service';
 import type { UsageEntry, UsageService } from '../usage/usage.service';
 import { ChatCompletionsService, type CompletionEvent } from './chat-completions.service';
@@ -20,7 +21,9 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   const service = new ChatCompletionsService(
     models as unknown as ModelRegistry,
     usage as unknown as UsageService,
-    { signal: new AbortController().signal } as ShutdownService,
+    new ModelCallRunner({ timeoutMs: 60_000 }, {
+      signal: new AbortController().signal,
+    } as ShutdownService),
   );
   return { service, provider, recorded };
 }

@@ -1,11 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AiProvider, ChatRequest, Usage } from '../ai/ai-provider';
-import { AiProviderError } from '../ai/ai.errors';
+import { ModelCallRunner } from '../ai/model-call-runner.service';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import { AppError } from '../common/errors/app.error';
-import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { UsageStatus } from '../usage/usage-record.entity';
 import { UsageService } from '../usage/usage.service';
 import { OpenAiFinishReason, OpenAiMessage, toChatMessages, toFinishReason } from './chat-messages';
@@ -33,12 +32,10 @@ export interface Completion extends CompletionIdentity {
 /** Chat completions for the OpenAI-compatible API: the client sends the whole history, nothing is stored but usage. */
 @Injectable()
 export class ChatCompletionsService {
-  private readonly logger = new Logger(ChatCompletionsService.name);
-
   constructor(
     private readonly models: ModelRegistry,
     private readonly usage: UsageService,
-    private readonly shutdown: ShutdownService,
+    private readonly runner: ModelCallRunner,
   ) {}
 
   /**
@@ -54,7 +51,7 @@ export class ChatCompletionsService {
       messages: toChatMessages(input.messages),
       temperature: input.temperature,
       maxTokens: input.max_completion_tokens ?? input.max_tokens,
-      signal: AbortSignal.any([signal, this.shutdown.signal]),
+      signal,
     };
     return {
       id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
@@ -71,41 +68,29 @@ export class ChatCompletionsService {
     request: ChatRequest,
     startedAt: number,
   ): AsyncGenerator<CompletionEvent> {
-    let usage: Usage | null = null;
-    let finishReason: string | null = null;
-    let finished = false;
-    let failure: AppError | undefined;
     let recorded = false;
-    const record = () => {
-      recorded = true;
-      const status: UsageStatus = failure ? 'error' : finished ? 'complete' : 'cancelled';
-      return this.record(principal, modelId, startedAt, { status, error: failure, usage });
-    };
     try {
-      try {
-        for await (const event of provider.streamChat(request)) {
-          if (event.type === 'delta') {
-            yield { type: 'delta', text: event.text };
-          } else {
-            usage = event.usage;
-            finishReason = event.finishReason;
-            finished = true;
-          }
+      for await (const event of this.runner.run(provider, request)) {
+        if (event.type === 'delta') {
+          yield event;
+          continue;
         }
-      } catch (error) {
-        if (error instanceof AppError) failure = error;
-        else if (!request.signal.aborted) {
-          this.logger.error(`model call failed: ${error instanceof Error ? error.message : String(error)}`);
-          failure = new AiProviderError('UPSTREAM_ERROR', 'the model provider failed');
+        const { outcome } = event;
+        recorded = true;
+        // Recorded before the last event goes out, so that a client reading its usage right after sees this call.
+        await this.record(principal, modelId, startedAt, {
+          status: outcome.status,
+          error: outcome.error ?? undefined,
+          usage: outcome.usage,
+        });
+        if (outcome.error) yield { type: 'error', error: outcome.error };
+        else if (outcome.status === 'complete') {
+          yield { type: 'done', usage: outcome.usage, finishReason: toFinishReason(outcome.finishReason) };
         }
       }
-      // Recorded before the last event goes out, so that a client reading its usage right after sees this call.
-      await record();
-      if (failure) yield { type: 'error', error: failure };
-      else if (finished) yield { type: 'done', usage, finishReason: toFinishReason(finishReason) };
     } finally {
       // The consumer stopped early (the client left mid-answer).
-      if (!recorded) await record();
+      if (!recorded) await this.record(principal, modelId, startedAt, { status: 'cancelled', usage: null });
     }
   }
 

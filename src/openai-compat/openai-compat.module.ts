@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { AiModule } from '../ai/ai.module';
-import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
 import { UsageModule } from '../usage/usage.module';
 import { ErrorDialect } from '../common/filters/all-exceptions.filter';
 import { ChatCompletionsService } from './chat-completions.service';
@@ -8,7 +7,7 @@ import { OpenAiCompatController } from './openai-compat.controller';
 import { OpenAiErrorDialect } from './openai-error';
 
 @Module({
-  imports: [AiModule, UsageModule, LifecycleModule],
+  imports: [AiModule, UsageModule],
   controllers: [OpenAiCompatController],
   providers: [ChatCompletionsService, { provide: ErrorDialect, useClass: OpenAiErrorDialect }],
 })

@@ -232,8 +232,10 @@ describe('Conversation trees', () => {
       expect(streamed.status).toBe(200);
       const names = streamed.events.map((e) => e.event);
       expect(names).not.toContain('user_message');
+      expect(names[0]).toBe('generation');
+      expect(streamed.events[0].id).toBe(1);
       expect(names.at(-1)).toBe('assistant_message');
-      expect(names.slice(0, -1).every((n) => n === 'delta')).toBe(true);
+      expect(names.slice(1, -1).every((n) => n === 'delta')).toBe(true);
       expect(streamed.events.at(-1)?.data).toMatchObject({
         parentId: first.userMessage.id,
         siblingIndex: 2,

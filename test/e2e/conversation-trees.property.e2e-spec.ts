@@ -115,9 +115,9 @@ describe('Conversation trees under random changes', () => {
   };
   const leafOf = async (conversationId: string) => (await conversations.getOwned(owner, conversationId)).currentLeafId;
   const drain = async (exchange: Awaited<ReturnType<ChatService['send']>>) => {
-    for await (const event of exchange.events) if (event.type === 'error') throw event.error;
+    await exchange.generation.ended;
+    if (exchange.generation.outcome?.error) throw exchange.generation.outcome.error;
   };
-  const signal = () => new AbortController().signal;
   const refusal = async (work: Promise<unknown>): Promise<string> => {
     try {
       await work;
@@ -220,7 +220,7 @@ describe('Conversation trees under random changes', () => {
                   : s.under === 'root' || answers.length === 0
                     ? null
                     : answers[s.under.answer % answers.length].id;
-              const exchange = await chat.send(owner, id, { content: s.content, parentId }, signal());
+              const exchange = await chat.send(owner, id, { content: s.content, parentId });
               await drain(exchange);
               expect(exchange.userMessage.parentId).toBe(parentId === undefined ? leafBefore : parentId);
               expect(exchange.assistantMessage.parentId).toBe(exchange.userMessage.id);
@@ -230,7 +230,7 @@ describe('Conversation trees under random changes', () => {
             case 'sendUnderQuestion': {
               const question = rows.find((row) => row.role === 'user');
               if (!question) continue;
-              expect(await refusal(chat.send(owner, id, { content: 'x', parentId: question.id }, signal()))).toBe(
+              expect(await refusal(chat.send(owner, id, { content: 'x', parentId: question.id }))).toBe(
                 'PARENT_NOT_ASSISTANT',
               );
               expect(await rowsOf(id)).toEqual(rows);
@@ -238,10 +238,10 @@ describe('Conversation trees under random changes', () => {
             }
             case 'regenerate': {
               if (!target) {
-                expect(await refusal(chat.regenerate(owner, id, randomUUID(), {}, signal()))).toBe('MESSAGE_NOT_FOUND');
+                expect(await refusal(chat.regenerate(owner, id, randomUUID(), {}))).toBe('MESSAGE_NOT_FOUND');
                 break;
               }
-              const exchange = await chat.regenerate(owner, id, target.id, {}, signal());
+              const exchange = await chat.regenerate(owner, id, target.id, {});
               await drain(exchange);
               const question = target.role === 'user' ? target.id : target.parentId;
               expect(exchange.userMessage.id).toBe(question);
@@ -287,8 +287,8 @@ describe('Conversation trees under random changes', () => {
               const attempts = [
                 messages.history(intruder, id, { order: 'asc', limit: 5 }),
                 messages.tree(intruder, id),
-                chat.send(intruder, id, { content: 'x' }, signal()),
-                chat.regenerate(intruder, id, someone, {}, signal()),
+                chat.send(intruder, id, { content: 'x' }),
+                chat.regenerate(intruder, id, someone, {}),
                 messages.edit(intruder, id, someone, 'x'),
                 messages.remove(intruder, id, someone),
                 conversations.setCurrentLeaf(intruder, id, someone),
@@ -297,8 +297,8 @@ describe('Conversation trees under random changes', () => {
               for (const attempt of attempts) expect(await refusal(attempt)).toBe('CONVERSATION_NOT_FOUND');
               const acrossOwners = [
                 messages.history(intruder, theirs.id, { order: 'asc', limit: 5, leafId: someone }),
-                chat.send(intruder, theirs.id, { content: 'x', parentId: someone }, signal()),
-                chat.regenerate(intruder, theirs.id, someone, {}, signal()),
+                chat.send(intruder, theirs.id, { content: 'x', parentId: someone }),
+                chat.regenerate(intruder, theirs.id, someone, {}),
                 messages.edit(intruder, theirs.id, someone, 'x'),
                 messages.remove(intruder, theirs.id, someone),
                 conversations.setCurrentLeaf(intruder, theirs.id, someone),

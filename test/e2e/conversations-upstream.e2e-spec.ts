@@ -211,6 +211,7 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
     expect(res.status).toBe(200);
     expect(res.events.map((event) => event.event)).toEqual([
       'user_message',
+      'generation',
       'delta',
       'delta',
       'delta',
@@ -292,7 +293,7 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
 
     const res = await sendSse(id, 'Go on');
 
-    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'delta', 'delta', 'error']);
+    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'generation', 'delta', 'delta', 'error']);
     expect(res.events.at(-1)?.data).toMatchObject({ statusCode: 504, message: expect.any(String) });
     expect((await stored(id))[1]).toMatchObject({ role: 'assistant', content: 'Half an', status: 'error' });
   });
@@ -304,7 +305,7 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
     const res = await sendSse(id, 'Explain');
 
     expect(res.status).toBe(200);
-    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'delta', 'delta', 'error']);
+    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'generation', 'delta', 'delta', 'error']);
     expect(res.events.at(-1)?.data).toMatchObject({ statusCode: 502, message: expect.any(String) });
     expect(deltaText(res.events)).toBe('Partial text');
     expect(await stored(id)).toEqual([
@@ -324,33 +325,33 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
 
     const res = await sendSse(id, 'Talk');
 
-    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'delta', 'error']);
+    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'generation', 'delta', 'error']);
     expect((await stored(id))[1]).toMatchObject({ role: 'assistant', content: 'Some', status: 'error' });
   });
 
-  it('cancels the upstream request when the client disconnects, and stores the partial answer as incomplete', async () => {
+  it('goes on when the client disconnects, stores the whole answer, and sends it in the next prompt', async () => {
     const id = await newConversation();
-    upstream.hang({ chunks: ['First', ' second', ' third'], afterChunks: 2 });
+    upstream.reply({ chunks: ['First', ' second', ' third'], delayMs: 100 });
 
     const res = await sendSse(id, 'Write a long essay', (_event, all) => all.length === 3);
 
-    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'delta', 'delta']);
-    await upstream.whenClientCloses(chats()[0]);
+    expect(res.events.map((event) => event.event)).toEqual(['user_message', 'generation', 'delta']);
     const rows = await waitFor(
       () => stored(id),
       (found) => found.length === 2 && found[1].status !== 'streaming',
     );
     expect(rows).toEqual([
       expect.objectContaining({ role: 'user', content: 'Write a long essay', status: 'complete' }),
-      expect.objectContaining({ role: 'assistant', content: 'First second', status: 'incomplete', error: null }),
+      expect.objectContaining({ role: 'assistant', content: 'First second third', status: 'complete', error: null }),
     ]);
+    expect(chats()[0].clientClosed).toBe(false);
     // The conversation goes on normally afterwards, with the partial answer in its history.
     upstream.reply({ chunks: ['Sorry', '.'] });
     await sendJson(id, 'Shorter, please').expect(201);
     const messages = (chats()[1].body as { messages: { role: string; content: string }[] }).messages;
     expect(messages.filter((message) => message.role !== 'system').map((message) => message.content)).toEqual([
       'Write a long essay',
-      'First second',
+      'First second third',
       'Shorter, please',
     ]);
   });

@@ -40,6 +40,7 @@ describe('Conversations (echo model)', () => {
         systemPrompt: 'Be brief.',
         archived: false,
         currentLeafId: null,
+        activeGeneration: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -151,10 +152,16 @@ describe('Conversations (echo model)', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
       const names = res.events.map((e) => e.event);
-      expect(names[0]).toBe('user_message');
+      expect(names.slice(0, 2)).toEqual(['user_message', 'generation']);
       expect(names[names.length - 1]).toBe('assistant_message');
-      expect(names.slice(1, -1).every((n) => n === 'delta')).toBe(true);
-      expect(names.length).toBeGreaterThan(3);
+      expect(names.slice(2, -1).every((n) => n === 'delta')).toBe(true);
+      expect(names.length).toBeGreaterThan(4);
+      // Every event is numbered, from 1, one more each time.
+      expect(res.events.map((e) => e.id)).toEqual(res.events.map((_, i) => i + 1));
+      expect(res.events[1].data).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        assistantMessage: expect.objectContaining({ role: 'assistant', status: 'streaming', content: '' }),
+      });
       const text = res.events
         .filter((e) => e.event === 'delta')
         .map((e) => (e.data as { text: string }).text)

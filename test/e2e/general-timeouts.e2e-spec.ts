@@ -151,6 +151,7 @@ describe('Slow clients', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(QUIET_GAP_MS);
     expect(stream.status).toBe(200);
     expect(stream.events.at(-1)).toEqual({
+      id: expect.any(Number),
       event: 'assistant_message',
       data: expect.objectContaining({ content: 'late', status: 'complete' }),
     });

@@ -90,7 +90,7 @@ describe('SIGTERM with requests in flight', () => {
     const newConversation = async () =>
       (await http().post('/conversations').set('Authorization', `Bearer ${token}`).send({}).expect(201)).body
         .id as string;
-    const conversations = await Promise.all([1, 2, 3, 4, 5].map(newConversation));
+    const conversations = await Promise.all([1, 2, 3, 4, 5, 6].map(newConversation));
 
     // The first answer ends well within the grace period; every later one would take half a minute.
     upstream.reply({ chunks: ['one ', 'two ', 'three'], delayMs: 400 });
@@ -108,9 +108,22 @@ describe('SIGTERM with requests in flight', () => {
       (res) => ({ res, endedAt: Date.now() }),
       (error: Error) => ({ res: { status: 0, body: { error: error.message } }, endedAt: Date.now() }),
     );
+    // This one's client leaves after the first delta: its answer runs on, watched by nobody.
+    let unwatchedText = '';
+    const unwatched = postSse(
+      `${server.url}/conversations/${conversations[5]}/messages`,
+      token,
+      { content: 'nobody waits for this' },
+      (event) => {
+        if (event.event !== 'delta') return false;
+        unwatchedText = (event.data as { text: string }).text;
+        return true;
+      },
+    );
+    await unwatched;
     await waitFor(
       async () => upstream.requests.filter((r) => r.path.endsWith('/chat/completions')).length,
-      (count) => count === 5,
+      (count) => count === 6,
     );
 
     const idle = await openRaw(server.port, 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n');
@@ -175,7 +188,14 @@ describe('SIGTERM with requests in flight', () => {
       const answer = page.body.items.find((m: { role: string }) => m.role === 'assistant');
       if (i === 0) expect(answer).toMatchObject({ status: 'complete', content: 'one two three' });
       else if (i <= 3) expect(answer).toMatchObject({ status: 'incomplete', content: slow[i - 1].text() });
-      else expect(answer).toMatchObject({ status: 'incomplete', content: waited.body.assistantMessage.content });
+      else if (i === 4) {
+        expect(answer).toMatchObject({ status: 'incomplete', content: waited.body.assistantMessage.content });
+      } else {
+        // Generated on through the grace period with no client, then stored with all it had.
+        expect(answer.status).toBe('incomplete');
+        expect(answer.content.startsWith(unwatchedText)).toBe(true);
+        expect(answer.content.length).toBeGreaterThan(unwatchedText.length);
+      }
     }
   }, 60_000);
 });

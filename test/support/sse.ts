@@ -1,6 +1,8 @@
 import http from 'node:http';
 
 export interface SseEvent {
+  /** The `id:` line, when the event has one. */
+  id?: number;
   event: string;
   data: unknown;
 }
@@ -18,11 +20,16 @@ function parseEvents(text: string): SseEvent[] {
     .map((block) => {
       const lines = block.split('\n');
       const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+      const id = lines.find((l) => l.startsWith('id: '))?.slice(4);
       const data = lines
         .filter((l) => l.startsWith('data: '))
         .map((l) => l.slice(6))
         .join('\n');
-      return { event, data: data ? (JSON.parse(data) as unknown) : null };
+      return {
+        ...(id === undefined ? {} : { id: Number(id) }),
+        event,
+        data: data ? (JSON.parse(data) as unknown) : null,
+      };
     });
 }
 
@@ -36,17 +43,42 @@ export function postSse(
   body: unknown,
   onEvent?: (event: SseEvent, all: SseEvent[]) => boolean | void,
 ): Promise<SseResponse> {
+  const payload = JSON.stringify(body);
+  return requestSse(
+    url,
+    'POST',
+    { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    payload,
+    onEvent,
+  );
+}
+
+/** GETs an event stream (`headers` such as Last-Event-ID), with the same `onEvent` as postSse. */
+export function getSse(
+  url: string,
+  token: string,
+  headers: Record<string, string> = {},
+  onEvent?: (event: SseEvent, all: SseEvent[]) => boolean | void,
+): Promise<SseResponse> {
+  return requestSse(url, 'GET', { ...headers, authorization: `Bearer ${token}` }, undefined, onEvent);
+}
+
+function requestSse(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  onEvent?: (event: SseEvent, all: SseEvent[]) => boolean | void,
+): Promise<SseResponse> {
   return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
     const req = http.request(
       url,
       {
-        method: 'POST',
+        method,
         headers: {
-          'content-type': 'application/json',
+          ...headers,
           accept: 'text/event-stream',
-          authorization: `Bearer ${token}`,
-          'content-length': Buffer.byteLength(payload),
+          ...(payload === undefined ? {} : { 'content-length': String(Buffer.byteLength(payload)) }),
         },
       },
       (res) => {

@@ -145,6 +145,16 @@ export const regenerateAnswer = (id, messageId, body, signal) =>
     signal,
   });
 
+/**
+ * Stops an answer being generated, whichever tab or device started it; resolves once what had arrived is stored.
+ * @param {string} id the conversation
+ * @param {string} generationId
+ */
+export const cancelGeneration = async (id, generationId) => {
+  // 202 with no body.
+  await request(`${conversationPath(id)}/generations/${encodeURIComponent(generationId)}/cancel`, { method: 'POST' });
+};
+
 /** Deletes a message and everything below it, on every branch. @param {string} id @param {string} messageId */
 export const deleteMessage = (id, messageId) => api(messagePath(id, messageId), { method: 'DELETE' });
 

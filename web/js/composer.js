@@ -1,5 +1,5 @@
 // @ts-check
-import { createConversation, sendMessage } from './api.js';
+import { cancelGeneration, createConversation, sendMessage } from './api.js';
 import { hideAlert, showError } from './alerts.js';
 import { fetchTail, showTail } from './branch.js';
 import { changed, modelSelect, refreshConversation, systemPrompt } from './chat-header.js';
@@ -50,8 +50,25 @@ composer.addEventListener('submit', (event) => {
 });
 
 stopButton.addEventListener('click', () => {
-  if (state.conversation) state.live.get(state.conversation.id)?.controller.abort();
+  if (!state.conversation) return;
+  const exchange = state.live.get(state.conversation.id);
+  if (!exchange) return;
+  // Closing the stream would not stop the answer: it runs on the server until cancelled, from any tab.
+  if (exchange.generationId) stopGeneration(state.conversation.id, exchange.generationId);
+  else exchange.stopRequested = true;
 });
+
+/**
+ * Asks the server to stop the answer; the stream then ends with the answer as stored, `incomplete`.
+ * @param {string} conversationId
+ * @param {string} generationId
+ */
+function stopGeneration(conversationId, generationId) {
+  cancelGeneration(conversationId, generationId).catch((error) => {
+    // Already ended (409): the stream brings the end anyway.
+    if (error?.status !== 409) showError(error);
+  });
+}
 
 /**
  * Sends what was typed in the message box, at the end of the branch on show. The text stays on the page
@@ -135,6 +152,8 @@ export async function runExchange(spec) {
   /** @type {LiveExchange} */
   const exchange = {
     controller: new AbortController(),
+    generationId: null,
+    stopRequested: false,
     userElement,
     assistantElement,
     confirmedUserId: null,
@@ -166,6 +185,8 @@ export async function runExchange(spec) {
         if (userElement) userElement.dataset.id = data.id;
       } else if (event === 'generation') {
         if (data?.assistantMessage?.id) assistantElement.dataset.id = data.assistantMessage.id;
+        exchange.generationId = data?.id ?? null;
+        if (exchange.stopRequested && exchange.generationId) stopGeneration(id, exchange.generationId);
       } else if (event === 'delta') {
         answer += data.text;
         // Rendered at most once a frame, however fast the deltas come.

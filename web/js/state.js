@@ -34,7 +34,9 @@
  * An answer being streamed into this page. Its elements are kept, to be shown again if its conversation is
  * opened again before the answer ends.
  * @typedef {object} LiveExchange
- * @property {AbortController} controller
+ * @property {AbortController} controller aborting it stops reading; the server's generation runs on
+ * @property {string | null} generationId known from the `generation` event; Stop cancels it on the server
+ * @property {boolean} stopRequested Stop was pressed before the generation's id arrived
  * @property {HTMLElement | null} userElement null when regenerating: no new question
  * @property {HTMLElement} assistantElement
  * @property {string | null} confirmedUserId set once the server has stored the question

@@ -25,17 +25,15 @@ const MAX_DETAIL_CHARS = 300;
 const KEY_PATTERN = /\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}/g;
 
 /**
- * POSTs `body` and yields the server-sent events of the answer. The idle timer only runs while we wait on
- * the vendor (for the headers, then for each chunk), never while the consumer holds an event, so a slow
- * client cannot be mistaken for a stalled vendor. Leaving the loop early, by abort or by `break`, closes the
- * upstream connection so the vendor stops generating.
+ * POSTs `body` and yields the server-sent events of the answer. How long to wait for the vendor is the model-call
+ * runner's to decide (ModelCallRunner, AI_TIMEOUT_MS): it aborts `signal` when the vendor stays quiet. Leaving
+ * the loop early, by abort or by `break`, closes the upstream connection so the vendor stops generating.
  */
 export async function* streamSse(
   call: UpstreamCall & { body: unknown; signal: AbortSignal },
 ): AsyncGenerator<EventSourceMessage> {
   if (call.signal.aborted) throw new AbortError();
   const upstream = new AbortController();
-  const idle = new IdleTimer(call.timeoutMs, () => upstream.abort());
   const forward = () => upstream.abort();
   call.signal.addEventListener('abort', forward, { once: true });
   const classify = (error: unknown, phase: 'connect' | 'stream') =>
@@ -43,14 +41,11 @@ export async function* streamSse(
       ? error
       : call.signal.aborted
         ? new AbortError()
-        : idle.fired
-          ? new AiProviderError('UPSTREAM_TIMEOUT', `${call.vendor} sent nothing for ${call.timeoutMs} ms`)
-          : networkError(call.vendor, error, phase);
+        : networkError(call.vendor, error, phase);
   let ended = false;
   try {
     let response: AxiosResponse<Readable>;
     try {
-      idle.arm();
       const { default: axios } = await import('axios');
       response = await axios.post<Readable>(call.url, call.body, {
         headers: { ...call.headers, accept: 'text/event-stream' },
@@ -66,8 +61,6 @@ export async function* streamSse(
       }
     } catch (error) {
       throw classify(error, 'connect');
-    } finally {
-      idle.disarm();
     }
 
     const pending: EventSourceMessage[] = [];
@@ -77,12 +70,9 @@ export async function* streamSse(
     for (;;) {
       let next: IteratorResult<Buffer>;
       try {
-        idle.arm();
         next = await chunks.next();
       } catch (error) {
         throw classify(error, 'stream');
-      } finally {
-        idle.disarm();
       }
       if (next.done) {
         ended = true;
@@ -95,7 +85,6 @@ export async function* streamSse(
       if (ended) return;
     }
   } finally {
-    idle.disarm();
     call.signal.removeEventListener('abort', forward);
     if (!ended) upstream.abort();
   }
@@ -246,27 +235,4 @@ async function readText(stream: Readable, maxBytes: number): Promise<string> {
     if (size >= maxBytes) break;
   }
   return Buffer.concat(parts).subarray(0, maxBytes).toString('utf8');
-}
-
-class IdleTimer {
-  fired = false;
-  private timer?: NodeJS.Timeout;
-
-  constructor(
-    private readonly ms: number,
-    private readonly onIdle: () => void,
-  ) {}
-
-  arm(): void {
-    this.disarm();
-    this.timer = setTimeout(() => {
-      this.fired = true;
-      this.onIdle();
-    }, this.ms);
-  }
-
-  disarm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
 }

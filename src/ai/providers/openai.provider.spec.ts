@@ -2,8 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectChat } from '../../../test/fakes/collect-chat';
 import { startFakeUpstream, type FakeUpstream } from '../../../test/fakes/fake-upstream';
-import type { ChatMessage } from '../ai-provider';
+import type { ShutdownService } from '../../common/lifecycle/shutdown.service';
+import type { AiProvider, ChatMessage, ChatRequest } from '../ai-provider';
 import { AiProviderError } from '../ai.errors';
+import { ModelCallRunner } from '../model-call-runner.service';
 import { OpenAiProvider } from './openai.provider';
 
 const KEY = 'sk-test-openai-0123456789abcdef';
@@ -12,6 +14,26 @@ const messages: ChatMessage[] = [
   { role: 'system', content: 'Be brief.' },
   { role: 'user', content: 'Hi there' },
 ];
+
+/** Reads `stream` through the model-call runner, which owns the time-out, as every API does. */
+async function throughRunner(
+  provider: AiProvider,
+  request: Omit<ChatRequest, 'signal'>,
+  timeoutMs: number,
+  onDelta?: (index: number) => unknown,
+): Promise<{ deltas: string[]; error: unknown }> {
+  const shutdown = { signal: new AbortController().signal } as ShutdownService;
+  const runner = new ModelCallRunner({ timeoutMs }, shutdown);
+  const deltas: string[] = [];
+  let error: unknown;
+  for await (const event of runner.run(provider, { ...request, signal: new AbortController().signal })) {
+    if (event.type === 'delta') {
+      deltas.push(event.text);
+      await onDelta?.(deltas.length - 1);
+    } else error = event.outcome.error ?? undefined;
+  }
+  return { deltas, error };
+}
 
 describe('OpenAiProvider', () => {
   let upstream: FakeUpstream;
@@ -118,21 +140,24 @@ describe('OpenAiProvider', () => {
     await expect(collectChat(chat())).resolves.toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE' } });
   });
 
-  it('times out when the upstream sends nothing, and closes the connection', async () => {
+  const timed = (onDelta?: (index: number) => unknown) =>
+    throughRunner(provider, { model: 'gpt-4o-mini', messages }, TIMEOUT_MS, onDelta);
+
+  it('times out, through the runner, when the upstream sends nothing, and closes the connection', async () => {
     upstream.hang();
 
     const started = Date.now();
-    const { error } = await collectChat(chat());
+    const { error } = await timed();
 
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(TIMEOUT_MS * 5);
     await upstream.whenClientCloses();
   });
 
-  it('times out when the upstream stalls between chunks, after what had arrived', async () => {
+  it('times out, through the runner, when the upstream stalls between chunks, after what had arrived', async () => {
     upstream.hang({ afterChunks: 2, chunks: ['a', 'b', 'c'] });
 
-    const { error, deltas } = await collectChat(chat());
+    const { error, deltas } = await timed();
 
     expect(deltas).toEqual(['a', 'b']);
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
@@ -143,7 +168,7 @@ describe('OpenAiProvider', () => {
     upstream.reply({ chunks: ['slow', ' reader'] });
 
     const pause = () => new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS * 1.5));
-    const result = await collectChat(chat(), (_text, index) => index === 0 && pause());
+    const result = await timed((index) => index === 0 && pause());
 
     expect(result.error).toBeUndefined();
     expect(result.deltas).toEqual(['slow', ' reader']);

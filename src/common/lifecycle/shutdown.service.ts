@@ -11,8 +11,9 @@ const SETTLE_MS = 1_000;
 
 /**
  * A bounded shutdown: on SIGTERM no new connection or request is taken, idle and half-sent connections close at
- * once, requests that reached their handler get `SHUTDOWN_GRACE_MS`, then running model calls are aborted (their
- * answers are stored with what had arrived) and whatever is still open is closed. Container platforms kill the
+ * once, requests that reached their handler and tracked work (generations, which run on without any request)
+ * get `SHUTDOWN_GRACE_MS`, then running model calls are aborted (their answers are stored with what had arrived)
+ * and whatever is still open is closed. Container platforms kill the
  * process soon after SIGTERM; waiting for every socket, as Node does by default, loses the answers in flight.
  */
 @Injectable()
@@ -26,6 +27,8 @@ export class ShutdownService implements BeforeApplicationShutdown {
   private readonly sockets = new Set<Socket>();
   /** Sockets whose request reached its handler and whose response is not finished, with how many such requests. */
   private readonly busy = new Map<Socket, number>();
+  /** Work that runs on its own, outside any request, until its promise settles. */
+  private readonly work = new Set<Promise<unknown>>();
   private idle?: () => void;
 
   constructor(@Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>) {}
@@ -59,16 +62,31 @@ export class ShutdownService implements BeforeApplicationShutdown {
     });
   }
 
+  /** Counts `work` as running until it settles: the shutdown gives it the grace period, like a request. */
+  track(work: Promise<unknown>): void {
+    this.work.add(work);
+    const done = () => {
+      this.work.delete(work);
+      if (this.draining && this.running === 0) this.idle?.();
+    };
+    work.then(done, done);
+  }
+
+  private get running(): number {
+    return this.busy.size + this.work.size;
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.server || this.draining) return;
     this.draining = true;
-    const running = this.busy.size;
-    this.logger.log(`shutting down: ${running} request(s) running, up to ${this.config.shutdownGraceMs} ms to finish`);
+    this.logger.log(
+      `shutting down: ${this.busy.size} request(s) and ${this.work.size} task(s) running, up to ${this.config.shutdownGraceMs} ms to finish`,
+    );
     this.server.close();
     for (const socket of this.sockets) if (!this.busy.has(socket)) socket.destroy();
 
     if (!(await this.settled(this.config.shutdownGraceMs))) {
-      this.logger.warn(`grace period over: stopping ${this.busy.size} request(s) and storing their partial answers`);
+      this.logger.warn(`grace period over: stopping ${this.running} request(s) and task(s), storing what they have`);
       this.aborter.abort();
       await this.settled(SETTLE_MS);
     }
@@ -85,12 +103,12 @@ export class ShutdownService implements BeforeApplicationShutdown {
     if (!this.draining) return;
     // Its response is out: the connection is not kept alive for another request.
     socket.end();
-    if (this.busy.size === 0) this.idle?.();
+    if (this.running === 0) this.idle?.();
   }
 
-  /** Whether every running request finished within `ms`. */
+  /** Whether every running request and tracked work finished within `ms`. */
   private async settled(ms: number): Promise<boolean> {
-    if (this.busy.size === 0) return true;
+    if (this.running === 0) return true;
     const done = new Promise<true>((resolve) => (this.idle = () => resolve(true)));
     const timer = new AbortController();
     const result = await Promise.race([done, sleep(ms, false, { signal: timer.signal }).catch(() => false)]);

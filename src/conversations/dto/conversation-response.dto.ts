@@ -1,4 +1,11 @@
-import { Conversation } from '../entities/conversation.entity';
+import type { ConversationView } from '../conversations.service';
+
+export class ActiveGenerationResponseDto {
+  /** The generation: follow it at GET .../generations/{id}/events, stop it at POST .../generations/{id}/cancel. */
+  id: string;
+  /** The answer it produces, `streaming` until it ends. */
+  assistantMessageId: string;
+}
 
 export class ConversationResponseDto {
   id: string;
@@ -9,10 +16,12 @@ export class ConversationResponseDto {
   archived: boolean;
   /** The last message of the branch being looked at (the same on every device); null with no messages. */
   currentLeafId: string | null;
+  /** The answer being generated in this conversation, if any; null when none is. */
+  activeGeneration: ActiveGenerationResponseDto | null;
   createdAt: string;
   updatedAt: string;
 
-  static from(conversation: Conversation): ConversationResponseDto {
+  static from(conversation: ConversationView): ConversationResponseDto {
     return {
       id: conversation.id,
       title: conversation.title,
@@ -20,6 +29,9 @@ export class ConversationResponseDto {
       systemPrompt: conversation.systemPrompt,
       archived: conversation.archived,
       currentLeafId: conversation.currentLeafId,
+      activeGeneration: conversation.activeGeneration
+        ? { id: conversation.activeGeneration.id, assistantMessageId: conversation.activeGeneration.assistantMessageId }
+        : null,
       createdAt: conversation.createdAt.toISOString(),
       updatedAt: conversation.updatedAt.toISOString(),
     };

@@ -1,0 +1,147 @@
+import type { AiProvider, ChatEvent } from '../ai/ai-provider';
+import { ModelCallRunner } from '../ai/model-call-runner.service';
+import type { ShutdownService } from '../common/lifecycle/shutdown.service';
+import type { TransactionRunner } from '../database/transaction-runner';
+import { GenerationEndedError, GenerationNotFoundError } from './conversations.errors';
+import { GenerationRegistry, KEEP_ENDED_MS } from './generation-registry.service';
+import type { MessagesRepository, PlacedMessage } from './messages.repository';
+
+const owner = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
+
+/** A provider whose answer the test writes, event by event. */
+function scriptedProvider() {
+  const queue: ChatEvent[] = [];
+  let wake: (() => void) | undefined;
+  const provider = {
+    id: 'fake',
+    listModels: jest.fn(),
+    async *streamChat() {
+      for (;;) {
+        while (queue.length > 0) {
+          const event = queue.shift()!;
+          yield event;
+          if (event.type === 'done') return;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  } as unknown as AiProvider;
+  const push = (...events: ChatEvent[]) => {
+    queue.push(...events);
+    wake?.();
+  };
+  return { provider, push };
+}
+
+const answer = (id: string, conversationId: string) =>
+  ({
+    id,
+    conversationId,
+    role: 'assistant',
+    content: '',
+    status: 'streaming',
+    createdAt: new Date(0),
+    editedAt: null,
+  }) as unknown as PlacedMessage;
+
+function setup() {
+  const messages = {
+    saveStreamingText: jest.fn(async () => undefined),
+    update: jest.fn(async () => undefined),
+    findPlaced: jest.fn(async (conversationId: string, [id]: string[]) => [answer(id, conversationId)]),
+  };
+  const transactions = { run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})) };
+  const shutdown = { signal: new AbortController().signal, track: jest.fn() } as unknown as ShutdownService;
+  const registry = new GenerationRegistry(
+    new ModelCallRunner({ timeoutMs: 60_000 }, shutdown),
+    messages as unknown as MessagesRepository,
+    transactions as unknown as TransactionRunner,
+    shutdown,
+  );
+  const start = (conversationId: string, messageId: string) => {
+    const { provider, push } = scriptedProvider();
+    const generation = registry.start({
+      ownerId: owner.id,
+      conversationId,
+      userMessage: null,
+      assistantMessage: answer(messageId, conversationId),
+      provider,
+      request: { model: 'm', messages: [] },
+    });
+    return { generation, push };
+  };
+  return { registry, messages, start };
+}
+
+const delta = (text: string): ChatEvent => ({ type: 'delta', text });
+const done: ChatEvent = { type: 'done', usage: null, finishReason: 'stop' };
+
+describe('GenerationRegistry', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('saves the text so far about once a second, every running answer in one write, never once per delta', async () => {
+    const { registry, messages, start } = setup();
+    const a = start('c1', 'a1');
+    const b = start('c2', 'b1');
+
+    a.push(delta('one '), delta('two '), delta('three '));
+    b.push(delta('uno '));
+    await jest.advanceTimersByTimeAsync(999);
+    expect(messages.saveStreamingText).not.toHaveBeenCalled();
+
+    await jest.advanceTimersByTimeAsync(1);
+    expect(messages.saveStreamingText).toHaveBeenCalledTimes(1);
+    expect(messages.saveStreamingText).toHaveBeenLastCalledWith({}, [
+      { id: 'a1', content: 'one two three ' },
+      { id: 'b1', content: 'uno ' },
+    ]);
+
+    a.push(delta('four'));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(messages.saveStreamingText).toHaveBeenCalledTimes(2);
+    expect(messages.saveStreamingText).toHaveBeenLastCalledWith({}, [{ id: 'a1', content: 'one two three four' }]);
+
+    // Nothing new: nothing written.
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(messages.saveStreamingText).toHaveBeenCalledTimes(2);
+
+    a.push(done);
+    b.push(done);
+    await Promise.all([a.generation.ended, b.generation.ended]);
+    expect(messages.update).toHaveBeenCalledWith({}, 'a1', expect.objectContaining({ content: 'one two three four' }));
+    registry.onApplicationShutdown();
+  });
+
+  it('says which generation runs in a conversation, and keeps an ended one readable for 5 minutes only', async () => {
+    const { registry, start } = setup();
+    const { generation, push } = start('c1', 'a1');
+    expect(registry.activeIn('c1')).toEqual({ id: generation.id, assistantMessageId: 'a1' });
+    expect(() => registry.find({ ...owner, id: 'u2' }, 'c1', generation.id)).toThrow(GenerationNotFoundError);
+    expect(() => registry.find(owner, 'c2', generation.id)).toThrow(GenerationNotFoundError);
+
+    push(delta('text'), done);
+    await generation.ended;
+    expect(registry.activeIn('c1')).toBeNull();
+    await expect(registry.cancel(owner, 'c1', generation.id)).rejects.toBeInstanceOf(GenerationEndedError);
+
+    await jest.advanceTimersByTimeAsync(KEEP_ENDED_MS - 1);
+    expect(registry.find(owner, 'c1', generation.id)).toBe(generation);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(() => registry.find(owner, 'c1', generation.id)).toThrow(GenerationNotFoundError);
+    registry.onApplicationShutdown();
+  });
+
+  it('cancels: the answer so far is stored incomplete before cancel resolves', async () => {
+    const { registry, messages, start } = setup();
+    const { generation, push } = start('c1', 'a1');
+    push(delta('so far'));
+    await jest.advanceTimersByTimeAsync(0);
+
+    await registry.cancel(owner, 'c1', generation.id);
+
+    expect(messages.update).toHaveBeenCalledWith({}, 'a1', expect.objectContaining({ status: 'incomplete' }));
+    expect(generation.running).toBe(false);
+    registry.onApplicationShutdown();
+  });
+});

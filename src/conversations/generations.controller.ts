@@ -1,0 +1,88 @@
+import { Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { AuthUser } from '../common/auth-user';
+import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { InvalidEventIdError } from './conversations.errors';
+import { GenerationEventsQueryDto } from './dto/generation-events-query.dto';
+import { GenerationRegistry } from './generation-registry.service';
+import { streamGeneration } from './generation-sse';
+import { MAX_BUFFERED_CHARS, MAX_BUFFERED_DELTAS } from './generation';
+
+const NOT_FOUND =
+  'No such generation in this conversation (GENERATION_NOT_FOUND): unknown, another user’s, or ended more than ' +
+  '5 minutes ago';
+
+@ApiTags('conversations')
+@ApiBearerAuth()
+@ApiErrors(401, 429)
+@ApiParam({ name: 'id', description: 'The conversation' })
+@ApiParam({
+  name: 'generationId',
+  description:
+    'A random UUID made for each answer: the `id` of the `generation` event of a send or regeneration, or the ' +
+    'conversation’s `activeGeneration.id`',
+})
+@Controller('conversations/:id/generations/:generationId')
+export class GenerationsController {
+  constructor(private readonly generations: GenerationRegistry) {}
+
+  @Get('events')
+  @ApiOperation({
+    summary: 'Follow a generation, or resume following it',
+    description:
+      'The generation’s Server-Sent Events after event `n` (`Last-Event-ID: n`, or `?after=n`; all of them ' +
+      'without either), then the live ones as they come, ending with `assistant_message` or `error`, as when ' +
+      'sending. For a generation that has ended, its remaining events at once. Events stay readable for at least ' +
+      '5 minutes after the end. The latest deltas (up to ' +
+      `${MAX_BUFFERED_DELTAS} of them or ${MAX_BUFFERED_CHARS} characters) come one by one; older ones after \`n\` ` +
+      'come first as one `delta` carrying exactly their text, whose id is that of the last of them. A client ' +
+      'that joins every `delta` in order therefore has the answer with no gap and ' +
+      'no repetition, whether it resumes or starts from nothing (a reload sends no `Last-Event-ID`, and gets ' +
+      '`user_message`, `generation`, the text so far in one `delta`, then the rest).',
+  })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received' })
+  @ApiProduces('text/event-stream')
+  @ApiResponse({ status: 200, description: 'text/event-stream of the events after n, then the live ones' })
+  @ApiError(400, 'An id that is not a UUID, or an `after` / `Last-Event-ID` that is not a whole number >= 0')
+  @ApiError(404, NOT_FOUND)
+  async events(
+    @CurrentUser() principal: AuthUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('generationId', ParseUUIDPipe) generationId: string,
+    @Query() query: GenerationEventsQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const after = lastEventId === undefined ? (query.after ?? 0) : parseEventId(lastEventId);
+    const generation = this.generations.find(principal, id, generationId);
+    await streamGeneration(reply, generation, after);
+  }
+
+  @Post('cancel')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Stop a generation, from any client',
+    description:
+      'Closes the request to the model, stores the answer so far with status "incomplete", and ends every open ' +
+      'stream of the generation with `assistant_message`. Answers once that is done.',
+  })
+  @ApiResponse({ status: 202, description: 'Stopped; the answer so far is stored' })
+  @ApiErrors(400)
+  @ApiError(404, NOT_FOUND)
+  @ApiError(409, 'The generation has already ended (GENERATION_ENDED)')
+  async cancel(
+    @CurrentUser() principal: AuthUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('generationId', ParseUUIDPipe) generationId: string,
+  ): Promise<void> {
+    await this.generations.cancel(principal, id, generationId);
+  }
+}
+
+function parseEventId(header: string): number {
+  const trimmed = header.trim();
+  if (!/^\d{1,10}$/.test(trimmed) || Number(trimmed) > 2_147_483_647) throw new InvalidEventIdError();
+  return Number(trimmed);
+}
