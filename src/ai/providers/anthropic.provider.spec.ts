@@ -1,9 +1,8 @@
 import { collectChat } from '../../../test/fakes/collect-chat';
 import { startFakeUpstream, type FakeUpstream } from '../../../test/fakes/fake-upstream';
-import type { ShutdownService } from '../../common/lifecycle/shutdown.service';
-import type { AiProvider, ChatMessage, ChatRequest } from '../ai-provider';
+import { throughRunner } from '../../../test/support/through-runner';
+import type { ChatMessage } from '../ai-provider';
 import { AiProviderError } from '../ai.errors';
-import { ModelCallRunner } from '../model-call-runner.service';
 import { AnthropicProvider } from './anthropic.provider';
 
 const KEY = 'sk-ant-test-0123456789abcdef';
@@ -14,26 +13,6 @@ const messages: ChatMessage[] = [
   { role: 'assistant', content: 'Hello!' },
   { role: 'user', content: 'How are you?' },
 ];
-
-/** Reads `stream` through the model-call runner, which owns the time-out, as every API does. */
-async function throughRunner(
-  provider: AiProvider,
-  request: Omit<ChatRequest, 'signal'>,
-  timeoutMs: number,
-  onDelta?: (index: number) => unknown,
-): Promise<{ deltas: string[]; error: unknown }> {
-  const shutdown = { signal: new AbortController().signal } as ShutdownService;
-  const runner = new ModelCallRunner({ timeoutMs }, shutdown);
-  const deltas: string[] = [];
-  let error: unknown;
-  for await (const event of runner.run(provider, { ...request, signal: new AbortController().signal })) {
-    if (event.type === 'delta') {
-      deltas.push(event.text);
-      await onDelta?.(deltas.length - 1);
-    } else error = event.outcome.error ?? undefined;
-  }
-  return { deltas, error };
-}
 
 describe('AnthropicProvider', () => {
   let upstream: FakeUpstream;

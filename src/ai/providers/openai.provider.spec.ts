@@ -2,10 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectChat } from '../../../test/fakes/collect-chat';
 import { startFakeUpstream, type FakeUpstream } from '../../../test/fakes/fake-upstream';
-import type { ShutdownService } from '../../common/lifecycle/shutdown.service';
-import type { AiProvider, ChatMessage, ChatRequest } from '../ai-provider';
+import { throughRunner } from '../../../test/support/through-runner';
+import type { ChatMessage } from '../ai-provider';
 import { AiProviderError } from '../ai.errors';
-import { ModelCallRunner } from '../model-call-runner.service';
 import { OpenAiProvider } from './openai.provider';
 
 const KEY = 'sk-test-openai-0123456789abcdef';
@@ -14,26 +13,6 @@ const messages: ChatMessage[] = [
   { role: 'system', content: 'Be brief.' },
   { role: 'user', content: 'Hi there' },
 ];
-
-/** Reads `stream` through the model-call runner, which owns the time-out, as every API does. */
-async function throughRunner(
-  provider: AiProvider,
-  request: Omit<ChatRequest, 'signal'>,
-  timeoutMs: number,
-  onDelta?: (index: number) => unknown,
-): Promise<{ deltas: string[]; error: unknown }> {
-  const shutdown = { signal: new AbortController().signal } as ShutdownService;
-  const runner = new ModelCallRunner({ timeoutMs }, shutdown);
-  const deltas: string[] = [];
-  let error: unknown;
-  for await (const event of runner.run(provider, { ...request, signal: new AbortController().signal })) {
-    if (event.type === 'delta') {
-      deltas.push(event.text);
-      await onDelta?.(deltas.length - 1);
-    } else error = event.outcome.error ?? undefined;
-  }
-  return { deltas, error };
-}
 
 describe('OpenAiProvider', () => {
   let upstream: FakeUpstream;
