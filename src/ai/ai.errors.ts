@@ -26,7 +26,7 @@ export class AiProviderError extends AppError {
 }
 
 /**
- * The caller aborted a model call (the client went away). Deliberately not an AppError: it is not a failure
+ * The caller aborted a model call (a cancel, a /v1 client that went away, or the shutdown). Deliberately not an AppError: it is not a failure
  * to report, and callers recognise it by its name, like the platform's own AbortError.
  */
 export class AbortError extends Error {

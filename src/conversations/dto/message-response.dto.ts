@@ -23,8 +23,8 @@ export class MessageResponseDto {
   /** @example "echo/echo" */
   model: string;
   /**
-   * streaming: being generated; complete: finished; incomplete: cut short (the client left, or the server
-   * stopped); error: the provider failed (see `error`).
+   * streaming: being generated; complete: finished; incomplete: cut short (cancelled, or the server stopped);
+   * error: the provider failed (see `error`).
    */
   @ApiProperty({ enum: MESSAGE_STATUSES })
   status: 'streaming' | 'complete' | 'incomplete' | 'error';

@@ -2,8 +2,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type MessageRole = 'user' | 'assistant';
 /**
- * streaming: its answer is being generated; complete: the model finished; incomplete: cut short (client left,
- * stopped, or the process ended); error: the provider failed.
+ * streaming: its answer is being generated; complete: the model finished; incomplete: cut short (cancelled, or
+ * the process ended); error: the provider failed.
  */
 export type MessageStatus = 'streaming' | 'complete' | 'incomplete' | 'error';
 
