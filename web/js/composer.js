@@ -1,7 +1,7 @@
 // @ts-check
 import { ApiError, cancelGeneration, createConversation, followGeneration, sendMessage } from './api.js';
 import { hideAlert, showError } from './alerts.js';
-import { fetchTail, showTail } from './branch.js';
+import { fetchTail, reloadAfter, showTail } from './branch.js';
 import { changed, modelSelect, refreshConversation, systemPrompt } from './chat-header.js';
 import { byId, whileBusy } from './dom.js';
 import { describeError, isAbort } from './errors.js';
@@ -321,6 +321,35 @@ function pause(ms, signal) {
     signal.addEventListener('abort', settle);
     if (signal.aborted) settle();
   });
+}
+
+/**
+ * Shows an answer that is being generated (started in another tab or device, or in this page before a reload)
+ * as it arrives, in place of the part stored so far: the server sends the text so far first, then the rest.
+ * Answers false when that answer is not on the branch on show, or one is streaming here already.
+ * @param {Conversation} conversation the open one
+ * @param {{ id: string, assistantMessageId: string }} generation
+ */
+export function followAnswer(conversation, generation) {
+  const message = state.path.find((candidate) => candidate.id === generation.assistantMessageId);
+  if (!message || state.live.has(conversation.id)) return false;
+  const id = conversation.id;
+  void runExchange({
+    conversation,
+    anchorId: message.parentId,
+    question: null,
+    focus: null,
+    generationId: generation.id,
+    start: (signal) => followGeneration(id, generation.id, 0, signal),
+    // It ended in between: show it as stored.
+    onRefused: () => {
+      void refreshConversation(id).then(
+        (updated) =>
+          updated && state.conversation?.id === id && reloadAfter(message.parentId, updated.currentLeafId ?? null),
+      );
+    },
+  });
+  return true;
 }
 
 /**
