@@ -44,14 +44,19 @@ describe('Answers that outlive the page, in Chromium', () => {
       [conversationId()],
     );
 
-  /** Waits until the last answer on show has exactly `text`, and is still streaming in or not. */
+  /**
+   * Waits until the last answer on show has exactly `text` and is still streaming in, or is shown as stored
+   * (with its buttons: until then a question sent would go under the answer before it).
+   */
   async function untilLastAnswer(p: Page, text: string, { streaming }: { streaming: boolean }) {
     await p.waitForFunction(
       ({ text, streaming }) => {
         const answer = [...document.querySelectorAll('#messages > article[aria-label="Assistant"]')].at(-1);
         return (
           answer?.querySelector('.message-body')?.textContent?.trim() === text &&
-          (answer.getAttribute('aria-busy') === 'true') === streaming
+          (streaming
+            ? answer.getAttribute('aria-busy') === 'true'
+            : !answer.hasAttribute('aria-busy') && answer.querySelector('.message-tools') !== null)
         );
       },
       { text, streaming },
@@ -99,6 +104,21 @@ describe('Answers that outlive the page, in Chromium', () => {
     expect(await second.getByRole('article', { name: 'Assistant' }).count()).toBe(2);
   });
 
+  it('catches up in a tab that comes back to the front while an answer started elsewhere is being written', async () => {
+    const release = server.upstream.hold({ chunks: ['Seals ', 'sleep ', 'in the ', 'water.'], afterChunks: 2 });
+    await ask('Where do seals sleep?');
+    await untilLastAnswer(page(), 'Seals sleep', { streaming: true });
+    expect(await second.getByRole('article', { name: 'Assistant' }).count()).toBe(2);
+
+    // What the browser tells a tab that is shown again (headless Chromium shows every tab all along).
+    await second.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+
+    await untilLastAnswer(second, 'Seals sleep', { streaming: true });
+    release();
+    for (const p of [second, page()]) await untilLastAnswer(p, 'Seals sleep in the water.', { streaming: false });
+    expect(await second.getByRole('article', { name: 'Assistant' }).count()).toBe(3);
+  });
+
   it('stops the answer from the second tab: both tabs show it stopped, and it is stored incomplete', async () => {
     server.upstream.hang({ chunks: ['Three ', 'short ', 'words ', 'then ', 'more'], afterChunks: 3 });
     await ask('Count slowly');
@@ -144,7 +164,7 @@ describe('Answers that outlive the page, in Chromium', () => {
 
     await untilLastAnswer(page(), 'alpha beta gamma delta epsilon.', { streaming: false });
     expect(await ui().lastAnswer.getByText('The connection was lost. Reconnecting…').count()).toBe(0);
-    expect(await page().getByRole('article', { name: 'Assistant' }).count()).toBe(4);
+    expect(await page().getByRole('article', { name: 'Assistant' }).count()).toBe(5);
     // user_message (1), generation (2) and two deltas (3, 4) had arrived before the network went.
     expect(new Set(resumedAfter)).toEqual(new Set(['4']));
   });
