@@ -48,6 +48,9 @@ type Behaviour = ReplyScript & {
   on: Route;
   /** For hang, cut and streamError: how many chunks go out first. */
   afterChunks?: number;
+  /** For hold: how many chunks go out before waiting for `released`. */
+  holdAfter?: number;
+  released?: Promise<void>;
   failure?: FailScript;
   error?: { type: string; message: string };
 };
@@ -63,6 +66,11 @@ export interface FakeUpstream {
   fail(script: FailScript): void;
   /** Without `afterChunks` the server never answers at all; with it, it sends that many chunks and stalls. */
   hang(script?: ReplyScript & { afterChunks?: number; on?: Route }): void;
+  /**
+   * Sends `afterChunks` chunks, then nothing until the returned function is called, then the rest and the end:
+   * a test acts mid-answer without depending on how long anything takes.
+   */
+  hold(script: ReplyScript & { afterChunks: number }): () => void;
   /** Destroys the socket after `afterChunks` chunks. */
   cut(script: ReplyScript & { afterChunks: number }): void;
   /** Sends `afterChunks` chunks, then the vendor's in-stream error event, and ends. */
@@ -97,6 +105,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const queue: Behaviour[] = [];
   const closes = new EventEmitter();
   const timers = new Set<NodeJS.Timeout>();
+  const releases = new Set<() => void>();
   let defaultReply: ReplyScript = options.defaultReply ?? {};
   const models = { openai: ['gpt-4o-mini', 'gpt-4o'], anthropic: ['claude-sonnet-4-5'], ...options.models };
 
@@ -153,7 +162,8 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const frames = frameSet(request.model ?? '?', chunks, usage, behaviour.finishReason);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.write(frames.head);
-    for (const frame of frames.body.slice(0, behaviour.afterChunks ?? chunks.length)) {
+    for (const [index, frame] of frames.body.slice(0, behaviour.afterChunks ?? chunks.length).entries()) {
+      if (index === behaviour.holdAfter) await behaviour.released;
       if (behaviour.delayMs) await wait(behaviour.delayMs);
       if (res.destroyed) return;
       res.write(frame);
@@ -183,6 +193,13 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     reply: (script = {}) => enqueue({ kind: 'reply', ...script }),
     fail: (failure) => enqueue({ kind: 'fail', failure }, failure.on),
     hang: (script = {}) => enqueue({ kind: 'hang', ...script }, script.on),
+    hold: ({ afterChunks, ...script }) => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      releases.add(release);
+      enqueue({ kind: 'reply', ...script, holdAfter: afterChunks, released });
+      return release;
+    },
     cut: (script) => enqueue({ kind: 'cut', ...script }),
     streamError: ({ type, message, ...script }) =>
       enqueue({ kind: 'streamError', ...script, error: { type, message } }),
@@ -198,6 +215,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     },
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
+      for (const release of releases) release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -8,6 +8,7 @@ import { accessToken, refreshAccessToken } from './session.js';
  * @property {unknown} [body] sent as JSON
  * @property {string} [accept]
  * @property {AbortSignal} [signal]
+ * @property {Record<string, string>} [headers] more request headers
  */
 
 /**
@@ -40,9 +41,9 @@ export async function api(path, options = {}) {
  * @param {RequestOptions} options
  * @param {string} token
  */
-async function attempt(path, { method = 'GET', body, accept = 'application/json', signal }, token) {
+async function attempt(path, { method = 'GET', body, accept = 'application/json', signal, headers: more }, token) {
   /** @type {Record<string, string>} */
-  const headers = { authorization: `Bearer ${token}`, accept };
+  const headers = { ...more, authorization: `Bearer ${token}`, accept };
   if (body !== undefined) headers['content-type'] = 'application/json';
   try {
     return await fetch(path, {
@@ -154,6 +155,21 @@ export const cancelGeneration = async (id, generationId) => {
   // 202 with no body.
   await request(`${conversationPath(id)}/generations/${encodeURIComponent(generationId)}/cancel`, { method: 'POST' });
 };
+
+/**
+ * The events of an answer being generated after event `lastEventId` (all of them from 0), then the live ones:
+ * what a reload, another tab or a dropped connection follows the answer with.
+ * @param {string} id the conversation
+ * @param {string} generationId
+ * @param {number} lastEventId
+ * @param {AbortSignal} signal
+ */
+export const followGeneration = (id, generationId, lastEventId, signal) =>
+  request(`${conversationPath(id)}/generations/${encodeURIComponent(generationId)}/events`, {
+    accept: 'text/event-stream',
+    headers: { 'last-event-id': String(lastEventId) },
+    signal,
+  });
 
 /** Deletes a message and everything below it, on every branch. @param {string} id @param {string} messageId */
 export const deleteMessage = (id, messageId) => api(messagePath(id, messageId), { method: 'DELETE' });

@@ -1,7 +1,7 @@
 // @ts-check
-import { cancelGeneration, createConversation, sendMessage } from './api.js';
+import { ApiError, cancelGeneration, createConversation, followGeneration, sendMessage } from './api.js';
 import { hideAlert, showError } from './alerts.js';
-import { fetchTail, showTail } from './branch.js';
+import { fetchTail, reloadAfter, showTail } from './branch.js';
 import { changed, modelSelect, refreshConversation, systemPrompt } from './chat-header.js';
 import { byId, whileBusy } from './dom.js';
 import { describeError, isAbort } from './errors.js';
@@ -133,6 +133,7 @@ async function createOpenConversation() {
  * @property {string | null} question the text of the new question; null when a question gets another answer
  * @property {(signal: AbortSignal) => Promise<Response>} start makes the request whose body streams the answer
  * @property {'question' | 'answer' | null} focus the new message that takes the focus, if any
+ * @property {string} [generationId] known already when following an answer that is being generated
  * @property {(error: unknown) => void} onRefused the server stored nothing: the page is as it was before
  */
 
@@ -152,7 +153,7 @@ export async function runExchange(spec) {
   /** @type {LiveExchange} */
   const exchange = {
     controller: new AbortController(),
-    generationId: null,
+    generationId: spec.generationId ?? null,
     stopRequested: false,
     userElement,
     assistantElement,
@@ -174,41 +175,72 @@ export async function runExchange(spec) {
   let accepted = false;
   let ended = false;
   let refused = false;
+  let lastEventId = 0;
+  const tries = { count: 0 };
   /** @type {number | undefined} */
   let frame;
-  try {
-    const response = await spec.start(exchange.controller.signal);
-    accepted = true;
-    for await (const { event, data } of readEvents(response)) {
-      if (event === 'user_message') {
-        exchange.confirmedUserId = data.id;
-        if (userElement) userElement.dataset.id = data.id;
-      } else if (event === 'generation') {
-        if (data?.assistantMessage?.id) assistantElement.dataset.id = data.assistantMessage.id;
-        exchange.generationId = data?.id ?? null;
-        if (exchange.stopRequested && exchange.generationId) stopGeneration(id, exchange.generationId);
-      } else if (event === 'delta') {
-        answer += data.text;
-        // Rendered at most once a frame, however fast the deltas come.
-        frame ??= requestAnimationFrame(() => {
-          frame = undefined;
-          setContent(assistantElement, answer);
-        });
-      } else if (event === 'assistant_message') {
-        ended = true;
-        cancelAnimationFrame(frame ?? 0);
-        assistantElement.dataset.id = data.id;
-        setContent(assistantElement, data.content);
-      } else if (event === 'error') {
-        ended = true;
-        cancelAnimationFrame(frame ?? 0);
+  /** @param {{ event: string, data: any }} item */
+  const take = ({ event, data }) => {
+    if (event === 'user_message') {
+      exchange.confirmedUserId = data.id;
+      if (userElement) userElement.dataset.id = data.id;
+    } else if (event === 'generation') {
+      if (data?.assistantMessage?.id) assistantElement.dataset.id = data.assistantMessage.id;
+      exchange.generationId = data?.id ?? null;
+      if (exchange.stopRequested && exchange.generationId) stopGeneration(id, exchange.generationId);
+    } else if (event === 'delta') {
+      answer += data.text;
+      // Rendered at most once a frame, however fast the deltas come.
+      frame ??= requestAnimationFrame(() => {
+        frame = undefined;
         setContent(assistantElement, answer);
-        setStatus(assistantElement, `The answer failed: ${data.message}`, true);
-      }
+      });
+    } else if (event === 'assistant_message') {
+      ended = true;
+      cancelAnimationFrame(frame ?? 0);
+      assistantElement.dataset.id = data.id;
+      setContent(assistantElement, data.content);
+    } else if (event === 'error') {
+      ended = true;
+      cancelAnimationFrame(frame ?? 0);
+      setContent(assistantElement, answer);
+      setStatus(assistantElement, `The answer failed: ${data.message}`, true);
     }
-    if (!ended) {
+  };
+  try {
+    let response = await spec.start(exchange.controller.signal);
+    accepted = true;
+    for (;;) {
+      /** @type {unknown} */
+      let broken = null;
+      try {
+        for await (const item of readEvents(response)) {
+          // After a reconnection the server starts after the last event seen; should one come again all the
+          // same, it is not applied twice.
+          if (item.id !== null) {
+            if (item.id <= lastEventId) continue;
+            lastEventId = item.id;
+          }
+          tries.count = 0;
+          take(item);
+        }
+      } catch (error) {
+        if (isAbort(error)) throw error;
+        broken = error;
+      }
+      if (ended) break;
+      // The answer goes on on the server: follow it again from where the stream broke.
+      if (exchange.generationId) {
+        setContent(assistantElement, answer);
+        setStatus(assistantElement, 'The connection was lost. Reconnecting…', false);
+        response = await reconnect(id, exchange.generationId, lastEventId, exchange.controller.signal, tries);
+        setStatus(assistantElement, '', false);
+        continue;
+      }
+      if (broken) throw broken;
       setContent(assistantElement, answer);
       setStatus(assistantElement, 'The answer was cut short: the connection closed before it was complete.', true);
+      break;
     }
   } catch (error) {
     cancelAnimationFrame(frame ?? 0);
@@ -230,6 +262,94 @@ export async function runExchange(spec) {
   }
   if (refused) await refreshConversation(id);
   else await showStored(exchange, id);
+}
+
+/** The pause before reconnecting to an answer whose stream broke, doubling from the first to the longest. */
+const RECONNECT_FIRST_MS = 250;
+const RECONNECT_LONGEST_MS = 8000;
+/** Reconnections in a row with no event coming of them (about two minutes' worth), after which the page stops. */
+const RECONNECT_ATTEMPTS = 20;
+
+/**
+ * Follows an answer again after its stream broke, from the last event seen, trying again after a pause that
+ * grows (cut short when the browser says it is back online). `tries` counts the attempts since the last event
+ * arrived, across calls: a stream that keeps closing before saying anything counts as failing too. Throws when
+ * the answer cannot be followed: the server does not know it any more, the session ended, or the network
+ * stayed away.
+ * @param {string} id the conversation
+ * @param {string} generationId
+ * @param {number} lastEventId
+ * @param {AbortSignal} signal
+ * @param {{ count: number }} tries
+ */
+async function reconnect(id, generationId, lastEventId, signal, tries) {
+  /** @type {unknown} */
+  let failure = new ApiError({ status: 0, network: true, message: 'the stream kept closing' });
+  while (tries.count < RECONNECT_ATTEMPTS) {
+    // Jittered, so that the tabs of a browser that lost its network do not all come back at the same moment.
+    const ms = Math.min(RECONNECT_FIRST_MS * 2 ** tries.count, RECONNECT_LONGEST_MS) * (0.75 + Math.random() / 2);
+    tries.count += 1;
+    await pause(ms, signal);
+    try {
+      return await followGeneration(id, generationId, lastEventId, signal);
+    } catch (error) {
+      const transient = error instanceof ApiError && (error.network || error.status === 429 || error.status >= 500);
+      if (!transient) throw error;
+      failure = error;
+    }
+  }
+  throw failure;
+}
+
+/**
+ * Waits `ms`, or less when the browser comes back online; rejects when `signal` is aborted.
+ * @param {number} ms
+ * @param {AbortSignal} signal
+ * @returns {Promise<void>}
+ */
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const settle = () => {
+      clearTimeout(timer);
+      window.removeEventListener('online', settle);
+      signal.removeEventListener('abort', settle);
+      if (signal.aborted) reject(signal.reason);
+      else resolve();
+    };
+    const timer = setTimeout(settle, ms);
+    window.addEventListener('online', settle);
+    signal.addEventListener('abort', settle);
+    if (signal.aborted) settle();
+  });
+}
+
+/**
+ * Shows an answer that is being generated (started in another tab or device, or in this page before a reload)
+ * as it arrives, in place of the part stored so far: the server sends the text so far first, then the rest.
+ * Answers false when that answer is not on the branch on show, or one is streaming here already.
+ * @param {Conversation} conversation the open one
+ * @param {{ id: string, assistantMessageId: string }} generation
+ */
+export function followAnswer(conversation, generation) {
+  const message = state.path.find((candidate) => candidate.id === generation.assistantMessageId);
+  if (!message || state.live.has(conversation.id)) return false;
+  const id = conversation.id;
+  void runExchange({
+    conversation,
+    anchorId: message.parentId,
+    question: null,
+    focus: null,
+    generationId: generation.id,
+    start: (signal) => followGeneration(id, generation.id, 0, signal),
+    // It ended in between: show it as stored.
+    onRefused: () => {
+      void refreshConversation(id).then(
+        (updated) =>
+          updated && state.conversation?.id === id && reloadAfter(message.parentId, updated.currentLeafId ?? null),
+      );
+    },
+  });
+  return true;
 }
 
 /**

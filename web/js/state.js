@@ -8,6 +8,7 @@
  * @property {string | null} systemPrompt
  * @property {boolean} archived
  * @property {string | null} [currentLeafId] the end of the branch on show, on every device
+ * @property {{ id: string, assistantMessageId: string } | null} [activeGeneration] the answer being generated now
  * @property {string} createdAt
  * @property {string} updatedAt
  */
