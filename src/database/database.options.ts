@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
+import { AdvancedConsoleLogger, type DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config';
 import { MIGRATIONS } from './migrations';
 import { sqliteDriver } from './sqlite-driver';
@@ -15,6 +15,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     migrationsRun: false,
     synchronize: false,
     logging: false,
+    logger: new MigrationLogger(false),
   } as const;
   if (config.type === 'postgres') {
     return { ...common, type: 'postgres', url: config.url, extra: { max: 20 } };
@@ -29,4 +30,18 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     enableWAL: true,
     busyTimeout: 10_000,
   };
+}
+
+/**
+ * TypeORM's console logger, without its "Migration ... failed" lines. On SQLite, two processes starting on a new
+ * database both run the migrations; the one that loses the race fails on a table the other has just made, and
+ * runPendingMigrations waits and goes on from where the winner has got to. That expected failure is not an
+ * error to report; a real one is thrown by runPendingMigrations after its attempts and reported by whoever
+ * started the migrations (the server's start-up or the CLI).
+ */
+class MigrationLogger extends AdvancedConsoleLogger {
+  override logMigration(message: string): void {
+    if (/ failed, error: /.test(message)) return;
+    super.logMigration(message);
+  }
 }
