@@ -24,6 +24,8 @@ const transform = {
 
 // Specs about PostgreSQL's own behaviour run only when the suite runs against PostgreSQL (see .ci/run).
 const onPostgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+// Specs about several processes sharing a Redis run only when one is given (see .ci/run).
+const withRedis = Boolean(process.env.REDIS_URL);
 
 const common = {
   testEnvironment: 'node',
@@ -47,6 +49,7 @@ module.exports = {
       testMatch: [
         '<rootDir>/test/e2e/**/*.e2e-spec.ts',
         ...(onPostgres ? ['<rootDir>/test/e2e/**/*.pg-e2e-spec.ts'] : []),
+        ...(withRedis ? ['<rootDir>/test/e2e/**/*.redis-e2e-spec.ts'] : []),
       ],
     },
     {

@@ -16,6 +16,10 @@ export interface AppConfig {
   logLevel: string;
   /** How long running requests (streamed answers) may finish after SIGTERM before they are cut. */
   shutdownGraceMs: number;
+  /** Redis shared by several processes (generations, counters); null: one process, nothing shared. */
+  redisUrl: string | null;
+  /** What every Redis key of this deployment starts with: deployments sharing one Redis keep apart. */
+  redisKeyPrefix: string;
 }
 
 export const appConfig = registerAs('app', (): AppConfig => {
@@ -37,5 +41,7 @@ export const appConfig = registerAs('app', (): AppConfig => {
     docsEnabled: env.DOCS_ENABLED,
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    redisUrl: env.REDIS_URL ?? null,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
   };
 });

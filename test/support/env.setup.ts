@@ -17,3 +17,7 @@ delete process.env.OPENAI_BASE_URL;
 delete process.env.ANTHROPIC_API_KEY;
 delete process.env.ANTHROPIC_BASE_URL;
 delete process.env.OLLAMA_BASE_URL;
+// Redis is used only by the suites about several processes (*.redis-e2e-spec.ts, run when REDIS_URL is set), each
+// with a key prefix of its own: counters shared by parallel test files would refuse each other's requests.
+process.env.TEST_REDIS_URL ??= process.env.REDIS_URL ?? '';
+delete process.env.REDIS_URL;

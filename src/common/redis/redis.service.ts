@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import Redis from 'ioredis';
+import { appConfig } from '../../config/app.config';
+
+/**
+ * The connections to `REDIS_URL`, for what several processes must share. Without REDIS_URL `enabled` is false
+ * and nothing connects: one process needs no Redis.
+ *
+ * One connection carries ordinary commands, auto-pipelined (commands issued in the same tick go out in one write,
+ * so a delta costs no round trip of its own). Blocking reads and subscriptions take a connection each, since a
+ * blocked connection carries nothing else.
+ */
+@Injectable()
+export class RedisService implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisService.name);
+  private readonly connections = new Set<Redis>();
+  private commands?: Redis;
+  private lastErrorLoggedAt = 0;
+
+  constructor(@Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>) {}
+
+  /** Every key this server writes starts with it (REDIS_KEY_PREFIX). */
+  key(...parts: string[]): string {
+    return this.config.redisKeyPrefix + parts.join(':');
+  }
+
+  get enabled(): boolean {
+    return this.config.redisUrl !== null;
+  }
+
+  /** The shared connection for commands that return at once. */
+  get client(): Redis {
+    this.commands ??= this.connect('commands', { enableAutoPipelining: true });
+    return this.commands;
+  }
+
+  /** A connection of the caller's own, for a blocking read or a subscription; `close` it when done. */
+  connection(purpose: string): Redis {
+    return this.connect(purpose, {});
+  }
+
+  async close(connection: Redis): Promise<void> {
+    this.connections.delete(connection);
+    await connection.quit().catch(() => connection.disconnect());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.connections].map((connection) => this.close(connection)));
+    this.commands = undefined;
+  }
+
+  private connect(purpose: string, options: { enableAutoPipelining?: boolean }): Redis {
+    if (this.config.redisUrl === null) throw new Error('REDIS_URL is not set');
+    const connection = new Redis(this.config.redisUrl, {
+      ...options,
+      connectionName: `colloquy-${purpose}`,
+      // A command waits through a short outage, then fails: a request must not hang on a Redis that is gone.
+      maxRetriesPerRequest: 3,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    });
+    // The URL may hold a password: errors are logged by their message only, and at most every 10 s.
+    connection.on('error', (error: Error) => {
+      const now = Date.now();
+      if (now - this.lastErrorLoggedAt < 10_000) return;
+      this.lastErrorLoggedAt = now;
+      this.logger.error(`Redis (${purpose}): ${error.message}`);
+    });
+    this.connections.add(connection);
+    return connection;
+  }
+}
