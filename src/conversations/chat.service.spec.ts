@@ -15,6 +15,7 @@ import {
 import type { Conversation } from './entities/conversation.entity';
 import type { Message } from './entities/message.entity';
 import type { GenerationEvent } from './generation';
+import { GenerationRelay } from './generation-relay.service';
 import { GenerationRegistry } from './generation-registry.service';
 import type { MessageSize, MessagesRepository, NewMessage } from './messages.repository';
 
@@ -99,6 +100,8 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     messages as unknown as MessagesRepository,
     transactions as unknown as TransactionRunner,
     shutdown,
+    // Without REDIS_URL: one process, nothing relayed.
+    { enabled: false } as GenerationRelay,
   );
   const service = new ChatService(
     conversations as unknown as ConversationsRepository,

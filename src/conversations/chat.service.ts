@@ -120,7 +120,7 @@ export class ChatService {
 
   /** Answers left `streaming` by a process that no longer runs are stored as what they have, `incomplete`. */
   async settleAbandonedAnswers(): Promise<void> {
-    const settled = await this.transactions.run((manager) => this.messages.settleStreaming(manager));
+    const settled = await this.generations.settleAbandoned();
     if (settled > 0) this.logger.warn(`${settled} answer(s) left unfinished by an earlier process marked incomplete`);
   }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AiModule } from '../ai/ai.module';
 import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
+import { RedisModule } from '../common/redis/redis.module';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
@@ -9,19 +10,21 @@ import { ConversationsService } from './conversations.service';
 import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
 import { GenerationRegistry } from './generation-registry.service';
+import { GenerationRelay } from './generation-relay.service';
 import { GenerationsController } from './generations.controller';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule],
+  imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule, RedisModule],
   controllers: [ConversationsController, MessagesController, GenerationsController],
   providers: [
     ConversationsService,
     MessagesService,
     ChatService,
     GenerationRegistry,
+    GenerationRelay,
     ConversationsRepository,
     MessagesRepository,
   ],

@@ -78,7 +78,7 @@ export class ConversationsService {
     const after = cursor ? decodeCursor(cursor) : undefined;
     const rows = await this.conversations.listPageForOwner(principal.id, filter, limit, after);
     const page = toPage(rows, limit, (c) => c.updatedAt);
-    return { ...page, items: page.items.map((conversation) => this.view(conversation)) };
+    return { ...page, items: await this.views(page.items) };
   }
 
   /**
@@ -115,7 +115,12 @@ export class ConversationsService {
     return this.view(fork);
   }
 
-  private view(conversation: Conversation): ConversationView {
-    return { ...conversation, activeGeneration: this.generations.activeIn(conversation.id) };
+  private async view(conversation: Conversation): Promise<ConversationView> {
+    return (await this.views([conversation]))[0];
+  }
+
+  private async views(conversations: Conversation[]): Promise<ConversationView[]> {
+    const active = await this.generations.activeIn(conversations.map((conversation) => conversation.id));
+    return conversations.map((conversation, i) => ({ ...conversation, activeGeneration: active[i] }));
   }
 }

@@ -3,6 +3,7 @@ import { ModelCallRunner } from '../ai/model-call-runner.service';
 import type { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { TransactionRunner } from '../database/transaction-runner';
 import { GenerationEndedError, GenerationNotFoundError } from './conversations.errors';
+import { GenerationRelay } from './generation-relay.service';
 import { GenerationRegistry, KEEP_ENDED_MS } from './generation-registry.service';
 import type { MessagesRepository, PlacedMessage } from './messages.repository';
 
@@ -57,6 +58,8 @@ function setup() {
     messages as unknown as MessagesRepository,
     transactions as unknown as TransactionRunner,
     shutdown,
+    // Without REDIS_URL: one process, nothing relayed.
+    { enabled: false } as GenerationRelay,
   );
   const start = (conversationId: string, messageId: string) => {
     const { provider, push } = scriptedProvider();
@@ -116,19 +119,21 @@ describe('GenerationRegistry', () => {
   it('says which generation runs in a conversation, and keeps an ended one readable for 5 minutes only', async () => {
     const { registry, start } = setup();
     const { generation, push } = start('c1', 'a1');
-    expect(registry.activeIn('c1')).toEqual({ id: generation.id, assistantMessageId: 'a1' });
-    expect(() => registry.find({ ...owner, id: 'u2' }, 'c1', generation.id)).toThrow(GenerationNotFoundError);
-    expect(() => registry.find(owner, 'c2', generation.id)).toThrow(GenerationNotFoundError);
+    expect(await registry.activeIn(['c1', 'c2'])).toEqual([{ id: generation.id, assistantMessageId: 'a1' }, null]);
+    await expect(registry.follow({ ...owner, id: 'u2' }, 'c1', generation.id)).rejects.toBeInstanceOf(
+      GenerationNotFoundError,
+    );
+    await expect(registry.follow(owner, 'c2', generation.id)).rejects.toBeInstanceOf(GenerationNotFoundError);
 
     push(delta('text'), done);
     await generation.ended;
-    expect(registry.activeIn('c1')).toBeNull();
+    expect(await registry.activeIn(['c1'])).toEqual([null]);
     await expect(registry.cancel(owner, 'c1', generation.id)).rejects.toBeInstanceOf(GenerationEndedError);
 
     await jest.advanceTimersByTimeAsync(KEEP_ENDED_MS - 1);
-    expect(registry.find(owner, 'c1', generation.id)).toBe(generation);
+    expect((await registry.follow(owner, 'c1', generation.id)).generation).toBe(generation);
     await jest.advanceTimersByTimeAsync(1);
-    expect(() => registry.find(owner, 'c1', generation.id)).toThrow(GenerationNotFoundError);
+    await expect(registry.follow(owner, 'c1', generation.id)).rejects.toBeInstanceOf(GenerationNotFoundError);
     registry.onApplicationShutdown();
   });
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AiProvider, ChatRequest } from '../ai/ai-provider';
 import { ModelCallRunner, type ModelCallOutcome } from '../ai/model-call-runner.service';
@@ -11,6 +11,7 @@ import { GenerationEndedError, GenerationNotFoundError } from './conversations.e
 import { MessageResponseDto } from './dto/message-response.dto';
 import type { Message, MessageStatus } from './entities/message.entity';
 import { Generation } from './generation';
+import { GenerationRelay, HEARTBEAT_MS, LEASE_MS } from './generation-relay.service';
 import { MessagesRepository, PlacedMessage } from './messages.repository';
 
 /** How often, at most, the text of the answers being generated is written to their messages. */
@@ -34,14 +35,26 @@ export interface ActiveGeneration {
   assistantMessageId: string;
 }
 
+/** A generation to follow, from this process or a copy of one elsewhere; `release` once done with it. */
+export interface FollowedGeneration {
+  generation: Generation;
+  release: () => void;
+}
+
+/** How long a cancel of a generation running elsewhere waits for its end before it answers anyway. */
+const REMOTE_CANCEL_WAIT_MS = 10_000;
+
 /**
  * The generations of this process, running and recently ended, independent of any request: a request
  * subscribes to one like any other viewer, and leaving unsubscribes. Each answer's text is saved to its
  * message about once a second while it arrives (one transaction for every answer being generated), and the
  * final write happens whatever ends it: the model, a cancel, a failure or the shutdown.
+ *
+ * With REDIS_URL, every generation is also published through the GenerationRelay: the other processes serve
+ * its events and send it their cancels, and its lease, renewed every HEARTBEAT_MS, tells them it still runs.
  */
 @Injectable()
-export class GenerationRegistry implements OnApplicationShutdown {
+export class GenerationRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(GenerationRegistry.name);
   private readonly generations = new Map<string, Generation>();
   /** The running generation of each conversation. */
@@ -49,6 +62,7 @@ export class GenerationRegistry implements OnApplicationShutdown {
   /** Generations whose text changed since it was last saved. */
   private readonly unsaved = new Set<Generation>();
   private saveTimer?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
   private readonly expiries = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -56,7 +70,31 @@ export class GenerationRegistry implements OnApplicationShutdown {
     private readonly messages: MessagesRepository,
     private readonly transactions: TransactionRunner,
     private readonly shutdown: ShutdownService,
+    private readonly relay: GenerationRelay,
   ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.relay.enabled) return;
+    await this.relay.listen((generationId) => this.generations.get(generationId)?.cancel());
+    // Also while this process runs nothing: it settles what a process that died left behind.
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Answers left `streaming` by a process that no longer runs become `incomplete`. Alone (no REDIS_URL), a
+   * starting process knows that every such answer is another's, gone. Sharing the database, only answers whose
+   * lease has lapsed are, and only once they are older than a lease: a process renews nothing until the
+   * answer it has just stored is published.
+   */
+  async settleAbandoned(): Promise<number> {
+    if (!this.relay.enabled) return this.transactions.run((manager) => this.messages.settleStreaming(manager));
+    const candidates = await this.messages.findStreamingIds(new Date(Date.now() - LEASE_MS));
+    const alive = await this.relay.leased(candidates);
+    const orphans = candidates.filter((id) => !alive.has(id) && !this.isRunningHere(id));
+    if (orphans.length === 0) return 0;
+    return this.transactions.run((manager) => this.messages.settleStreaming(manager, orphans));
+  }
 
   /** Starts the model call and returns at once; the generation's first events are already published. */
   start(input: GenerationStart): Generation {
@@ -68,35 +106,89 @@ export class GenerationRegistry implements OnApplicationShutdown {
     this.generations.set(generation.id, generation);
     this.running.set(input.conversationId, generation);
     this.shutdown.track(generation.ended);
+    if (this.relay.enabled) this.relay.publish(generation, KEEP_ENDED_MS);
     void this.run(generation, input);
     return generation;
   }
 
-  /** The caller's generation in that conversation, running or ended within KEEP_ENDED_MS. */
-  find(principal: AuthUser, conversationId: string, generationId: string): Generation {
-    const generation = this.generations.get(generationId);
-    if (!generation || generation.ownerId !== principal.id || generation.conversationId !== conversationId) {
-      throw new GenerationNotFoundError();
+  /**
+   * The caller's generation in that conversation, running or ended within KEEP_ENDED_MS, whichever process
+   * runs it (with REDIS_URL).
+   */
+  async follow(principal: AuthUser, conversationId: string, generationId: string): Promise<FollowedGeneration> {
+    const local = this.generations.get(generationId);
+    if (local) {
+      if (!owns(principal, conversationId, local)) throw new GenerationNotFoundError();
+      return { generation: local, release: () => undefined };
     }
-    return generation;
+    const found = this.relay.enabled ? await this.relay.find(generationId) : null;
+    if (!found || !owns(principal, conversationId, found)) throw new GenerationNotFoundError();
+    const mirror = await this.relay.mirror(found);
+    if (!mirror) throw new GenerationNotFoundError();
+    return { generation: mirror, release: () => this.relay.release(generationId) };
   }
 
-  /** Stops a running generation and resolves once its answer is stored `incomplete` and its viewers told. */
+  /**
+   * Stops a running generation and resolves once its answer is stored `incomplete` and its viewers told; for
+   * one running in another process, once that process has ended it (or after REMOTE_CANCEL_WAIT_MS).
+   */
   async cancel(principal: AuthUser, conversationId: string, generationId: string): Promise<void> {
-    const generation = this.find(principal, conversationId, generationId);
-    if (!generation.running) throw new GenerationEndedError();
-    generation.cancel();
-    await generation.ended;
+    const local = this.generations.get(generationId);
+    if (local) {
+      if (!owns(principal, conversationId, local)) throw new GenerationNotFoundError();
+      if (!local.running) throw new GenerationEndedError();
+      local.cancel();
+      await local.ended;
+      return;
+    }
+    const found = this.relay.enabled ? await this.relay.find(generationId) : null;
+    if (!found || !owns(principal, conversationId, found)) throw new GenerationNotFoundError();
+    if (!found.running) throw new GenerationEndedError();
+    const { generation, release } = await this.follow(principal, conversationId, generationId);
+    try {
+      await this.relay.requestCancel(generationId);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        generation.ended,
+        new Promise((resolve) => (timer = setTimeout(resolve, REMOTE_CANCEL_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    } finally {
+      release();
+    }
   }
 
-  activeIn(conversationId: string): ActiveGeneration | null {
-    const generation = this.running.get(conversationId);
-    return generation ? { id: generation.id, assistantMessageId: generation.assistantMessageId } : null;
+  /** The generation running in each of these conversations, on any process; null where none runs. */
+  async activeIn(conversationIds: string[]): Promise<(ActiveGeneration | null)[]> {
+    const active = conversationIds.map((id) => {
+      const generation = this.running.get(id);
+      return generation ? { id: generation.id, assistantMessageId: generation.assistantMessageId } : null;
+    });
+    if (!this.relay.enabled) return active;
+    const elsewhere = await this.relay.activeIn(conversationIds.filter((_, i) => active[i] === null));
+    return active.map((found) => found ?? elsewhere.shift() ?? null);
   }
 
   onApplicationShutdown(): void {
     clearTimeout(this.saveTimer);
+    clearInterval(this.heartbeat);
     for (const timer of this.expiries) clearTimeout(timer);
+  }
+
+  /** Renews this process's leases, and settles the answers of processes that stopped renewing theirs. */
+  private async beat(): Promise<void> {
+    this.relay.renew(this.running.values());
+    try {
+      const settled = await this.settleAbandoned();
+      if (settled > 0) this.logger.warn(`${settled} answer(s) of a process that stopped marked incomplete`);
+    } catch (error) {
+      this.logger.warn(`abandoned answers could not be settled: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+
+  private isRunningHere(answerId: string): boolean {
+    for (const generation of this.running.values()) if (generation.assistantMessageId === answerId) return true;
+    return false;
   }
 
   private async run(generation: Generation, input: GenerationStart): Promise<void> {
@@ -169,6 +261,10 @@ export class GenerationRegistry implements OnApplicationShutdown {
     // Gone only when its conversation was deleted meanwhile: the viewers still get what was generated.
     return stored ?? { ...placeholder, ...outcome };
   }
+}
+
+function owns(principal: AuthUser, conversationId: string, generation: { ownerId: string; conversationId: string }) {
+  return generation.ownerId === principal.id && generation.conversationId === conversationId;
 }
 
 const answerStatus: Record<ModelCallOutcome['status'], MessageStatus> = {

@@ -64,6 +64,31 @@ export class Generation {
     return this.endedAt === undefined;
   }
 
+  /** The id of the latest event published. */
+  get lastEventId(): number {
+    return this.nextId - 1;
+  }
+
+  /**
+   * A copy of a generation that runs in another process, as far as it has got (see GenerationRelay): the same
+   * events with the same ids, which this process's viewers then follow as they would a local one.
+   */
+  static mirror(
+    info: { id: string; ownerId: string; conversationId: string; assistantMessageId: string },
+    head: GenerationEvent[],
+    deltas: Iterable<string>,
+  ): Generation {
+    const mirror = new Generation(info.id, info.ownerId, info.conversationId, info.assistantMessageId);
+    for (const event of head) mirror.head.push(mirror.publish(event.event, event.data));
+    for (const text of deltas) mirror.appendDelta(text);
+    return mirror;
+  }
+
+  /** The events a viewer needs first: `user_message` (sends only) and `generation`. */
+  get headEvents(): readonly GenerationEvent[] {
+    return this.head;
+  }
+
   /** The event every generation starts with (after the question, for a send): what a viewer needs to follow it. */
   begin(userMessage: MessageResponseDto | null, assistantMessage: MessageResponseDto): void {
     if (userMessage !== null) this.head.push(this.publish('user_message', userMessage));
@@ -90,6 +115,14 @@ export class Generation {
     this.endedAt = Date.now();
     this.listeners.clear();
     this.resolveEnded();
+  }
+
+  /** Ends a mirror with the last event of the generation it copies. */
+  finishAs(last: { event: GenerationEventName; data: unknown }): void {
+    if (last.event === 'error') {
+      const { message } = last.data as { message?: string };
+      this.finish(null, new Error(message ?? 'the answer failed'), last.data);
+    } else this.finish(last.data as MessageResponseDto, null, null);
   }
 
   cancel(): void {

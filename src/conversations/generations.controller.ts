@@ -56,8 +56,12 @@ export class GenerationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     const after = lastEventId === undefined ? (query.after ?? 0) : parseEventId(lastEventId);
-    const generation = this.generations.find(principal, id, generationId);
-    await streamGeneration(reply, generation, after);
+    const { generation, release } = await this.generations.follow(principal, id, generationId);
+    try {
+      await streamGeneration(reply, generation, after);
+    } finally {
+      release();
+    }
   }
 
   @Post('cancel')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, In, ObjectLiteral, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, LessThan, ObjectLiteral, Repository } from 'typeorm';
 import { InvalidCursorError } from '../common/errors/app.error';
 import { Cursor } from '../common/pagination/cursor';
 import { Ancestry, ancestries, childAncestry } from '../database/ancestry';
@@ -354,14 +354,25 @@ export class MessagesRepository {
     }
   }
 
-  /** Every answer still marked as being generated becomes `incomplete`; how many there were. */
-  async settleStreaming(manager: EntityManager): Promise<number> {
-    const result = await manager
+  /** Answers being generated, created before `before`: the ones whose producer may be gone. */
+  async findStreamingIds(before: Date): Promise<string[]> {
+    const rows = await this.dataSource.getRepository(Message).find({
+      select: { id: true },
+      where: { status: 'streaming', createdAt: LessThan(before) },
+      take: 1_000,
+    });
+    return rows.map((row) => row.id);
+  }
+
+  /** Answers still marked as being generated (all, or those of `ids`) become `incomplete`; how many there were. */
+  async settleStreaming(manager: EntityManager, ids?: string[]): Promise<number> {
+    const update = manager
       .createQueryBuilder()
       .update(Message)
       .set({ status: 'incomplete' })
-      .where("status = 'streaming'")
-      .execute();
+      .where("status = 'streaming'");
+    if (ids) update.andWhere('id IN (:...ids)', { ids });
+    const result = await update.execute();
     return result.affected ?? 0;
   }
 

@@ -1,0 +1,387 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { RedisService } from '../common/redis/redis.service';
+import { Generation, type GenerationEvent, type GenerationEventName, MAX_BUFFERED_DELTAS } from './generation';
+
+/**
+ * How long a running generation's keys live without a heartbeat: when the producing process dies, they expire,
+ * and the answer is settled as `incomplete` by whichever process sweeps next.
+ */
+export const LEASE_MS = 20_000;
+/** How often a process renews the leases of the generations it runs. */
+export const HEARTBEAT_MS = 5_000;
+/** Entries a generation's stream keeps: tailing viewers read from it; anyone further behind reads text and ends. */
+const STREAM_LENGTH = 4 * MAX_BUFFERED_DELTAS;
+/** How long a blocked read waits before it looks again at what it follows (and whether its producers live). */
+const BLOCK_MS = 5_000;
+
+export interface RelayedGeneration {
+  id: string;
+  ownerId: string;
+  conversationId: string;
+  assistantMessageId: string;
+  running: boolean;
+}
+
+interface Tail {
+  mirror: Generation;
+  key: string;
+  /** Viewers of the mirror in this process; the tail stops when the last one leaves. */
+  viewers: number;
+  /** When the producer's lease was last seen alive. */
+  checkedAt: number;
+}
+
+/**
+ * Generations shared between processes through Redis (REDIS_URL), so that any process serves the events of a
+ * generation running on any other, and a cancel reaches it wherever it runs. Per generation `g`:
+ *
+ *   gen:<g>          hash: owner, conversation, answer, head (the first events, JSON), last (the final event)
+ *   gen:<g>:text     the text so far (APPEND per delta)
+ *   gen:<g>:ends     where each delta ends in that text, 4 bytes each (APPEND per delta)
+ *   gen:<g>:events   a stream of the latest deltas and the final event, entry id `0-<event id>`, capped
+ *   conversation:<c>:generation   "<g> <answer id>" while it runs
+ *   answer:<answer id>:lease      present while the producing process lives
+ *
+ * A delta is three commands sent in one write (auto-pipelining), never a round trip of its own. Every key of
+ * a running generation expires after LEASE_MS unless its process renews it; once it ends, after KEEP_ENDED_MS.
+ * A viewer elsewhere reads the text and ends at once (the same events as the producer would replay, with the
+ * same ids) and then follows the stream, through one blocking read per process for all it follows.
+ */
+@Injectable()
+export class GenerationRelay implements OnApplicationShutdown {
+  private readonly logger = new Logger(GenerationRelay.name);
+  private readonly tails = new Map<string, Tail>();
+  /** Copies being read from Redis, so that viewers arriving together wait for the same one. */
+  private readonly opening = new Map<string, Promise<Generation | null>>();
+  private reader?: Redis;
+  private readerId?: number;
+  private subscriber?: Redis;
+  private reading = false;
+  private closed = false;
+  /** Counts the reader's reads, so that an interrupt can tell whether the read it meant to end has ended. */
+  private reads = 0;
+
+  constructor(private readonly redis: RedisService) {}
+
+  get enabled(): boolean {
+    return this.redis.enabled;
+  }
+
+  /** Listens for cancels of the generations this process runs. */
+  async listen(onCancel: (generationId: string) => void): Promise<void> {
+    if (!this.enabled || this.subscriber) return;
+    this.subscriber = this.redis.connection('cancels');
+    this.subscriber.on('message', (_channel: string, generationId: string) => onCancel(generationId));
+    await this.subscriber.subscribe(this.redis.key('generation-cancels'));
+  }
+
+  /** Publishes a generation this process starts, and every event it will have. */
+  publish(generation: Generation, keepEndedMs: number): void {
+    const client = this.redis.client;
+    const keys = this.keysOf(generation.id);
+    const head = generation.headEvents;
+    void client
+      .multi()
+      .hset(keys.meta, {
+        owner: generation.ownerId,
+        conversation: generation.conversationId,
+        answer: generation.assistantMessageId,
+        head: JSON.stringify(head),
+      })
+      .set(keys.text, '')
+      .set(keys.ends, '')
+      // The stream starts at the last head event, so that it exists (and so expires) from the start.
+      .xadd(keys.events, `0-${head.length}`, 'e', 'head')
+      .set(this.conversationKey(generation.conversationId), `${generation.id} ${generation.assistantMessageId}`)
+      .set(this.leaseKey(generation.assistantMessageId), generation.id)
+      .exec()
+      .then(() => this.expire(generation, LEASE_MS))
+      .catch((error: unknown) => this.warn('a generation could not be published', error));
+    generation.subscribe(head.length, {
+      onEvent: (event) => {
+        if (event.event === 'delta') this.appendDelta(keys, event, generation);
+        else this.finish(generation, event, keepEndedMs);
+      },
+    });
+  }
+
+  /** Renews the leases of the generations this process runs. */
+  renew(generations: Iterable<Generation>): void {
+    for (const generation of generations) void this.expire(generation, LEASE_MS).catch(() => undefined);
+  }
+
+  /** A generation of any process, running or ended within KEEP_ENDED_MS; null when Redis knows none. */
+  async find(generationId: string): Promise<RelayedGeneration | null> {
+    const [owner, conversation, answer, last] = await this.redis.client.hmget(
+      this.keysOf(generationId).meta,
+      'owner',
+      'conversation',
+      'answer',
+      'last',
+    );
+    if (owner === null || conversation === null || answer === null) return null;
+    return {
+      id: generationId,
+      ownerId: owner,
+      conversationId: conversation,
+      assistantMessageId: answer,
+      running: last === null,
+    };
+  }
+
+  /** The generation running in each of these conversations, on any process; null where none runs. */
+  async activeIn(conversationIds: string[]): Promise<({ id: string; assistantMessageId: string } | null)[]> {
+    if (conversationIds.length === 0) return [];
+    const values = await this.redis.client.mget(conversationIds.map((id) => this.conversationKey(id)));
+    return values.map((value) => {
+      if (!value) return null;
+      const [id, assistantMessageId] = value.split(' ');
+      return { id, assistantMessageId };
+    });
+  }
+
+  /** Asks whichever process runs the generation to cancel it. */
+  async requestCancel(generationId: string): Promise<void> {
+    await this.redis.client.publish(this.redis.key('generation-cancels'), generationId);
+  }
+
+  /** Of these answers, the ones whose producing process still renews their lease. */
+  async leased(answerIds: string[]): Promise<Set<string>> {
+    if (answerIds.length === 0) return new Set();
+    const values = await this.redis.client.mget(answerIds.map((id) => this.leaseKey(id)));
+    return new Set(answerIds.filter((_, i) => values[i] !== null));
+  }
+
+  /**
+   * This process's copy of a generation running (or ended) elsewhere, with every event so far; it follows the
+   * generation's stream while it has viewers. `release` once a viewer leaves. Null when it has expired.
+   */
+  async mirror(found: RelayedGeneration): Promise<Generation | null> {
+    // Viewers arriving together share one copy: a second copy would never be followed.
+    const opening = this.opening.get(found.id) ?? this.open(found);
+    this.opening.set(found.id, opening);
+    try {
+      const mirror = await opening;
+      const tail = this.tails.get(found.id);
+      if (tail?.mirror === mirror) tail.viewers++;
+      return mirror;
+    } finally {
+      this.opening.delete(found.id);
+    }
+  }
+
+  private async open(found: RelayedGeneration): Promise<Generation | null> {
+    const existing = this.tails.get(found.id);
+    if (existing) return existing.mirror;
+    const keys = this.keysOf(found.id);
+    const results = await this.redis.client
+      .multi()
+      .hmget(keys.meta, 'head', 'last')
+      .getBuffer(keys.text)
+      .getBuffer(keys.ends)
+      .exec();
+    const [head, last] = (results?.[0]?.[1] as (string | null)[] | undefined) ?? [null, null];
+    if (!results || head === null) return null;
+    const text = ((results[1][1] as Buffer | null) ?? Buffer.alloc(0)).toString('utf8');
+    const ends = (results[2][1] as Buffer | null) ?? Buffer.alloc(0);
+    const mirror = Generation.mirror(found, JSON.parse(head) as GenerationEvent[], deltasOf(text, ends));
+    if (last !== null) {
+      mirror.finishAs(JSON.parse(last) as { event: GenerationEventName; data: unknown });
+      return mirror;
+    }
+    this.tails.set(found.id, { mirror, key: keys.events, viewers: 0, checkedAt: Date.now() });
+    void this.follow();
+    return mirror;
+  }
+
+  /** A viewer of a mirror has left; the tail stops with the last one. */
+  release(generationId: string): void {
+    const tail = this.tails.get(generationId);
+    if (!tail) return;
+    tail.viewers--;
+    if (tail.viewers <= 0) this.tails.delete(generationId);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    this.tails.clear();
+    await this.interruptRead();
+  }
+
+  private appendDelta(keys: GenerationKeys, event: GenerationEvent, generation: Generation): void {
+    const text = (event.data as { text: string }).text;
+    const end = Buffer.alloc(4);
+    end.writeUInt32LE(generation.text.length);
+    const client = this.redis.client;
+    // Text and ends first: a viewer that reads them sees every delta the stream has (see `mirror`).
+    void client.append(keys.text, text).catch(() => undefined);
+    void client.append(keys.ends, end).catch(() => undefined);
+    client
+      .xadd(keys.events, 'MAXLEN', '~', STREAM_LENGTH, `0-${event.id}`, 'e', 'delta', 't', text)
+      .catch((error: unknown) => this.warn('a delta could not be relayed', error));
+  }
+
+  private finish(generation: Generation, event: GenerationEvent, keepEndedMs: number): void {
+    const keys = this.keysOf(generation.id);
+    const last = JSON.stringify({ event: event.event, data: event.data });
+    void this.redis.client
+      .multi()
+      .xadd(keys.events, `0-${event.id}`, 'e', event.event, 'd', JSON.stringify(event.data))
+      .hset(keys.meta, 'last', last)
+      .del(this.conversationKey(generation.conversationId), this.leaseKey(generation.assistantMessageId))
+      .exec()
+      .then(() => this.expire(generation, keepEndedMs, false))
+      .catch((error: unknown) => this.warn('the end of a generation could not be relayed', error));
+  }
+
+  private async expire(generation: Generation, ms: number, running = true): Promise<void> {
+    const keys = this.keysOf(generation.id);
+    const batch = this.redis.client
+      .multi()
+      .pexpire(keys.meta, ms)
+      .pexpire(keys.text, ms)
+      .pexpire(keys.ends, ms)
+      .pexpire(keys.events, ms);
+    if (running) {
+      batch.pexpire(this.conversationKey(generation.conversationId), ms);
+      batch.pexpire(this.leaseKey(generation.assistantMessageId), ms);
+    }
+    await batch.exec();
+  }
+
+  /**
+   * One blocking read, for every generation this process follows: what arrives goes to their mirrors. A new
+   * generation to follow interrupts the read (CLIENT UNBLOCK), so that it is followed at once.
+   */
+  private async follow(): Promise<void> {
+    if (this.reading) {
+      await this.interruptRead();
+      return;
+    }
+    this.reading = true;
+    try {
+      if (!this.reader) {
+        this.reader = this.redis.connection('generation-reader');
+        this.readerId = Number(await this.reader.client('ID'));
+      }
+      while (!this.closed && this.tails.size > 0) {
+        const tails = [...this.tails.entries()];
+        this.reads++;
+        const replies = (await this.reader.xread(
+          'COUNT',
+          STREAM_LENGTH,
+          'BLOCK',
+          BLOCK_MS,
+          'STREAMS',
+          ...tails.map(([, tail]) => tail.key),
+          ...tails.map(([, tail]) => `0-${tail.mirror.lastEventId}`),
+        )) as [string, [string, string[]][]][] | null;
+        for (const [key, entries] of replies ?? []) {
+          const found = tails.find(([, tail]) => tail.key === key);
+          if (found) await this.apply(found[0], found[1], entries);
+        }
+        await this.checkProducers();
+      }
+    } catch (error) {
+      if (!this.closed) this.warn('following generations elsewhere failed', error);
+    } finally {
+      this.reading = false;
+    }
+    if (!this.closed && this.tails.size > 0) setTimeout(() => void this.follow(), 500).unref();
+  }
+
+  private async apply(generationId: string, tail: Tail, entries: [string, string[]][]): Promise<void> {
+    for (const [entryId, fields] of entries) {
+      const id = Number(entryId.slice(2));
+      if (id <= tail.mirror.lastEventId) continue;
+      const field = (name: string) => fields[fields.indexOf(name) + 1];
+      if (field('e') === 'delta') {
+        // Entries older than the stream keeps were trimmed before this process read them: read them from the text.
+        if (id > tail.mirror.lastEventId + 1) await this.catchUp(tail);
+        if (id === tail.mirror.lastEventId + 1) tail.mirror.appendDelta(field('t'));
+      } else {
+        if (id > tail.mirror.lastEventId + 1) await this.catchUp(tail);
+        tail.mirror.finishAs({ event: field('e') as GenerationEventName, data: JSON.parse(field('d')) });
+        this.tails.delete(generationId);
+      }
+      tail.checkedAt = Date.now();
+    }
+  }
+
+  private async catchUp(tail: Tail): Promise<void> {
+    const keys = this.keysOf(tail.mirror.id);
+    const [text, ends] = await Promise.all([
+      this.redis.client.getBuffer(keys.text),
+      this.redis.client.getBuffer(keys.ends),
+    ]);
+    const deltas = [...deltasOf((text ?? Buffer.alloc(0)).toString('utf8'), ends ?? Buffer.alloc(0))];
+    const seen = tail.mirror.lastEventId - tail.mirror.headEvents.length;
+    for (const delta of deltas.slice(seen)) tail.mirror.appendDelta(delta);
+  }
+
+  /**
+   * A mirror that heard nothing for a while asks whether its producer still lives. When its keys have expired,
+   * the process is gone: the mirror ends with the stored answer, settled by the sweep (see GenerationRegistry).
+   */
+  private async checkProducers(): Promise<void> {
+    const now = Date.now();
+    for (const [generationId, tail] of this.tails) {
+      if (now - tail.checkedAt < LEASE_MS) continue;
+      tail.checkedAt = now;
+      const exists = await this.redis.client.exists(this.keysOf(generationId).meta);
+      if (exists) continue;
+      this.tails.delete(generationId);
+      tail.mirror.finishAs({
+        event: 'error',
+        data: { statusCode: 503, code: 'GENERATION_LOST', message: 'the process generating this answer stopped' },
+      });
+    }
+  }
+
+  /**
+   * Ends the reader's blocking read, so that it reads again with what it follows now. The unblock travels on
+   * another connection and can reach Redis before the read it means to end: it is repeated until a new read starts.
+   */
+  private async interruptRead(): Promise<void> {
+    const read = this.reads;
+    for (let attempt = 0; attempt < 5 && this.reading && this.reads === read; attempt++) {
+      if (this.readerId !== undefined) await this.redis.client.client('UNBLOCK', this.readerId).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 10 * (attempt + 1)));
+    }
+  }
+
+  private keysOf(generationId: string): GenerationKeys {
+    const meta = this.redis.key('gen', generationId);
+    return { meta, text: `${meta}:text`, ends: `${meta}:ends`, events: `${meta}:events` };
+  }
+
+  private conversationKey(conversationId: string): string {
+    return this.redis.key('conversation', conversationId, 'generation');
+  }
+
+  private leaseKey(answerId: string): string {
+    return this.redis.key('answer', answerId, 'lease');
+  }
+
+  private warn(what: string, error: unknown): void {
+    this.logger.warn(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+interface GenerationKeys {
+  meta: string;
+  text: string;
+  ends: string;
+  events: string;
+}
+
+/** The deltas of a generation, from its text and where each delta ends in it. */
+function* deltasOf(text: string, ends: Buffer): Generator<string> {
+  let start = 0;
+  for (let offset = 0; offset + 4 <= ends.length; offset += 4) {
+    const end = ends.readUInt32LE(offset);
+    yield text.slice(start, end);
+    start = end;
+  }
+}
