@@ -153,6 +153,9 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
         new Promise((resolve) => (timer = setTimeout(resolve, REMOTE_CANCEL_WAIT_MS))),
       ]);
       clearTimeout(timer);
+      // It ended by itself before the cancel reached it: nothing was stopped, as for a local one that had ended.
+      const stored = generation.outcome?.message;
+      if (!generation.running && stored?.status !== 'incomplete') throw new GenerationEndedError();
     } finally {
       release();
     }
