@@ -11,6 +11,9 @@ import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { HealthModule } from './health/health.module';
+import { RedisModule } from './common/redis/redis.module';
+import { RedisService } from './common/redis/redis.service';
+import { RedisThrottlerStorage } from './common/throttling/redis-throttler.storage';
 import { REQUEST_BUDGET } from './common/throttling/request-budget';
 import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
@@ -26,10 +29,12 @@ import { UsersModule } from './users/users.module';
       useFactory: (config: ConfigType<typeof appConfig>) => requestLoggerOptions(config),
     }),
     ThrottlerModule.forRootAsync({
-      inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => ({
+      imports: [RedisModule],
+      inject: [appConfig.KEY, RedisService],
+      useFactory: (config: ConfigType<typeof appConfig>, redis: RedisService) => ({
         throttlers: [{ name: REQUEST_BUDGET.name, ttl: REQUEST_BUDGET.ttlMs, limit: config.rateLimitPerMinute }],
-        storage: new WindowThrottlerStorage(),
+        // With several processes the budget is shared through Redis, or a client would get one per process.
+        storage: redis.enabled ? new RedisThrottlerStorage(redis) : new WindowThrottlerStorage(),
       }),
     }),
     DatabaseModule.forRoot({ runMigrations: true }),

@@ -3,8 +3,8 @@ import { ConfigType } from '@nestjs/config';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import { AppError, RateLimitedError } from '../common/errors/app.error';
 import { ERROR_STATUS } from '../common/errors/error-codes';
-import { FixedWindowLimiter } from '../common/throttling/fixed-window-limiter';
 import { clientTracker, REQUEST_BUDGET, requestBudgetKey } from '../common/throttling/request-budget';
+import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { appConfig } from '../config/app.config';
 import { authConfig } from '../config/auth.config';
 import { TooManyAuthFailuresError } from './auth.errors';
@@ -24,15 +24,16 @@ const isUnauthorized = (error: unknown) =>
  */
 @Injectable()
 export class AuthFailuresService {
-  private readonly failures: FixedWindowLimiter;
+  private readonly failures: WindowCounter;
   private readonly requestsPerMinute: number;
 
   constructor(
     @Inject(authConfig.KEY) auth: ConfigType<typeof authConfig>,
     @Inject(appConfig.KEY) app: ConfigType<typeof appConfig>,
     @InjectThrottlerStorage() private readonly requests: ThrottlerStorage,
+    counters: WindowCounters,
   ) {
-    this.failures = new FixedWindowLimiter(auth.authFailuresPerMinute, MINUTE_MS);
+    this.failures = counters.create({ name: 'auth-failures', limit: auth.authFailuresPerMinute, windowMs: MINUTE_MS });
     this.requestsPerMinute = app.rateLimitPerMinute;
   }
 
@@ -41,12 +42,12 @@ export class AuthFailuresService {
    * counts a 401 from `check` against it.
    */
   async checkPresented<T>(ip: string, check: () => Promise<T>): Promise<T> {
-    const retryAfter = this.failures.retryAfterSeconds(ip);
+    const retryAfter = await this.failures.retryAfterSeconds(ip);
     if (retryAfter > 0) throw new TooManyAuthFailuresError(retryAfter);
     try {
       return await check();
     } catch (error) {
-      if (isUnauthorized(error)) this.failures.hit(ip);
+      if (isUnauthorized(error)) await this.failures.hit(ip);
       throw error;
     }
   }

@@ -5,6 +5,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { WindowCountersModule } from '../common/throttling/window-counters.module';
 import { authConfig } from '../config/auth.config';
 import { UsersModule } from '../users/users.module';
 import { AuthFailuresService } from './auth-failures.service';
@@ -25,6 +26,7 @@ import { TokensService } from './tokens.service';
   imports: [
     UsersModule,
     ApiKeysModule,
+    WindowCountersModule,
     PassportModule,
     TypeOrmModule.forFeature([RefreshToken]),
     JwtModule.registerAsync({

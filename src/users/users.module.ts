@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { WindowCountersModule } from '../common/throttling/window-counters.module';
 import { PasswordHasher } from './password-hasher.service';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
@@ -7,7 +8,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User])],
+  imports: [TypeOrmModule.forFeature([User]), WindowCountersModule],
   controllers: [UsersController],
   providers: [UsersService, UsersRepository, PasswordHasher],
   exports: [UsersService],

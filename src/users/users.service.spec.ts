@@ -3,6 +3,7 @@ import type { authConfig } from '../config/auth.config';
 import type { AuthUser } from '../common/auth-user';
 import { InvalidCursorError } from '../common/errors/app.error';
 import { encodeCursor } from '../common/pagination/cursor';
+import { MemoryWindowCounters } from '../common/throttling/memory-window-counters';
 import type { PasswordHasher } from './password-hasher.service';
 import type { User } from './user.entity';
 import { CannotChangeOwnAccessError, UserNotFoundError, WrongPasswordError } from './users.errors';
@@ -70,6 +71,7 @@ describe('UsersService', () => {
         loginMaxFailures: 3,
         loginFailureWindowSeconds: 900,
       } as ConfigType<typeof authConfig>,
+      new MemoryWindowCounters(),
     );
   });
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { AuthUser, Role } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
-import { FixedWindowLimiter } from '../common/throttling/fixed-window-limiter';
+import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import { PasswordHasher } from './password-hasher.service';
 import { User } from './user.entity';
@@ -27,14 +27,19 @@ export class UsersService {
    * Wrong passwords given by signed-in users (changing the password, deleting the account), per user: each is
    * a hash, and a guess that a stolen access token could otherwise repeat at the full request rate.
    */
-  private readonly passwordFailures: FixedWindowLimiter;
+  private readonly passwordFailures: WindowCounter;
 
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
+    counters: WindowCounters,
   ) {
-    this.passwordFailures = new FixedWindowLimiter(config.loginMaxFailures, config.loginFailureWindowSeconds * 1000);
+    this.passwordFailures = counters.create({
+      name: 'password-failures',
+      limit: config.loginMaxFailures,
+      windowMs: config.loginFailureWindowSeconds * 1000,
+    });
   }
 
   async create(input: NewUser): Promise<User> {
@@ -97,17 +102,16 @@ export class UsersService {
 
   /** Throws WrongPasswordError, or TooManyPasswordAttemptsError after LOGIN_MAX_FAILURES within 15 minutes. */
   private async checkPassword(user: User, password: string): Promise<void> {
-    const retryAfter = this.passwordFailures.retryAfterSeconds(user.id);
+    // Counted before the hash, so guesses sent all at once cannot all get past the limit.
+    const retryAfter = await this.passwordFailures.take(user.id);
     if (retryAfter > 0) throw new TooManyPasswordAttemptsError(retryAfter);
-    // Counted before the hash, so guesses sent all at once cannot all get past the check above.
-    this.passwordFailures.hit(user.id);
-    const matches = await this.hasher.verify(user.passwordHash, password).catch((error: unknown) => {
+    const matches = await this.hasher.verify(user.passwordHash, password).catch(async (error: unknown) => {
       // Refused before the password was checked (the server was busy): not a guess.
-      this.passwordFailures.undo(user.id);
+      await this.passwordFailures.undo(user.id);
       throw error;
     });
     if (!matches) throw new WrongPasswordError();
-    this.passwordFailures.undo(user.id);
+    await this.passwordFailures.undo(user.id);
   }
 
   async list(limit: number, cursor?: string): Promise<Page<User>> {

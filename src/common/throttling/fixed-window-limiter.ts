@@ -42,6 +42,11 @@ export class FixedWindowLimiter {
     if (window && window.count > 0) window.count -= 1;
   }
 
+  /** Forgets every event of `key`. */
+  clear(key: string): void {
+    this.windows.delete(key);
+  }
+
   private current(key: string, now: number): Window | undefined {
     const window = this.windows.get(key);
     if (window && window.resetAt <= now) {
