@@ -73,9 +73,9 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     private readonly relay: GenerationRelay,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (!this.relay.enabled) return;
-    await this.relay.listen((generationId) => this.generations.get(generationId)?.cancel());
+    this.relay.listen((generationId) => this.generations.get(generationId)?.cancel());
     // Also while this process runs nothing: it settles what a process that died left behind.
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();

@@ -69,11 +69,14 @@ export class GenerationRelay implements OnApplicationShutdown {
   }
 
   /** Listens for cancels of the generations this process runs. */
-  async listen(onCancel: (generationId: string) => void): Promise<void> {
+  listen(onCancel: (generationId: string) => void): void {
     if (!this.enabled || this.subscriber) return;
     this.subscriber = this.redis.connection('cancels');
     this.subscriber.on('message', (_channel: string, generationId: string) => onCancel(generationId));
-    await this.subscriber.subscribe(this.redis.key('generation-cancels'));
+    // Not awaited: a process starts while Redis is down, and ioredis subscribes again whenever it reconnects.
+    this.subscriber
+      .subscribe(this.redis.key('generation-cancels'))
+      .catch((error: unknown) => this.warn('cancels from other processes cannot be heard yet', error));
   }
 
   /** Publishes a generation this process starts, and every event it will have. */

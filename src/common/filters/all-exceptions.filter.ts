@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app.error';
 import { ERROR_STATUS, ErrorCode } from '../errors/error-codes';
+import { isRedisUnavailable } from '../redis/redis.service';
 
 export interface ErrorBody {
   statusCode: number;
@@ -80,6 +81,18 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; retryAfter?:
         : undefined;
     const code = explicitCode ?? CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
     return { body: { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code } };
+  }
+  if (isRedisUnavailable(exception)) {
+    const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
+    return {
+      body: {
+        statusCode,
+        error: 'Service Unavailable',
+        message: 'the server cannot reach its shared store (Redis); try again shortly',
+        code: 'SERVICE_UNAVAILABLE',
+      },
+      retryAfter: 5,
+    };
   }
   const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
   return {

@@ -4,6 +4,18 @@ import Redis from 'ioredis';
 import { appConfig } from '../../config/app.config';
 
 /**
+ * Whether an error means Redis could not be reached (rather than a bug): such a request is answered 503, and
+ * may be tried again. ioredis gives up on a command after `maxRetriesPerRequest` reconnections, or at once when
+ * the connection was closed for good.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|^Stream isn't writeable/.test(error.message)
+  );
+}
+
+/**
  * The connections to `REDIS_URL`, for what several processes must share. Without REDIS_URL `enabled` is false
  * and nothing connects: one process needs no Redis.
  *
@@ -17,6 +29,8 @@ export class RedisService implements OnApplicationShutdown {
   private readonly connections = new Set<Redis>();
   private commands?: Redis;
   private lastErrorLoggedAt = 0;
+  /** Set at shutdown: nothing may open a connection that nobody would close. */
+  private closed = false;
 
   constructor(@Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>) {}
 
@@ -42,22 +56,28 @@ export class RedisService implements OnApplicationShutdown {
 
   async close(connection: Redis): Promise<void> {
     this.connections.delete(connection);
-    await connection.quit().catch(() => connection.disconnect());
+    // QUIT waits for a connection that is down to come back: such a one is dropped at once.
+    if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+    else connection.disconnect();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.connections].map((connection) => this.close(connection)));
     this.commands = undefined;
   }
 
   private connect(purpose: string, options: { enableAutoPipelining?: boolean }): Redis {
     if (this.config.redisUrl === null) throw new Error('REDIS_URL is not set');
+    if (this.closed) throw new Error('the server is shutting down: Redis is closed');
     const connection = new Redis(this.config.redisUrl, {
       ...options,
       connectionName: `colloquy-${purpose}`,
       // A command waits through a short outage, then fails: a request must not hang on a Redis that is gone.
       maxRetriesPerRequest: 3,
       retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+      // Closing a connection that is down waits this long for a socket that will never close (2 s by default).
+      disconnectTimeout: 200,
     });
     // The URL may hold a password: errors are logged by their message only, and at most every 10 s.
     connection.on('error', (error: Error) => {
