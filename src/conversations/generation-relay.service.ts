@@ -79,28 +79,32 @@ export class GenerationRelay implements OnApplicationShutdown {
       .catch((error: unknown) => this.warn('cancels from other processes cannot be heard yet', error));
   }
 
-  /** Publishes a generation this process starts, and every event it will have. */
+  /**
+   * Publishes a generation this process starts, and every event it will have. Its writes are plain commands on
+   * the one auto-pipelined connection, so Redis applies them in the order they were made (a MULTI would be
+   * written ahead of commands still waiting for their pipeline).
+   */
   publish(generation: Generation, keepEndedMs: number): void {
     const client = this.redis.client;
     const keys = this.keysOf(generation.id);
     const head = generation.headEvents;
-    void client
-      .multi()
+    const failed = (error: unknown) => this.warn('a generation could not be published', error);
+    client
       .hset(keys.meta, {
         owner: generation.ownerId,
         conversation: generation.conversationId,
         answer: generation.assistantMessageId,
         head: JSON.stringify(head),
       })
-      .set(keys.text, '')
-      .set(keys.ends, '')
-      // The stream starts at the last head event, so that it exists (and so expires) from the start.
-      .xadd(keys.events, `0-${head.length}`, 'e', 'head')
-      .set(this.conversationKey(generation.conversationId), `${generation.id} ${generation.assistantMessageId}`)
-      .set(this.leaseKey(generation.assistantMessageId), generation.id)
-      .exec()
-      .then(() => this.expire(generation, LEASE_MS))
-      .catch((error: unknown) => this.warn('a generation could not be published', error));
+      .catch(failed);
+    client.set(keys.text, '', 'PX', LEASE_MS).catch(failed);
+    client.set(keys.ends, '', 'PX', LEASE_MS).catch(failed);
+    // The stream starts at the last head event, so that it exists (and so expires) from the start.
+    client.xadd(keys.events, `0-${head.length}`, 'e', 'head').catch(failed);
+    const active = `${generation.id} ${generation.assistantMessageId}`;
+    client.set(this.conversationKey(generation.conversationId), active, 'PX', LEASE_MS).catch(failed);
+    client.set(this.leaseKey(generation.assistantMessageId), generation.id, 'PX', LEASE_MS).catch(failed);
+    this.expire(generation, LEASE_MS);
     generation.subscribe(head.length, {
       onEvent: (event) => {
         if (event.event === 'delta') this.appendDelta(keys, event, generation);
@@ -111,7 +115,7 @@ export class GenerationRelay implements OnApplicationShutdown {
 
   /** Renews the leases of the generations this process runs. */
   renew(generations: Iterable<Generation>): void {
-    for (const generation of generations) void this.expire(generation, LEASE_MS).catch(() => undefined);
+    for (const generation of generations) this.expire(generation, LEASE_MS);
   }
 
   /** A generation of any process, running or ended within KEEP_ENDED_MS; null when Redis knows none. */
@@ -218,39 +222,32 @@ export class GenerationRelay implements OnApplicationShutdown {
     end.writeUInt32LE(generation.text.length);
     const client = this.redis.client;
     // Text and ends first: a viewer that reads them sees every delta the stream has (see `mirror`).
-    void client.append(keys.text, text).catch(() => undefined);
-    void client.append(keys.ends, end).catch(() => undefined);
+    client.append(keys.text, text).catch(() => undefined);
+    client.append(keys.ends, end).catch(() => undefined);
     client
       .xadd(keys.events, 'MAXLEN', '~', STREAM_LENGTH, `0-${event.id}`, 'e', 'delta', 't', text)
       .catch((error: unknown) => this.warn('a delta could not be relayed', error));
   }
 
   private finish(generation: Generation, event: GenerationEvent, keepEndedMs: number): void {
+    const client = this.redis.client;
     const keys = this.keysOf(generation.id);
-    const last = JSON.stringify({ event: event.event, data: event.data });
-    void this.redis.client
-      .multi()
-      .xadd(keys.events, `0-${event.id}`, 'e', event.event, 'd', JSON.stringify(event.data))
-      .hset(keys.meta, 'last', last)
+    const failed = (error: unknown) => this.warn('the end of a generation could not be relayed', error);
+    client.xadd(keys.events, `0-${event.id}`, 'e', event.event, 'd', JSON.stringify(event.data)).catch(failed);
+    client.hset(keys.meta, 'last', JSON.stringify({ event: event.event, data: event.data })).catch(failed);
+    client
       .del(this.conversationKey(generation.conversationId), this.leaseKey(generation.assistantMessageId))
-      .exec()
-      .then(() => this.expire(generation, keepEndedMs, false))
-      .catch((error: unknown) => this.warn('the end of a generation could not be relayed', error));
+      .catch(failed);
+    this.expire(generation, keepEndedMs, false);
   }
 
-  private async expire(generation: Generation, ms: number, running = true): Promise<void> {
+  private expire(generation: Generation, ms: number, running = true): void {
+    const client = this.redis.client;
     const keys = this.keysOf(generation.id);
-    const batch = this.redis.client
-      .multi()
-      .pexpire(keys.meta, ms)
-      .pexpire(keys.text, ms)
-      .pexpire(keys.ends, ms)
-      .pexpire(keys.events, ms);
-    if (running) {
-      batch.pexpire(this.conversationKey(generation.conversationId), ms);
-      batch.pexpire(this.leaseKey(generation.assistantMessageId), ms);
-    }
-    await batch.exec();
+    const names = [keys.meta, keys.text, keys.ends, keys.events];
+    if (running)
+      names.push(this.conversationKey(generation.conversationId), this.leaseKey(generation.assistantMessageId));
+    for (const name of names) client.pexpire(name, ms).catch(() => undefined);
   }
 
   /**
