@@ -38,11 +38,12 @@ const SCENARIOS = [
   require('./scenarios/4-history-scale'),
   require('./scenarios/5-login-load'),
   require('./scenarios/6-start-up'),
+  require('./scenarios/7-redis-relay'),
 ];
 
 const USAGE = `Usage: npm run bench [-- --only 1,2,...] [-- --quick]
   --only LIST   run only these scenarios (1 API overhead, 2 streaming relay, 3 concurrent streams,
-                4 history scale, 5 login under load, 6 start-up)
+                4 history scale, 5 login under load, 6 start-up, 7 deltas through Redis)
   --quick       smaller data and shorter measurements, to check that the benchmark runs
 DATABASE_URL=postgres://... runs every scenario on PostgreSQL (a new database per scenario, dropped after).`;
 

@@ -45,6 +45,7 @@ function serverEnv(databaseUrl, port, extra = {}) {
     OLLAMA_BASE_URL: '',
     AI_TIMEOUT_MS: '',
     BODY_LIMIT_BYTES: '',
+    REDIS_URL: '',
     ...extra,
   };
 }

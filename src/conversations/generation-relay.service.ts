@@ -43,7 +43,8 @@ interface Tail {
  *   conversation:<c>:generation   "<g> <answer id>" while it runs
  *   answer:<answer id>:lease      present while the producing process lives
  *
- * A delta is three commands sent in one write (auto-pipelining), never a round trip of its own. Every key of
+ * The deltas of one turn of the event loop are three commands, sent in one write with everything else of that
+ * moment (auto-pipelining), never a round trip of their own. Every key of
  * a running generation expires after LEASE_MS unless its process renews it; once it ends, after KEEP_ENDED_MS.
  * A viewer elsewhere reads the text and ends at once (the same events as the producer would replay, with the
  * same ids) and then follows the stream, through one blocking read per process for all it follows.
@@ -54,6 +55,8 @@ export class GenerationRelay implements OnApplicationShutdown {
   private readonly tails = new Map<string, Tail>();
   /** Copies being read from Redis, so that viewers arriving together wait for the same one. */
   private readonly opening = new Map<string, Promise<Generation | null>>();
+  /** Deltas of this turn of the event loop, not yet written to Redis (see appendDelta). */
+  private readonly unsent = new Map<Generation, UnsentDeltas>();
   private reader?: Redis;
   private readerId?: number;
   private subscriber?: Redis;
@@ -216,23 +219,59 @@ export class GenerationRelay implements OnApplicationShutdown {
     await this.interruptRead();
   }
 
+  /**
+   * Deltas published in the same turn of the event loop (a provider's read often holds several) go to Redis
+   * together, as one entry: three commands whatever their number.
+   */
   private appendDelta(keys: GenerationKeys, event: GenerationEvent, generation: Generation): void {
-    const text = (event.data as { text: string }).text;
-    const end = Buffer.alloc(4);
-    end.writeUInt32LE(generation.text.length);
+    let batch = this.unsent.get(generation);
+    if (!batch) {
+      batch = { keys, texts: [], ends: [], lastId: 0 };
+      this.unsent.set(generation, batch);
+      if (this.unsent.size === 1) setImmediate(() => this.send());
+    }
+    batch.texts.push((event.data as { text: string }).text);
+    batch.ends.push(generation.text.length);
+    batch.lastId = event.id;
+  }
+
+  private send(generation?: Generation): void {
+    const batches = generation ? [this.unsent.get(generation)] : [...this.unsent.values()];
     const client = this.redis.client;
-    // Text and ends first: a viewer that reads them sees every delta the stream has (see `mirror`).
-    client.append(keys.text, text).catch(() => undefined);
-    client.append(keys.ends, end).catch(() => undefined);
-    client
-      .xadd(keys.events, 'MAXLEN', '~', STREAM_LENGTH, `0-${event.id}`, 'e', 'delta', 't', text)
-      .catch((error: unknown) => this.warn('a delta could not be relayed', error));
+    for (const batch of batches) {
+      if (!batch) continue;
+      const text = batch.texts.join('');
+      const ends = Buffer.alloc(4 * batch.ends.length);
+      batch.ends.forEach((end, i) => ends.writeUInt32LE(end, 4 * i));
+      const lengths = batch.texts.map((part) => part.length).join(',');
+      // Text and ends first: a viewer that reads them sees every delta the stream has (see `mirror`).
+      client.append(batch.keys.text, text).catch(() => undefined);
+      client.append(batch.keys.ends, ends).catch(() => undefined);
+      client
+        .xadd(
+          batch.keys.events,
+          'MAXLEN',
+          '~',
+          STREAM_LENGTH,
+          `0-${batch.lastId}`,
+          'e',
+          'delta',
+          't',
+          text,
+          'l',
+          lengths,
+        )
+        .catch((error: unknown) => this.warn('a delta could not be relayed', error));
+    }
+    if (generation) this.unsent.delete(generation);
+    else this.unsent.clear();
   }
 
   private finish(generation: Generation, event: GenerationEvent, keepEndedMs: number): void {
     const client = this.redis.client;
     const keys = this.keysOf(generation.id);
     const failed = (error: unknown) => this.warn('the end of a generation could not be relayed', error);
+    this.send(generation);
     client.xadd(keys.events, `0-${event.id}`, 'e', event.event, 'd', JSON.stringify(event.data)).catch(failed);
     client.hset(keys.meta, 'last', JSON.stringify({ event: event.event, data: event.data })).catch(failed);
     client
@@ -296,16 +335,25 @@ export class GenerationRelay implements OnApplicationShutdown {
       const id = Number(entryId.slice(2));
       if (id <= tail.mirror.lastEventId) continue;
       const field = (name: string) => fields[fields.indexOf(name) + 1];
+      tail.checkedAt = Date.now();
       if (field('e') === 'delta') {
+        // One entry holds the deltas of one turn of the producer's event loop, numbered up to the entry's id.
+        const lengths = field('l').split(',').map(Number);
+        const text = field('t');
+        let first = id - lengths.length + 1;
         // Entries older than the stream keeps were trimmed before this process read them: read them from the text.
-        if (id > tail.mirror.lastEventId + 1) await this.catchUp(tail);
-        if (id === tail.mirror.lastEventId + 1) tail.mirror.appendDelta(field('t'));
+        if (first > tail.mirror.lastEventId + 1) await this.catchUp(tail);
+        let offset = 0;
+        for (const length of lengths) {
+          if (first === tail.mirror.lastEventId + 1) tail.mirror.appendDelta(text.slice(offset, offset + length));
+          offset += length;
+          first++;
+        }
       } else {
         if (id > tail.mirror.lastEventId + 1) await this.catchUp(tail);
         tail.mirror.finishAs({ event: field('e') as GenerationEventName, data: JSON.parse(field('d')) });
         this.tails.delete(generationId);
       }
-      tail.checkedAt = Date.now();
     }
   }
 
@@ -367,6 +415,14 @@ export class GenerationRelay implements OnApplicationShutdown {
   private warn(what: string, error: unknown): void {
     this.logger.warn(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+interface UnsentDeltas {
+  keys: GenerationKeys;
+  texts: string[];
+  /** Where each ends in the whole text. */
+  ends: number[];
+  lastId: number;
 }
 
 interface GenerationKeys {
