@@ -14,7 +14,7 @@ import {
   setContent,
   setStatus,
 } from './messages-view.js';
-import { state, streamingHere } from './state.js';
+import { settlingHere, state, streamingHere } from './state.js';
 import { readEvents } from './stream.js';
 
 /** @typedef {import('./state.js').Conversation} Conversation */
@@ -28,6 +28,7 @@ const stopButton = byId('stop', HTMLButtonElement);
 export function renderComposer() {
   const streaming = streamingHere();
   sendButton.hidden = streaming;
+  sendButton.disabled = settlingHere();
   stopButton.hidden = !streaming;
   messagesBox.setAttribute('aria-busy', String(streaming));
   renderToolsState();
@@ -44,7 +45,7 @@ input.addEventListener('keydown', (event) => {
 composer.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value;
-  if (!text.trim() || streamingHere()) return;
+  if (!text.trim() || streamingHere() || settlingHere()) return;
   input.value = '';
   void send(text);
 });
@@ -258,10 +259,16 @@ export async function runExchange(spec) {
   } finally {
     assistantElement.removeAttribute('aria-busy');
     state.live.delete(id);
+    state.settling.add(id);
     renderComposer();
   }
-  if (refused) await refreshConversation(id);
-  else await showStored(exchange, id);
+  try {
+    if (refused) await refreshConversation(id);
+    else await showStored(exchange, id);
+  } finally {
+    state.settling.delete(id);
+    renderComposer();
+  }
 }
 
 /** The pause before reconnecting to an answer whose stream broke, doubling from the first to the longest. */

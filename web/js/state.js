@@ -59,9 +59,18 @@ export const state = {
   models: [],
   /** @type {Map<string, LiveExchange>} by conversation id */
   live: new Map(),
+  /**
+   * Conversations whose answer has just ended and whose stored messages are being read to replace what was
+   * streamed: a question sent meanwhile would go under the message shown before the answer.
+   * @type {Set<string>}
+   */
+  settling: new Set(),
   /** Bumped whenever another conversation is opened, so that late answers for the previous one are dropped. */
   opening: 0,
 };
 
 /** Whether an answer is being streamed into the open conversation. */
 export const streamingHere = () => state.conversation !== null && state.live.has(state.conversation.id);
+
+/** Whether the open conversation's answer has ended and its stored messages are not shown yet. */
+export const settlingHere = () => state.conversation !== null && state.settling.has(state.conversation.id);
