@@ -26,14 +26,12 @@ export interface UpstreamCall {
 export class UpstreamConnections {
   private agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
 
-  async get(): Promise<{ httpAgent: HttpAgent; httpsAgent: HttpsAgent }> {
-    if (!this.agents) {
-      const [http, https] = await Promise.all([import('node:http'), import('node:https')]);
-      this.agents ??= {
-        httpAgent: new http.Agent({ keepAlive: true }),
-        httpsAgent: new https.Agent({ keepAlive: true }),
-      };
-    }
+  get(): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+    // Not import(): the built server runs its bundle as a vm.Script, where import() of a Node module fails.
+    this.agents ??= {
+      httpAgent: new (process.getBuiltinModule('node:http').Agent)({ keepAlive: true }),
+      httpsAgent: new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true }),
+    };
     return this.agents;
   }
 }
@@ -77,7 +75,7 @@ export async function* streamSse(
         headers: { ...call.headers, accept: 'text/event-stream' },
         responseType: 'stream',
         signal: upstream.signal,
-        ...(await call.connections?.get()),
+        ...call.connections?.get(),
         validateStatus: () => true,
         // A redirect would replay the request, key included, to wherever the Location header points.
         maxRedirects: 0,
@@ -136,7 +134,7 @@ export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Pr
     const response = await axios.get<unknown>(call.url, {
       headers: { ...call.headers, accept: 'application/json' },
       signal: call.signal,
-      ...(await call.connections?.get()),
+      ...call.connections?.get(),
       timeout: call.timeoutMs,
       validateStatus: () => true,
       maxRedirects: 0,
