@@ -13,6 +13,7 @@ import { GenerationsController } from './generations.controller';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
+import { SendRepository } from './send.repository';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule],
@@ -24,6 +25,7 @@ import { MessagesService } from './messages.service';
     GenerationRegistry,
     ConversationsRepository,
     MessagesRepository,
+    SendRepository,
   ],
   exports: [ConversationsService, ChatService],
 })
