@@ -93,7 +93,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   const transactions = {
     run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})),
     runOrRefuse: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})),
-    runGrouped: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})),
+    runGrouped: jest.fn((_key: string, work: (manager: unknown) => Promise<unknown>) => work({})),
   };
   // The send's checks and writes, as SendRepository makes them (its SQL is exercised by the e2e specs).
   const sends = {

@@ -80,7 +80,7 @@ export class ChatService {
     const target = await this.targetModel(principal, conversationId, input);
     const budgetTokens = this.models.contextBudgetTokens(target.modelId);
     let history: Promise<Message[]> | undefined;
-    const stored = await this.transactions.runGrouped((manager) =>
+    const stored = await this.transactions.runGrouped(conversationId, (manager) =>
       this.sends.store(
         manager,
         {

@@ -44,7 +44,7 @@ describe('TransactionRunner.runGrouped on SQLite', () => {
     const managers = new Set<EntityManager>();
     const results = await Promise.all(
       ['a', 'b', 'c'].map((name) =>
-        runner.runGrouped(async (manager) => {
+        runner.runGrouped(name, async (manager) => {
           managers.add(manager);
           await insert(manager, name);
           return name.toUpperCase();
@@ -59,11 +59,11 @@ describe('TransactionRunner.runGrouped on SQLite', () => {
 
   it('keeps a refusal its own: the works beside it are stored', async () => {
     const outcomes = await Promise.allSettled([
-      runner.runGrouped((manager) => insert(manager, 'a')),
-      runner.runGrouped(async () => {
+      runner.runGrouped('a', (manager) => insert(manager, 'a')),
+      runner.runGrouped('b', async () => {
         throw new Refused();
       }),
-      runner.runGrouped((manager) => insert(manager, 'c')),
+      runner.runGrouped('c', (manager) => insert(manager, 'c')),
     ]);
 
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -75,7 +75,7 @@ describe('TransactionRunner.runGrouped on SQLite', () => {
     const runs: string[] = [];
     const outcomes = await Promise.allSettled(
       ['a', 'broken', 'c'].map((name) =>
-        runner.runGrouped(async (manager) => {
+        runner.runGrouped(name, async (manager) => {
           runs.push(name);
           await insert(manager, name);
           if (name === 'broken') throw new Error('the database failed');
@@ -87,6 +87,22 @@ describe('TransactionRunner.runGrouped on SQLite', () => {
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'the database failed' });
     expect(await names()).toEqual(['a', 'c']);
     // Once together (undone by the failure), then each alone.
-    expect(runs).toEqual(['a', 'broken', 'a', 'broken', 'c']);
+    expect(runs.sort()).toEqual(['a', 'a', 'broken', 'broken', 'c', 'c']);
+  });
+
+  it('runs the works of one key one after another, in the order they came: the second sees what the first wrote', async () => {
+    const claim = (name: string) =>
+      runner.runGrouped('same', async (manager) => {
+        const taken = (await manager.query('SELECT 1 FROM notes WHERE name = ?', ['claimed'])) as unknown[];
+        if (taken.length > 0) throw new Refused();
+        await insert(manager, 'claimed');
+        return name;
+      });
+
+    const outcomes = await Promise.allSettled([claim('first'), claim('second'), claim('third')]);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((outcomes[0] as PromiseFulfilledResult<string>).value).toBe('first');
+    expect(await names()).toEqual(['claimed']);
   });
 });

@@ -12,7 +12,10 @@ import { AppError } from '../common/errors/app.error';
 /** At most this many works share a transaction (see runGrouped): the first of a burst need not wait for the last. */
 const MAX_GROUP = 100;
 
+type Outcome = { value: unknown } | { refusal: AppError } | { failure: unknown };
+
 interface GroupMember {
+  key: string;
   work: (manager: EntityManager) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -57,17 +60,19 @@ export class TransactionRunner {
 
   /**
    * Like runOrRefuse, for a work that many requests run at once. On SQLite, where transactions run one at a time,
-   * the works that arrive while earlier transactions run share the next one, one after another in it: a burst
-   * of them costs one commit per group, not one queued transaction each. A refusal stays the work's own: it
-   * wrote nothing, and the works after it go on. A failure undoes the whole group, whose works then run again
-   * each in its own transaction, so that only the failing one fails. No work is answered before its group has
-   * committed, so a process that dies mid-group has stored none of it and told no one otherwise.
+   * the works that arrive while earlier transactions run share the next one: a burst of them costs one commit
+   * per group, not one queued transaction each. In it, works with the same `key` (say, the conversation they
+   * change) run one after another in arrival order, and the others side by side, so that a group takes about as
+   * long as its slowest work, not the sum of them all. A refusal stays the work's own: it wrote nothing, and the
+   * works after it go on. A failure undoes the whole group, whose works then run again each in its own
+   * transaction, so that only the failing one fails. No work is answered before its group has committed, so a
+   * process that dies mid-group has stored none of it and told no one otherwise.
    * Elsewhere (PostgreSQL) each work has its own transaction, as with runOrRefuse: they run side by side anyway.
    */
-  runGrouped<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  runGrouped<T>(key: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serialise) return this.runOrRefuse(work);
     return new Promise<T>((resolve, reject) => {
-      const member: GroupMember = { work, resolve: resolve as (value: unknown) => void, reject };
+      const member: GroupMember = { key, work, resolve: resolve as (value: unknown) => void, reject };
       if (this.forming && this.forming.length < MAX_GROUP) {
         this.forming.push(member);
         return;
@@ -76,20 +81,25 @@ export class TransactionRunner {
       this.forming = group;
       this.run(async (manager) => {
         if (this.forming === group) this.forming = undefined;
-        const outcomes: ({ value: unknown } | { refusal: AppError })[] = [];
-        for (const { work } of group) {
-          try {
-            outcomes.push({ value: await work(manager) });
-          } catch (error) {
-            if (error instanceof AppError) outcomes.push({ refusal: error });
-            else throw error;
-          }
-        }
-        return outcomes;
+        const last = new Map<string, Promise<unknown>>();
+        const outcomes = await Promise.all(
+          group.map(({ key, work }) => {
+            const outcome = (last.get(key) ?? Promise.resolve()).then(() =>
+              work(manager).then(
+                (value): Outcome => ({ value }),
+                (error: unknown): Outcome => (error instanceof AppError ? { refusal: error } : { failure: error }),
+              ),
+            );
+            last.set(key, outcome);
+            return outcome;
+          }),
+        );
+        for (const outcome of outcomes) if ('failure' in outcome) throw outcome.failure;
+        return outcomes as ({ value: unknown } | { refusal: AppError })[];
       }).then(
         (outcomes) =>
           outcomes.forEach((outcome, i) =>
-            'refusal' in outcome ? group[i].reject(outcome.refusal) : group[i].resolve(outcome.value),
+            'value' in outcome ? group[i].resolve(outcome.value) : group[i].reject(outcome.refusal),
           ),
         (error: unknown) => {
           if (group.length === 1) return group[0].reject(error);
