@@ -100,4 +100,67 @@ function timeStream({ url, headers = {}, body, wire, agent, onFirstDelta, timeou
   });
 }
 
-module.exports = { timeStream };
+/**
+ * Requests an event stream and hands each event ({ id, event, data }, `data` still JSON text) to `onEvent`, with
+ * the time since the request started; `onEvent` returns true to disconnect there. Answers { status, error } once
+ * the stream has ended or been left.
+ */
+function readEvents({ url, method = 'GET', headers = {}, body, agent, onEvent, timeoutMs = 30_000 }) {
+  return new Promise((resolve) => {
+    const start = nowMs();
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    let settled = false;
+    let status = 0;
+    const finish = (error) => {
+      if (settled) return;
+      settled = true;
+      resolve({ status, error: error ? (error.message ?? String(error)) : null });
+    };
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        headers: {
+          accept: 'text/event-stream',
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          ...headers,
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        status = res.statusCode;
+        res.setEncoding('utf8');
+        let buffer = '';
+        res.on('data', (text) => {
+          buffer += text;
+          let end;
+          while (!settled && (end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = { id: null, event: 'message', data: '' };
+            for (const line of block.split('\n')) {
+              if (line.startsWith('event:')) event.event = line.slice(6).trim();
+              else if (line.startsWith('id:')) event.id = Number(line.slice(3).trim());
+              else if (line.startsWith('data:')) event.data += line.slice(5).trimStart();
+            }
+            if (event.id === null && event.data === '') continue;
+            if (onEvent(event, nowMs() - start) === true) {
+              finish(null);
+              req.destroy();
+            }
+          }
+        });
+        res.on('end', () => finish(status === 200 ? null : new Error(`status ${status}`)));
+        res.on('error', finish);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no progress within ${timeoutMs} ms`)));
+    req.on('error', finish);
+    req.end(payload);
+  });
+}
+
+module.exports = { timeStream, readEvents };

@@ -10,14 +10,14 @@ import {
   GenerationInProgressError,
   MessageNotFoundError,
   NotAQuestionError,
-  ParentNotAnswerError,
 } from './conversations.errors';
 import type { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
 import type { Generation } from './generation';
 import { GenerationRegistry } from './generation-registry.service';
 import { MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
-import { buildPrompt, HistoryBudget, titleFrom } from './prompt';
+import { buildPrompt, HistoryBudget } from './prompt';
+import { SendRepository } from './send.repository';
 
 export interface AnswerOptions {
   model?: string;
@@ -67,34 +67,47 @@ export class ChatService {
     private readonly models: ModelRegistry,
     private readonly transactions: TransactionRunner,
     private readonly generations: GenerationRegistry,
+    private readonly sends: SendRepository,
   ) {}
 
   /**
    * Stores the user's message and the answer to come (`streaming`, so its id is known before anything streams
    * and the conversation shows a generation running) in one transaction, then starts the generation, which runs
-   * on whatever happens to the request. No transaction is held while the model answers.
+   * on whatever happens to the request. No transaction is held while the model answers. The history the prompt
+   * is built from is read while the transaction writes, so that the model is called as soon as it has committed.
    */
   async send(principal: AuthUser, conversationId: string, input: SendMessageInput): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
-    const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
-      const current = await this.lock(manager, principal, conversationId);
-      if (input.parentId) {
-        const parent = await this.messages.findInConversation(conversationId, input.parentId, manager);
-        if (!parent) throw new MessageNotFoundError();
-        if (parent.role !== 'assistant') throw new ParentNotAnswerError();
-      }
-      await this.refuseWhileGenerating(manager, conversationId);
-      const parentId = input.parentId === undefined ? current.currentLeafId : input.parentId;
-      const question = await this.messages.append(manager, {
-        ...message(conversationId, parentId, 'user', target.modelId),
-        content: input.content,
-        status: 'complete',
-      });
-      const title = current.title ? {} : { title: titleFrom(input.content) };
-      const answer = await this.startAnswer(manager, current, question, target.modelId, title);
-      return { conversation: current, question, answer };
+    const budgetTokens = this.models.contextBudgetTokens(target.modelId);
+    let history: Promise<Message[]> | undefined;
+    const stored = await this.transactions.runGrouped(conversationId, (manager) =>
+      this.sends.store(
+        manager,
+        {
+          ownerId: principal.id,
+          conversationId,
+          parentId: input.parentId,
+          content: input.content,
+          model: target.modelId,
+        },
+        (conversation, parentId) => {
+          history = this.historyAbove(conversation, parentId, input.content, budgetTokens);
+          // Read again if the transaction has to be run again; awaited only once it has committed.
+          history.catch(() => undefined);
+        },
+      ),
+    );
+    const { conversation, question, answer } = stored;
+    const prompt = buildPrompt(conversation.systemPrompt, [...(await history!), question], budgetTokens);
+    const generation = this.generations.start({
+      ownerId: principal.id,
+      conversationId,
+      userMessage: question,
+      assistantMessage: answer,
+      provider: target.provider,
+      request: { model: target.model, messages: prompt, temperature: input.temperature, maxTokens: input.maxTokens },
     });
-    return this.exchange(principal, conversation, question, answer, true, target, input);
+    return { userMessage: question, userMessageIsNew: true, assistantMessage: answer, generation };
   }
 
   /**
@@ -122,6 +135,23 @@ export class ChatService {
   async settleAbandonedAnswers(): Promise<void> {
     const settled = await this.generations.settleAbandoned();
     if (settled > 0) this.logger.warn(`${settled} answer(s) left unfinished by an earlier process marked incomplete`);
+  }
+
+  /**
+   * The messages above a new question under `parentId` that the prompt has room for beside it (the question is
+   * the newest message, which always fits), oldest first. They exist already, and on PostgreSQL the send's lock on
+   * the conversation keeps them from being edited or deleted until the question is stored below them.
+   */
+  private async historyAbove(
+    conversation: Conversation,
+    parentId: string | null,
+    question: string,
+    budgetTokens: number,
+  ): Promise<Message[]> {
+    if (parentId === null) return [];
+    const budget = new HistoryBudget(conversation.systemPrompt, budgetTokens);
+    budget.admit({ role: 'user', length: question.length });
+    return this.messages.pathWhile(conversation.id, parentId, HISTORY_WINDOW - 1, (size) => budget.admit(size));
   }
 
   /** The model that will answer, checked before anything is stored. */

@@ -15,6 +15,7 @@ import { GenerationsController } from './generations.controller';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
+import { SendRepository } from './send.repository';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule, RedisModule],
@@ -27,6 +28,7 @@ import { MessagesService } from './messages.service';
     GenerationRelay,
     ConversationsRepository,
     MessagesRepository,
+    SendRepository,
   ],
   exports: [ConversationsService, ChatService],
 })

@@ -60,6 +60,8 @@ export interface FakeUpstream {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   url: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted since the start: a client that reuses its connections opens few. */
+  readonly connections: number;
   /** Model names each list endpoint returns; change them freely. */
   models: { openai: string[]; anthropic: string[] };
   reply(script?: ReplyScript): void;
@@ -182,6 +184,8 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => res.destroy(error as Error));
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const enqueue = (behaviour: Omit<Behaviour, 'on'>, on: Route = 'chat') => void queue.push({ ...behaviour, on });
@@ -189,6 +193,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    get connections() {
+      return connections;
+    },
     models,
     reply: (script = {}) => enqueue({ kind: 'reply', ...script }),
     fail: (failure) => enqueue({ kind: 'fail', failure }, failure.on),

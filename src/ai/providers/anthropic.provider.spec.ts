@@ -75,6 +75,20 @@ describe('AnthropicProvider', () => {
     expect(upstream.requests[0].body).not.toHaveProperty('system');
   });
 
+  it('keeps one connection to the provider across calls', async () => {
+    const before = upstream.connections;
+
+    for (let call = 0; call < 3; call++) {
+      expect((await collectChat(chat())).done).toBeDefined();
+      // The connection goes back to the pool once the rest of the body, already received, has been read.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await provider.listModels();
+
+    expect(upstream.requests).toHaveLength(4);
+    expect(upstream.connections - before).toBe(1);
+  });
+
   it('lists the models of GET /v1/models with the same headers', async () => {
     upstream.models.anthropic = ['claude-sonnet-4-5', 'claude-haiku-4-5'];
 

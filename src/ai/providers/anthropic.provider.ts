@@ -7,6 +7,7 @@ import {
   streamError,
   streamSse,
   type UpstreamCall,
+  UpstreamConnections,
 } from './http-stream';
 
 export interface AnthropicProviderOptions {
@@ -37,6 +38,7 @@ interface StreamEvent {
 /** Anthropic's Messages API. */
 export class AnthropicProvider extends AiProvider {
   readonly id = 'anthropic';
+  private readonly connections = new UpstreamConnections();
 
   constructor(private readonly options: AnthropicProviderOptions) {
     super();
@@ -101,6 +103,7 @@ export class AnthropicProvider extends AiProvider {
       headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': API_VERSION },
       timeoutMs,
       secrets: [apiKey],
+      connections: this.connections,
     };
   }
 }

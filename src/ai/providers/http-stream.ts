@@ -1,5 +1,7 @@
 import type { AxiosResponse } from 'axios';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { AbortError, AiProviderError } from '../ai.errors';
@@ -12,6 +14,26 @@ export interface UpstreamCall {
   headers: Record<string, string>;
   timeoutMs: number;
   secrets: (string | undefined)[];
+  /** The provider's own connections, kept between calls; without them, a new connection per call. */
+  connections?: UpstreamConnections;
+}
+
+/**
+ * Connections a provider keeps open between its calls: a new one costs a TCP (and for https a TLS) handshake in
+ * front of every answer's first byte. Node closes an idle one before the vendor's announced `Keep-Alive:
+ * timeout`. Made at the first call, like axios (see below), so a server that never calls a vendor loads neither.
+ */
+export class UpstreamConnections {
+  private agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
+
+  get(): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+    // Not import(): the built server runs its bundle as a vm.Script, where import() of a Node module fails.
+    this.agents ??= {
+      httpAgent: new (process.getBuiltinModule('node:http').Agent)({ keepAlive: true }),
+      httpsAgent: new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true }),
+    };
+    return this.agents;
+  }
 }
 
 /** Error bodies carry at most this much; a proxy's HTML page or a runaway body is not worth more. */
@@ -43,6 +65,8 @@ export async function* streamSse(
         ? new AbortError()
         : networkError(call.vendor, error, phase);
   let ended = false;
+  let chunks: AsyncIterator<Buffer> | undefined;
+  let body: Readable | undefined;
   try {
     let response: AxiosResponse<Readable>;
     try {
@@ -51,6 +75,7 @@ export async function* streamSse(
         headers: { ...call.headers, accept: 'text/event-stream' },
         responseType: 'stream',
         signal: upstream.signal,
+        ...call.connections?.get(),
         validateStatus: () => true,
         // A redirect would replay the request, key included, to wherever the Location header points.
         maxRedirects: 0,
@@ -66,7 +91,8 @@ export async function* streamSse(
     const pending: EventSourceMessage[] = [];
     const parser = createParser({ onEvent: (event) => pending.push(event) });
     const decoder = new StringDecoder('utf8');
-    const chunks = response.data[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    body = response.data;
+    chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     for (;;) {
       let next: IteratorResult<Buffer>;
       try {
@@ -86,8 +112,18 @@ export async function* streamSse(
     }
   } finally {
     call.signal.removeEventListener('abort', forward);
-    if (!ended) upstream.abort();
+    if (!ended) {
+      // Left after the vendor's end marker (`[DONE]`, `message_stop`) with the rest of the body already here:
+      // reading it to its end hands the connection back for the next call instead of closing it.
+      const received = (body as Partial<IncomingMessage> | undefined)?.complete === true;
+      if (chunks && received && !call.signal.aborted) void drain(chunks).catch(() => upstream.abort());
+      else upstream.abort();
+    }
   }
+}
+
+async function drain(chunks: AsyncIterator<Buffer>): Promise<void> {
+  while (!(await chunks.next()).done);
 }
 
 /** GETs a JSON document, with the same error translation as a stream and a plain request time-out. */
@@ -98,6 +134,7 @@ export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Pr
     const response = await axios.get<unknown>(call.url, {
       headers: { ...call.headers, accept: 'application/json' },
       signal: call.signal,
+      ...call.connections?.get(),
       timeout: call.timeoutMs,
       validateStatus: () => true,
       maxRedirects: 0,

@@ -201,6 +201,33 @@ describe('OpenAiProvider', () => {
     await upstream.whenClientCloses();
   });
 
+  it('keeps one connection to the provider across calls', async () => {
+    const before = upstream.connections;
+
+    for (let call = 0; call < 3; call++) {
+      expect((await collectChat(chat())).done).toBeDefined();
+      // The connection goes back to the pool once the rest of the body, already received, has been read.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await provider.listModels();
+
+    expect(upstream.requests).toHaveLength(4);
+    expect(upstream.connections - before).toBe(1);
+  });
+
+  it('does not hand a connection cut short to the next call', async () => {
+    upstream.reply({ chunks: ['a', 'b', 'c'], delayMs: 50 });
+    const before = upstream.connections;
+    await collectChat(chat(), () => true);
+    await upstream.whenClientCloses();
+
+    const next = await collectChat(chat());
+
+    expect(next.error).toBeUndefined();
+    expect(next.deltas.join('')).toBe('Hello from the fake upstream.');
+    expect(upstream.connections - before).toBe(2);
+  });
+
   it('fails with UPSTREAM_ERROR when the server cannot be reached', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -7,6 +7,7 @@ import {
   streamError,
   streamSse,
   type UpstreamCall,
+  UpstreamConnections,
 } from './http-stream';
 
 export interface OpenAiProviderOptions {
@@ -33,6 +34,7 @@ const NOT_CHAT = /(embed|whisper|tts|dall-e|moderation|transcribe|realtime|image
 /** Any server speaking OpenAI's Chat Completions: OpenAI itself, vLLM, llama.cpp, LM Studio, OpenRouter... */
 export class OpenAiProvider extends AiProvider {
   readonly id: string;
+  private readonly connections = new UpstreamConnections();
 
   constructor(private readonly options: OpenAiProviderOptions) {
     super();
@@ -88,6 +90,7 @@ export class OpenAiProvider extends AiProvider {
       headers: { 'content-type': 'application/json', ...(apiKey && { authorization: `Bearer ${apiKey}` }) },
       timeoutMs,
       secrets: [apiKey],
+      connections: this.connections,
     };
   }
 }
