@@ -5,6 +5,7 @@ import {
   chatSettled,
   ChatServer,
   openPage,
+  screenshotPath,
   signInForm,
   signUpThroughPage,
   startChatServerAndBrowser,
@@ -72,6 +73,7 @@ describe('The sessions list in the chat page', () => {
     expect(await sessions(laptop.page).items.count()).toBe(2);
     expect(await sessions(laptop.page).items.filter({ hasText: '(this device)' }).count()).toBe(1);
     expect(await accessibilityViolations(laptop.page)).toEqual([]);
+    await laptop.page.screenshot({ path: screenshotPath('sessions-dialog.png') });
 
     // The phone signed in last, so it is listed first; the laptop's own session has no End button.
     const end = sessions(laptop.page).dialog.getByRole('button', { name: /^End session: / });

@@ -69,8 +69,12 @@ function item(session) {
   const text = h(
     'div',
     { class: 'session-text' },
-    h('span', { class: 'session-name', title: session.userAgent ?? undefined }, name),
-    session.current ? h('span', { class: 'session-current' }, ' (this device)') : '',
+    h(
+      'span',
+      { class: 'session-name', title: session.userAgent ?? undefined },
+      name,
+      session.current ? h('strong', {}, ' (this device)') : '',
+    ),
     h('span', { class: 'hint' }, details),
   );
   const row = h('li', { class: 'session' }, text);
