@@ -146,7 +146,7 @@ function report(results, routes, bodies, seeded, ctx) {
     const parts = [
       ['HTTP on node:http (ceiling)', us('ceiling')],
       ['JWT verification', us('floor-auth') - us('ceiling')],
-      ['database (user lookup + route queries)', us('floor-db') - us('floor-auth')],
+      ['database (session and user lookup + route queries)', us('floor-db') - us('floor-auth')],
       ['mapping + JSON.stringify', us('floor') - us('floor-db')],
       ['Nest, TypeORM, logging and the rest (app - floor)', app - us('floor')],
     ];

@@ -7,7 +7,7 @@
  * BENCH_MODE
  * - ceiling:    the app's own response body, from memory: what HTTP on this machine costs at best.
  * - floor-auth: + the same access-token verification as the app, then the body from memory.
- * - floor-db:   + the same SQL as the app (the user lookup of the JWT strategy, then the route's queries) as
+ * - floor-db:   + the same SQL as the app (the session and user lookup of the JWT strategy, then the route's queries) as
  *               prepared statements on the same database, rows thrown away, body from memory.
  * - floor:      + the rows mapped to the same JSON shape and `JSON.stringify`: the whole job of the route,
  *               without a framework. Its bodies are checked to be byte-for-byte the app's.
@@ -24,7 +24,7 @@ const bodies = JSON.parse(readFileSync(process.env.BENCH_BODIES, 'utf8'));
 const { verify } = createVerify(process.env.BENCH_JWT_SECRET);
 const databaseUrl = process.env.BENCH_DATABASE_URL;
 
-// The SQL the app sends for these routes (src/users/users.repository.ts findPrincipalById, src/conversations/
+// The SQL the app sends for these routes (src/auth/sessions.repository.ts findPrincipal, src/conversations/
 // conversations.repository.ts listPageForOwner and findOwnedById, messages.repository.ts pathPage: the first page
 // of the path from the root to the conversation's current leaf); only the placeholders differ between the two
 // databases.
@@ -45,7 +45,10 @@ const SIBLINGS =
   'ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) ' +
   'END AS sibling_count';
 const SQL = {
-  user: 'SELECT u."id", u."email", u."role", u."disabled" FROM users u WHERE u.id = ?',
+  principal:
+    'SELECT s."user_id", s."last_used_at", u."email", u."role", u."disabled", ' +
+    'CASE WHEN s.revoked_at IS NULL AND s.session_version = u.session_version THEN 1 ELSE 0 END AS live ' +
+    'FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?',
   list:
     `SELECT ${CONVERSATION} FROM conversations c WHERE c.owner_id = ? AND c.archived = ? ` +
     'ORDER BY c.updated_at DESC, c.id DESC LIMIT ?',
@@ -116,6 +119,8 @@ const toConversation = (r) => ({
   systemPrompt: r.system_prompt,
   archived: bool(r.archived),
   currentLeafId: r.current_leaf_id,
+  // Without REDIS_URL the app looks its running generations up in a Map of its own: none run during the bench.
+  activeGeneration: null,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
 });
@@ -167,8 +172,12 @@ async function handle(req, res) {
   }
   if (mode === 'floor-auth') return send(res, 200, stored);
 
-  const [user] = await database.query('user', [payload.sub]);
-  if (!user || bool(user.disabled)) return send(res, 401, '{"statusCode":401}');
+  // The session and its user, as the app checks them on every request: ended sessions are refused at once.
+  const [principal] = await database.query('principal', [payload.sid]);
+  if (!principal || principal.user_id !== payload.sub || bool(principal.disabled) || Number(principal.live) !== 1) {
+    return send(res, 401, '{"statusCode":401}');
+  }
+  const user = { id: principal.user_id };
   let body;
   if (history) {
     const [conversation] = await database.query('conversation', [history[1], user.id]);

@@ -18,6 +18,7 @@ import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RegisterDto } from './dto/register.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { clearRefreshCookie, refreshTokenOf, setRefreshCookie, wantsRefreshCookie } from './refresh-cookie';
+import { sessionClientOf } from './session-client';
 
 @ApiTags('auth')
 @ApiErrors(429)
@@ -44,7 +45,7 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthResponseDto> {
-    return this.answer(request, reply, await this.auth.register(dto, request.ip));
+    return this.answer(request, reply, await this.auth.register(dto, request.ip, sessionClientOf(request)));
   }
 
   @Public()
@@ -65,7 +66,7 @@ export class AuthController {
     @Req() request: FastifyRequest & { user: User },
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthResponseDto> {
-    return this.answer(request, reply, await this.auth.login(request.user));
+    return this.answer(request, reply, await this.auth.login(request.user, sessionClientOf(request)));
   }
 
   @Public()
@@ -82,7 +83,7 @@ export class AuthController {
   ): Promise<AuthResponseDto> {
     const refreshToken = refreshTokenOf(dto.refreshToken, request);
     try {
-      return this.answer(request, reply, await this.auth.refresh(refreshToken, request.ip));
+      return this.answer(request, reply, await this.auth.refresh(refreshToken, request.ip, sessionClientOf(request)));
     } catch (error) {
       // A cookie that no longer works is removed, so the browser stops sending it.
       if (wantsRefreshCookie(request)) clearRefreshCookie(request, reply);

@@ -74,3 +74,10 @@ export class TooManyRegistrationsError extends AppError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+export class SessionNotFoundError extends AppError {
+  readonly code = 'SESSION_NOT_FOUND';
+  constructor() {
+    super('session not found');
+  }
+}

@@ -12,12 +12,16 @@ import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { RefreshToken } from './entities/refresh-token.entity';
+import { UserSession } from './entities/user-session.entity';
 import { ApiKeyAuthGuard } from './guards/api-key-auth.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { AppThrottlerGuard } from './guards/throttler.guard';
 import { LoginAttemptsService } from './login-attempts.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { SessionsController } from './sessions.controller';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokensService } from './tokens.service';
@@ -28,7 +32,7 @@ import { TokensService } from './tokens.service';
     ApiKeysModule,
     WindowCountersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken]),
+    TypeOrmModule.forFeature([RefreshToken, UserSession]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => {
@@ -45,13 +49,15 @@ import { TokensService } from './tokens.service';
       },
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, SessionsController],
   providers: [
     AuthService,
     AuthFailuresService,
     TokensService,
     LoginAttemptsService,
     RefreshTokensRepository,
+    SessionsService,
+    SessionsRepository,
     LocalStrategy,
     JwtStrategy,
     // Order matters: identify the caller (access token or API key), then count their requests, then check their

@@ -8,6 +8,7 @@ import { UsersService } from '../users/users.service';
 import { AuthFailuresService } from './auth-failures.service';
 import { AccountDisabledError, InvalidCredentialsError, TooManyRegistrationsError } from './auth.errors';
 import { LoginAttemptsService } from './login-attempts.service';
+import type { SessionClient } from './session-client';
 import { IssuedTokens, TokensService } from './tokens.service';
 
 export interface Session {
@@ -38,7 +39,11 @@ export class AuthService {
   }
 
   /** Counts every attempt from the IP, taken or not (a taken email costs a hash too), up to REGISTRATIONS_PER_HOUR. */
-  async register(input: { email: string; password: string; displayName?: string }, ip: string): Promise<Session> {
+  async register(
+    input: { email: string; password: string; displayName?: string },
+    ip: string,
+    client: SessionClient,
+  ): Promise<Session> {
     const retryAfter = await this.registrations.take(ip);
     if (retryAfter > 0) throw new TooManyRegistrationsError(retryAfter);
     const user = await this.users.create({ ...input, role: 'user' }).catch(async (error: unknown) => {
@@ -46,7 +51,7 @@ export class AuthService {
       if (error instanceof ServerBusyError) await this.registrations.undo(ip);
       throw error;
     });
-    return { user, tokens: await this.tokens.issue(user) };
+    return { user, tokens: await this.tokens.issue(user, client) };
   }
 
   /** Checks a sign-in; counts failures per email and IP, and per IP, and refuses while there have been too many. */
@@ -63,13 +68,13 @@ export class AuthService {
     return user;
   }
 
-  async login(user: User): Promise<Session> {
-    return { user, tokens: await this.tokens.issue(user) };
+  async login(user: User, client: SessionClient): Promise<Session> {
+    return { user, tokens: await this.tokens.issue(user, client) };
   }
 
   /** A refused refresh token counts against the IP like any refused credential (see AuthFailuresService). */
-  refresh(refreshToken: string, ip: string): Promise<Session> {
-    return this.failures.checkPresented(ip, () => this.tokens.rotate(refreshToken));
+  refresh(refreshToken: string, ip: string, client: SessionClient): Promise<Session> {
+    return this.failures.checkPresented(ip, () => this.tokens.rotate(refreshToken, client));
   }
 
   logout(refreshToken: string, ip: string): Promise<void> {

@@ -30,8 +30,4 @@ export class RefreshTokensRepository {
     );
     return result.affected === 1;
   }
-
-  async revokeFamily(familyId: string): Promise<void> {
-    await this.tokens.update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
-  }
 }

@@ -13,7 +13,9 @@ import {
   SessionRevokedError,
 } from './auth.errors';
 import type { RefreshToken } from './entities/refresh-token.entity';
+import type { UserSession } from './entities/user-session.entity';
 import type { RefreshTokensRepository } from './refresh-tokens.repository';
+import type { SessionsRepository } from './sessions.repository';
 import { TokensService } from './tokens.service';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -63,8 +65,26 @@ function makeStored(overrides: Partial<RefreshToken> = {}): RefreshToken {
   };
 }
 
+function makeSession(overrides: Partial<UserSession> = {}): UserSession {
+  return {
+    id: 'family-1',
+    userId: 'user-1',
+    sessionVersion: 2,
+    ip: '203.0.113.7',
+    userAgent: 'Firefox',
+    createdAt: new Date(),
+    lastUsedAt: new Date(),
+    expiresAt: new Date(Date.now() + 60_000),
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+const client = { ip: '198.51.100.2', userAgent: 'Safari' };
+
 describe('TokensService', () => {
-  let repository: jest.Mocked<Pick<RefreshTokensRepository, 'insert' | 'findByHash' | 'markRotated' | 'revokeFamily'>>;
+  let repository: jest.Mocked<Pick<RefreshTokensRepository, 'insert' | 'findByHash' | 'markRotated'>>;
+  let sessions: jest.Mocked<Pick<SessionsRepository, 'insert' | 'findById' | 'recordRefresh' | 'end'>>;
   let users: jest.Mocked<Pick<UsersService, 'findActiveById'>>;
   let jwt: jest.Mocked<Pick<JwtService, 'signAsync'>>;
   let service: TokensService;
@@ -74,13 +94,19 @@ describe('TokensService', () => {
       insert: jest.fn(async (token) => ({ ...makeStored(), ...token })),
       findByHash: jest.fn(),
       markRotated: jest.fn().mockResolvedValue(true),
-      revokeFamily: jest.fn().mockResolvedValue(undefined),
+    };
+    sessions = {
+      insert: jest.fn(async (session) => ({ ...makeSession(), ...session })),
+      findById: jest.fn().mockResolvedValue(makeSession()),
+      recordRefresh: jest.fn().mockResolvedValue(undefined),
+      end: jest.fn().mockResolvedValue(true),
     };
     users = { findActiveById: jest.fn().mockResolvedValue(makeUser()) };
     jwt = { signAsync: jest.fn().mockResolvedValue('signed.access.token') };
     service = new TokensService(
       jwt as unknown as JwtService,
       repository as unknown as RefreshTokensRepository,
+      sessions as unknown as SessionsRepository,
       users as unknown as UsersService,
       config,
     );
@@ -89,16 +115,25 @@ describe('TokensService', () => {
   describe('issue', () => {
     it('starts a new family and stores only a hash of the refresh token', async () => {
       const before = Date.now();
-      const tokens = await service.issue(makeUser());
+      const tokens = await service.issue(makeUser(), client);
 
       expect(tokens).toEqual({ accessToken: 'signed.access.token', refreshToken: expect.any(String), expiresIn: 900 });
       expect(tokens.refreshToken.length).toBeGreaterThanOrEqual(43);
-      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1' });
+      const sessionId = sessions.insert.mock.calls[0][0].id;
+      expect(sessions.insert).toHaveBeenCalledWith({
+        id: expect.stringMatching(UUID),
+        userId: 'user-1',
+        sessionVersion: 2,
+        ip: '198.51.100.2',
+        userAgent: 'Safari',
+        expiresAt: expect.any(Date),
+      });
+      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: sessionId });
       expect(repository.insert).toHaveBeenCalledTimes(1);
       const stored = repository.insert.mock.calls[0][0];
       expect(stored).toEqual({
         userId: 'user-1',
-        familyId: expect.stringMatching(UUID),
+        familyId: sessionId,
         tokenHash: sha256(tokens.refreshToken),
         sessionVersion: 2,
         expiresAt: expect.any(Date),
@@ -109,8 +144,8 @@ describe('TokensService', () => {
     });
 
     it('gives every login its own family and token', async () => {
-      const first = await service.issue(makeUser());
-      const second = await service.issue(makeUser());
+      const first = await service.issue(makeUser(), client);
+      const second = await service.issue(makeUser(), client);
       expect(first.refreshToken).not.toBe(second.refreshToken);
       expect(repository.insert.mock.calls[0][0].familyId).not.toBe(repository.insert.mock.calls[1][0].familyId);
     });
@@ -120,28 +155,30 @@ describe('TokensService', () => {
     it('marks the presented token used and issues a new one in the same family', async () => {
       repository.findByHash.mockResolvedValue(makeStored());
 
-      const result = await service.rotate('presented-token');
+      const result = await service.rotate('presented-token', client);
 
       expect(repository.findByHash).toHaveBeenCalledWith(sha256('presented-token'));
       expect(repository.markRotated).toHaveBeenCalledWith('token-1');
       expect(repository.insert).toHaveBeenCalledWith(
         expect.objectContaining({ userId: 'user-1', familyId: 'family-1', sessionVersion: 2 }),
       );
+      expect(sessions.recordRefresh).toHaveBeenCalledWith('family-1', { ...client, expiresAt: expect.any(Date) });
+      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: 'family-1' });
       expect(result.user.id).toBe('user-1');
       expect(result.tokens.refreshToken).not.toBe('presented-token');
       expect(repository.insert.mock.calls[0][0].tokenHash).toBe(sha256(result.tokens.refreshToken));
-      expect(repository.revokeFamily).not.toHaveBeenCalled();
+      expect(sessions.end).not.toHaveBeenCalled();
     });
 
     it('refuses an unknown token', async () => {
       repository.findByHash.mockResolvedValue(null);
-      await expect(service.rotate('unknown')).rejects.toBeInstanceOf(InvalidTokenError);
+      await expect(service.rotate('unknown', client)).rejects.toBeInstanceOf(InvalidTokenError);
       expect(repository.insert).not.toHaveBeenCalled();
     });
 
     it('refuses a revoked token', async () => {
       repository.findByHash.mockResolvedValue(makeStored({ revokedAt: new Date() }));
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(SessionRevokedError);
+      await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(SessionRevokedError);
       expect(repository.markRotated).not.toHaveBeenCalled();
       expect(repository.insert).not.toHaveBeenCalled();
     });
@@ -149,9 +186,9 @@ describe('TokensService', () => {
     it('treats an already rotated token as reuse: revokes the whole family', async () => {
       repository.findByHash.mockResolvedValue(makeStored({ rotatedAt: new Date(Date.now() - 1000) }));
 
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(RefreshTokenReusedError);
+      await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(RefreshTokenReusedError);
 
-      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1');
       expect(repository.markRotated).not.toHaveBeenCalled();
       expect(repository.insert).not.toHaveBeenCalled();
     });
@@ -159,10 +196,10 @@ describe('TokensService', () => {
     it('refuses an expired token without touching the family', async () => {
       repository.findByHash.mockResolvedValue(makeStored({ expiresAt: new Date(Date.now() - 1) }));
 
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(RefreshTokenExpiredError);
+      await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(RefreshTokenExpiredError);
 
       expect(repository.markRotated).not.toHaveBeenCalled();
-      expect(repository.revokeFamily).not.toHaveBeenCalled();
+      expect(sessions.end).not.toHaveBeenCalled();
       expect(repository.insert).not.toHaveBeenCalled();
     });
 
@@ -170,7 +207,7 @@ describe('TokensService', () => {
       repository.findByHash.mockResolvedValue(makeStored());
       users.findActiveById.mockResolvedValue(null);
 
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(AccountDisabledError);
+      await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(AccountDisabledError);
 
       expect(users.findActiveById).toHaveBeenCalledWith('user-1');
       expect(repository.markRotated).not.toHaveBeenCalled();
@@ -181,8 +218,19 @@ describe('TokensService', () => {
       repository.findByHash.mockResolvedValue(makeStored({ sessionVersion: 1 }));
       users.findActiveById.mockResolvedValue(makeUser({ sessionVersion: 2 }));
 
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(SessionRevokedError);
+      await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(SessionRevokedError);
 
+      expect(repository.markRotated).not.toHaveBeenCalled();
+      expect(repository.insert).not.toHaveBeenCalled();
+    });
+
+    it('refuses a token of a session ended from the sessions list', async () => {
+      repository.findByHash.mockResolvedValue(makeStored());
+      sessions.findById.mockResolvedValue(makeSession({ revokedAt: new Date() }));
+
+      await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(SessionRevokedError);
+
+      expect(sessions.findById).toHaveBeenCalledWith('family-1');
       expect(repository.markRotated).not.toHaveBeenCalled();
       expect(repository.insert).not.toHaveBeenCalled();
     });
@@ -191,9 +239,9 @@ describe('TokensService', () => {
       repository.findByHash.mockResolvedValue(makeStored());
       repository.markRotated.mockResolvedValue(false);
 
-      await expect(service.rotate('presented-token')).rejects.toBeInstanceOf(RefreshTokenReusedError);
+      await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(RefreshTokenReusedError);
 
-      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1');
       expect(repository.insert).not.toHaveBeenCalled();
       expect(jwt.signAsync).not.toHaveBeenCalled();
     });
@@ -204,7 +252,7 @@ describe('TokensService', () => {
       repository.findByHash.mockResolvedValue(makeStored());
       await expect(service.revoke('presented-token')).resolves.toBeUndefined();
       expect(repository.findByHash).toHaveBeenCalledWith(sha256('presented-token'));
-      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1');
     });
 
     it.each([
@@ -214,13 +262,13 @@ describe('TokensService', () => {
     ])('refuses an %s token', async (_case, stored, error) => {
       repository.findByHash.mockResolvedValue(stored);
       await expect(service.revoke('presented-token')).rejects.toBeInstanceOf(error);
-      expect(repository.revokeFamily).not.toHaveBeenCalled();
+      expect(sessions.end).not.toHaveBeenCalled();
     });
 
     it('still signs the login out when an already rotated token is presented, and reports the reuse', async () => {
       repository.findByHash.mockResolvedValue(makeStored({ rotatedAt: new Date() }));
       await expect(service.revoke('presented-token')).rejects.toBeInstanceOf(RefreshTokenReusedError);
-      expect(repository.revokeFamily).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1');
     });
   });
 });

@@ -14,6 +14,8 @@ import {
 } from './auth.errors';
 import type { RefreshToken } from './entities/refresh-token.entity';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import type { SessionClient } from './session-client';
+import { SessionsRepository } from './sessions.repository';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -24,6 +26,8 @@ export interface IssuedTokens {
 
 export interface AccessTokenPayload {
   sub: string;
+  /** The session (sign-in) the token belongs to: ending it refuses the token at its next request. */
+  sid: string;
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -33,30 +37,42 @@ export class TokensService {
   constructor(
     private readonly jwt: JwtService,
     private readonly refreshTokens: RefreshTokensRepository,
+    private readonly sessions: SessionsRepository,
     private readonly users: UsersService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
-  /** Starts a new login: a new refresh-token family. */
-  issue(user: User): Promise<IssuedTokens> {
-    return this.issueInFamily(user, randomUUID());
+  /** Starts a new login: a session, whose id is the family of its refresh tokens. */
+  async issue(user: User, client: SessionClient): Promise<IssuedTokens> {
+    const session = await this.sessions.insert({
+      id: randomUUID(),
+      userId: user.id,
+      sessionVersion: user.sessionVersion,
+      ...client,
+      expiresAt: this.refreshExpiry(),
+    });
+    return this.issueInFamily(user, session.id);
   }
 
   /** Exchanges a refresh token for a new pair. A token that was already exchanged signs the whole login out. */
-  async rotate(refreshToken: string): Promise<{ user: User; tokens: IssuedTokens }> {
+  async rotate(refreshToken: string, client: SessionClient): Promise<{ user: User; tokens: IssuedTokens }> {
     const stored = await this.findLive(refreshToken);
     if (stored.rotatedAt) {
-      await this.refreshTokens.revokeFamily(stored.familyId);
+      await this.sessions.end(stored.familyId);
       throw new RefreshTokenReusedError();
     }
     if (stored.expiresAt.getTime() <= Date.now()) throw new RefreshTokenExpiredError();
     const user = await this.users.findActiveById(stored.userId);
     if (!user) throw new AccountDisabledError();
     if (user.sessionVersion !== stored.sessionVersion) throw new SessionRevokedError();
+    // Ended from the sessions list: its tokens are revoked in the same transaction, this is the second line.
+    const session = await this.sessions.findById(stored.familyId);
+    if (!session || session.revokedAt) throw new SessionRevokedError();
     if (!(await this.refreshTokens.markRotated(stored.id))) {
-      await this.refreshTokens.revokeFamily(stored.familyId);
+      await this.sessions.end(stored.familyId);
       throw new RefreshTokenReusedError();
     }
+    await this.sessions.recordRefresh(stored.familyId, { ...client, expiresAt: this.refreshExpiry() });
     return { user, tokens: await this.issueInFamily(user, stored.familyId) };
   }
 
@@ -64,7 +80,7 @@ export class TokensService {
   async revoke(refreshToken: string): Promise<void> {
     const stored = await this.findLive(refreshToken);
     if (stored.expiresAt.getTime() <= Date.now()) throw new RefreshTokenExpiredError();
-    await this.refreshTokens.revokeFamily(stored.familyId);
+    await this.sessions.end(stored.familyId);
     if (stored.rotatedAt) throw new RefreshTokenReusedError();
   }
 
@@ -83,13 +99,17 @@ export class TokensService {
       familyId,
       tokenHash: hashToken(refreshToken),
       sessionVersion: user.sessionVersion,
-      expiresAt: new Date(Date.now() + this.config.refreshTtlSeconds * 1000),
+      expiresAt: this.refreshExpiry(),
     });
-    const payload: AccessTokenPayload = { sub: user.id };
+    const payload: AccessTokenPayload = { sub: user.id, sid: familyId };
     return {
       accessToken: await this.jwt.signAsync(payload),
       refreshToken,
       expiresIn: this.config.accessTtlSeconds,
     };
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.config.refreshTtlSeconds * 1000);
   }
 }

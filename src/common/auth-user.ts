@@ -7,4 +7,6 @@ export interface AuthUser {
   id: string;
   email: string;
   role: Role;
+  /** The session (sign-in) of the access token; absent for an API key. */
+  sessionId?: string;
 }

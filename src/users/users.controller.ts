@@ -38,7 +38,7 @@ export class UsersController {
 
   @Post('me/password')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Change your password; signs out every other session at its next refresh' })
+  @ApiOperation({ summary: 'Change your password; ends every session of yours, this one too, at its next request' })
   @ApiErrors(400)
   @ApiError(429, WRONG_PASSWORDS)
   @ApiPasswordHashing()

@@ -4,37 +4,20 @@ import { DataSource, QueryFailedError, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
-import { RowReader } from '../database/row-reader';
 import { User } from './user.entity';
 import { EmailTakenError } from './users.errors';
 
 const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT']);
 
-/** What every authenticated request checks of its caller. */
-export type UserPrincipal = Pick<User, 'id' | 'email' | 'role' | 'disabled'>;
-
 @Injectable()
 export class UsersRepository {
-  // Read on every authenticated request, so plain SQL: see RowReader.
-  private readonly principals: RowReader<User, keyof UserPrincipal>;
-  private readonly selectPrincipal: string;
-
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly dataSource: DataSource,
-  ) {
-    this.principals = new RowReader(dataSource, User, ['id', 'email', 'role', 'disabled']);
-    this.selectPrincipal = `SELECT ${this.principals.columns('u')} FROM users u WHERE u.id = ?`;
-  }
+  ) {}
 
   findById(id: string): Promise<User | null> {
     return this.users.findOneBy({ id });
-  }
-
-  /** What every authenticated request checks (the principal and whether it is disabled), and nothing more. */
-  async findPrincipalById(id: string): Promise<UserPrincipal | null> {
-    const [found] = await this.principals.query(this.selectPrincipal, [id]);
-    return found ?? null;
   }
 
   findByEmail(email: string): Promise<User | null> {

@@ -12,7 +12,7 @@ import {
   UserNotFoundError,
   WrongPasswordError,
 } from './users.errors';
-import { UserPrincipal, UsersRepository } from './users.repository';
+import { UsersRepository } from './users.repository';
 
 export interface NewUser {
   email: string;
@@ -56,11 +56,6 @@ export class UsersService {
     const user = await this.users.findById(id);
     if (!user) throw new UserNotFoundError();
     return user;
-  }
-
-  /** The caller behind an access token and whether they are disabled, or null when they no longer exist. */
-  findPrincipalById(id: string): Promise<UserPrincipal | null> {
-    return this.users.findPrincipalById(id);
   }
 
   /** The user behind a token, or null when they no longer exist or are disabled. */

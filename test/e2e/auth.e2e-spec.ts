@@ -14,6 +14,10 @@ function signJwt(payload: Record<string, unknown>, secret: string, alg: 'HS256' 
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/** The claims of a JWT, unverified. */
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { sub: string; sid: string };
+
 /** Every key of a JSON value, at any depth. */
 function allKeys(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(allKeys);
@@ -235,7 +239,8 @@ describe('Auth', () => {
 
     it('accepts a token this test signs with the server secret (the control for the forgeries below)', async () => {
       const session = await registerUser(t);
-      const token = signJwt({ sub: session.user.id, iat: nowSeconds(), exp: nowSeconds() + 60 }, secret);
+      const { sid } = claimsOf(session.accessToken);
+      const token = signJwt({ sub: session.user.id, sid, iat: nowSeconds(), exp: nowSeconds() + 60 }, secret);
       const res = await t.http().get('/auth/me').set(bearer(token));
       expect(res.status).toBe(200);
       expect(res.body.id).toBe(session.user.id);
@@ -293,8 +298,20 @@ describe('Auth', () => {
         ],
         [
           'for a user that does not exist',
-          () => signJwt({ sub: randomUUID(), exp: nowSeconds() + 60 }, secret),
+          () => signJwt({ sub: randomUUID(), sid: randomUUID(), exp: nowSeconds() + 60 }, secret),
           'INVALID_TOKEN',
+        ],
+        [
+          "for a user, with another user's session",
+          () =>
+            signJwt({ sub: victim.user.id, sid: claimsOf(attacker.accessToken).sid, exp: nowSeconds() + 60 }, secret),
+          'INVALID_TOKEN',
+        ],
+        [
+          // Made before sessions existed: its refresh token belongs to a session made from its login.
+          'genuine but without a session',
+          () => signJwt({ sub: victim.user.id, exp: nowSeconds() + 60 }, secret),
+          'TOKEN_EXPIRED',
         ],
         ['without a string subject', () => signJwt({ sub: 12345, exp: nowSeconds() + 60 }, secret), 'INVALID_TOKEN'],
         ['garbage', () => 'this-is-not-a-jwt', 'INVALID_TOKEN'],

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { UserSession } from '../../src/auth/entities/user-session.entity';
+import { SessionsRepository } from '../../src/auth/sessions.repository';
 import type { Cursor } from '../../src/common/pagination/cursor';
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
 import { Conversation } from '../../src/conversations/entities/conversation.entity';
 import { Message } from '../../src/conversations/entities/message.entity';
 import { MessagesRepository } from '../../src/conversations/messages.repository';
-import { UsersRepository } from '../../src/users/users.repository';
 import { User } from '../../src/users/user.entity';
 import { bearer, registerUser, uniqueEmail } from '../support/auth';
 import { COMMON_PHRASE_HITS } from '../../src/conversations/conversations.repository';
@@ -464,7 +465,7 @@ describe('Conversations (echo model)', () => {
       for (let i = 0; i < 3; i++) await send(ids[0], `message ${i}`, as).expect(201);
       const ownerId = session.user.id;
       const conversations = t.app.get(ConversationsRepository);
-      const users = t.app.get(UsersRepository);
+      const sessions = t.app.get(SessionsRepository);
 
       for (const archived of [false, true]) {
         const walked = await walk(
@@ -500,13 +501,16 @@ describe('Conversations (echo model)', () => {
       ).toEqual(stored.map((message) => ({ message: { ...message }, siblingIndex: 0, siblingCount: 1 })));
 
       const user = await t.dataSource.getRepository(User).findOneByOrFail({ id: ownerId });
-      await expect(users.findPrincipalById(ownerId)).resolves.toEqual({
-        id: user.id,
+      const [signIn] = await t.dataSource.getRepository(UserSession).findBy({ userId: ownerId });
+      await expect(sessions.findPrincipal(signIn.id)).resolves.toEqual({
+        userId: user.id,
+        lastUsedAt: signIn.lastUsedAt,
         email: user.email,
         role: user.role,
         disabled: user.disabled,
+        live: true,
       });
-      await expect(users.findPrincipalById('00000000-0000-4000-8000-000000000000')).resolves.toBeNull();
+      await expect(sessions.findPrincipal('00000000-0000-4000-8000-000000000000')).resolves.toBeNull();
     });
   });
 

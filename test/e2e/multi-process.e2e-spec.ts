@@ -59,6 +59,30 @@ describe('two server processes on one database', () => {
     await request(a.url).post('/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
   });
 
+  it('a session ended on one process: its access token is refused on the other at its next request', async () => {
+    const [a, b] = servers;
+    const email = `ended-${Date.now()}@example.com`;
+    const phone = await request(a.url).post('/auth/register').send({ email, password: 'correct-horse-1' }).expect(201);
+    const laptop = await request(b.url).post('/auth/login').send({ email, password: 'correct-horse-1' }).expect(200);
+    const lost = phone.body as { accessToken: string; refreshToken: string };
+    await request(b.url).get('/auth/me').set('Authorization', `Bearer ${lost.accessToken}`).expect(200);
+
+    const listed = await request(a.url)
+      .get('/auth/sessions')
+      .set('Authorization', `Bearer ${laptop.body.accessToken}`)
+      .expect(200);
+    const ended = (listed.body.items as { id: string; current: boolean }[]).find((session) => !session.current)!;
+    await request(a.url)
+      .delete(`/auth/sessions/${ended.id}`)
+      .set('Authorization', `Bearer ${laptop.body.accessToken}`)
+      .expect(204);
+
+    const refused = await request(b.url).get('/auth/me').set('Authorization', `Bearer ${lost.accessToken}`).expect(401);
+    expect(refused.body.code).toBe('SESSION_REVOKED');
+    await request(b.url).post('/auth/refresh').send({ refreshToken: lost.refreshToken }).expect(401);
+    await request(b.url).get('/auth/me').set('Authorization', `Bearer ${laptop.body.accessToken}`).expect(200);
+  });
+
   it('a password change on one process signs the user out of every refresh token, on the other too', async () => {
     const [a, b] = servers;
     const email = `pw-${Date.now()}@example.com`;

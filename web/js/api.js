@@ -1,6 +1,6 @@
 // @ts-check
 import { ApiError, errorFrom, isAbort, networkError } from './errors.js';
-import { accessToken, refreshAccessToken } from './session.js';
+import { accessToken, endSession, refreshAccessToken } from './session.js';
 
 /**
  * @typedef {object} RequestOptions
@@ -11,18 +11,28 @@ import { accessToken, refreshAccessToken } from './session.js';
  * @property {Record<string, string>} [headers] more request headers
  */
 
+/** 401 codes after which refreshing cannot help: the sign-in itself is over. */
+const SIGN_IN_AGAIN = new Set(['SESSION_REVOKED', 'ACCOUNT_DISABLED']);
+
 /**
  * Calls the API as the signed-in user and answers with the Response once it is known to be a success. An
- * access token that the server refuses is refreshed once and the request sent again, unseen by the person.
+ * access token that has expired (or that the server no longer knows, after a restart) is refreshed once and the
+ * request sent again, unseen by the person. A session that was ended goes straight to the sign-in form: a
+ * refresh would be refused too, and the request is never tried a third time.
  * @param {string} path
  * @param {RequestOptions} [options]
  * @returns {Promise<Response>}
  */
 export async function request(path, options = {}) {
   let response = await attempt(path, options, await accessToken());
-  if (response.status === 401) response = await attempt(path, options, await refreshAccessToken());
-  if (!response.ok) throw await errorFrom(response);
-  return response;
+  if (response.status === 401) {
+    const refused = await errorFrom(response);
+    if (SIGN_IN_AGAIN.has(refused.code ?? '')) throw endSession(refused);
+    response = await attempt(path, options, await refreshAccessToken());
+  }
+  if (response.ok) return response;
+  const error = await errorFrom(response);
+  throw response.status === 401 && SIGN_IN_AGAIN.has(error.code ?? '') ? endSession(error) : error;
 }
 
 /**
@@ -198,3 +208,21 @@ export const getTree = (id) => api(`${conversationPath(id)}/tree`);
  */
 export const forkConversation = (id, messageId) =>
   api(`${conversationPath(id)}/fork`, { method: 'POST', body: { messageId } });
+
+/**
+ * @typedef {{ id: string, createdAt: string, lastUsedAt: string, ip: string | null, userAgent: string | null,
+ *   current: boolean }} SignInSession
+ */
+
+/**
+ * The signed-in user's sessions (sign-ins) that can still be used, newest first.
+ * @param {{ limit: number, cursor?: string | null }} params
+ * @returns {Promise<Page<SignInSession>>}
+ */
+export const listSessions = (params) => api(`/auth/sessions${query(params)}`);
+
+/** Ends a session: its device has to sign in again. @param {string} id */
+export const endSignInSession = (id) => api(`/auth/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/** Ends every session but this page's. */
+export const endOtherSessions = () => api('/auth/sessions', { method: 'DELETE' });

@@ -4,6 +4,7 @@ import { loadModels, openConversation, openNewChat, resetChat, showError, startC
 import { byId, whileBusy } from './dom.js';
 import { describeError } from './errors.js';
 import { currentUser, onSessionEnded, restore, signOut } from './session.js';
+import { closeSessions, openSessions } from './sessions-view.js';
 import { clearList, resetList } from './sidebar.js';
 
 /** @typedef {import('./session.js').User} User */
@@ -20,6 +21,7 @@ const newChatButton = byId('new-chat', HTMLButtonElement);
  * @param {{ sessionEnded?: boolean }} [options]
  */
 function toSignIn(notice, { sessionEnded = false } = {}) {
+  closeSessions();
   chatView.hidden = true;
   resetChat({ keepDraft: sessionEnded });
   clearList();
@@ -61,6 +63,8 @@ logoutButton.addEventListener('click', async () => {
     showError(error);
   }
 });
+
+byId('sessions-button', HTMLButtonElement).addEventListener('click', () => void openSessions());
 
 onSessionEnded((message) => toSignIn(message, { sessionEnded: true }));
 

@@ -118,7 +118,7 @@ export function refreshAccessToken() {
       accept(await exclusively(() => authRequest('/auth/refresh')));
       return /** @type {NonNullable<typeof current>} */ (current).accessToken;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) throw end(error);
+      if (error instanceof ApiError && error.status === 401) throw endSession(error);
       throw error;
     } finally {
       refreshing = null;
@@ -127,8 +127,12 @@ export function refreshAccessToken() {
   return refreshing;
 }
 
-/** @param {ApiError} error */
-function end(error) {
+/**
+ * Ends the session in this page because the server said it is over (a refused refresh, a session ended
+ * elsewhere, a disabled account): the listeners take the person to the sign-in form.
+ * @param {ApiError} error
+ */
+export function endSession(error) {
   const wasSignedIn = current !== null;
   current = null;
   if (wasSignedIn) for (const listener of endListeners) listener(endMessage(error.code));
@@ -140,6 +144,8 @@ function endMessage(code) {
   switch (code) {
     case 'REFRESH_TOKEN_REUSED':
       return 'You were signed out because this sign-in was used somewhere else. Please sign in again.';
+    case 'SESSION_REVOKED':
+      return 'This session was ended, from this or another device. Please sign in again.';
     case 'ACCOUNT_DISABLED':
       return 'This account has been disabled.';
     default:

@@ -4,16 +4,18 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthUser } from '../../common/auth-user';
 import { authConfig } from '../../config/auth.config';
-import { UsersService } from '../../users/users.service';
-import { AccountDisabledError, InvalidTokenError } from '../auth.errors';
+import { SessionsService } from '../sessions.service';
 import type { AccessTokenPayload } from '../tokens.service';
 
-/** Turns a verified access token into the caller; looks the user up so that disabling or a role change applies at once. */
+/**
+ * Turns a verified access token into the caller; looks its session and user up so that ending the session,
+ * disabling or a role change applies at once.
+ */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
-    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -25,10 +27,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
-  async validate(payload: AccessTokenPayload): Promise<AuthUser> {
-    const user = typeof payload.sub === 'string' ? await this.users.findPrincipalById(payload.sub) : null;
-    if (!user) throw new InvalidTokenError('access token is no longer valid');
-    if (user.disabled) throw new AccountDisabledError();
-    return { id: user.id, email: user.email, role: user.role };
+  validate(payload: Partial<AccessTokenPayload>): Promise<AuthUser> {
+    return this.sessions.authenticate(payload);
   }
 }

@@ -4,7 +4,9 @@ import { ErrorResponseDto } from '../dto/error-response.dto';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (one message per offending field) or unknown fields',
-  401: 'Missing, invalid or expired credentials',
+  401:
+    'Missing, invalid or expired credentials; `code` says what to do: TOKEN_EXPIRED (refresh and retry), ' +
+    'SESSION_REVOKED (that sign-in was ended: sign in again), INVALID_TOKEN, ACCOUNT_DISABLED',
   403: 'Signed in, but not allowed (admin only)',
   404: 'Not found, or not yours',
   409: 'Conflicts with existing data',

@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   TOO_MANY_REGISTRATIONS: HttpStatus.TOO_MANY_REQUESTS,
   USER_NOT_FOUND: HttpStatus.NOT_FOUND,
   CANNOT_CHANGE_OWN_ACCESS: HttpStatus.BAD_REQUEST,
+  // sessions
+  SESSION_NOT_FOUND: HttpStatus.NOT_FOUND,
   // models and conversations
   UNKNOWN_MODEL: HttpStatus.BAD_REQUEST,
   CONVERSATION_NOT_FOUND: HttpStatus.NOT_FOUND,
