@@ -5,6 +5,7 @@ import { ApiKeys1763850600000 } from './1763850600000-api-keys';
 import { UsageRecords1763850700000 } from './1763850700000-usage-records';
 import { ConversationTrees1763850800000 } from './1763850800000-conversation-trees';
 import { MessageAncestry1763850900000 } from './1763850900000-message-ancestry';
+import { MailAndPasswordResets1763851200000 } from './1763851200000-mail-and-password-resets';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   UsageRecords1763850700000,
   ConversationTrees1763850800000,
   MessageAncestry1763850900000,
+  MailAndPasswordResets1763851200000,
 ];
