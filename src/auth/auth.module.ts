@@ -5,18 +5,24 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
 import { WindowCountersModule } from '../common/throttling/window-counters.module';
 import { authConfig } from '../config/auth.config';
+import { MailModule } from '../mail/mail.module';
 import { UsersModule } from '../users/users.module';
 import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { PasswordResetToken } from './entities/password-reset-token.entity';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { ApiKeyAuthGuard } from './guards/api-key-auth.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { AppThrottlerGuard } from './guards/throttler.guard';
 import { LoginAttemptsService } from './login-attempts.service';
+import { PasswordResetTokensRepository } from './password-reset-tokens.repository';
+import { PasswordResetsController } from './password-resets.controller';
+import { PasswordResetsService } from './password-resets.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
@@ -26,9 +32,11 @@ import { TokensService } from './tokens.service';
   imports: [
     UsersModule,
     ApiKeysModule,
+    MailModule,
+    LifecycleModule,
     WindowCountersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken]),
+    TypeOrmModule.forFeature([RefreshToken, PasswordResetToken]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => {
@@ -45,13 +53,15 @@ import { TokensService } from './tokens.service';
       },
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, PasswordResetsController],
   providers: [
     AuthService,
     AuthFailuresService,
     TokensService,
     LoginAttemptsService,
     RefreshTokensRepository,
+    PasswordResetsService,
+    PasswordResetTokensRepository,
     LocalStrategy,
     JwtStrategy,
     // Order matters: identify the caller (access token or API key), then count their requests, then check their
