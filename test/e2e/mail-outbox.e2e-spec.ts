@@ -1,4 +1,4 @@
-import { registerUser } from '../support/auth';
+import { registerUser, uniqueEmail } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { freePort } from '../support/server-process';
 import { resetTokenIn, SMTP_PASSWORD, SMTP_USER, TestSmtpServer } from '../support/smtp';
@@ -53,7 +53,7 @@ describe('Mail outbox', () => {
     expect(health.text).not.toContain(SMTP_PASSWORD);
     expect(failing[0].last_error).not.toContain(SMTP_PASSWORD);
 
-    smtp = await TestSmtpServer.start(port);
+    smtp = await TestSmtpServer.start(port, (recipient) => recipient.startsWith('refused-'));
     const mail = await smtp.waitForMailTo(user.user.email, 20_000);
 
     const token = resetTokenIn(mail);
@@ -66,4 +66,22 @@ describe('Mail outbox', () => {
       expect.objectContaining({ pending: 0, lastError: null }),
     );
   }, 60_000);
+
+  it('gives a mail up, without retrying, when the server refuses it for good', async () => {
+    // Follows the test above, which brought the server up.
+    const user = await registerUser(t, { email: uniqueEmail('refused') });
+    await t.http().post('/auth/password/forgot').send({ email: user.user.email }).expect(202);
+
+    const outbox = () => t.query<OutboxRow>('SELECT * FROM mail_outbox WHERE recipient = ?', [user.user.email]);
+    const [given] = await waitFor(outbox, (rows) => rows.length === 1 && rows[0].last_error !== null, 10_000);
+    expect(given).toEqual(
+      expect.objectContaining({
+        attempts: 1,
+        sent_at: null,
+        next_attempt_at: null,
+        last_error: expect.stringContaining('550'),
+      }),
+    );
+    expect((await t.http().get('/health').expect(200)).body.info.mail).toEqual(expect.objectContaining({ pending: 0 }));
+  });
 });

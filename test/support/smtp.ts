@@ -14,11 +14,14 @@ export class TestSmtpServer {
   readonly mails: ParsedMail[] = [];
   private server?: SMTPServer;
 
-  private constructor(public port: number) {}
+  private constructor(
+    public port: number,
+    private readonly refuses: (recipient: string) => boolean,
+  ) {}
 
-  /** Starts on `port`, or on a free one. */
-  static async start(port = 0): Promise<TestSmtpServer> {
-    const smtp = new TestSmtpServer(port);
+  /** Starts on `port`, or on a free one; recipients `refuses` names are refused for good (550). */
+  static async start(port = 0, refuses: (recipient: string) => boolean = () => false): Promise<TestSmtpServer> {
+    const smtp = new TestSmtpServer(port, refuses);
     await smtp.listen();
     return smtp;
   }
@@ -58,6 +61,10 @@ export class TestSmtpServer {
       onAuth: (auth, _session, callback) => {
         if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) callback(null, { user: auth.username });
         else callback(new Error('invalid credentials'));
+      },
+      onRcptTo: (address, _session, callback) => {
+        if (!this.refuses(address.address)) return callback();
+        callback(Object.assign(new Error('no such mailbox here'), { responseCode: 550 }));
       },
       onData: (stream, _session, callback) => {
         simpleParser(stream).then(
