@@ -79,7 +79,7 @@ describe('MailSender', () => {
     });
     const before = Date.now();
     await runOnce(sender, outbox);
-    const [[id, error, retryAt]] = outbox.markFailed.mock.calls as unknown as [[string, string, Date]][];
+    const [[id, error, retryAt]] = outbox.markFailed.mock.calls as unknown as [string, string, Date][];
     expect([id, error]).toEqual(['a', 'ESOCKET connect ECONNREFUSED']);
     expect(retryAt.getTime() - before).toBeGreaterThanOrEqual(ceiling / 2 - 5);
     expect(retryAt.getTime() - Date.now()).toBeLessThanOrEqual(ceiling);
