@@ -34,7 +34,11 @@ export class SmtpMailTransport extends MailTransport {
       const reason = [failure.code, failure.responseCode, failure.message].filter(Boolean).join(' ');
       // Stored and shown by /health: a server echoing the credentials back must not put the password there.
       const redacted = this.secrets.reduce((text, secret) => text.split(secret).join('***'), reason);
-      throw new MailDeliveryError(redacted || 'the mail server refused the mail', failure.permanent === true);
+      // Given up only when this mail itself was refused for good (its recipient, its content). A refused sign-in
+      // (535) is permanent too in SMTP terms, but it is the server's setting: once fixed, the mail should still go.
+      const refusedForGood =
+        failure.permanent === true && (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE');
+      throw new MailDeliveryError(redacted || 'the mail server refused the mail', refusedForGood);
     }
   }
 

@@ -85,3 +85,40 @@ describe('Mail outbox', () => {
     expect((await t.http().get('/health').expect(200)).body.info.mail).toEqual(expect.objectContaining({ pending: 0 }));
   });
 });
+
+describe('Mail outbox with a mail server that refuses the sign-in', () => {
+  const wrongPassword = 'wrong-smtp-password-kept-out-of-sight';
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    smtp = await TestSmtpServer.start();
+    t = await createTestApp({
+      SMTP_URL: `smtp://${SMTP_USER}:${wrongPassword}@127.0.0.1:${smtp.port}`,
+      PASSWORD_RESET_MAX_PER_IP: '100000',
+      MAIL_RETRY_MIN_MS: '100',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.stop();
+  });
+
+  it('keeps trying (the setting can be fixed), and shows the reason without the password', async () => {
+    const user = await registerUser(t);
+    await t.http().post('/auth/password/forgot').send({ email: user.user.email }).expect(202);
+
+    const [row] = await waitFor(
+      () => t.query<OutboxRow>('SELECT * FROM mail_outbox WHERE recipient = ?', [user.user.email]),
+      (rows) => rows.length === 1 && rows[0].attempts >= 2,
+      10_000,
+    );
+    expect(row).toEqual(expect.objectContaining({ sent_at: null, last_error: expect.stringContaining('EAUTH') }));
+    expect(row.next_attempt_at).not.toBeNull();
+    const health = await t.http().get('/health').expect(200);
+    expect(health.body.info.mail).toEqual(expect.objectContaining({ pending: 1, lastError: expect.any(String) }));
+    expect(health.text).not.toContain(wrongPassword);
+    expect(row.last_error).not.toContain(wrongPassword);
+    expect(smtp.mails).toEqual([]);
+  });
+});
