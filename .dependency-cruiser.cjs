@@ -13,11 +13,12 @@
 const FEATURES = {
   ai: [], // the model port, one adapter per vendor, the model registry
   users: [], // accounts, profiles, the admin's user list
-  health: [],
+  mail: [], // the outbox and its sender
+  health: ['mail'], // reports the mailer's state
   web: [], // serves the chat page
   'api-keys': ['users'], // a key works only while its owner is enabled
   usage: ['users'], // the admin report names users
-  auth: ['users', 'api-keys'], // signs users in by password or by personal API key
+  auth: ['users', 'api-keys', 'mail'], // signs users in by password or by personal API key; password-reset mails
   conversations: ['ai'], // chats call the models
   'openai-compat': ['ai', 'usage'], // /v1 calls the models and records what each key used
 };

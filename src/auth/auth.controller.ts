@@ -12,6 +12,7 @@ import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { ApiRefreshCookie } from './api-refresh-cookie.decorator';
 import { AuthService, Session } from './auth.service';
+import { AuthProvidersResponseDto } from './dto/auth-providers-response.dto';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
@@ -35,6 +36,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiRefreshCookie('sets', 201)
   @ApiErrors(400, 409)
+  @ApiError(403, 'Self-service sign-up is closed on this server (REGISTRATION_CLOSED, ALLOW_REGISTRATION=false)')
   @ApiError(
     429,
     'Too many requests, or too many registrations from this address (TOO_MANY_REGISTRATIONS); see Retry-After',
@@ -46,6 +48,13 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthResponseDto> {
     return this.answer(request, reply, await this.auth.register(dto, request.ip, sessionClientOf(request)));
+  }
+
+  @Public()
+  @Get('providers')
+  @ApiOperation({ summary: 'How people may sign in here: whether sign-up is open, and the other providers' })
+  providers(): AuthProvidersResponseDto {
+    return this.auth.providers();
   }
 
   @Public()

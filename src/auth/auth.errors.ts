@@ -81,3 +81,26 @@ export class SessionNotFoundError extends AppError {
     super('session not found');
   }
 }
+
+export class RegistrationClosedError extends AppError {
+  readonly code = 'REGISTRATION_CLOSED';
+  constructor() {
+    super('this server does not take new sign-ups; ask an administrator for an account');
+  }
+}
+
+/** One answer for a reset token that never existed, was used, or has expired: none of them tells anything. */
+export class InvalidResetTokenError extends AppError {
+  readonly code = 'INVALID_RESET_TOKEN';
+  constructor() {
+    super('this password-reset link is not valid (it may have been used or have expired); ask for a new one');
+  }
+}
+
+export class TooManyPasswordResetsError extends AppError {
+  readonly code = 'TOO_MANY_PASSWORD_RESETS';
+  constructor(retryAfterSeconds: number) {
+    super(`too many password-reset requests; try again in ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

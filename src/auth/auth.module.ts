@@ -5,12 +5,15 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
 import { WindowCountersModule } from '../common/throttling/window-counters.module';
 import { authConfig } from '../config/auth.config';
+import { MailModule } from '../mail/mail.module';
 import { UsersModule } from '../users/users.module';
 import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { PasswordResetToken } from './entities/password-reset-token.entity';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { UserSession } from './entities/user-session.entity';
 import { ApiKeyAuthGuard } from './guards/api-key-auth.guard';
@@ -18,6 +21,9 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { AppThrottlerGuard } from './guards/throttler.guard';
 import { LoginAttemptsService } from './login-attempts.service';
+import { PasswordResetTokensRepository } from './password-reset-tokens.repository';
+import { PasswordResetsController } from './password-resets.controller';
+import { PasswordResetsService } from './password-resets.service';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
@@ -30,9 +36,11 @@ import { TokensService } from './tokens.service';
   imports: [
     UsersModule,
     ApiKeysModule,
+    MailModule,
+    LifecycleModule,
     WindowCountersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken, UserSession]),
+    TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => {
@@ -49,7 +57,7 @@ import { TokensService } from './tokens.service';
       },
     }),
   ],
-  controllers: [AuthController, SessionsController],
+  controllers: [AuthController, SessionsController, PasswordResetsController],
   providers: [
     AuthService,
     AuthFailuresService,
@@ -58,6 +66,8 @@ import { TokensService } from './tokens.service';
     RefreshTokensRepository,
     SessionsService,
     SessionsRepository,
+    PasswordResetsService,
+    PasswordResetTokensRepository,
     LocalStrategy,
     JwtStrategy,
     // Order matters: identify the caller (access token or API key), then count their requests, then check their

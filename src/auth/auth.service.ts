@@ -6,7 +6,12 @@ import { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthFailuresService } from './auth-failures.service';
-import { AccountDisabledError, InvalidCredentialsError, TooManyRegistrationsError } from './auth.errors';
+import {
+  AccountDisabledError,
+  InvalidCredentialsError,
+  RegistrationClosedError,
+  TooManyRegistrationsError,
+} from './auth.errors';
 import { LoginAttemptsService } from './login-attempts.service';
 import type { SessionClient } from './session-client';
 import { IssuedTokens, TokensService } from './tokens.service';
@@ -22,6 +27,7 @@ const HOUR_MS = 3_600_000;
 export class AuthService {
   /** Registrations per client IP: each one is a password hash and a new account. */
   private readonly registrations: WindowCounter;
+  private readonly allowRegistration: boolean;
 
   constructor(
     private readonly users: UsersService,
@@ -36,6 +42,12 @@ export class AuthService {
       limit: config.registrationsPerHour,
       windowMs: HOUR_MS,
     });
+    this.allowRegistration = config.allowRegistration;
+  }
+
+  /** How people may sign in here: whether they may sign up, and the other providers (none yet). */
+  providers(): { registration: boolean; items: { id: string; label: string }[] } {
+    return { registration: this.allowRegistration, items: [] };
   }
 
   /** Counts every attempt from the IP, taken or not (a taken email costs a hash too), up to REGISTRATIONS_PER_HOUR. */
@@ -44,6 +56,7 @@ export class AuthService {
     ip: string,
     client: SessionClient,
   ): Promise<Session> {
+    if (!this.allowRegistration) throw new RegistrationClosedError();
     const retryAfter = await this.registrations.take(ip);
     if (retryAfter > 0) throw new TooManyRegistrationsError(retryAfter);
     const user = await this.users.create({ ...input, role: 'user' }).catch(async (error: unknown) => {

@@ -22,6 +22,10 @@ function makeService(): LoginAttemptsService {
     authFailuresPerMinute: 30,
     registrationsPerHour: 10,
     passwordHashQueue: 32,
+    allowRegistration: true,
+    passwordResetTtlSeconds: 1800,
+    passwordResetMaxPerEmail: 5,
+    passwordResetMaxPerIp: 20,
   };
   return new LoginAttemptsService(config, new MemoryWindowCounters());
 }

@@ -32,6 +32,10 @@ const config = {
   authFailuresPerMinute: 30,
   registrationsPerHour: 10,
   passwordHashQueue: 32,
+  allowRegistration: true,
+  passwordResetTtlSeconds: 1800,
+  passwordResetMaxPerEmail: 5,
+  passwordResetMaxPerIp: 20,
 } satisfies ConfigType<typeof authConfig>;
 
 function makeUser(overrides: Partial<User> = {}): User {

@@ -9,6 +9,7 @@ import { SeedService } from './seed.service';
 import { UsersService } from '../users/users.service';
 import { CliModule } from './cli.module';
 import { CreateUserCommandDto } from './create-user-command.dto';
+import { ResetPasswordCommandDto } from './reset-password-command.dto';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -18,6 +19,7 @@ Commands:
   db:seed                                      add a demo user and a sample conversation
   users:create --email E --password P [--display-name N] [--role user|admin]
                                                create a user (how the first admin is made)
+  users:reset-password --email E --password P  set a user's password; every sign-in of that user ends
 `;
 
 /** A mistake in the command line itself; answered with the usage text. */
@@ -33,12 +35,13 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const known = ['db:migrate', 'db:drop', 'db:seed', 'users:create'];
+  const known = ['db:migrate', 'db:drop', 'db:seed', 'users:create', 'users:reset-password'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
 
   // Validate the arguments before opening the database, so a typo never touches data.
   const createUser = command === 'users:create' ? await parseCreateUser(rest) : undefined;
-  if (!createUser && rest.length > 0) throw new UsageError(`${command} takes no arguments`);
+  const resetPassword = command === 'users:reset-password' ? await parseResetPassword(rest) : undefined;
+  if (!createUser && !resetPassword && rest.length > 0) throw new UsageError(`${command} takes no arguments`);
 
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
   try {
@@ -62,6 +65,12 @@ async function run(argv: string[]): Promise<void> {
         log(`created ${user.role} ${user.email} (id ${user.id})`);
         break;
       }
+      case 'users:reset-password': {
+        await migrate(dataSource);
+        const user = await app.get(UsersService).resetPasswordByEmail(resetPassword!.email, resetPassword!.password);
+        log(`password of ${user.email} set; every sign-in of that user has ended`);
+        break;
+      }
     }
   } finally {
     await app.close();
@@ -69,28 +78,36 @@ async function run(argv: string[]): Promise<void> {
 }
 
 async function parseCreateUser(args: string[]): Promise<CreateUserCommandDto> {
-  let values: Record<string, string | undefined>;
+  const values = parseOptions(args, ['email', 'password', 'display-name', 'role']);
+  return validated(
+    plainToInstance(CreateUserCommandDto, {
+      email: values.email,
+      password: values.password,
+      displayName: values['display-name'],
+      role: values.role ?? 'user',
+    }),
+  );
+}
+
+async function parseResetPassword(args: string[]): Promise<ResetPasswordCommandDto> {
+  const values = parseOptions(args, ['email', 'password']);
+  return validated(plainToInstance(ResetPasswordCommandDto, { email: values.email, password: values.password }));
+}
+
+function parseOptions(args: string[], names: string[]): Record<string, string | undefined> {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       args,
-      options: {
-        email: { type: 'string' },
-        password: { type: 'string' },
-        'display-name': { type: 'string' },
-        role: { type: 'string' },
-      },
+      options: Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
       strict: true,
       allowPositionals: false,
-    }));
+    }).values as Record<string, string | undefined>;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const dto = plainToInstance(CreateUserCommandDto, {
-    email: values.email,
-    password: values.password,
-    displayName: values['display-name'],
-    role: values.role ?? 'user',
-  });
+}
+
+async function validated<T extends object>(dto: T): Promise<T> {
   const errors = await validate(dto, { stopAtFirstError: true });
   if (errors.length > 0) {
     throw new InputError(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('\n       '));

@@ -20,6 +20,8 @@ export interface AppConfig {
   redisUrl: string | null;
   /** What every Redis key of this deployment starts with: deployments sharing one Redis keep apart. */
   redisKeyPrefix: string;
+  /** The address people open, without a trailing slash: links in mails point here. */
+  publicUrl: string;
 }
 
 export const appConfig = registerAs('app', (): AppConfig => {
@@ -43,5 +45,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     redisUrl: env.REDIS_URL ?? null,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
   };
 });

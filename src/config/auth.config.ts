@@ -23,6 +23,12 @@ export interface AuthConfig {
   registrationsPerHour: number;
   /** Password hashes that may wait for a free slot; more are refused as busy. */
   passwordHashQueue: number;
+  /** Whether people may make their own accounts (POST /auth/register); admins always can. */
+  allowRegistration: boolean;
+  passwordResetTtlSeconds: number;
+  /** Password-reset requests per hour for one email, known or not, and from one IP. */
+  passwordResetMaxPerEmail: number;
+  passwordResetMaxPerIp: number;
 }
 
 export const authConfig = registerAs('auth', (): AuthConfig => {
@@ -40,5 +46,9 @@ export const authConfig = registerAs('auth', (): AuthConfig => {
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
     registrationsPerHour: env.REGISTRATIONS_PER_HOUR,
     passwordHashQueue: env.PASSWORD_HASH_QUEUE,
+    allowRegistration: env.ALLOW_REGISTRATION,
+    passwordResetTtlSeconds: durationToSeconds(env.PASSWORD_RESET_TTL),
+    passwordResetMaxPerEmail: env.PASSWORD_RESET_MAX_PER_EMAIL,
+    passwordResetMaxPerIp: env.PASSWORD_RESET_MAX_PER_IP,
   };
 });

@@ -3,6 +3,7 @@ import { aiConfig } from './ai.config';
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
+import { mailConfig } from './mail.config';
 import { validateEnv } from './env.validation';
 
 /** Reads `.env` and the environment once, fails fast on a bad value, and exposes the typed namespaces. */
@@ -14,5 +15,5 @@ export const AppConfigModule = ConfigModule.forRoot({
     validateEnv(raw);
     return raw;
   },
-  load: [appConfig, databaseConfig, authConfig, aiConfig],
+  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig],
 });

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateEnv } from './env.validation';
 
 const SECRET = 'a-production-secret-of-at-least-32-chars';
@@ -27,8 +29,15 @@ describe('validateEnv', () => {
         HTTP_HEADERS_TIMEOUT_MS: 10_000,
         HTTP_KEEP_ALIVE_TIMEOUT_MS: 10_000,
         DOCS_ENABLED: true,
+        ALLOW_REGISTRATION: true,
+        PASSWORD_RESET_TTL: '30m',
+        PASSWORD_RESET_MAX_PER_EMAIL: 5,
+        PASSWORD_RESET_MAX_PER_IP: 20,
+        MAIL_RETRY_MIN_MS: 30_000,
       }),
     );
+    expect(env.SMTP_URL).toBeUndefined();
+    expect(env.PUBLIC_URL).toBeUndefined();
     expect(env.JWT_SECRET).toBeUndefined();
     expect(env.CORS_ORIGINS).toBeUndefined();
   });
@@ -106,6 +115,17 @@ describe('validateEnv', () => {
     ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'soon'],
     ['DOCS_ENABLED', 'no'],
     ['DOCS_ENABLED', '1'],
+    ['ALLOW_REGISTRATION', 'no'],
+    ['PUBLIC_URL', 'chat.example.com'],
+    ['PUBLIC_URL', 'ftp://chat.example.com'],
+    ['SMTP_URL', 'http://mail.example.com'],
+    ['SMTP_URL', 'mail.example.com:587'],
+    ['MAIL_FROM', 'nobody'],
+    ['MAIL_FROM', 'a@example.com\r\nBcc: b@example.com'],
+    ['PASSWORD_RESET_TTL', 'half an hour'],
+    ['PASSWORD_RESET_MAX_PER_EMAIL', '0'],
+    ['PASSWORD_RESET_MAX_PER_IP', 'many'],
+    ['MAIL_RETRY_MIN_MS', '10'],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*\\b${name}\\b`));
   });
@@ -135,6 +155,29 @@ describe('validateEnv', () => {
     expect(validateEnv({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '5000' })).toEqual(
       expect.objectContaining({ HTTP_REQUEST_TIMEOUT_MS: 5000, HTTP_HEADERS_TIMEOUT_MS: 5000 }),
     );
+  });
+
+  it('reads ALLOW_REGISTRATION as true or false, and accepts the mail settings', () => {
+    expect(validateEnv({ ALLOW_REGISTRATION: 'false' }).ALLOW_REGISTRATION).toBe(false);
+    const env = validateEnv({
+      SMTP_URL: 'smtps://user:p%40ss@mail.example.com:465',
+      MAIL_FROM: 'Colloquy <no-reply@example.com>',
+      PUBLIC_URL: 'https://chat.example.com',
+    });
+    expect(env).toEqual(
+      expect.objectContaining({
+        SMTP_URL: 'smtps://user:p%40ss@mail.example.com:465',
+        MAIL_FROM: 'Colloquy <no-reply@example.com>',
+        PUBLIC_URL: 'https://chat.example.com',
+      }),
+    );
+  });
+
+  it('lists every variable it reads in .env.example', () => {
+    const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+    const listed = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]));
+    const read = Object.keys(validateEnv({}));
+    expect(read.filter((name) => !listed.has(name))).toEqual([]);
   });
 
   it('accepts both database URL forms', () => {

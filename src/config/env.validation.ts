@@ -8,6 +8,7 @@ import {
   IsUrl,
   Matches,
   Max,
+  MaxLength,
   Min,
   MinLength,
   ValidateIf,
@@ -17,6 +18,11 @@ import { DURATION_PATTERN } from './duration';
 
 const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const booleanFromText = ({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+  const raw = obj[key];
+  return raw === 'true' ? true : raw === 'false' ? false : raw;
+};
 
 /** Every environment variable the server reads, with its bounds. Anything else in the environment is ignored. */
 export class EnvironmentVariables {
@@ -196,13 +202,62 @@ export class EnvironmentVariables {
   HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 10_000;
 
   // Read from the raw text: implicit conversion would make the string "false" true.
-  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
-    const raw = obj[key];
-    return raw === 'true' ? true : raw === 'false' ? false : raw;
-  })
+  @Transform(booleanFromText)
   @IsOptional()
   @IsBoolean({ message: 'DOCS_ENABLED must be true or false' })
   DOCS_ENABLED: boolean = true;
+
+  @Transform(booleanFromText)
+  @IsOptional()
+  @IsBoolean({ message: 'ALLOW_REGISTRATION must be true or false' })
+  ALLOW_REGISTRATION: boolean = true;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'PUBLIC_URL must be an http:// or https:// address, e.g. https://chat.example.com' },
+  )
+  PUBLIC_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be smtp://[user:password@]host[:port] or smtps://...' })
+  SMTP_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[^\r\n]*[^\s@<>]+@[^\s@<>]+[^\r\n]*$/, {
+    message: 'MAIL_FROM must be an address such as no-reply@example.com or "Colloquy <no-reply@example.com>"',
+  })
+  @MaxLength(254)
+  MAIL_FROM?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(DURATION_PATTERN, { message: 'PASSWORD_RESET_TTL must be a duration such as 900s, 30m or 2h' })
+  PASSWORD_RESET_TTL: string = '30m';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  PASSWORD_RESET_MAX_PER_EMAIL: number = 5;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  PASSWORD_RESET_MAX_PER_IP: number = 20;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  MAIL_RETRY_MIN_MS: number = 30_000;
 
   @Transform(emptyToUndefined)
   @IsOptional()

@@ -1,9 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/public.decorator';
+import { MailService } from '../mail/mail.service';
 
 @ApiTags('health')
 @Controller('health')
@@ -11,15 +12,25 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly mail: MailService,
   ) {}
 
   @Public()
   @SkipThrottle()
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness and database check' })
+  @ApiOperation({
+    summary: 'Liveness and database check',
+    description:
+      'Also reports the mailer (`info.mail`: `configured`, `delivery`, `pending`, `lastError`), which never fails ' +
+      'the check: mail waiting for an unreachable server goes out once it is back.',
+  })
   @ApiErrors(503)
   check() {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 2000 }),
+      async () => this.indicators.check('mail').up({ ...(await this.mail.state()) }),
+    ]);
   }
 }

@@ -6,6 +6,7 @@ import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { ChangePasswordDto } from './dto/change-password.dto';
+import { CreateUserDto } from './dto/create-user.dto';
 import { DeleteAccountDto } from './dto/delete-account.dto';
 import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UpdateUserAccessDto } from './dto/update-user-access.dto';
@@ -63,6 +64,17 @@ export class UsersController {
   async list(@Query() query: PageQueryDto): Promise<UsersPageResponseDto> {
     const page = await this.users.list(query.limit, query.cursor);
     return { items: page.items.map(UserResponseDto.from), nextCursor: page.nextCursor };
+  }
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({
+    summary: 'Create a user (admin); works whether or not self-service sign-up is open (ALLOW_REGISTRATION)',
+  })
+  @ApiErrors(400, 403, 409)
+  @ApiPasswordHashing()
+  async create(@Body() dto: CreateUserDto): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.create(dto));
   }
 
   @Patch(':id')

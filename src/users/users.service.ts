@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { randomBytes } from 'node:crypto';
 import type { AuthUser, Role } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
@@ -16,7 +17,8 @@ import { UsersRepository } from './users.repository';
 
 export interface NewUser {
   email: string;
-  password: string;
+  /** Left out, the account gets a random password no one knows: its owner signs in after a password reset. */
+  password?: string;
   displayName?: string;
   role?: Role;
 }
@@ -46,7 +48,7 @@ export class UsersService {
     const email = input.email.trim().toLowerCase();
     return this.users.insert({
       email,
-      passwordHash: await this.hasher.hash(input.password),
+      passwordHash: await this.hasher.hash(input.password ?? randomBytes(32).toString('base64url')),
       displayName: input.displayName?.trim() || email.split('@')[0],
       role: input.role ?? 'user',
     });
@@ -69,6 +71,37 @@ export class UsersService {
     const user = await this.users.findByEmail(email.trim());
     if (!user) return this.hasher.verifyNothing(password).then(() => null);
     return (await this.hasher.verify(user.passwordHash, password)) ? user : null;
+  }
+
+  /** The enabled user with this email, or null. */
+  async findActiveByEmail(email: string): Promise<User | null> {
+    const user = await this.users.findByEmail(email.trim());
+    return user && !user.disabled ? user : null;
+  }
+
+  /**
+   * Sets a password without the current one (a reset link, or the server's shell), and ends every sign-in of the
+   * user. `claim` runs once the new password is hashed and before it is stored: when it answers false (the link
+   * was used meanwhile) nothing is stored and the answer is false. Hashing first means a busy server (503)
+   * leaves the link usable.
+   */
+  async resetPassword(
+    id: string,
+    newPassword: string,
+    claim: () => Promise<boolean> = async () => true,
+  ): Promise<boolean> {
+    const passwordHash = await this.hasher.hash(newPassword);
+    if (!(await claim())) return false;
+    await this.users.replacePassword(id, passwordHash);
+    return true;
+  }
+
+  /** As resetPassword, for the command line; throws UserNotFoundError for an unknown email. */
+  async resetPasswordByEmail(email: string, newPassword: string): Promise<User> {
+    const user = await this.users.findByEmail(email.trim());
+    if (!user) throw new UserNotFoundError();
+    await this.resetPassword(user.id, newPassword);
+    return user;
   }
 
   async updateProfile(

@@ -129,6 +129,8 @@ describe('Accessibility and small screens', () => {
     await tab.page.keyboard.press('Tab');
     await tab.page.keyboard.press('Tab');
     await tab.page.keyboard.press('Tab');
+    expect(await tab.page.evaluate(() => document.activeElement?.textContent)).toBe('Forgot password?');
+    await tab.page.keyboard.press('Tab');
     expect(await tab.page.evaluate(() => document.activeElement?.textContent)).toBe('Create an account');
     await tab.page.keyboard.press('Enter');
     await tab.page.keyboard.type(`keys-${Date.now()}@example.com`);

@@ -45,6 +45,13 @@ describe('Auth', () => {
   });
   afterAll(() => t.close());
 
+  describe('GET /auth/providers', () => {
+    it('says, without auth, that sign-up is open by default, with no other providers yet', async () => {
+      const res = await t.http().get('/auth/providers').expect(200);
+      expect(res.body).toEqual({ registration: true, items: [] });
+    });
+  });
+
   describe('POST /auth/register', () => {
     it('creates the account and answers 201 with the user and a token pair, without any secret', async () => {
       const email = uniqueEmail('reg');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
+import { createTestApp } from '../support/create-test-app';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
@@ -92,6 +93,46 @@ describe('command line', () => {
       { role: 'user', status: 'complete' },
       { role: 'assistant', status: 'complete' },
     ]);
+
+    // users:reset-password: the new password works, the old one and every earlier sign-in do not.
+    const t = await createTestApp({}, { databaseUrl });
+    try {
+      const before = await t
+        .http()
+        .post('/auth/login')
+        .send({ email: 'root@example.com', password: 'a long password' })
+        .expect(200);
+      const badReset = await cli(
+        ['users:reset-password', '--email', 'root@example.com', '--password', 'short'],
+        databaseUrl,
+      );
+      expect(badReset.code).toBe(1);
+      expect(badReset.stderr).toContain('--password must be at least 8 characters');
+      const unknown = await cli(
+        ['users:reset-password', '--email', 'nobody@example.com', '--password', 'long enough'],
+        databaseUrl,
+      );
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('user not found');
+
+      const reset = await cli(
+        ['users:reset-password', '--email', 'ROOT@example.com', '--password', 'a new long password'],
+        databaseUrl,
+      );
+      expect(reset.code).toBe(0);
+      expect(reset.stdout).toContain('password of root@example.com set; every sign-in of that user has ended');
+      expect(reset.stdout + reset.stderr).not.toContain('a new long password');
+      await t.http().post('/auth/login').send({ email: 'root@example.com', password: 'a long password' }).expect(401);
+      await t
+        .http()
+        .post('/auth/login')
+        .send({ email: 'root@example.com', password: 'a new long password' })
+        .expect(200);
+      const refused = await t.http().post('/auth/refresh').send({ refreshToken: before.body.refreshToken }).expect(401);
+      expect(refused.body.code).toBe('SESSION_REVOKED');
+    } finally {
+      await t.close();
+    }
 
     const drop = await cli(['db:drop'], databaseUrl);
     expect(drop.code).toBe(0);

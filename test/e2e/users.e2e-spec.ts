@@ -305,6 +305,77 @@ describe('Users', () => {
     });
   });
 
+  describe('POST /users (admin)', () => {
+    it('creates a user with a password, a role and a display name, who can sign in', async () => {
+      const admin = await registerAdmin(t);
+      const email = uniqueEmail('made');
+
+      const res = await t
+        .http()
+        .post('/users')
+        .set(bearer(admin.accessToken))
+        .send({ email: email.toUpperCase(), password: 'made by an admin', role: 'admin', displayName: 'Grace' })
+        .expect(201);
+
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        email,
+        displayName: 'Grace',
+        role: 'admin',
+        disabled: false,
+        settings: {},
+        createdAt: expect.any(String),
+      });
+      await login(email, 'made by an admin').expect(200);
+    });
+
+    it('without a password, makes an account no one can sign in to until a reset link is used', async () => {
+      const admin = await registerAdmin(t);
+      const email = uniqueEmail('nopass');
+      const created = await t.http().post('/users').set(bearer(admin.accessToken)).send({ email }).expect(201);
+      expect(created.body.role).toBe('user');
+
+      const link = await t
+        .http()
+        .post(`/users/${created.body.id}/password-reset-link`)
+        .set(bearer(admin.accessToken))
+        .expect(201);
+      const token = new URL(link.body.url as string).hash.slice('#reset='.length);
+      await t.http().post('/auth/password/reset').send({ token, newPassword: 'chosen by the user' }).expect(204);
+      await login(email, 'chosen by the user').expect(200);
+    });
+
+    it('answers 409 for a taken email, 400 for bad input, 403 to a non-admin and 401 without a token', async () => {
+      const admin = await registerAdmin(t);
+      const user = await registerUser(t);
+      const taken = await t
+        .http()
+        .post('/users')
+        .set(bearer(admin.accessToken))
+        .send({ email: user.user.email, password: 'long enough' })
+        .expect(409);
+      expectErrorShape(taken.body, 409, 'EMAIL_TAKEN');
+      for (const body of [
+        { email: 'not-an-email' },
+        { email: uniqueEmail(), password: 'short' },
+        { email: uniqueEmail(), role: 'root' },
+        { email: uniqueEmail(), disabled: true },
+      ]) {
+        await t.http().post('/users').set(bearer(admin.accessToken)).send(body).expect(400);
+      }
+      const email = uniqueEmail();
+      const refused = await t
+        .http()
+        .post('/users')
+        .set(bearer(user.accessToken))
+        .send({ email, password: 'long enough' })
+        .expect(403);
+      expectErrorShape(refused.body, 403, 'FORBIDDEN');
+      await t.http().post('/users').send({ email, password: 'long enough' }).expect(401);
+      expect(await t.query('SELECT id FROM users WHERE email = ?', [email])).toEqual([]);
+    });
+  });
+
   describe('PATCH /users/:id (admin)', () => {
     let admin: Registered;
 

@@ -127,7 +127,7 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
 export const signInForm = (page: Page) => ({
   heading: page.getByRole('heading', { name: 'Sign in' }),
   email: page.getByRole('textbox', { name: 'Email' }),
-  password: page.getByLabel('Password'),
+  password: page.getByLabel('Password', { exact: true }),
 });
 
 /** The chat screen's controls, found the way a person (or a screen reader) finds them. */
@@ -152,7 +152,7 @@ export async function signUpThroughPage(page: Page, appUrl: string, email = uniq
   await page.getByRole('button', { name: 'Create an account' }).click();
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
-  await page.getByLabel('Password').fill('correct-horse-1');
+  await page.getByLabel('Password', { exact: true }).fill('correct-horse-1');
   await page.getByRole('button', { name: 'Create account' }).click();
   await chat(page).logout.waitFor();
   await chatSettled(page);

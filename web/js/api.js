@@ -70,6 +70,27 @@ async function attempt(path, { method = 'GET', body, accept = 'application/json'
 }
 
 /**
+ * Calls a route open to everyone (nothing about the signed-in person is sent), answering with the parsed JSON
+ * body (null for 202 and 204).
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown }} [options]
+ * @returns {Promise<any>}
+ */
+async function publicApi(path, { method = 'GET', body } = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw networkError(error);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.status === 202 || response.status === 204 ? null : response.json();
+}
+
+/**
  * Builds a query string, leaving out empty values.
  * @param {Record<string, string | number | boolean | null | undefined>} params
  */
@@ -98,6 +119,26 @@ const messagePath = (/** @type {string} */ id, /** @type {string} */ messageId) 
 
 /** @returns {Promise<{ items: Model[] }>} */
 export const listModels = () => api('/ai/models');
+
+/**
+ * Whether people may make their own accounts here, and the other ways to sign in.
+ * @returns {Promise<{ registration: boolean, items: { id: string, label: string }[] }>}
+ */
+export const getAuthProviders = () => publicApi('/auth/providers');
+
+/**
+ * Asks for a password-reset link by mail; the same answer whether or not the account exists.
+ * @param {string} email
+ */
+export const requestPasswordReset = (email) => publicApi('/auth/password/forgot', { method: 'POST', body: { email } });
+
+/**
+ * Sets a new password with the token of a reset link; every sign-in of the account ends.
+ * @param {string} token
+ * @param {string} newPassword
+ */
+export const resetPassword = (token, newPassword) =>
+  publicApi('/auth/password/reset', { method: 'POST', body: { token, newPassword } });
 
 /**
  * @param {{ limit: number, cursor?: string | null, archived: boolean, q: string }} params

@@ -1,6 +1,8 @@
 // @ts-check
+import { getAuthProviders } from './api.js';
 import { byId, whileBusy } from './dom.js';
 import { ApiError, describeError } from './errors.js';
+import { hidePasswordForms, showForgot, showReset } from './password-view.js';
 import { signIn, signUp } from './session.js';
 
 /** @typedef {import('./session.js').User} User */
@@ -18,8 +20,14 @@ const error = byId('auth-error', HTMLElement);
 const submit = byId('auth-submit', HTMLButtonElement);
 const switchText = byId('auth-switch-text', HTMLElement);
 const switchButton = byId('auth-switch', HTMLButtonElement);
+const switchRow = byId('auth-switch-row', HTMLElement);
+const forgotRow = byId('auth-forgot-row', HTMLElement);
 
 let signingUp = false;
+/** Whether the server takes sign-ups; asked once, and taken as yes until it answers (sign-up then says why not). */
+let registrationOpen = true;
+/** @type {Promise<void> | undefined} */
+let providersAsked;
 /** @type {(user: User) => void} */
 let onSignedIn = () => {};
 
@@ -31,8 +39,37 @@ function applyMode() {
   password.autocomplete = signingUp ? 'new-password' : 'current-password';
   passwordHint.hidden = !signingUp;
   nameRow.hidden = !signingUp;
+  forgotRow.hidden = signingUp;
+  switchRow.hidden = !registrationOpen && !signingUp;
   error.textContent = '';
 }
+
+function askProviders() {
+  providersAsked ??= getAuthProviders().then(
+    (providers) => {
+      registrationOpen = providers.registration;
+      if (!registrationOpen) signingUp = false;
+      applyMode();
+    },
+    () => {
+      providersAsked = undefined;
+    },
+  );
+}
+
+/** Shows the sign-in form itself, rather than one of the password forms. */
+function showForm() {
+  hidePasswordForms();
+  form.hidden = false;
+  applyMode();
+  email.focus();
+}
+
+byId('auth-forgot', HTMLButtonElement).addEventListener('click', () => {
+  form.hidden = true;
+  notice.textContent = '';
+  showForgot({ email: email.value.trim(), onBack: showForm });
+});
 
 switchButton.addEventListener('click', () => {
   signingUp = !signingUp;
@@ -81,8 +118,28 @@ export function showAuth(options) {
   signingUp = false;
   notice.textContent = options.notice ?? '';
   view.hidden = false;
-  applyMode();
-  email.focus();
+  askProviders();
+  showForm();
+}
+
+/**
+ * Shows the "choose a new password" form of a reset link; then the sign-in form, saying what happened.
+ * @param {{ token: string, onSignedIn: (user: User) => void }} options
+ */
+export function showPasswordReset(options) {
+  onSignedIn = options.onSignedIn;
+  view.hidden = false;
+  form.hidden = true;
+  notice.textContent = '';
+  askProviders();
+  showReset({
+    token: options.token,
+    onBack: showForm,
+    onDone: (message) => {
+      notice.textContent = message;
+      showForm();
+    },
+  });
 }
 
 export function hideAuth() {

@@ -1,5 +1,5 @@
 // @ts-check
-import { hideAuth, showAuth } from './auth-view.js';
+import { hideAuth, showAuth, showPasswordReset } from './auth-view.js';
 import { loadModels, openConversation, openNewChat, resetChat, showError, startChat } from './chat-view.js';
 import { byId, whileBusy } from './dom.js';
 import { describeError } from './errors.js';
@@ -48,7 +48,14 @@ function route() {
   else openNewChat();
 }
 
-window.addEventListener('hashchange', route);
+/** The token of a password-reset link (`#reset=<token>`), or null. */
+const resetToken = () => /^#reset=([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
+
+window.addEventListener('hashchange', () => {
+  // A reset link pasted into an open tab: start over, as if it had been opened fresh.
+  if (resetToken()) location.reload();
+  else route();
+});
 
 newChatButton.addEventListener('click', () => {
   if (location.hash) location.hash = '';
@@ -87,6 +94,15 @@ document.addEventListener('keydown', (event) => {
 });
 
 async function start() {
+  const token = resetToken();
+  if (token) {
+    // Out of the address bar and the history at once: the token opens the account until it is used.
+    history.replaceState(null, '', location.pathname + location.search);
+    boot.hidden = true;
+    chatView.hidden = true;
+    showPasswordReset({ token, onSignedIn: enterChat });
+    return;
+  }
   try {
     const user = await restore();
     boot.hidden = true;

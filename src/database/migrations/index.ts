@@ -6,6 +6,7 @@ import { UsageRecords1763850700000 } from './1763850700000-usage-records';
 import { ConversationTrees1763850800000 } from './1763850800000-conversation-trees';
 import { MessageAncestry1763850900000 } from './1763850900000-message-ancestry';
 import { Sessions1763851000000 } from './1763851000000-sessions';
+import { MailAndPasswordResets1763851200000 } from './1763851200000-mail-and-password-resets';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ConversationTrees1763850800000,
   MessageAncestry1763850900000,
   Sessions1763851000000,
+  MailAndPasswordResets1763851200000,
 ];

@@ -1,0 +1,35 @@
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ROLES, type Role } from '../../common/auth-user';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateUserDto {
+  /** @example "grace@example.com" */
+  @Transform(trim)
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  /**
+   * At least 8 characters. Left out, no one knows the password: hand the user a link from
+   * POST /users/:id/password-reset-link, or let them use "Forgot password?".
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  @MaxLength(256)
+  password?: string;
+
+  /** Defaults to the part of the email before the @. @example "Grace" */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  displayName?: string;
+
+  /** @default "user" */
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+}
