@@ -73,6 +73,9 @@ describe('Password reset', () => {
       const refused = await t.http().post('/auth/refresh').send({ refreshToken }).expect(401);
       expect(refused.body.code).toBe('SESSION_REVOKED');
     }
+    // And their access tokens at their next request.
+    const me = await t.http().get('/auth/me').set('Authorization', `Bearer ${user.accessToken}`).expect(401);
+    expect(me.body.code).toBe('SESSION_REVOKED');
     // The link works once.
     const reused = await reset(token, 'yet another password').expect(400);
     expect(reused.body.code).toBe('INVALID_RESET_TOKEN');
