@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ApiExtraModels, ApiHeader, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { AuthResponseDto } from './dto/auth-response.dto';
+import { MfaRequiredResponseDto } from './dto/mfa.dto';
 import { REFRESH_COOKIE_NAME, REFRESH_COOKIE_PATH } from './refresh-cookie';
 
 const COOKIE = `\`${REFRESH_COOKIE_NAME}\` (HttpOnly, SameSite=Strict, Path=${REFRESH_COOKIE_PATH}, Secure over HTTPS)`;
@@ -24,15 +25,33 @@ const SET_COOKIE_DESCRIPTION = {
   clears: `With \`X-Refresh-Cookie: 1\`: expires the refresh cookie.`,
 } as const;
 
-/** Documents the optional refresh-cookie mode of an auth route (see refresh-cookie.ts) and its success answer. */
-export function ApiRefreshCookie(effect: keyof typeof HEADER_DESCRIPTION, status: 200 | 201 | 204) {
+/**
+ * Documents the optional refresh-cookie mode of an auth route (see refresh-cookie.ts) and its success answer.
+ * `mfa`: the route may answer `{ mfaRequired, mfaToken }` instead (the password step of a two-factor sign-in).
+ */
+export function ApiRefreshCookie(effect: keyof typeof HEADER_DESCRIPTION, status: 200 | 201 | 204, mfa = false) {
+  const headers = { 'Set-Cookie': { description: SET_COOKIE_DESCRIPTION[effect], schema: { type: 'string' } } };
+  if (mfa) {
+    return applyDecorators(
+      ApiHeader({ name: 'X-Refresh-Cookie', required: false, enum: ['1'], description: HEADER_DESCRIPTION[effect] }),
+      ApiExtraModels(AuthResponseDto, MfaRequiredResponseDto),
+      ApiResponse({
+        status,
+        description:
+          'Signed in: the user and a token pair; or, with two-factor sign-in on, `{ mfaRequired: true, mfaToken }` ' +
+          '(no tokens, no cookie) to complete at POST /auth/login/mfa',
+        schema: { oneOf: [{ $ref: getSchemaPath(AuthResponseDto) }, { $ref: getSchemaPath(MfaRequiredResponseDto) }] },
+        headers,
+      }),
+    );
+  }
   return applyDecorators(
     ApiHeader({ name: 'X-Refresh-Cookie', required: false, enum: ['1'], description: HEADER_DESCRIPTION[effect] }),
     ApiResponse({
       status,
       description: status === 204 ? 'Signed out' : 'Signed in: the user and a token pair',
       type: status === 204 ? undefined : AuthResponseDto,
-      headers: { 'Set-Cookie': { description: SET_COOKIE_DESCRIPTION[effect], schema: { type: 'string' } } },
+      headers,
     }),
   );
 }

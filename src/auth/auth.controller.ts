@@ -15,10 +15,13 @@ import { AuthService, Session } from './auth.service';
 import { AuthProvidersResponseDto } from './dto/auth-providers-response.dto';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
+import { MfaRequiredResponseDto } from './dto/mfa.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RegisterDto } from './dto/register.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
-import { clearRefreshCookie, refreshTokenOf, setRefreshCookie, wantsRefreshCookie } from './refresh-cookie';
+import { MfaService } from './mfa.service';
+import { clearRefreshCookie, refreshTokenOf, wantsRefreshCookie } from './refresh-cookie';
+import { answerWithSession } from './session-answer';
 import { sessionClientOf } from './session-client';
 
 @ApiTags('auth')
@@ -28,6 +31,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly users: UsersService,
+    private readonly mfa: MfaService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -61,9 +65,13 @@ export class AuthController {
   @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiOperation({
+    summary:
+      'Sign in with email and password; with two-factor sign-in on, answers { mfaRequired, mfaToken } instead ' +
+      'of tokens: send the mfaToken and a code to POST /auth/login/mfa',
+  })
   @ApiBody({ type: LoginDto })
-  @ApiRefreshCookie('sets', 200)
+  @ApiRefreshCookie('sets', 200, true)
   @ApiErrors(400, 401)
   @ApiError(
     429,
@@ -74,7 +82,10 @@ export class AuthController {
   async login(
     @Req() request: FastifyRequest & { user: User },
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<AuthResponseDto> {
+  ): Promise<AuthResponseDto | MfaRequiredResponseDto> {
+    if (request.user.totpEnabledAt) {
+      return { mfaRequired: true, mfaToken: await this.mfa.issueToken(request.user) };
+    }
     return this.answer(request, reply, await this.auth.login(request.user, sessionClientOf(request)));
   }
 
@@ -126,12 +137,7 @@ export class AuthController {
     return UserResponseDto.from(await this.users.getById(principal.id));
   }
 
-  /** The session as JSON, its refresh token moved into the cookie when the client asked for that. */
   private answer(request: FastifyRequest, reply: FastifyReply, session: Session): AuthResponseDto {
-    const refreshInCookie = wantsRefreshCookie(request);
-    if (refreshInCookie) {
-      setRefreshCookie(request, reply, session.tokens.refreshToken, this.config.refreshTtlSeconds);
-    }
-    return AuthResponseDto.from(session, { refreshInCookie });
+    return answerWithSession(request, reply, session, this.config.refreshTtlSeconds);
   }
 }

@@ -104,3 +104,54 @@ export class TooManyPasswordResetsError extends AppError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+export class MfaUnavailableError extends AppError {
+  readonly code = 'MFA_UNAVAILABLE';
+  constructor() {
+    super('two-factor sign-in is not available on this server: DATA_ENCRYPTION_KEY is not set');
+  }
+}
+
+export class MfaAlreadyEnabledError extends AppError {
+  readonly code = 'MFA_ALREADY_ENABLED';
+  constructor() {
+    super('two-factor sign-in is already on; turn it off first to set it up again');
+  }
+}
+
+export class MfaNotEnabledError extends AppError {
+  readonly code = 'MFA_NOT_ENABLED';
+  constructor() {
+    super('two-factor sign-in is not on');
+  }
+}
+
+export class MfaSetupNotStartedError extends AppError {
+  readonly code = 'MFA_SETUP_NOT_STARTED';
+  constructor() {
+    super('start the setup first (POST /auth/mfa/totp)');
+  }
+}
+
+/** The first code of a setup was wrong: 400, as the contract has it, since nobody is being refused access. */
+export class InvalidSetupCodeError extends AppError {
+  readonly code = 'INVALID_SETUP_CODE';
+  constructor() {
+    super('the code is not correct; check the time on the device and try the current code');
+  }
+}
+
+export class InvalidMfaCodeError extends AppError {
+  readonly code = 'INVALID_MFA_CODE';
+  constructor() {
+    super('the code is not correct, or was already used');
+  }
+}
+
+/** One answer for an mfaToken that never existed, was used, has expired, or whose password check is stale. */
+export class InvalidMfaTokenError extends AppError {
+  readonly code = 'INVALID_MFA_TOKEN';
+  constructor() {
+    super('this sign-in step has expired or was already used; sign in again with your password');
+  }
+}

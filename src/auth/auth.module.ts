@@ -13,6 +13,8 @@ import { UsersModule } from '../users/users.module';
 import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { MfaBackupCode } from './entities/mfa-backup-code.entity';
+import { MfaToken } from './entities/mfa-token.entity';
 import { PasswordResetToken } from './entities/password-reset-token.entity';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { UserSession } from './entities/user-session.entity';
@@ -21,6 +23,8 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { AppThrottlerGuard } from './guards/throttler.guard';
 import { LoginAttemptsService } from './login-attempts.service';
+import { MfaController } from './mfa.controller';
+import { MfaService } from './mfa.service';
 import { PasswordResetTokensRepository } from './password-reset-tokens.repository';
 import { PasswordResetsController } from './password-resets.controller';
 import { PasswordResetsService } from './password-resets.service';
@@ -40,7 +44,7 @@ import { TokensService } from './tokens.service';
     LifecycleModule,
     WindowCountersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken]),
+    TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken, MfaToken, MfaBackupCode]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => {
@@ -57,12 +61,13 @@ import { TokensService } from './tokens.service';
       },
     }),
   ],
-  controllers: [AuthController, SessionsController, PasswordResetsController],
+  controllers: [AuthController, SessionsController, PasswordResetsController, MfaController],
   providers: [
     AuthService,
     AuthFailuresService,
     TokensService,
     LoginAttemptsService,
+    MfaService,
     RefreshTokensRepository,
     SessionsService,
     SessionsRepository,

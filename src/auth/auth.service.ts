@@ -76,7 +76,10 @@ export class AuthService {
       throw error;
     });
     if (!user) throw new InvalidCredentialsError();
-    await this.attempts.recordSuccess(email, ip);
+    // With two-factor on, the failures are forgotten only after the code: a good password alone must not reset the
+    // count that wrong codes add to. This attempt itself is taken back, as the password was right.
+    if (user.totpEnabledAt) await this.attempts.withdrawFailure(email, ip);
+    else await this.attempts.recordSuccess(email, ip);
     if (user.disabled) throw new AccountDisabledError();
     return user;
   }

@@ -18,6 +18,7 @@ function makeService(): LoginAttemptsService {
     refreshTtlSeconds: 3600,
     loginMaxFailures: MAX,
     loginMaxFailuresPerIp: MAX_PER_IP,
+    dataEncryptionKey: null,
     loginFailureWindowSeconds: WINDOW_SECONDS,
     authFailuresPerMinute: 30,
     registrationsPerHour: 10,

@@ -36,6 +36,7 @@ const config = {
   passwordResetTtlSeconds: 1800,
   passwordResetMaxPerEmail: 5,
   passwordResetMaxPerIp: 20,
+  dataEncryptionKey: null,
 } satisfies ConfigType<typeof authConfig>;
 
 function makeUser(overrides: Partial<User> = {}): User {
@@ -48,6 +49,9 @@ function makeUser(overrides: Partial<User> = {}): User {
     disabled: false,
     settings: {},
     sessionVersion: 2,
+    totpSecretEncrypted: null,
+    totpEnabledAt: null,
+    totpLastStep: null,
     createdAt: new Date('2025-01-01T00:00:00Z'),
     updatedAt: new Date('2025-01-01T00:00:00Z'),
     ...overrides,

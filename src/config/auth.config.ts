@@ -29,6 +29,8 @@ export interface AuthConfig {
   /** Password-reset requests per hour for one email, known or not, and from one IP. */
   passwordResetMaxPerEmail: number;
   passwordResetMaxPerIp: number;
+  /** AES-256-GCM key for two-factor secrets; null when DATA_ENCRYPTION_KEY is not set. */
+  dataEncryptionKey: Buffer | null;
 }
 
 export const authConfig = registerAs('auth', (): AuthConfig => {
@@ -50,5 +52,8 @@ export const authConfig = registerAs('auth', (): AuthConfig => {
     passwordResetTtlSeconds: durationToSeconds(env.PASSWORD_RESET_TTL),
     passwordResetMaxPerEmail: env.PASSWORD_RESET_MAX_PER_EMAIL,
     passwordResetMaxPerIp: env.PASSWORD_RESET_MAX_PER_IP,
+    dataEncryptionKey: env.DATA_ENCRYPTION_KEY
+      ? Buffer.from(env.DATA_ENCRYPTION_KEY, env.DATA_ENCRYPTION_KEY.length === 64 ? 'hex' : 'base64')
+      : null,
   };
 });

@@ -126,8 +126,17 @@ describe('validateEnv', () => {
     ['PASSWORD_RESET_MAX_PER_EMAIL', '0'],
     ['PASSWORD_RESET_MAX_PER_IP', 'many'],
     ['MAIL_RETRY_MIN_MS', '10'],
+    ['DATA_ENCRYPTION_KEY', 'too-short'],
+    ['DATA_ENCRYPTION_KEY', '00'.repeat(31)],
+    ['DATA_ENCRYPTION_KEY', Buffer.alloc(16).toString('base64')],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*\\b${name}\\b`));
+  });
+
+  it('takes a DATA_ENCRYPTION_KEY of 32 bytes as hex or base64', () => {
+    expect(validateEnv({ DATA_ENCRYPTION_KEY: 'ab'.repeat(32) }).DATA_ENCRYPTION_KEY).toBe('ab'.repeat(32));
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    expect(validateEnv({ DATA_ENCRYPTION_KEY: base64 }).DATA_ENCRYPTION_KEY).toBe(base64);
   });
 
   it('names every bad variable in one message', () => {

@@ -65,6 +65,14 @@ export class EnvironmentVariables {
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
   JWT_SECRET?: string;
 
+  /** 32 bytes as base64 or hex; two-factor sign-in cannot be set up without it (503 MFA_UNAVAILABLE). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    message: 'DATA_ENCRYPTION_KEY must be 32 bytes as base64 (44 characters) or hex (64 characters)',
+  })
+  DATA_ENCRYPTION_KEY?: string;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(DURATION_PATTERN, { message: 'JWT_ACCESS_TTL must be a duration such as 900s, 15m, 12h or 30d' })

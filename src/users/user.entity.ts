@@ -29,6 +29,17 @@ export class User {
   @Column({ name: 'session_version', type: 'integer', default: 0 })
   sessionVersion: number;
 
+  /** iv, tag and ciphertext (AES-256-GCM, DATA_ENCRYPTION_KEY), base64; set at setup, before it is confirmed. */
+  @Column({ name: 'totp_secret_encrypted', type: 'varchar', length: 255, nullable: true, select: false })
+  totpSecretEncrypted: string | null;
+
+  /** When two-factor sign-in was confirmed; null while it is off. */
+  @Column({ name: 'totp_enabled_at', type: Date, nullable: true })
+  totpEnabledAt: Date | null;
+
+  @Column({ name: 'totp_last_step', type: 'integer', nullable: true, select: false })
+  totpLastStep: number | null;
+
   // Set by the repository, not the database: SQLite's CURRENT_TIMESTAMP drops the milliseconds that cursors need.
   @Column({ name: 'created_at' })
   createdAt: Date;

@@ -129,7 +129,7 @@ export class UsersService {
   }
 
   /** Throws WrongPasswordError, or TooManyPasswordAttemptsError after LOGIN_MAX_FAILURES within 15 minutes. */
-  private async checkPassword(user: User, password: string): Promise<void> {
+  async checkPassword(user: User, password: string): Promise<void> {
     // Counted before the hash, so guesses sent all at once cannot all get past the limit.
     const retryAfter = await this.passwordFailures.take(user.id);
     if (retryAfter > 0) throw new TooManyPasswordAttemptsError(retryAfter);

@@ -324,6 +324,7 @@ describe('Users', () => {
         role: 'admin',
         disabled: false,
         settings: {},
+        mfaEnabled: false,
         createdAt: expect.any(String),
       });
       await login(email, 'made by an admin').expect(200);

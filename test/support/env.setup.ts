@@ -7,6 +7,7 @@ import { join } from 'node:path';
 process.env.NODE_ENV = 'test';
 process.env.LOG_LEVEL = 'silent';
 process.env.JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+process.env.DATA_ENCRYPTION_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 // Every test request comes from 127.0.0.1, so a suite making dozens of accounts, or testing refused tokens,
 // would spend the one address's allowance; throttling.e2e-spec sets these limits to what it tests.
 process.env.REGISTRATIONS_PER_HOUR = '100000';

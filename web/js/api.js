@@ -267,3 +267,23 @@ export const endSignInSession = (id) => api(`/auth/sessions/${encodeURIComponent
 
 /** Ends every session but this page's. */
 export const endOtherSessions = () => api('/auth/sessions', { method: 'DELETE' });
+
+/** @returns {Promise<{ mfaEnabled: boolean }>} */
+export const getMe = () => api('/auth/me');
+
+/**
+ * Starts setting up two-factor sign-in: a new secret, and its QR code as an image URL.
+ * @param {string} password
+ * @returns {Promise<{ secret: string, otpauthUrl: string, qrCodeSvg: string }>}
+ */
+export const startTotpSetup = (password) => api('/auth/mfa/totp', { method: 'POST', body: { password } });
+
+/**
+ * Turns two-factor sign-in on with a first code; answers the backup codes, which are never shown again.
+ * @param {string} code
+ * @returns {Promise<{ backupCodes: string[] }>}
+ */
+export const confirmTotpSetup = (code) => api('/auth/mfa/totp/confirm', { method: 'POST', body: { code } });
+
+/** @param {string} password @param {string} code a code from the app, or a backup code */
+export const disableTotp = (password, code) => api('/auth/mfa/totp', { method: 'DELETE', body: { password, code } });

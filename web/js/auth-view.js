@@ -3,7 +3,7 @@ import { getAuthProviders } from './api.js';
 import { byId, whileBusy } from './dom.js';
 import { ApiError, describeError } from './errors.js';
 import { hidePasswordForms, showForgot, showReset } from './password-view.js';
-import { signIn, signUp } from './session.js';
+import { completeSignIn, signIn, signUp } from './session.js';
 
 /** @typedef {import('./session.js').User} User */
 
@@ -22,6 +22,12 @@ const switchText = byId('auth-switch-text', HTMLElement);
 const switchButton = byId('auth-switch', HTMLButtonElement);
 const switchRow = byId('auth-switch-row', HTMLElement);
 const forgotRow = byId('auth-forgot-row', HTMLElement);
+const mfaForm = byId('auth-mfa-form', HTMLFormElement);
+const mfaCode = byId('auth-mfa-code', HTMLInputElement);
+const mfaError = byId('auth-mfa-error', HTMLElement);
+const mfaSubmit = byId('auth-mfa-submit', HTMLButtonElement);
+/** From the password step; works once, for a few minutes. */
+let mfaToken = '';
 
 let signingUp = false;
 /** Whether the server takes sign-ups; asked once, and taken as yes until it answers (sign-up then says why not). */
@@ -60,6 +66,8 @@ function askProviders() {
 /** Shows the sign-in form itself, rather than one of the password forms. */
 function showForm() {
   hidePasswordForms();
+  mfaForm.hidden = true;
+  mfaToken = '';
   form.hidden = false;
   applyMode();
   email.focus();
@@ -94,13 +102,14 @@ form.addEventListener('submit', async (event) => {
     return;
   }
   try {
-    const user = await whileBusy(submit, signingUp ? 'Creating account…' : 'Signing in…', () =>
+    const answer = await whileBusy(submit, signingUp ? 'Creating account…' : 'Signing in…', () =>
       signingUp
         ? signUp(email.value.trim(), password.value, displayName.value.trim())
         : signIn(email.value.trim(), password.value),
     );
     password.value = '';
-    onSignedIn(user);
+    if ('mfaToken' in answer) askForCode(answer.mfaToken);
+    else onSignedIn(answer);
   } catch (failure) {
     error.textContent =
       failure instanceof ApiError && failure.status === 409
@@ -108,6 +117,39 @@ form.addEventListener('submit', async (event) => {
         : describeError(failure);
   }
 });
+
+/** @param {string} token */
+function askForCode(token) {
+  mfaToken = token;
+  form.hidden = true;
+  mfaForm.hidden = false;
+  mfaCode.value = '';
+  mfaError.textContent = '';
+  mfaCode.focus();
+}
+
+mfaForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  mfaError.textContent = '';
+  if (!mfaCode.value.trim()) {
+    mfaError.textContent = 'Enter the code from your authenticator app, or a backup code.';
+    mfaCode.focus();
+    return;
+  }
+  try {
+    const user = await whileBusy(mfaSubmit, 'Checking…', () => completeSignIn(mfaToken, mfaCode.value.trim()));
+    mfaCode.value = '';
+    mfaForm.hidden = true;
+    onSignedIn(user);
+  } catch (failure) {
+    mfaError.textContent =
+      failure instanceof ApiError && failure.code === 'INVALID_MFA_TOKEN'
+        ? 'This sign-in took too long. Sign in again with your password.'
+        : describeError(failure);
+  }
+});
+
+byId('auth-mfa-back', HTMLButtonElement).addEventListener('click', showForm);
 
 /**
  * Shows the sign-in form, with a note saying why when the person was signed out.

@@ -7,7 +7,10 @@ import { ApiError, errorFrom, networkError, SessionEndedError } from './errors.j
  * resumes the session with one POST /auth/refresh and a script injected into the page could not steal it.
  */
 
-/** @typedef {{ id: string, email: string, displayName: string, role: string, createdAt: string }} User */
+/**
+ * @typedef {{ id: string, email: string, displayName: string, role: string, mfaEnabled: boolean, createdAt: string }}
+ *   User
+ */
 /** @typedef {{ user: User, accessToken: string, expiresIn: number }} AuthAnswer */
 
 const COOKIE_MODE = { 'content-type': 'application/json', 'x-refresh-cookie': '1' };
@@ -73,9 +76,19 @@ function exclusively(work) {
   return navigator.locks ? navigator.locks.request('colloquy-refresh-cookie', work) : work();
 }
 
-/** @param {string} email @param {string} password */
+/**
+ * With two-factor sign-in on, the password only earns an mfaToken, to send with a code to completeSignIn.
+ * @param {string} email @param {string} password
+ * @returns {Promise<User | { mfaToken: string }>}
+ */
 export async function signIn(email, password) {
-  return accept(await exclusively(() => authRequest('/auth/login', { email, password })));
+  const answer = await exclusively(() => authRequest('/auth/login', { email, password }));
+  return answer.mfaRequired ? { mfaToken: String(answer.mfaToken) } : accept(answer);
+}
+
+/** @param {string} mfaToken @param {string} code a code from the authenticator app, or a backup code */
+export async function completeSignIn(mfaToken, code) {
+  return accept(await exclusively(() => authRequest('/auth/login/mfa', { mfaToken, code })));
 }
 
 /** @param {string} email @param {string} password @param {string} displayName */

@@ -2,6 +2,7 @@
 import { endOtherSessions, endSignInSession, listSessions } from './api.js';
 import { byId, h, whileBusy } from './dom.js';
 import { describeError, SessionEndedError } from './errors.js';
+import { refreshMfa } from './mfa-view.js';
 
 /** @typedef {import('./api.js').SignInSession} SignInSession */
 
@@ -18,7 +19,7 @@ let nextCursor = null;
 /** Shows where the account is signed in, to end a session left on a lost or shared device. */
 export async function openSessions() {
   if (!dialog.open) dialog.showModal();
-  await reload();
+  await Promise.all([reload(), refreshMfa()]);
 }
 
 /** Closes the list, as when the person signs out or their session ends. */

@@ -17,6 +17,8 @@ export const REDACTED_PATHS = [
   '*.refreshToken',
   '*.accessToken',
   '*.apiKey',
+  '*.mfaToken',
+  '*.backupCodes',
 ];
 
 /** The request as pino-http's middleware sees it: Node's own, with the original URL kept by the middleware runner. */

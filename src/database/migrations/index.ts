@@ -7,6 +7,7 @@ import { ConversationTrees1763850800000 } from './1763850800000-conversation-tre
 import { MessageAncestry1763850900000 } from './1763850900000-message-ancestry';
 import { Sessions1763851000000 } from './1763851000000-sessions';
 import { MailAndPasswordResets1763851200000 } from './1763851200000-mail-and-password-resets';
+import { TwoFactor1763851300000 } from './1763851300000-two-factor';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   MessageAncestry1763850900000,
   Sessions1763851000000,
   MailAndPasswordResets1763851200000,
+  TwoFactor1763851300000,
 ];

@@ -13,6 +13,8 @@ export class UserResponseDto {
   disabled: boolean;
   /** Free-form client preferences, as last saved with PATCH /users/me. */
   settings: Record<string, unknown>;
+  /** Whether sign-in asks for a code (two-factor sign-in with TOTP) after the password. */
+  mfaEnabled: boolean;
   createdAt: string;
 
   static from(user: User): UserResponseDto {
@@ -23,6 +25,7 @@ export class UserResponseDto {
       role: user.role,
       disabled: user.disabled,
       settings: user.settings,
+      mfaEnabled: user.totpEnabledAt != null,
       createdAt: user.createdAt.toISOString(),
     };
   }

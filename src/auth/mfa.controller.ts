@@ -1,0 +1,110 @@
+import { Body, Controller, Delete, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthUser } from '../common/auth-user';
+import { ApiError, ApiErrors, ApiPasswordHashing } from '../common/decorators/api-errors.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Public } from '../common/decorators/public.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
+import { authConfig } from '../config/auth.config';
+import { ApiRefreshCookie } from './api-refresh-cookie.decorator';
+import { AuthService } from './auth.service';
+import { AuthResponseDto } from './dto/auth-response.dto';
+import {
+  MfaBackupCodesResponseDto,
+  MfaCodeDto,
+  MfaDisableDto,
+  MfaLoginDto,
+  MfaPasswordDto,
+  MfaSetupResponseDto,
+} from './dto/mfa.dto';
+import { MfaService } from './mfa.service';
+import { answerWithSession } from './session-answer';
+import { sessionClientOf } from './session-client';
+
+@ApiTags('auth')
+@ApiErrors(429)
+@Controller()
+export class MfaController {
+  constructor(
+    private readonly mfa: MfaService,
+    private readonly auth: AuthService,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  @Post('auth/mfa/totp')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Start setting up two-factor sign-in: a new secret, as text, otpauth URL and QR code (SVG data URL)',
+  })
+  @ApiErrors(400)
+  @ApiError(401, 'Not signed in, or the password is wrong (INVALID_CREDENTIALS)')
+  @ApiError(409, 'Two-factor sign-in is already on (MFA_ALREADY_ENABLED)')
+  @ApiError(503, 'DATA_ENCRYPTION_KEY is not set on this server (MFA_UNAVAILABLE), or the server is busy')
+  @ApiPasswordHashing()
+  startSetup(@CurrentUser() principal: AuthUser, @Body() dto: MfaPasswordDto): Promise<MfaSetupResponseDto> {
+    return this.mfa.startSetup(principal.id, dto.password);
+  }
+
+  @Post('auth/mfa/totp/confirm')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Turn two-factor sign-in on with a first code; answers the backup codes, shown once' })
+  @ApiError(400, 'Invalid body, a wrong code (INVALID_SETUP_CODE), or no setup started (MFA_SETUP_NOT_STARTED)')
+  @ApiErrors(401)
+  @ApiError(409, 'Two-factor sign-in is already on (MFA_ALREADY_ENABLED)')
+  @ApiError(503, 'DATA_ENCRYPTION_KEY is not set on this server (MFA_UNAVAILABLE)')
+  confirm(@CurrentUser() principal: AuthUser, @Body() dto: MfaCodeDto): Promise<MfaBackupCodesResponseDto> {
+    return this.mfa.confirmSetup(principal.id, dto.code);
+  }
+
+  @Delete('auth/mfa/totp')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Turn two-factor sign-in off: the password and a code (from the app, or a backup code)' })
+  @ApiErrors(400)
+  @ApiError(401, 'Not signed in, a wrong password (INVALID_CREDENTIALS) or a wrong code (INVALID_MFA_CODE)')
+  @ApiError(409, 'Two-factor sign-in is not on (MFA_NOT_ENABLED)')
+  @ApiPasswordHashing()
+  async disable(@CurrentUser() principal: AuthUser, @Body() dto: MfaDisableDto): Promise<void> {
+    await this.mfa.disable(principal.id, dto.password, dto.code);
+  }
+
+  @Public()
+  @Post('auth/login/mfa')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Second step of a sign-in with two-factor on: the mfaToken and a code' })
+  @ApiRefreshCookie('sets', 200)
+  @ApiErrors(400)
+  @ApiError(
+    401,
+    'A wrong or already used code (INVALID_MFA_CODE; counts as a failed sign-in), or an mfaToken that is ' +
+      'unknown, used or expired (INVALID_MFA_TOKEN)',
+  )
+  @ApiError(
+    429,
+    'Too many requests, or too many failed sign-ins for this account from this address (TOO_MANY_LOGIN_ATTEMPTS)',
+  )
+  async loginMfa(
+    @Body() dto: MfaLoginDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthResponseDto> {
+    const user = await this.mfa.completeLogin(dto.mfaToken, dto.code, request.ip);
+    const session = await this.auth.login(user, sessionClientOf(request));
+    return answerWithSession(request, reply, session, this.config.refreshTtlSeconds);
+  }
+
+  @Delete('users/:id/mfa')
+  @Roles('admin')
+  @HttpCode(204)
+  @ApiTags('users')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Turn two-factor sign-in off for a user (admin), e.g. after a lost device' })
+  @ApiErrors(400, 401, 403, 404)
+  async disableFor(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.mfa.disableFor(id);
+  }
+}
