@@ -7,7 +7,7 @@ import { ancestries } from '../../src/database/ancestry';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { ANTHROPIC_KEY, OPENAI_KEY, upstreamEnv } from '../support/upstream-env';
-import { postSse, type SseEvent } from '../support/sse';
+import { deltaText, postSse, type SseEvent } from '../support/sse';
 import { waitFor } from '../support/wait-for';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 
@@ -108,11 +108,6 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
       .filter((message) => message.role !== 'system')
       .map((message) => `${message.role} ${message.content.length} ${message.content.slice(0, 4)}`);
   const chats = (): RecordedRequest[] => upstream.requests.filter((request) => request.path === path);
-  const deltaText = (events: SseEvent[]) =>
-    events
-      .filter((event) => event.event === 'delta')
-      .map((event) => (event.data as { text: string }).text)
-      .join('');
 
   it('sends the system prompt first, the history in order and the bare model name, with the key', async () => {
     const id = await newConversation({ systemPrompt: 'Answer briefly.' });

@@ -3,7 +3,7 @@ import { MAX_BUFFERED_DELTAS } from '../../src/conversations/generation';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { getSse, postSse, type SseEvent, type SseResponse } from '../support/sse';
+import { deltaText, expectConsecutive, getSse, postSse, words, type SseEvent, type SseResponse } from '../support/sse';
 import { upstreamEnv } from '../support/upstream-env';
 import { waitFor } from '../support/wait-for';
 
@@ -11,13 +11,6 @@ interface Generation {
   id: string;
   assistantMessage: { id: string; status: string; content: string };
 }
-
-const deltaText = (events: SseEvent[]) =>
-  events
-    .filter((event) => event.event === 'delta')
-    .map((event) => (event.data as { text: string }).text)
-    .join('');
-const words = (count: number, prefix = 'w') => Array.from({ length: count }, (_, i) => `${prefix}${i} `);
 
 /** A promise and the function that resolves it, for "once the stream has shown this". */
 function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -69,9 +62,6 @@ describe('Generations: answers that run on their own, followed and resumed by an
       )
     )[0];
   const storedAnswer = () => storedAnswerOf(conversationId);
-  /** Events numbered one after the other, from `first`. */
-  const expectConsecutive = (events: SseEvent[], first: number) =>
-    expect(events.map((event) => event.id)).toEqual(events.map((_, i) => first + i));
 
   /** Sends `content` and resolves with the generation once the stream has shown `deltas` deltas. */
   const sendUntil = async (content: string, deltas: number) => {

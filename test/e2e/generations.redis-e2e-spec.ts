@@ -3,22 +3,13 @@ import { GenerationRegistry } from '../../src/conversations/generation-registry.
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { getSse, postSse, type SseEvent } from '../support/sse';
+import { deltaText, expectConsecutive, getSse, postSse, words } from '../support/sse';
 import { upstreamEnv } from '../support/upstream-env';
 
 interface Generation {
   id: string;
   assistantMessage: { id: string; status: string; content: string };
 }
-
-const deltaText = (events: SseEvent[]) =>
-  events
-    .filter((event) => event.event === 'delta')
-    .map((event) => (event.data as { text: string }).text)
-    .join('');
-const words = (count: number, prefix = 'w') => Array.from({ length: count }, (_, i) => `${prefix}${i} `);
-const expectConsecutive = (events: SseEvent[], first: number) =>
-  expect(events.map((event) => event.id)).toEqual(events.map((_, i) => first + i));
 
 /**
  * Two apps on one database and one Redis, as two server processes behind a load balancer would be: a

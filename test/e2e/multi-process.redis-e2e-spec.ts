@@ -7,17 +7,11 @@ import { DataSource } from 'typeorm';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 import { isolatedDatabaseUrl } from '../support/create-test-app';
 import { buildIfNeeded, startServerProcess, type ServerProcess } from '../support/server-process';
-import { getSse, postSse, type SseEvent } from '../support/sse';
+import { deltaText, getSse, postSse, words } from '../support/sse';
 import { upstreamEnv } from '../support/upstream-env';
 import { waitFor } from '../support/wait-for';
 
 const RATE_LIMIT = 40;
-const words = (count: number) => Array.from({ length: count }, (_, i) => `w${i} `);
-const deltaText = (events: SseEvent[]) =>
-  events
-    .filter((event) => event.event === 'delta')
-    .map((event) => (event.data as { text: string }).text)
-    .join('');
 
 /**
  * Two real server processes (the built `npm start`) on one database and one Redis, as behind a load balancer:

@@ -113,3 +113,18 @@ function requestSse(
     req.end(payload);
   });
 }
+
+/** The text of every `delta` event, joined: what a client shows of the answer. */
+export const deltaText = (events: SseEvent[]): string =>
+  events
+    .filter((event) => event.event === 'delta')
+    .map((event) => (event.data as { text: string }).text)
+    .join('');
+
+/** `count` distinct words, each with its trailing space: an answer's chunks whose joined text shows any gap. */
+export const words = (count: number, prefix = 'w'): string[] =>
+  Array.from({ length: count }, (_, i) => `${prefix}${i} `);
+
+/** Events numbered one after the other, from `first`. */
+export const expectConsecutive = (events: SseEvent[], first: number): void =>
+  expect(events.map((event) => event.id)).toEqual(events.map((_, i) => first + i));
