@@ -11,7 +11,7 @@ import { GenerationEndedError, GenerationNotFoundError } from './conversations.e
 import { MessageResponseDto } from './dto/message-response.dto';
 import type { Message, MessageStatus } from './entities/message.entity';
 import { Generation } from './generation';
-import { GenerationRelay, HEARTBEAT_MS, LEASE_MS } from './generation-relay.service';
+import { GenerationRelay, HEARTBEAT_MS, LEASE_MS, type RelayedGeneration } from './generation-relay.service';
 import { MessagesRepository, PlacedMessage } from './messages.repository';
 
 /** How often, at most, the text of the answers being generated is written to their messages. */
@@ -91,7 +91,8 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     if (!this.relay.enabled) return this.transactions.run((manager) => this.messages.settleStreaming(manager));
     const candidates = await this.messages.findStreamingIds(new Date(Date.now() - LEASE_MS));
     const alive = await this.relay.leased(candidates);
-    const orphans = candidates.filter((id) => !alive.has(id) && !this.isRunningHere(id));
+    const runningHere = new Set([...this.running.values()].map((generation) => generation.assistantMessageId));
+    const orphans = candidates.filter((id) => !alive.has(id) && !runningHere.has(id));
     if (orphans.length === 0) return 0;
     return this.transactions.run((manager) => this.messages.settleStreaming(manager, orphans));
   }
@@ -116,16 +117,9 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
    * runs it (with REDIS_URL).
    */
   async follow(principal: AuthUser, conversationId: string, generationId: string): Promise<FollowedGeneration> {
-    const local = this.generations.get(generationId);
-    if (local) {
-      if (!owns(principal, conversationId, local)) throw new GenerationNotFoundError();
-      return { generation: local, release: () => undefined };
-    }
-    const found = this.relay.enabled ? await this.relay.find(generationId) : null;
-    if (!found || !owns(principal, conversationId, found)) throw new GenerationNotFoundError();
-    const mirror = await this.relay.mirror(found);
-    if (!mirror) throw new GenerationNotFoundError();
-    return { generation: mirror, release: () => this.relay.release(generationId) };
+    const local = this.findHere(principal, conversationId, generationId);
+    if (local) return { generation: local, release: () => undefined };
+    return this.mirror(await this.findElsewhere(principal, conversationId, generationId));
   }
 
   /**
@@ -133,18 +127,16 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
    * one running in another process, once that process has ended it (or after REMOTE_CANCEL_WAIT_MS).
    */
   async cancel(principal: AuthUser, conversationId: string, generationId: string): Promise<void> {
-    const local = this.generations.get(generationId);
+    const local = this.findHere(principal, conversationId, generationId);
     if (local) {
-      if (!owns(principal, conversationId, local)) throw new GenerationNotFoundError();
       if (!local.running) throw new GenerationEndedError();
       local.cancel();
       await local.ended;
       return;
     }
-    const found = this.relay.enabled ? await this.relay.find(generationId) : null;
-    if (!found || !owns(principal, conversationId, found)) throw new GenerationNotFoundError();
+    const found = await this.findElsewhere(principal, conversationId, generationId);
     if (!found.running) throw new GenerationEndedError();
-    const { generation, release } = await this.follow(principal, conversationId, generationId);
+    const { generation, release } = await this.mirror(found);
     try {
       await this.relay.requestCancel(generationId);
       let timer: NodeJS.Timeout | undefined;
@@ -159,6 +151,30 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     } finally {
       release();
     }
+  }
+
+  /** The caller's generation of that conversation in this process; another user's is not found either. */
+  private findHere(principal: AuthUser, conversationId: string, generationId: string): Generation | undefined {
+    const local = this.generations.get(generationId);
+    if (local && !owns(principal, conversationId, local)) throw new GenerationNotFoundError();
+    return local;
+  }
+
+  /** The caller's generation of that conversation in another process, as Redis knows it. */
+  private async findElsewhere(
+    principal: AuthUser,
+    conversationId: string,
+    generationId: string,
+  ): Promise<RelayedGeneration> {
+    const found = this.relay.enabled ? await this.relay.find(generationId) : null;
+    if (!found || !owns(principal, conversationId, found)) throw new GenerationNotFoundError();
+    return found;
+  }
+
+  private async mirror(found: RelayedGeneration): Promise<FollowedGeneration> {
+    const mirror = await this.relay.mirror(found);
+    if (!mirror) throw new GenerationNotFoundError();
+    return { generation: mirror, release: () => this.relay.release(found.id) };
   }
 
   /** The generation running in each of these conversations, on any process; null where none runs. */
@@ -187,11 +203,6 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     } catch (error) {
       this.logger.warn(`abandoned answers could not be settled: ${error instanceof Error ? error.message : error}`);
     }
-  }
-
-  private isRunningHere(answerId: string): boolean {
-    for (const generation of this.running.values()) if (generation.assistantMessageId === answerId) return true;
-    return false;
   }
 
   private async run(generation: Generation, input: GenerationStart): Promise<void> {
