@@ -44,8 +44,20 @@ beforeAll(async () => {
   dataSource = await new DataSource({
     ...buildDataSourceOptions({ type: 'sqlite', path, url: `sqlite:${path}` }),
     entities: [Sample],
-    synchronize: true,
   }).initialize();
+  // The table as TypeORM maps Sample on SQLite, written out: schemas come from SQL, never from synchronize.
+  await dataSource.query(
+    `CREATE TABLE samples (
+       id varchar PRIMARY KEY NOT NULL,
+       ownerId varchar(36) NOT NULL,
+       title varchar(200),
+       note text,
+       flag boolean NOT NULL DEFAULT (0),
+       count integer,
+       settings text NOT NULL,
+       created_at datetime NOT NULL
+     )`,
+  );
   const samples = dataSource.getRepository(Sample);
   await samples.save([
     samples.create({
