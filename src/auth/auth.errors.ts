@@ -59,6 +59,14 @@ export class TooManyLoginAttemptsError extends AppError {
   }
 }
 
+export class TooManyMfaCodesError extends AppError {
+  readonly code = 'TOO_MANY_MFA_CODES';
+  constructor(retryAfterSeconds: number) {
+    super(`too many wrong two-factor codes; try again in ${retryAfterSeconds} seconds`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export class TooManyAuthFailuresError extends AppError {
   readonly code = 'TOO_MANY_AUTH_FAILURES';
   constructor(retryAfterSeconds: number) {

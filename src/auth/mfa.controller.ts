@@ -67,6 +67,11 @@ export class MfaController {
   @ApiErrors(400)
   @ApiError(401, 'Not signed in, a wrong password (INVALID_CREDENTIALS) or a wrong code (INVALID_MFA_CODE)')
   @ApiError(409, 'Two-factor sign-in is not on (MFA_NOT_ENABLED)')
+  @ApiError(
+    429,
+    'Too many requests, too many wrong passwords (TOO_MANY_PASSWORD_ATTEMPTS) or wrong codes (TOO_MANY_MFA_CODES) ' +
+      'for this account within 15 minutes; see Retry-After',
+  )
   @ApiPasswordHashing()
   async disable(@CurrentUser() principal: AuthUser, @Body() dto: MfaDisableDto): Promise<void> {
     await this.mfa.disable(principal.id, dto.password, dto.code);

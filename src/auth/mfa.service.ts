@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { toString as qrToString } from 'qrcode';
 import { DataSource } from 'typeorm';
+import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import { dateParam } from '../database/date-param';
 import { User } from '../users/user.entity';
@@ -16,6 +17,7 @@ import {
   MfaNotEnabledError,
   MfaSetupNotStartedError,
   MfaUnavailableError,
+  TooManyMfaCodesError,
 } from './auth.errors';
 import { MfaBackupCode } from './entities/mfa-backup-code.entity';
 import { MfaToken } from './entities/mfa-token.entity';
@@ -40,14 +42,22 @@ const newBackupCode = () => (randomBytes(8).toString('hex').match(/.{4}/g) as st
 @Injectable()
 export class MfaService {
   private readonly key: Buffer | null;
+  /** Wrong codes per account when turning it off: a stolen password plus an open tab must not guess the code. */
+  private readonly disableFailures: WindowCounter;
 
   constructor(
     private readonly users: UsersService,
     private readonly attempts: LoginAttemptsService,
     private readonly dataSource: DataSource,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
+    counters: WindowCounters,
   ) {
     this.key = config.dataEncryptionKey;
+    this.disableFailures = counters.create({
+      name: 'mfa-disable-failures',
+      limit: config.loginMaxFailures,
+      windowMs: config.loginFailureWindowSeconds * 1000,
+    });
   }
 
   /** Makes a new secret, kept until confirmed; a second call replaces an unconfirmed one. */
@@ -101,7 +111,11 @@ export class MfaService {
     const user = await this.withSecret(userId);
     if (!user.totpEnabledAt) throw new MfaNotEnabledError();
     await this.users.checkPassword(user, password);
+    // Counted before the code is checked, so codes sent all at once cannot all get past the limit.
+    const retryAfter = await this.disableFailures.take(user.id);
+    if (retryAfter > 0) throw new TooManyMfaCodesError(retryAfter);
     if (!(await this.acceptCode(user, code))) throw new InvalidMfaCodeError();
+    await this.disableFailures.clear(user.id);
     await this.turnOff(user.id);
   }
 

@@ -12,7 +12,10 @@ export class PasswordResetTokensRepository {
   ) {}
 
   /** Inside the caller's transaction when given its manager (the token and the mail announcing it go together). */
-  async insert(token: Pick<PasswordResetToken, 'userId' | 'tokenHash' | 'expiresAt'>, manager?: EntityManager) {
+  async insert(
+    token: Pick<PasswordResetToken, 'userId' | 'tokenHash' | 'sessionVersion' | 'expiresAt'>,
+    manager?: EntityManager,
+  ) {
     const repository = manager ? manager.getRepository(PasswordResetToken) : this.tokens;
     await repository.insert({ ...token, usedAt: null, createdAt: new Date() });
   }

@@ -85,16 +85,22 @@ export class PasswordResetsService {
   async createLink(userId: string): Promise<ResetLink> {
     const user = await this.users.getById(userId);
     const { token, tokenHash, expiresAt } = this.newToken();
-    await this.tokens.insert({ userId: user.id, tokenHash, expiresAt });
+    await this.tokens.insert({ userId: user.id, tokenHash, sessionVersion: user.sessionVersion, expiresAt });
     return { url: this.linkFor(token), expiresAt };
   }
 
-  /** Sets the password once per link and retires the user's other links; every sign-in of the user ends. */
+  /**
+   * Sets the password once per link and retires the user's other links; every sign-in of the user ends. A link
+   * made before the password last changed (by its owner, another link or the command line) no longer works.
+   */
   async resetPassword(token: string, newPassword: string): Promise<void> {
     const found = await this.tokens.findUsable(hashToken(token), new Date());
     if (!found) throw new InvalidResetTokenError();
-    const done = await this.users.resetPassword(found.userId, newPassword, () =>
-      this.tokens.consume(found.id, new Date()),
+    const done = await this.users.resetPassword(
+      found.userId,
+      newPassword,
+      () => this.tokens.consume(found.id, new Date()),
+      found.sessionVersion,
     );
     if (!done) throw new InvalidResetTokenError();
     await this.tokens.retireAllOfUser(found.userId, new Date());
@@ -108,7 +114,7 @@ export class PasswordResetsService {
     const mail = passwordResetMail({ email: user.email, url: this.linkFor(token), ttlSeconds: this.ttlMs / 1000 });
     // The link and the mail carrying it are kept together or not at all.
     await this.transactions.run(async (manager) => {
-      await this.tokens.insert({ userId: user.id, tokenHash, expiresAt }, manager);
+      await this.tokens.insert({ userId: user.id, tokenHash, sessionVersion: user.sessionVersion, expiresAt }, manager);
       await this.mail.queue({ recipient: user.email, ...mail }, manager);
     });
     this.mail.wake();

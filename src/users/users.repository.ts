@@ -56,13 +56,20 @@ export class UsersRepository {
   }
 
   /** Sets a new password hash and retires every refresh token issued under the old one, in one statement. */
-  async replacePassword(id: string, passwordHash: string): Promise<void> {
-    await this.users
+  /**
+   * Sets the password and bumps the session version, which ends every sign-in and retires every reset link made
+   * before. With `sessionVersion`, only while the version is still that one (false otherwise): a reset link made
+   * before another password change must not undo it.
+   */
+  async replacePassword(id: string, passwordHash: string, sessionVersion?: number): Promise<boolean> {
+    const query = this.users
       .createQueryBuilder()
       .update()
       .set({ passwordHash, sessionVersion: () => 'session_version + 1', updatedAt: new Date() })
-      .where('id = :id', { id })
-      .execute();
+      .where('id = :id', { id });
+    if (sessionVersion !== undefined) query.andWhere('session_version = :sessionVersion', { sessionVersion });
+    const result = await query.execute();
+    return result.affected === 1;
   }
 
   async deleteById(id: string): Promise<void> {

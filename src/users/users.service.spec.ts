@@ -58,7 +58,7 @@ describe('UsersService', () => {
       update: jest.fn(async (id, changes) => {
         stored.set(id, { ...stored.get(id)!, ...changes });
       }),
-      replacePassword: jest.fn().mockResolvedValue(undefined),
+      replacePassword: jest.fn().mockResolvedValue(true),
       deleteById: jest.fn().mockResolvedValue(undefined),
       listPage: jest.fn().mockResolvedValue([]),
     };

@@ -83,17 +83,18 @@ export class UsersService {
    * Sets a password without the current one (a reset link, or the server's shell), and ends every sign-in of the
    * user. `claim` runs once the new password is hashed and before it is stored: when it answers false (the link
    * was used meanwhile) nothing is stored and the answer is false. Hashing first means a busy server (503)
-   * leaves the link usable.
+   * leaves the link usable. With `sessionVersion` (the link's), nothing is stored when the password has changed
+   * since the link was made.
    */
   async resetPassword(
     id: string,
     newPassword: string,
     claim: () => Promise<boolean> = async () => true,
+    sessionVersion?: number,
   ): Promise<boolean> {
     const passwordHash = await this.hasher.hash(newPassword);
     if (!(await claim())) return false;
-    await this.users.replacePassword(id, passwordHash);
-    return true;
+    return this.users.replacePassword(id, passwordHash, sessionVersion);
   }
 
   /** As resetPassword, for the command line; throws UserNotFoundError for an unknown email. */

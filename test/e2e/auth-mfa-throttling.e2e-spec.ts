@@ -1,3 +1,4 @@
+import { bearer } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { registerWithMfa, startMfaLogin } from '../support/mfa';
 
@@ -40,5 +41,18 @@ describe('Two-factor sign-in and the sign-in throttle', () => {
     }
     mfaToken = await startMfaLogin(t, me.user.email, me.password);
     await loginMfa(mfaToken, me.backupCodes[1]).expect(200);
+  });
+
+  it('limits wrong codes when turning it off, even with the right password, then answers 429', async () => {
+    const me = await registerWithMfa(t);
+    const off = (code: string) =>
+      t.http().delete('/auth/mfa/totp').set(bearer(me.accessToken)).send({ password: me.password, code });
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) await off(`0000-0000-0000-000${i}`).expect(401);
+    const res = await off(me.backupCodes[0]).expect(429);
+    expect(res.body).toMatchObject({ code: 'TOO_MANY_MFA_CODES' });
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    // Still on: the good code sent while refused did nothing.
+    const login = await t.http().post('/auth/login').send({ email: me.user.email, password: me.password }).expect(200);
+    expect(login.body).toMatchObject({ mfaRequired: true });
   });
 });

@@ -132,6 +132,33 @@ describe('Password reset', () => {
     expect((await reset(first, 'the first link lost').expect(400)).body.code).toBe('INVALID_RESET_TOKEN');
   });
 
+  it('retires open links when the password changes another way, so an old link cannot undo the change', async () => {
+    const user = await registerUser(t);
+    await forgot(user.user.email).expect(202);
+    const mailed = resetTokenIn(await smtp.waitForMailTo(user.user.email));
+
+    await t
+      .http()
+      .post('/users/me/password')
+      .set(bearer(user.accessToken))
+      .send({ currentPassword: user.password, newPassword: 'changed while signed in' })
+      .expect(204);
+
+    expect((await reset(mailed, 'the old link tries').expect(400)).body.code).toBe('INVALID_RESET_TOKEN');
+    await t
+      .http()
+      .post('/auth/login')
+      .send({ email: user.user.email, password: 'changed while signed in' })
+      .expect(200);
+    // A link asked for after the change works as usual.
+    await forgot(user.user.email).expect(202);
+    await waitFor(
+      async () => smtp.mailsTo(user.user.email),
+      (mails) => mails.length === 2,
+    );
+    await reset(resetTokenIn(smtp.mailsTo(user.user.email)[1]), 'the new link works').expect(204);
+  });
+
   it('answers an unknown or disabled account exactly as a known one, mailing nothing', async () => {
     const known = await registerUser(t);
     const disabled = await registerUser(t);

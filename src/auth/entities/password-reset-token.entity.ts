@@ -12,6 +12,10 @@ export class PasswordResetToken {
   @Column({ name: 'token_hash', type: 'varchar', length: 64, unique: true })
   tokenHash: string;
 
+  /** The user's session version when the link was made: a password changed since then retires the link. */
+  @Column({ name: 'session_version', type: 'integer', default: 0 })
+  sessionVersion: number;
+
   @Column({ name: 'expires_at' })
   expiresAt: Date;
 
