@@ -24,9 +24,9 @@ function recordApiCalls(page: Page, appUrl: string): string[] {
 }
 
 const sessions = (page: Page) => ({
-  open: page.getByRole('button', { name: 'Sessions' }),
-  dialog: page.getByRole('dialog', { name: 'Sessions' }),
-  items: page.getByRole('dialog', { name: 'Sessions' }).getByRole('listitem'),
+  open: page.getByRole('button', { name: 'Account' }),
+  dialog: page.getByRole('dialog', { name: 'Account' }),
+  items: page.getByRole('dialog', { name: 'Account' }).getByRole('list', { name: 'Sessions' }).getByRole('listitem'),
   endOthers: page.getByRole('button', { name: 'End all other sessions' }),
   close: page.getByRole('button', { name: 'Close' }),
 });

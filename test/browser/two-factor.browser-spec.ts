@@ -27,8 +27,8 @@ describe('Two-factor sign-in in the chat page', () => {
     const { page } = await openPage(browser);
     const { email, password } = await signUpThroughPage(page, server.t.url);
 
-    await page.getByRole('button', { name: 'Sessions' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Sessions' });
+    await page.getByRole('button', { name: 'Account' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Account' });
     await dialog.getByText('Two-factor sign-in is off.', { exact: false }).waitFor();
     await dialog.getByLabel('Your password, to set it up').fill(password);
     await dialog.getByRole('button', { name: 'Set up two-factor sign-in' }).click();

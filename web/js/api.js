@@ -13,6 +13,11 @@ import { accessToken, endSession, refreshAccessToken } from './session.js';
 
 /** 401 codes after which refreshing cannot help: the sign-in itself is over. */
 const SIGN_IN_AGAIN = new Set(['SESSION_REVOKED', 'ACCOUNT_DISABLED']);
+/**
+ * 401 codes about the access token, which a refresh cures. Others are about what the person typed (a wrong
+ * current password, a wrong code): sending it again would only count one more wrong guess.
+ */
+const REFRESH_CURES = new Set(['TOKEN_EXPIRED', 'INVALID_TOKEN', 'UNAUTHORIZED', '']);
 
 /**
  * Calls the API as the signed-in user and answers with the Response once it is known to be a success. An
@@ -28,6 +33,7 @@ export async function request(path, options = {}) {
   if (response.status === 401) {
     const refused = await errorFrom(response);
     if (SIGN_IN_AGAIN.has(refused.code ?? '')) throw endSession(refused);
+    if (!REFRESH_CURES.has(refused.code ?? '')) throw refused;
     response = await attempt(path, options, await refreshAccessToken());
   }
   if (response.ok) return response;
@@ -287,3 +293,31 @@ export const confirmTotpSetup = (code) => api('/auth/mfa/totp/confirm', { method
 
 /** @param {string} password @param {string} code a code from the app, or a backup code */
 export const disableTotp = (password, code) => api('/auth/mfa/totp', { method: 'DELETE', body: { password, code } });
+
+/** @typedef {{ id: string, provider: string, email: string | null, createdAt: string }} Identity */
+
+/**
+ * The accounts at sign-in providers linked to this one.
+ * @returns {Promise<Page<Identity>>}
+ */
+export const listIdentities = () => api('/users/me/identities?limit=100');
+
+/** Unlinks a provider's account; refused (409) when it is the last way to sign in. @param {string} id */
+export const unlinkIdentity = (id) => api(`/users/me/identities/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/**
+ * Where the browser goes to sign in with a provider, or to link it to the signed-in account (the server knows
+ * the account by the refresh cookie, which a navigation sends).
+ * @param {string} providerId
+ * @param {{ link?: boolean }} [options]
+ */
+export const providerStartUrl = (providerId, { link = false } = {}) =>
+  `/auth/oidc/${encodeURIComponent(providerId)}/start${link ? '?link=1' : ''}`;
+
+/**
+ * Changes the password; every sign-in of the account ends, this one too.
+ * @param {string} currentPassword
+ * @param {string} newPassword
+ */
+export const changePassword = (currentPassword, newPassword) =>
+  api('/users/me/password', { method: 'POST', body: { currentPassword, newPassword } });

@@ -1,6 +1,6 @@
 // @ts-check
-import { getAuthProviders } from './api.js';
-import { byId, whileBusy } from './dom.js';
+import { getAuthProviders, providerStartUrl } from './api.js';
+import { byId, h, whileBusy } from './dom.js';
 import { ApiError, describeError } from './errors.js';
 import { hidePasswordForms, showForgot, showReset } from './password-view.js';
 import { completeSignIn, signIn, signUp } from './session.js';
@@ -26,6 +26,8 @@ const mfaForm = byId('auth-mfa-form', HTMLFormElement);
 const mfaCode = byId('auth-mfa-code', HTMLInputElement);
 const mfaError = byId('auth-mfa-error', HTMLElement);
 const mfaSubmit = byId('auth-mfa-submit', HTMLButtonElement);
+const providersBox = byId('auth-providers', HTMLElement);
+const providerList = byId('auth-provider-list', HTMLUListElement);
 /** From the password step; works once, for a few minutes. */
 let mfaToken = '';
 
@@ -55,6 +57,13 @@ function askProviders() {
     (providers) => {
       registrationOpen = providers.registration;
       if (!registrationOpen) signingUp = false;
+      // Plain links: the provider's pages need the whole window, and come back to this page signed in.
+      providerList.replaceChildren(
+        ...providers.items.map((provider) =>
+          h('li', {}, h('a', { href: providerStartUrl(provider.id) }, `Continue with ${provider.label}`)),
+        ),
+      );
+      providersBox.hidden = providers.items.length === 0;
       applyMode();
     },
     () => {
@@ -183,6 +192,36 @@ export function showPasswordReset(options) {
     },
   });
 }
+
+/**
+ * After a provider's sign-in of an account with two-factor sign-in on: the code step, with the provider's mfaToken.
+ * @param {{ mfaToken: string, onSignedIn: (user: User) => void }} options
+ */
+export function showMfaStep(options) {
+  onSignedIn = options.onSignedIn;
+  view.hidden = false;
+  notice.textContent = '';
+  askProviders();
+  hidePasswordForms();
+  askForCode(options.mfaToken);
+}
+
+/** What to tell the person when a provider's sign-in came back refused (`#signin-error=<code>`). */
+const SIGN_IN_ERRORS = /** @type {Record<string, string>} */ ({
+  EMAIL_BELONGS_TO_ANOTHER_ACCOUNT:
+    'An account with this email already exists. Sign in with its password, then link the provider under Account.',
+  EMAIL_NOT_VERIFIED: 'The provider has not verified your email address, so no account was made.',
+  REGISTRATION_CLOSED: 'This server does not take new accounts. Ask an admin to make one for you.',
+  INVALID_STATE: 'That sign-in took too long or was started elsewhere. Please try again.',
+  PROVIDER_DENIED: 'The sign-in was cancelled at the provider.',
+  PROVIDER_UNAVAILABLE: 'The sign-in provider could not be reached. Please try again later.',
+  ACCOUNT_DISABLED: 'This account is disabled. Ask an admin.',
+  IDENTITY_IN_USE: 'That account at the provider is already linked to another account here.',
+});
+
+/** @param {string} code */
+export const describeSignInError = (code) =>
+  SIGN_IN_ERRORS[code] ?? `Signing in with the provider did not work (${code}). Please try again.`;
 
 export function hideAuth() {
   view.hidden = true;

@@ -1,10 +1,11 @@
 // @ts-check
-import { hideAuth, showAuth, showPasswordReset } from './auth-view.js';
+import { closeAccount, openAccount } from './account-view.js';
+import { describeSignInError, hideAuth, showAuth, showMfaStep, showPasswordReset } from './auth-view.js';
 import { loadModels, openConversation, openNewChat, resetChat, showError, startChat } from './chat-view.js';
 import { byId, whileBusy } from './dom.js';
 import { describeError } from './errors.js';
+import { providerLabel, reloadIdentities } from './identities-view.js';
 import { currentUser, onSessionEnded, restore, signOut } from './session.js';
-import { closeSessions, openSessions } from './sessions-view.js';
 import { clearList, resetList } from './sidebar.js';
 
 /** @typedef {import('./session.js').User} User */
@@ -21,7 +22,7 @@ const newChatButton = byId('new-chat', HTMLButtonElement);
  * @param {{ sessionEnded?: boolean }} [options]
  */
 function toSignIn(notice, { sessionEnded = false } = {}) {
-  closeSessions();
+  closeAccount();
   chatView.hidden = true;
   resetChat({ keepDraft: sessionEnded });
   clearList();
@@ -51,6 +52,24 @@ function route() {
 /** The token of a password-reset link (`#reset=<token>`), or null. */
 const resetToken = () => /^#reset=([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
 
+/**
+ * What a sign-in provider's round trip came back with: `#signin-error=<code>`, `#signin-mfa=<mfaToken>` (two-factor
+ * sign-in still to do) or `#linked=<provider>`; null for any other address.
+ * @returns {{ kind: 'signin-error' | 'signin-mfa' | 'linked', value: string } | null}
+ */
+function providerReturn() {
+  const match = /^#(signin-error|signin-mfa|linked)=([A-Za-z0-9_.-]+)$/.exec(location.hash);
+  return match ? { kind: /** @type {'signin-error' | 'signin-mfa' | 'linked'} */ (match[1]), value: match[2] } : null;
+}
+
+const passwordChanged = () =>
+  void signOut()
+    .catch(() => {})
+    .then(() => toSignIn('Your password was changed and every device was signed out. Sign in with the new one.'));
+
+/** @param {string} [notice] */
+const showAccount = (notice) => void openAccount({ notice, onPasswordChanged: passwordChanged });
+
 window.addEventListener('hashchange', () => {
   // A reset link pasted into an open tab: start over, as if it had been opened fresh.
   if (resetToken()) location.reload();
@@ -71,7 +90,7 @@ logoutButton.addEventListener('click', async () => {
   }
 });
 
-byId('sessions-button', HTMLButtonElement).addEventListener('click', () => void openSessions());
+byId('account-button', HTMLButtonElement).addEventListener('click', () => showAccount());
 
 onSessionEnded((message) => toSignIn(message, { sessionEnded: true }));
 
@@ -103,11 +122,28 @@ async function start() {
     showPasswordReset({ token, onSignedIn: enterChat });
     return;
   }
+  const returned = providerReturn();
+  // Out of the address bar and the history: a reload must not replay it, and an mfaToken is a credential.
+  if (returned) history.replaceState(null, '', location.pathname + location.search);
+  if (returned?.kind === 'signin-mfa') {
+    boot.hidden = true;
+    showMfaStep({ mfaToken: returned.value, onSignedIn: enterChat });
+    return;
+  }
   try {
     const user = await restore();
     boot.hidden = true;
-    if (user) enterChat(user);
-    else toSignIn();
+    const problem = returned?.kind === 'signin-error' ? describeSignInError(returned.value) : undefined;
+    if (!user) {
+      toSignIn(problem);
+      return;
+    }
+    enterChat(user);
+    // A link started from the Account dialog comes back here, signed in: show how it went where it began.
+    if (returned?.kind === 'linked') {
+      await reloadIdentities();
+      showAccount(`Linked ${providerLabel(returned.value)}: you can now sign in with it.`);
+    } else if (problem) showAccount(problem);
   } catch (error) {
     boot.hidden = true;
     toSignIn(`Could not check whether you are signed in. ${describeError(error)}`);

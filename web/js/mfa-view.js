@@ -3,7 +3,7 @@ import { confirmTotpSetup, disableTotp, getMe, startTotpSetup } from './api.js';
 import { byId, h, whileBusy } from './dom.js';
 import { describeError } from './errors.js';
 
-/** The "Two-factor sign-in" part of the Sessions dialog: set it up, see the backup codes once, turn it off. */
+/** The "Two-factor sign-in" part of the Account dialog: set it up, see the backup codes once, turn it off. */
 
 const status = byId('mfa-status', HTMLElement);
 const error = byId('mfa-error', HTMLElement);

@@ -2,11 +2,9 @@
 import { endOtherSessions, endSignInSession, listSessions } from './api.js';
 import { byId, h, whileBusy } from './dom.js';
 import { describeError, SessionEndedError } from './errors.js';
-import { refreshMfa } from './mfa-view.js';
 
 /** @typedef {import('./api.js').SignInSession} SignInSession */
 
-const dialog = byId('sessions-dialog', HTMLDialogElement);
 const list = byId('sessions-list', HTMLUListElement);
 const status = byId('sessions-status', HTMLElement);
 const moreButton = byId('sessions-more', HTMLButtonElement);
@@ -17,17 +15,7 @@ const PAGE_SIZE = 20;
 let nextCursor = null;
 
 /** Shows where the account is signed in, to end a session left on a lost or shared device. */
-export async function openSessions() {
-  if (!dialog.open) dialog.showModal();
-  await Promise.all([reload(), refreshMfa()]);
-}
-
-/** Closes the list, as when the person signs out or their session ends. */
-export function closeSessions() {
-  if (dialog.open) dialog.close();
-}
-
-async function reload() {
+export async function reloadSessions() {
   list.replaceChildren();
   nextCursor = null;
   status.textContent = 'Loading sessions…';
@@ -58,8 +46,7 @@ function describeList() {
 /** @param {unknown} error */
 function failed(error) {
   // The page is already back at the sign-in form: nothing here applies any more.
-  if (error instanceof SessionEndedError) closeSessions();
-  else status.textContent = describeError(error);
+  if (!(error instanceof SessionEndedError)) status.textContent = describeError(error);
 }
 
 /** @param {SignInSession} session */
@@ -130,11 +117,9 @@ moreButton.addEventListener('click', () => whileBusy(moreButton, 'Loading…', l
 endOthersButton.addEventListener('click', async () => {
   try {
     await whileBusy(endOthersButton, 'Ending…', endOtherSessions);
-    await reload();
+    await reloadSessions();
     status.textContent = `Ended every other session. ${status.textContent}`;
   } catch (error) {
     failed(error);
   }
 });
-
-byId('sessions-close', HTMLButtonElement).addEventListener('click', closeSessions);

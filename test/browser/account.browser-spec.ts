@@ -1,0 +1,71 @@
+import type { Browser } from 'playwright-core';
+import {
+  accessibilityViolations,
+  chat,
+  ChatServer,
+  openPage,
+  signInForm,
+  signUpThroughPage,
+  startChatServerAndBrowser,
+} from '../support/browser';
+
+describe('The Account dialog in the chat page', () => {
+  let server: ChatServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ({ server, browser } = await startChatServerAndBrowser());
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('changes the password: a wrong current one is said so, then every device signs in again', async () => {
+    const laptop = await openPage(browser);
+    const { email, password } = await signUpThroughPage(laptop.page, server.t.url);
+    const phone = await openPage(browser);
+    await phone.page.goto(`${server.t.url}/`);
+    await signInForm(phone.page).email.fill(email);
+    await signInForm(phone.page).password.fill(password);
+    await phone.page.getByRole('button', { name: 'Sign in' }).click();
+    await chat(phone.page).logout.waitFor();
+
+    const page = laptop.page;
+    await page.getByRole('button', { name: 'Account' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Account' });
+    // Without providers configured, the section about them stays out of the way.
+    await dialog.getByRole('heading', { name: 'Change your password' }).waitFor();
+    expect(await dialog.getByRole('heading', { name: 'Sign-in providers' }).isVisible()).toBe(false);
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    const refreshes: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/auth/refresh') refreshes.push(request.url());
+    });
+    await dialog.getByLabel('Current password').fill('not-my-password');
+    await dialog.getByLabel('New password').fill('a brand new password');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.getByText('The current password is not right.').waitFor();
+    // A wrong password is not an expired token: the page does not refresh and send the guess again.
+    expect(refreshes).toEqual([]);
+
+    await dialog.getByLabel('Current password').fill(password);
+    await dialog.getByLabel('New password').fill('a brand new password');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await signInForm(page).heading.waitFor();
+    await page.getByText('Your password was changed and every device was signed out.', { exact: false }).waitFor();
+
+    await signInForm(page).email.fill(email);
+    await signInForm(page).password.fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('email or password is not correct').waitFor();
+    await signInForm(page).password.fill('a brand new password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await chat(page).logout.waitFor();
+
+    // The other device was signed out too.
+    await phone.page.reload();
+    await signInForm(phone.page).heading.waitFor();
+  });
+});
