@@ -13,6 +13,7 @@ import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
 import { InvalidTextError, JsonTooDeepError } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
+import { REQUEST_ID_HEADER, requestIdOf } from './common/logging/request-id';
 import {
   describeIllFormedText,
   findIllFormedText,
@@ -27,6 +28,7 @@ import { serveWebPage } from './web/web-page';
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    genReqId: requestIdOf,
     // A hop count: only the nearest N proxies' X-Forwarded-For entries are believed. Given as a function
     // because Fastify (since 5.12) ignores a bare number and never trusts the header.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
@@ -58,6 +60,11 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   guardRequestInput(app);
 
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  // On the raw response, so that streamed answers, written past Fastify's reply, carry it too.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
+    done();
+  });
   // Swagger UI styles itself inline and shows its logo as a data: URL; only its pages get a policy that allows that.
   fastify.addHook('onRoute', (route) => {
     if (route.url === DOCS_PATH || route.url.startsWith(`${DOCS_PATH}/`)) {
@@ -70,7 +77,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
     // @fastify/cors allows only GET, HEAD and POST by default, which would refuse the API's PATCH and DELETE routes.
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     credentials: true,
-    exposedHeaders: ['Retry-After'],
+    exposedHeaders: ['Retry-After', 'X-Request-Id'],
   });
   // Unsigned: the refresh cookie holds a random token that is only ever looked up by its hash.
   await app.register(cookie);

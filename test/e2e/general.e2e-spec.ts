@@ -114,6 +114,34 @@ describe('General', () => {
     });
   });
 
+  describe('request ids', () => {
+    it('sends X-Request-Id on answers of every kind, streamed ones included', async () => {
+      const me = await registerUser(t);
+      const conversation = await t.http().post('/conversations').set(bearer(me.accessToken)).send({}).expect(201);
+      const streamed = await t
+        .http()
+        .post(`/conversations/${conversation.body.id}/messages`)
+        .set(bearer(me.accessToken))
+        .set('Accept', 'text/event-stream')
+        .set('X-Request-Id', 'client-trace-1')
+        .send({ content: 'hello' })
+        .expect(200);
+      expect(streamed.headers['content-type']).toContain('text/event-stream');
+      expect(streamed.headers['x-request-id']).toBe('client-trace-1');
+      const tooLarge = await t
+        .http()
+        .post('/auth/login')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ email: 'x'.repeat(1100 * 1024) }))
+        .expect(413);
+      const ids = [tooLarge, await t.http().get('/no/such/route').expect(404)].map(
+        (res) => res.headers['x-request-id'],
+      );
+      expect(ids).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+      expect(ids[0]).not.toBe(ids[1]);
+    });
+  });
+
   describe('unknown routes', () => {
     it.each([
       ['GET', '/no-such-route'],

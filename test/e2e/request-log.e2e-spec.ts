@@ -21,7 +21,12 @@ describe('request log', () => {
     const databaseUrl = configured.startsWith('postgres')
       ? await isolatedDatabaseUrl(configured)
       : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-log-')), 'log.sqlite')}`;
-    server = await startServerProcess(databaseUrl, { LOG_LEVEL: 'info' });
+    // An OpenAI-compatible provider nobody listens for: listing its models logs a warning inside the request.
+    server = await startServerProcess(databaseUrl, {
+      LOG_LEVEL: 'info',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      OPENAI_API_KEY: 'unreachable-provider-key',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -72,5 +77,47 @@ describe('request log', () => {
     }
     expect(server.output()).not.toContain(password);
     expect(server.output()).not.toContain(token);
+  });
+
+  it("carries the caller's X-Request-Id, or a new one, in the response and every log line of the request", async () => {
+    const registered = await request(server.url)
+      .post('/auth/register')
+      .send({ email: `log-id-${Date.now()}@example.com`, password: 'log-line-password-2' })
+      .expect(201);
+    const fresh = registered.headers['x-request-id'] as string;
+    expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
+    const token = registered.body.accessToken as string;
+
+    const traced = await request(server.url)
+      .get('/ai/models')
+      .set('Authorization', `Bearer ${token}`)
+      .set('X-Request-Id', 'trace-4711.a:b')
+      .expect(200);
+    expect(traced.headers['x-request-id']).toBe('trace-4711.a:b');
+    // Too long, or not a plain token: replaced, never echoed into headers and logs.
+    for (const given of ['x'.repeat(65), 'has space', 'quote"d']) {
+      const res = await request(server.url).get('/nowhere').set('X-Request-Id', given).expect(404);
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect((await request(server.url).get('/health').expect(200)).headers['x-request-id']).toBeDefined();
+
+    const linesOf = (id: string) =>
+      server
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { req?: { id?: string }; msg: string; level: number })
+        .filter((line) => line.req?.id === id);
+    const traceLines = await waitFor(
+      async () => linesOf('trace-4711.a:b'),
+      (found) => found.some((line) => line.msg === 'request completed'),
+      5_000,
+    );
+    // The provider's warning, written while the request ran, carries the request's id too.
+    expect(traceLines.map((line) => line.msg)).toEqual([
+      expect.stringContaining('models of provider "openai" are unavailable'),
+      'request completed',
+    ]);
+    expect(linesOf(fresh).map((line) => line.msg)).toEqual(['request completed']);
   });
 });
