@@ -21,6 +21,7 @@ const FEATURES = {
   auth: ['users', 'api-keys', 'mail'], // signs users in by password or by personal API key; password-reset mails
   conversations: ['ai'], // chats call the models
   'openai-compat': ['ai', 'usage'], // /v1 calls the models and records what each key used
+  metrics: [], // GET /metrics: the series every feature writes, in common/
 };
 
 const FLOORS = ['common', 'config', 'database'];

@@ -16,6 +16,7 @@ import { RedisService } from './common/redis/redis.service';
 import { RedisThrottlerStorage } from './common/throttling/redis-throttler.storage';
 import { REQUEST_BUDGET } from './common/throttling/request-budget';
 import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
+import { MetricsModule } from './metrics/metrics.module';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
 import { UsageModule } from './usage/usage.module';
@@ -47,6 +48,7 @@ import { UsersModule } from './users/users.module';
     ApiKeysModule,
     UsageModule,
     OpenAiCompatModule,
+    MetricsModule,
   ],
 })
 export class AppModule {}

@@ -4,7 +4,7 @@ import cors from '@fastify/cors';
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { isUtf8 } from 'node:buffer';
 import type { Server } from 'node:http';
@@ -14,6 +14,7 @@ import { InvalidTextError, JsonTooDeepError } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { REQUEST_ID_HEADER, requestIdOf } from './common/logging/request-id';
+import { MetricsService } from './common/metrics/metrics.service';
 import {
   describeIllFormedText,
   findIllFormedText,
@@ -60,9 +61,11 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   guardRequestInput(app);
 
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
-  // On the raw response, so that streamed answers, written past Fastify's reply, carry it too.
+  const metrics = app.get(MetricsService, { strict: false });
   fastify.addHook('onRequest', (request, reply, done) => {
+    // On the raw response, so that streamed answers, written past Fastify's reply, carry it too.
     reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
+    if (metrics.enabled) timeRequest(metrics, request, reply);
     done();
   });
   // Swagger UI styles itself inline and shows its logo as a data: URL; only its pages get a policy that allows that.
@@ -87,6 +90,20 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
 }
 
 const DOCS_PATH = '/docs';
+
+/**
+ * Observes the request when its response is over, however it ended: sent by Fastify, streamed on the raw
+ * response, or cut by the client. By route template, never the raw URL (ids, query strings).
+ */
+function timeRequest(metrics: MetricsService, request: FastifyRequest, reply: FastifyReply): void {
+  const startedAt = performance.now();
+  reply.raw.once('close', () => {
+    metrics.httpRequestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.raw.statusCode) },
+      (performance.now() - startedAt) / 1000,
+    );
+  });
+}
 
 /** The chat page and the API: nothing inline, nothing from another origin. */
 const STRICT_CSP = {

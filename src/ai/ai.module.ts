@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
+import { MetricsRegistryModule } from '../common/metrics/metrics-registry.module';
 import { aiConfig, type AiConfig } from '../config/ai.config';
 import { AI_PROVIDERS, type AiProvider } from './ai-provider';
 import { AiController } from './ai.controller';
@@ -25,7 +26,7 @@ export function createProviders(config: AiConfig): AiProvider[] {
 }
 
 @Module({
-  imports: [LifecycleModule],
+  imports: [LifecycleModule, MetricsRegistryModule],
   controllers: [AiController],
   providers: [
     { provide: AI_PROVIDERS, inject: [aiConfig.KEY], useFactory: createProviders },

@@ -1,4 +1,6 @@
+import { metricsOff } from '../../test/support/metrics';
 import type { ShutdownService } from '../common/lifecycle/shutdown.service';
+import type { MetricsService } from '../common/metrics/metrics.service';
 import type { AiProvider, ChatEvent, ChatRequest } from './ai-provider';
 import { AbortError, AiProviderError } from './ai.errors';
 import { ModelCallEvent, ModelCallRunner } from './model-call-runner.service';
@@ -6,8 +8,9 @@ import { ModelCallEvent, ModelCallRunner } from './model-call-runner.service';
 function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>, timeoutMs = 60_000) {
   const shutdown = new AbortController();
   const provider = { id: 'fake', listModels: jest.fn(), streamChat: jest.fn(stream) } as unknown as AiProvider;
-  const runner = new ModelCallRunner({ timeoutMs }, { signal: shutdown.signal } as ShutdownService);
-  return { runner, provider, shutdown };
+  const metrics = metricsOff();
+  const runner = new ModelCallRunner({ timeoutMs }, { signal: shutdown.signal } as ShutdownService, metrics);
+  return { runner, provider, shutdown, metrics };
 }
 
 async function drain(events: AsyncIterable<ModelCallEvent>, onDelta?: () => void): Promise<ModelCallEvent[]> {
@@ -54,6 +57,37 @@ describe('ModelCallRunner', () => {
         },
       },
     ]);
+  });
+
+  it('counts each call by provider, model and outcome, with its tokens and its time to the first text', async () => {
+    const { runner, provider, metrics } = setup(async function* () {
+      yield { type: 'delta', text: 'Hi' };
+      yield { type: 'done', usage: { promptTokens: 7, completionTokens: 4 }, finishReason: 'stop' };
+    });
+    await drain(runner.run(provider, request()));
+    const failing = setup(async function* () {
+      yield* [];
+      throw new AiProviderError('UPSTREAM_ERROR', 'down');
+    });
+    await drain(failing.runner.run(failing.provider, request()));
+
+    type Series = { labels: object; value: number; metricName?: string };
+    const values = async (metric: { get(): Promise<{ values: Series[] }> }) =>
+      (await metric.get()).values.map(({ labels, value }) => ({ labels, value }));
+    expect(await values(metrics.modelRequests)).toEqual([
+      { labels: { provider: 'fake', model: 'm', outcome: 'complete' }, value: 1 },
+    ]);
+    expect(await values(failing.metrics.modelRequests)).toEqual([
+      { labels: { provider: 'fake', model: 'm', outcome: 'error' }, value: 1 },
+    ]);
+    expect(await values(metrics.modelTokens)).toEqual([
+      { labels: { provider: 'fake', model: 'm', kind: 'prompt' }, value: 7 },
+      { labels: { provider: 'fake', model: 'm', kind: 'completion' }, value: 4 },
+    ]);
+    const counts = async (metrics: MetricsService) =>
+      ((await metrics.timeToFirstToken.get()).values as Series[]).filter((v) => v.metricName?.endsWith('_count'));
+    expect((await counts(metrics)).map((v) => v.value)).toEqual([1]);
+    expect(await counts(failing.metrics)).toEqual([]);
   });
 
   it('ends cancelled, with what arrived and no error, when the caller aborts, and stops the provider', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors/app.error';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { aiConfig, type AiConfig } from '../config/ai.config';
 import type { AiProvider, ChatEvent, ChatRequest, Usage } from './ai-provider';
 import { AbortError, AiProviderError } from './ai.errors';
@@ -35,10 +36,13 @@ export class ModelCallRunner {
   constructor(
     @Inject(aiConfig.KEY) private readonly config: AiConfig,
     private readonly shutdown: ShutdownService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async *run(provider: AiProvider, request: ChatRequest): AsyncGenerator<ModelCallEvent> {
     const startedAt = Date.now();
+    // Configured ids only: a request naming an unknown model never gets this far, so the series stay bounded.
+    const labels = { provider: provider.id, model: request.model };
     const cancelled = AbortSignal.any([request.signal, this.shutdown.signal]);
     // Aborted by the caller, the shutdown, or the idle timer; the provider closes its upstream request on it.
     const call = new AbortController();
@@ -62,6 +66,7 @@ export class ModelCallRunner {
         }
         const event = next.value;
         if (event.type === 'delta') {
+          if (text === '') this.metrics.timeToFirstToken.observe(labels, (Date.now() - startedAt) / 1000);
           text += event.text;
           yield { type: 'delta', text: event.text };
         } else {
@@ -86,6 +91,7 @@ export class ModelCallRunner {
       failure = new AiProviderError('UPSTREAM_ERROR', 'the answer ended before it was complete');
     }
     const status: ModelCallStatus = failure ? 'error' : finished ? 'complete' : 'cancelled';
+    this.count(labels, status, usage, Date.now() - startedAt);
     yield {
       type: 'end',
       outcome: {
@@ -134,6 +140,19 @@ export class ModelCallRunner {
         },
       );
     });
+  }
+
+  private count(
+    labels: { provider: string; model: string },
+    outcome: ModelCallStatus,
+    usage: Usage | null,
+    ms: number,
+  ) {
+    this.metrics.modelRequests.inc({ ...labels, outcome });
+    this.metrics.streamDuration.observe({ ...labels, outcome }, ms / 1000);
+    if (!usage) return;
+    this.metrics.modelTokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
+    this.metrics.modelTokens.inc({ ...labels, kind: 'completion' }, usage.completionTokens);
   }
 
   /** Null when the call was cancelled: that is not a failure to report. */

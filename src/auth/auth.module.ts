@@ -1,4 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
+import { MetricsRegistryModule } from '../common/metrics/metrics-registry.module';
 import { ConfigType } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -42,6 +43,7 @@ import { TokensService } from './tokens.service';
     ApiKeysModule,
     MailModule,
     LifecycleModule,
+    MetricsRegistryModule,
     WindowCountersModule,
     PassportModule,
     TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken, MfaToken, MfaBackupCode]),

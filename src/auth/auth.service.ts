@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { ServerBusyError } from '../common/errors/app.error';
+import { MetricsService, signInOutcomeOf } from '../common/metrics/metrics.service';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
@@ -36,6 +37,7 @@ export class AuthService {
     private readonly failures: AuthFailuresService,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     counters: WindowCounters,
+    private readonly metrics: MetricsService,
   ) {
     this.registrations = counters.create({
       name: 'registrations',
@@ -69,6 +71,17 @@ export class AuthService {
 
   /** Checks a sign-in; counts failures per email and IP, and per IP, and refuses while there have been too many. */
   async validateLogin(email: string, password: string, ip: string): Promise<User> {
+    try {
+      const user = await this.checkLogin(email, password, ip);
+      this.metrics.signIn('password', user.totpEnabledAt ? 'mfa_required' : 'success');
+      return user;
+    } catch (error) {
+      this.metrics.signIn('password', signInOutcomeOf(error));
+      throw error;
+    }
+  }
+
+  private async checkLogin(email: string, password: string, ip: string): Promise<User> {
     await this.attempts.recordAttempt(email, ip);
     const user = await this.users.verifyCredentials(email, password).catch(async (error: unknown) => {
       // Refused before the password was checked: not a guess, so not a failure.

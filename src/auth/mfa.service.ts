@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { toString as qrToString } from 'qrcode';
 import { DataSource } from 'typeorm';
+import { MetricsService, signInOutcomeOf } from '../common/metrics/metrics.service';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import { dateParam } from '../database/date-param';
@@ -51,6 +52,7 @@ export class MfaService {
     private readonly dataSource: DataSource,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     counters: WindowCounters,
+    private readonly metrics: MetricsService,
   ) {
     this.key = config.dataEncryptionKey;
     this.disableFailures = counters.create({
@@ -150,6 +152,17 @@ export class MfaService {
    * IP (the password step left its attempt counted too), so codes cannot be guessed past LOGIN_MAX_FAILURES.
    */
   async completeLogin(mfaToken: string, code: string, ip: string): Promise<User> {
+    try {
+      const user = await this.checkSecondStep(mfaToken, code, ip);
+      this.metrics.signIn('mfa', 'success');
+      return user;
+    } catch (error) {
+      this.metrics.signIn('mfa', signInOutcomeOf(error));
+      throw error;
+    }
+  }
+
+  private async checkSecondStep(mfaToken: string, code: string, ip: string): Promise<User> {
     const now = new Date();
     const row = await this.dataSource
       .getRepository(MfaToken)

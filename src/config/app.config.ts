@@ -22,6 +22,8 @@ export interface AppConfig {
   redisKeyPrefix: string;
   /** The address people open, without a trailing slash: links in mails point here. */
   publicUrl: string;
+  /** Bearer token that opens GET /metrics; null: /metrics is off (404) and no process metrics are collected. */
+  metricsToken: string | null;
 }
 
 export const appConfig = registerAs('app', (): AppConfig => {
@@ -46,5 +48,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     redisUrl: env.REDIS_URL ?? null,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    metricsToken: env.METRICS_TOKEN ?? null,
   };
 });

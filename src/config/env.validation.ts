@@ -59,6 +59,14 @@ export class EnvironmentVariables {
   @Matches(/^[\w.:-]{1,64}$/, { message: 'REDIS_KEY_PREFIX must be 1-64 letters, digits, ".", ":", "_" or "-"' })
   REDIS_KEY_PREFIX: string = 'colloquy:';
 
+  /** Bearer token for GET /metrics; unset, /metrics answers 404. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, {
+    message: 'METRICS_TOKEN must be 16 to 256 printable characters without spaces',
+  })
+  METRICS_TOKEN?: string;
+
   @Transform(emptyToUndefined)
   @ValidateIf((env: EnvironmentVariables) => env.NODE_ENV === 'production' || env.JWT_SECRET !== undefined)
   @IsString({ message: 'JWT_SECRET is required when NODE_ENV=production' })

@@ -19,6 +19,7 @@ import { GenerationRelay } from './generation-relay.service';
 import { GenerationRegistry } from './generation-registry.service';
 import type { MessageSize, MessagesRepository, NewMessage } from './messages.repository';
 import type { SendRepository } from './send.repository';
+import { metricsOff } from '../../test/support/metrics';
 
 const principal = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
 
@@ -140,12 +141,13 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   };
   const shutdown = { signal: new AbortController().signal, track: jest.fn() } as unknown as ShutdownService;
   const generations = new GenerationRegistry(
-    new ModelCallRunner({ timeoutMs: 60_000 }, shutdown),
+    new ModelCallRunner({ timeoutMs: 60_000 }, shutdown, metricsOff()),
     messages as unknown as MessagesRepository,
     transactions as unknown as TransactionRunner,
     shutdown,
     // Without REDIS_URL: one process, nothing relayed.
     { enabled: false } as GenerationRelay,
+    metricsOff(),
   );
   const service = new ChatService(
     conversations as unknown as ConversationsRepository,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsRegistryModule } from '../common/metrics/metrics-registry.module';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AiModule } from '../ai/ai.module';
 import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
@@ -18,7 +19,13 @@ import { MessagesService } from './messages.service';
 import { SendRepository } from './send.repository';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Conversation, Message]), AiModule, LifecycleModule, RedisModule],
+  imports: [
+    TypeOrmModule.forFeature([Conversation, Message]),
+    AiModule,
+    LifecycleModule,
+    RedisModule,
+    MetricsRegistryModule,
+  ],
   controllers: [ConversationsController, MessagesController, GenerationsController],
   providers: [
     ConversationsService,

@@ -6,6 +6,7 @@ import { GenerationEndedError, GenerationNotFoundError } from './conversations.e
 import { GenerationRelay } from './generation-relay.service';
 import { GenerationRegistry, KEEP_ENDED_MS } from './generation-registry.service';
 import type { MessagesRepository, PlacedMessage } from './messages.repository';
+import { metricsOff } from '../../test/support/metrics';
 
 const owner = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
 
@@ -54,12 +55,13 @@ function setup() {
   const transactions = { run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})) };
   const shutdown = { signal: new AbortController().signal, track: jest.fn() } as unknown as ShutdownService;
   const registry = new GenerationRegistry(
-    new ModelCallRunner({ timeoutMs: 60_000 }, shutdown),
+    new ModelCallRunner({ timeoutMs: 60_000 }, shutdown, metricsOff()),
     messages as unknown as MessagesRepository,
     transactions as unknown as TransactionRunner,
     shutdown,
     // Without REDIS_URL: one process, nothing relayed.
     { enabled: false } as GenerationRelay,
+    metricsOff(),
   );
   const start = (conversationId: string, messageId: string) => {
     const { provider, push } = scriptedProvider();

@@ -5,6 +5,7 @@ import { ModelCallRunner, type ModelCallOutcome } from '../ai/model-call-runner.
 import type { AuthUser } from '../common/auth-user';
 import { AppError } from '../common/errors/app.error';
 import { ERROR_STATUS } from '../common/errors/error-codes';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GenerationEndedError, GenerationNotFoundError } from './conversations.errors';
@@ -71,7 +72,10 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     private readonly transactions: TransactionRunner,
     private readonly shutdown: ShutdownService,
     private readonly relay: GenerationRelay,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.trackActiveGenerations(() => this.running.size);
+  }
 
   onApplicationBootstrap(): void {
     if (!this.relay.enabled) return;

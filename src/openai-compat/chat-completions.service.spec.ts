@@ -5,6 +5,7 @@ import { ModelCallRunner } from '../ai/model-call-runner.service';
 import type { ModelRegistry } from '../ai/model-registry.service';
 import type { UsageEntry, UsageService } from '../usage/usage.service';
 import { ChatCompletionsService, type CompletionEvent } from './chat-completions.service';
+import { metricsOff } from '../../test/support/metrics';
 
 const principal = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
 
@@ -21,9 +22,11 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   const service = new ChatCompletionsService(
     models as unknown as ModelRegistry,
     usage as unknown as UsageService,
-    new ModelCallRunner({ timeoutMs: 60_000 }, {
-      signal: new AbortController().signal,
-    } as ShutdownService),
+    new ModelCallRunner(
+      { timeoutMs: 60_000 },
+      { signal: new AbortController().signal } as ShutdownService,
+      metricsOff(),
+    ),
   );
   return { service, provider, recorded };
 }

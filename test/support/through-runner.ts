@@ -1,6 +1,7 @@
 import type { AiProvider, ChatRequest } from '../../src/ai/ai-provider';
 import { ModelCallRunner } from '../../src/ai/model-call-runner.service';
 import type { ShutdownService } from '../../src/common/lifecycle/shutdown.service';
+import { metricsOff } from './metrics';
 
 /**
  * Reads a provider's answer through the model-call runner, which owns the time-out, as every API does: the
@@ -13,7 +14,7 @@ export async function throughRunner(
   onDelta?: (index: number) => unknown,
 ): Promise<{ deltas: string[]; error: unknown }> {
   const shutdown = { signal: new AbortController().signal } as ShutdownService;
-  const runner = new ModelCallRunner({ timeoutMs }, shutdown);
+  const runner = new ModelCallRunner({ timeoutMs }, shutdown, metricsOff());
   const deltas: string[] = [];
   let error: unknown;
   for await (const event of runner.run(provider, { ...request, signal: new AbortController().signal })) {
