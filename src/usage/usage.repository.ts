@@ -17,6 +17,15 @@ export interface UsageRow extends UsageTotals {
   model: string;
 }
 
+export type UsageGrouping = 'user' | 'model' | 'day';
+
+/** A line of the admin's report: the sums of one user, model or day. */
+export interface UsageGroupRow extends UsageTotals {
+  key: string;
+}
+
+const GROUP_COLUMN: Record<UsageGrouping, string> = { user: 'u.userId', model: 'u.model', day: 'u.day' };
+
 /** A line of the report, to continue after. */
 export interface UsagePosition {
   day: string;
@@ -64,8 +73,36 @@ export class UsageRepository {
     return numbers(row);
   }
 
-  private sums(userId: string, fromDay: string, toDay: string) {
-    return this.records
+  /**
+   * Every user's calls between the days, one row per user, model or day (the `key`), in key order after `afterKey`;
+   * at most `limit` rows. The day index serves the range.
+   */
+  async sumGrouped(
+    groupBy: UsageGrouping,
+    fromDay: string,
+    toDay: string,
+    limit: number,
+    afterKey?: string,
+  ): Promise<UsageGroupRow[]> {
+    const column = GROUP_COLUMN[groupBy];
+    const query = this.sums(null, fromDay, toDay)
+      .addSelect(column, 'key')
+      .groupBy(column)
+      .orderBy(column, 'ASC')
+      .limit(limit);
+    if (afterKey !== undefined) query.andWhere(`${column} > :afterKey`, { afterKey });
+    const rows = await query.getRawMany<Record<keyof UsageGroupRow, string | number>>();
+    return rows.map((row) => ({ key: String(row.key), ...numbers(row) }));
+  }
+
+  /** Every user's calls between the days, summed in one row. */
+  async sumAllTotals(fromDay: string, toDay: string): Promise<UsageTotals> {
+    return numbers(await this.sums(null, fromDay, toDay).getRawOne<Record<keyof UsageTotals, string | number>>());
+  }
+
+  /** The sums of one user's calls, or (null) of everyone's, between the days. */
+  private sums(userId: string | null, fromDay: string, toDay: string) {
+    const query = this.records
       .createQueryBuilder('u')
       .select('COUNT(*)', 'requests')
       .addSelect(`SUM(CASE WHEN u.status = 'error' THEN 1 ELSE 0 END)`, 'failed')
@@ -73,8 +110,8 @@ export class UsageRepository {
       .addSelect('SUM(u.promptTokens)', 'promptTokens')
       .addSelect('SUM(u.completionTokens)', 'completionTokens')
       .addSelect('SUM(u.latencyMs)', 'latencyMs')
-      .where('u.userId = :userId', { userId })
-      .andWhere('u.day BETWEEN :fromDay AND :toDay', { fromDay, toDay });
+      .where('u.day BETWEEN :fromDay AND :toDay', { fromDay, toDay });
+    return userId === null ? query : query.andWhere('u.userId = :userId', { userId });
   }
 }
 

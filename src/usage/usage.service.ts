@@ -4,7 +4,14 @@ import { decodeTuple, encodeTuple } from '../common/pagination/cursor';
 import { UsersService } from '../users/users.service';
 import type { UsageStatus } from './usage-record.entity';
 import { InvalidDateRangeError } from './usage.errors';
-import { UsagePosition, UsageRepository, UsageRow, UsageTotals } from './usage.repository';
+import {
+  UsageGroupRow,
+  UsageGrouping,
+  UsagePosition,
+  UsageRepository,
+  UsageRow,
+  UsageTotals,
+} from './usage.repository';
 
 export interface UsageEntry {
   userId: string;
@@ -28,6 +35,18 @@ export interface UsageReport extends UsageRange {
   rows: UsageRow[];
   nextCursor: string | null;
   /** Over the whole range, every page. */
+  totals: UsageTotals;
+}
+
+export interface UsageGroupLine extends UsageGroupRow {
+  /** For `groupBy=user`: the user's email, or null when the account has been deleted since. */
+  email?: string | null;
+}
+
+export interface UsageOverview extends UsageRange {
+  groupBy: UsageGrouping;
+  rows: UsageGroupLine[];
+  nextCursor: string | null;
   totals: UsageTotals;
 }
 
@@ -103,4 +122,37 @@ export class UsageService {
       totals: await this.usage.sumTotals(userId, range.from, range.to),
     };
   }
+
+  /** Everyone's calls summed per user, model or day (the admin's overview), a page after `cursor`, with totals. */
+  async overview(query: {
+    groupBy: UsageGrouping;
+    from?: string;
+    to?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<UsageOverview> {
+    const range = resolveUsageRange(query);
+    const afterKey = query.cursor ? decodeGroupCursor(query.cursor, query.groupBy) : undefined;
+    const rows = await this.usage.sumGrouped(query.groupBy, range.from, range.to, query.limit + 1, afterKey);
+    const page: UsageGroupLine[] = rows.slice(0, query.limit);
+    if (query.groupBy === 'user') {
+      const emails = await this.users.emailsOf(page.map((row) => row.key));
+      for (const row of page) row.email = emails.get(row.key) ?? null;
+    }
+    const last = page[page.length - 1];
+    return {
+      ...range,
+      groupBy: query.groupBy,
+      rows: page,
+      nextCursor: rows.length > query.limit && last ? encodeTuple([query.groupBy, last.key]) : null,
+      totals: await this.usage.sumAllTotals(range.from, range.to),
+    };
+  }
+}
+
+/** A cursor of the overview holds its grouping, so that one made for another grouping is refused, not misread. */
+function decodeGroupCursor(value: string, groupBy: UsageGrouping): string {
+  const [grouping, key] = decodeTuple(value, 2);
+  if (grouping !== groupBy || key.length > 200) throw new InvalidCursorError();
+  return key;
 }

@@ -60,6 +60,11 @@ export class UsersService {
     return user;
   }
 
+  /** The emails of the users among `ids` that still exist, by id (for reports that name people). */
+  async emailsOf(ids: string[]): Promise<Map<string, string>> {
+    return new Map((await this.users.findByIds(ids)).map((user) => [user.id, user.email]));
+  }
+
   /** The user behind a token, or null when they no longer exist or are disabled. */
   async findActiveById(id: string): Promise<User | null> {
     const user = await this.users.findById(id);

@@ -258,4 +258,85 @@ describe('Usage reports', () => {
         .expect(400);
     });
   });
+
+  describe('GET /admin/usage', () => {
+    // Days no other test of this file records on, so the sums below are these calls alone.
+    const [d1, d2] = [daysAgo(300), daysAgo(299)];
+    const range = `from=${d1}&to=${d2}`;
+    let admin: Awaited<ReturnType<typeof registerAdmin>>;
+    let ada: Awaited<ReturnType<typeof registerUser>>;
+    let bob: Awaited<ReturnType<typeof registerUser>>;
+
+    beforeAll(async () => {
+      admin = await registerAdmin(t);
+      ada = await registerUser(t);
+      bob = await registerUser(t);
+      await recordCall(ada.user.id, d1, 'openai/gpt-4o-mini', { prompt: 10, completion: 5, latency: 100 });
+      await recordCall(ada.user.id, d2, 'echo/echo', { prompt: 1, completion: 1, latency: 10 });
+      await recordCall(bob.user.id, d2, 'openai/gpt-4o-mini', { prompt: 20, completion: 8, latency: 300 });
+      await recordCall(bob.user.id, d2, 'openai/gpt-4o-mini', { status: 'error', latency: 50 });
+    });
+    const overview = (query: string, token = admin.accessToken) =>
+      t.http().get(`/admin/usage?${query}`).set(bearer(token));
+    const totals = { requests: 4, failed: 1, cancelled: 0, promptTokens: 31, completionTokens: 14, totalTokens: 45 };
+
+    it("sums everyone's calls per user, with their emails, and the totals of the range", async () => {
+      const res = await overview(`groupBy=user&${range}`).expect(200);
+      const line = (who: typeof ada, sums: object) => ({ userId: who.user.id, email: who.user.email, ...sums });
+      expect(res.body).toEqual({
+        from: d1,
+        to: d2,
+        groupBy: 'user',
+        items: [
+          line(ada, {
+            requests: 2,
+            failed: 0,
+            cancelled: 0,
+            promptTokens: 11,
+            completionTokens: 6,
+            totalTokens: 17,
+            averageLatencyMs: 55,
+          }),
+          line(bob, {
+            requests: 2,
+            failed: 1,
+            cancelled: 0,
+            promptTokens: 20,
+            completionTokens: 8,
+            totalTokens: 28,
+            averageLatencyMs: 175,
+          }),
+        ].sort((a, b) => a.userId.localeCompare(b.userId)),
+        nextCursor: null,
+        totals,
+      });
+    });
+
+    it('sums per model and per day, and pages with limit and cursor', async () => {
+      const byModel = await overview(`groupBy=model&${range}`).expect(200);
+      expect(
+        byModel.body.items.map((item: { model: string; requests: number }) => [item.model, item.requests]),
+      ).toEqual([
+        ['echo/echo', 1],
+        ['openai/gpt-4o-mini', 3],
+      ]);
+      const first = await overview(`groupBy=day&${range}&limit=1`).expect(200);
+      expect(first.body.items).toEqual([expect.objectContaining({ day: d1, requests: 1, totalTokens: 15 })]);
+      expect(first.body.totals).toEqual(totals);
+      const second = await overview(`groupBy=day&${range}&limit=1&cursor=${first.body.nextCursor}`).expect(200);
+      expect(second.body.items).toEqual([expect.objectContaining({ day: d2, requests: 3, totalTokens: 30 })]);
+      expect(second.body.nextCursor).toBeNull();
+      // A cursor of one grouping does not continue another.
+      const mixed = await overview(`groupBy=model&${range}&cursor=${first.body.nextCursor}`).expect(400);
+      expect(mixed.body).toMatchObject({ code: 'INVALID_CURSOR' });
+    });
+
+    it('is for admins only, and refuses a missing or unknown groupBy', async () => {
+      const refused = await overview(`groupBy=user&${range}`, ada.accessToken).expect(403);
+      expect(refused.body).toMatchObject({ code: 'FORBIDDEN' });
+      const missing = await overview(range).expect(400);
+      expect(missing.body.message).toEqual(['groupBy must be user, model or day']);
+      await overview(`groupBy=email&${range}`).expect(400);
+    });
+  });
 });

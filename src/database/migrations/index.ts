@@ -9,6 +9,7 @@ import { Sessions1763851000000 } from './1763851000000-sessions';
 import { MailAndPasswordResets1763851200000 } from './1763851200000-mail-and-password-resets';
 import { TwoFactor1763851300000 } from './1763851300000-two-factor';
 import { ResetLinksFollowPassword1763851350000 } from './1763851350000-reset-links-follow-password';
+import { UsageByDay1763851360000 } from './1763851360000-usage-by-day';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   MailAndPasswordResets1763851200000,
   TwoFactor1763851300000,
   ResetLinksFollowPassword1763851350000,
+  UsageByDay1763851360000,
 ];
