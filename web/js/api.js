@@ -321,3 +321,51 @@ export const providerStartUrl = (providerId, { link = false } = {}) =>
  */
 export const changePassword = (currentPassword, newPassword) =>
   api('/users/me/password', { method: 'POST', body: { currentPassword, newPassword } });
+
+/** @typedef {{ id: string, email: string, displayName: string, role: 'user' | 'admin', disabled: boolean, mfaEnabled: boolean, createdAt: string }} AdminUser */
+
+/**
+ * Everyone with an account, oldest first (admins only).
+ * @param {{ limit: number, cursor?: string | null }} params
+ * @returns {Promise<Page<AdminUser>>}
+ */
+export const listUsers = (params) => api(`/users${query(params)}`);
+
+/**
+ * Makes a user an admin or not, or disables them (admins only); applies from their next request.
+ * @param {string} id
+ * @param {{ role?: 'user' | 'admin', disabled?: boolean }} changes
+ * @returns {Promise<AdminUser>}
+ */
+export const updateUserAccess = (id, changes) =>
+  api(`/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: changes });
+
+/**
+ * A password-reset link to hand to a user, for servers without mail (admins only).
+ * @param {string} id
+ * @returns {Promise<{ url: string, expiresAt: string }>}
+ */
+export const createResetLink = (id) => api(`/users/${encodeURIComponent(id)}/password-reset-link`, { method: 'POST' });
+
+/** Turns two-factor sign-in off for a user who lost their device (admins only). @param {string} id */
+export const turnOffUserMfa = (id) => api(`/users/${encodeURIComponent(id)}/mfa`, { method: 'DELETE' });
+
+/**
+ * Makes an account (admins only), also while sign-up is closed.
+ * @param {{ email: string, password?: string, displayName?: string, role: 'user' | 'admin' }} body
+ * @returns {Promise<AdminUser>}
+ */
+export const createUser = (body) => api('/users', { method: 'POST', body });
+
+/**
+ * @typedef {{ userId?: string, email?: string | null, model?: string, day?: string, requests: number,
+ *   failed: number, cancelled: number, promptTokens: number, completionTokens: number, totalTokens: number,
+ *   averageLatencyMs: number }} UsageLine
+ */
+
+/**
+ * Everyone's calls to the API summed per person, model or day (admins only).
+ * @param {{ groupBy: 'user' | 'model' | 'day', from: string, to: string, limit: number, cursor?: string | null }} params
+ * @returns {Promise<Page<UsageLine> & { totals: { requests: number, totalTokens: number } }>}
+ */
+export const getUsageOverview = (params) => api(`/admin/usage${query(params)}`);

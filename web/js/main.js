@@ -1,5 +1,6 @@
 // @ts-check
 import { closeAccount, openAccount } from './account-view.js';
+import { closeAdmin, openAdmin } from './admin-view.js';
 import { describeSignInError, hideAuth, showAuth, showMfaStep, showPasswordReset } from './auth-view.js';
 import { loadModels, openConversation, openNewChat, resetChat, showError, startChat } from './chat-view.js';
 import { byId, whileBusy } from './dom.js';
@@ -16,6 +17,7 @@ const userName = byId('user-name', HTMLElement);
 const logoutButton = byId('logout', HTMLButtonElement);
 const sidebarToggle = byId('sidebar-toggle', HTMLButtonElement);
 const newChatButton = byId('new-chat', HTMLButtonElement);
+const adminButton = byId('admin-button', HTMLButtonElement);
 
 /**
  * @param {string} [notice] why the person is here
@@ -23,6 +25,7 @@ const newChatButton = byId('new-chat', HTMLButtonElement);
  */
 function toSignIn(notice, { sessionEnded = false } = {}) {
   closeAccount();
+  closeAdmin();
   chatView.hidden = true;
   resetChat({ keepDraft: sessionEnded });
   clearList();
@@ -33,6 +36,7 @@ function toSignIn(notice, { sessionEnded = false } = {}) {
 function enterChat(user) {
   hideAuth();
   userName.textContent = user.displayName || user.email;
+  adminButton.hidden = user.role !== 'admin';
   startChat(user.id);
   chatView.hidden = false;
   resetList();
@@ -91,6 +95,10 @@ logoutButton.addEventListener('click', async () => {
 });
 
 byId('account-button', HTMLButtonElement).addEventListener('click', () => showAccount());
+adminButton.addEventListener('click', () => {
+  const user = currentUser();
+  if (user) void openAdmin({ userId: user.id });
+});
 
 onSessionEnded((message) => toSignIn(message, { sessionEnded: true }));
 
