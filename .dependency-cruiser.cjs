@@ -22,6 +22,7 @@ const FEATURES = {
   conversations: ['ai'], // chats call the models
   'openai-compat': ['ai', 'usage'], // /v1 calls the models and records what each key used
   metrics: [], // GET /metrics: the series every feature writes, in common/
+  audit: [], // GET /admin/audit: the events every feature records, in common/
 };
 
 const FLOORS = ['common', 'config', 'database'];

@@ -17,6 +17,7 @@ import { RedisThrottlerStorage } from './common/throttling/redis-throttler.stora
 import { REQUEST_BUDGET } from './common/throttling/request-budget';
 import { WindowThrottlerStorage } from './common/throttling/window-throttler.storage';
 import { MetricsModule } from './metrics/metrics.module';
+import { AuditModule } from './audit/audit.module';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
 import { UsageModule } from './usage/usage.module';
@@ -49,6 +50,7 @@ import { UsersModule } from './users/users.module';
     UsageModule,
     OpenAiCompatModule,
     MetricsModule,
+    AuditModule,
   ],
 })
 export class AppModule {}

@@ -15,6 +15,7 @@ import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptio
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { REQUEST_ID_HEADER, requestIdOf } from './common/logging/request-id';
 import { MetricsService } from './common/metrics/metrics.service';
+import { provideRequestContext } from './common/request-context/request-context';
 import {
   describeIllFormedText,
   findIllFormedText,
@@ -61,6 +62,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   guardRequestInput(app);
 
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  provideRequestContext(fastify);
   const metrics = app.get(MetricsService, { strict: false });
   fastify.addHook('onRequest', (request, reply, done) => {
     // On the raw response, so that streamed answers, written past Fastify's reply, carry it too.

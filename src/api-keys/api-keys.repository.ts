@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -21,6 +21,7 @@ export class ApiKeysRepository {
   insertWithinLimit(
     key: Pick<ApiKey, 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>,
     max: number,
+    andThen?: (manager: EntityManager, saved: ApiKey) => Promise<void>,
   ): Promise<ApiKey | null> {
     return this.transactions.run(async (manager) => {
       if (manager.connection.options.type === 'postgres') {
@@ -31,7 +32,9 @@ export class ApiKeysRepository {
       }
       const keys = manager.getRepository(ApiKey);
       if ((await keys.countBy({ userId: key.userId })) >= max) return null;
-      return keys.save(keys.create({ ...key, createdAt: new Date(), lastUsedAt: null }));
+      const saved = await keys.save(keys.create({ ...key, createdAt: new Date(), lastUsedAt: null }));
+      await andThen?.(manager, saved);
+      return saved;
     });
   }
 
@@ -54,9 +57,13 @@ export class ApiKeysRepository {
   }
 
   /** Ownership is part of the statement: another user's key is simply not found. */
-  async deleteOwned(userId: string, id: string): Promise<boolean> {
-    const result = await this.keys.delete({ id, userId });
-    return (result.affected ?? 0) > 0;
+  async deleteOwned(userId: string, id: string, andThen?: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+    if (!andThen) return ((await this.keys.delete({ id, userId })).affected ?? 0) > 0;
+    return this.transactions.run(async (manager) => {
+      const deleted = ((await manager.getRepository(ApiKey).delete({ id, userId })).affected ?? 0) > 0;
+      if (deleted) await andThen(manager);
+      return deleted;
+    });
   }
 
   /** Records a use, unless one was recorded after `staleBefore` (then it writes nothing). */

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../common/audit/audit-log.service';
 import { createHash } from 'node:crypto';
 import type { AuthUser } from '../common/auth-user';
 import type { User } from '../users/user.entity';
@@ -35,6 +36,7 @@ function setup() {
   const service = new ApiKeysService(
     repository as unknown as ApiKeysRepository,
     usersService as unknown as UsersService,
+    { record: jest.fn() } as unknown as AuditLog,
   );
   return { service, repository, stored, users };
 }
@@ -65,7 +67,11 @@ describe('ApiKeysService', () => {
       for (let i = 0; i < MAX_KEYS_PER_USER; i++) await service.create(principal, { name: `key ${i}` });
 
       await expect(service.create(principal, { name: 'one too many' })).rejects.toBeInstanceOf(TooManyApiKeysError);
-      expect(repository.insertWithinLimit).toHaveBeenLastCalledWith(expect.anything(), MAX_KEYS_PER_USER);
+      expect(repository.insertWithinLimit).toHaveBeenLastCalledWith(
+        expect.anything(),
+        MAX_KEYS_PER_USER,
+        expect.any(Function),
+      );
       expect(stored).toHaveLength(MAX_KEYS_PER_USER);
     });
   });

@@ -1,3 +1,4 @@
+import { AuditLog } from '../common/audit/audit-log.service';
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuthUser } from '../common/auth-user';
@@ -26,6 +27,7 @@ export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly users: UsersService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Makes a key: 256 random bits after `ck_`. The key is returned here and never again. */
@@ -40,6 +42,17 @@ export class ApiKeysService {
         expiresAt: input.expiresAt ?? null,
       },
       MAX_KEYS_PER_USER,
+      (manager, saved) =>
+        this.audit.record(
+          {
+            action: 'api_key.created',
+            actorId: principal.id,
+            targetType: 'api_key',
+            targetId: saved.id,
+            details: { name: saved.name, prefix: saved.prefix },
+          },
+          manager,
+        ),
     );
     if (!apiKey) throw new TooManyApiKeysError(MAX_KEYS_PER_USER);
     return { apiKey, key };
@@ -52,7 +65,13 @@ export class ApiKeysService {
 
   /** Deletes the key, so the next request made with it is refused. */
   async revoke(principal: AuthUser, id: string): Promise<void> {
-    if (!(await this.keys.deleteOwned(principal.id, id))) throw new ApiKeyNotFoundError();
+    const revoked = await this.keys.deleteOwned(principal.id, id, (manager) =>
+      this.audit.record(
+        { action: 'api_key.revoked', actorId: principal.id, targetType: 'api_key', targetId: id },
+        manager,
+      ),
+    );
+    if (!revoked) throw new ApiKeyNotFoundError();
   }
 
   /** The caller a presented key stands for; refuses unknown, revoked and expired keys and disabled accounts. */

@@ -24,6 +24,8 @@ export interface AppConfig {
   publicUrl: string;
   /** Bearer token that opens GET /metrics; null: /metrics is off (404) and no process metrics are collected. */
   metricsToken: string | null;
+  /** Audit events older than this are deleted. */
+  auditRetentionDays: number;
 }
 
 export const appConfig = registerAs('app', (): AppConfig => {
@@ -49,5 +51,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     metricsToken: env.METRICS_TOKEN ?? null,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
   };
 });

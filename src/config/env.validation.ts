@@ -198,6 +198,13 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined)
   @IsOptional()
+  @IsInt({ message: 'AUDIT_RETENTION_DAYS must be a whole number of days' })
+  @Min(1, { message: 'AUDIT_RETENTION_DAYS must be at least 1' })
+  @Max(36_500, { message: 'AUDIT_RETENTION_DAYS must be at most 36500' })
+  AUDIT_RETENTION_DAYS: number = 365;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @IsInt()
   @Min(1000)
   @Max(3_600_000)

@@ -38,9 +38,10 @@ export class UsageController {
   })
   @ApiErrors(400, 403, 404)
   async forUser(
+    @CurrentUser() principal: AuthUser,
     @Param('id', ParseUUIDPipe) id: string,
     @Query() query: UsageQueryDto,
   ): Promise<UsageReportResponseDto> {
-    return UsageReportResponseDto.from(await this.usage.report(id, query));
+    return UsageReportResponseDto.from(await this.usage.reportFor(principal, id, query));
   }
 }

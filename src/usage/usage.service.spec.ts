@@ -1,3 +1,4 @@
+import type { AuditLog } from '../common/audit/audit-log.service';
 import { Logger } from '@nestjs/common';
 import type { UsersService } from '../users/users.service';
 import { InvalidDateRangeError } from './usage.errors';
@@ -45,7 +46,7 @@ describe('resolveUsageRange', () => {
 describe('UsageService.record', () => {
   it('stores the call on the UTC day it was made', async () => {
     const repository = { insert: jest.fn(async () => undefined) };
-    const service = new UsageService(repository as unknown as UsageRepository, {} as UsersService);
+    const service = new UsageService(repository as unknown as UsageRepository, {} as UsersService, {} as AuditLog);
     const entry = {
       userId: 'u1',
       model: 'echo/echo',
@@ -68,7 +69,7 @@ describe('UsageService.record', () => {
   it('logs a failure to store instead of failing the call it records', async () => {
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const repository = { insert: jest.fn().mockRejectedValue(new Error('database is locked')) };
-    const service = new UsageService(repository as unknown as UsageRepository, {} as UsersService);
+    const service = new UsageService(repository as unknown as UsageRepository, {} as UsersService, {} as AuditLog);
 
     await expect(
       service.record({

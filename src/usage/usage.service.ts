@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AuditLog } from '../common/audit/audit-log.service';
+import type { AuthUser } from '../common/auth-user';
 import { InvalidCursorError } from '../common/errors/app.error';
 import { decodeTuple, encodeTuple } from '../common/pagination/cursor';
 import { UsersService } from '../users/users.service';
@@ -90,6 +92,7 @@ export class UsageService {
   constructor(
     private readonly usage: UsageRepository,
     private readonly users: UsersService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Stores one call. A failure to store is logged, never passed to the caller, whose answer is already out. */
@@ -121,6 +124,25 @@ export class UsageService {
       nextCursor: rows.length > query.limit && last ? encodeUsageCursor(last) : null,
       totals: await this.usage.sumTotals(userId, range.from, range.to),
     };
+  }
+
+  /** An admin reads someone's report: reading another user's data goes in the audit log. */
+  async reportFor(
+    admin: AuthUser,
+    userId: string,
+    query: { from?: string; to?: string; limit: number; cursor?: string },
+  ): Promise<UsageReport> {
+    const report = await this.report(userId, query);
+    if (userId !== admin.id) {
+      await this.audit.note({
+        action: 'admin.read_usage',
+        actorId: admin.id,
+        targetType: 'user',
+        targetId: userId,
+        details: { from: report.from, to: report.to },
+      });
+    }
+    return report;
   }
 
   /** Everyone's calls summed per user, model or day (the admin's overview), a page after `cursor`, with totals. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditLogModule } from '../common/audit/audit-log.module';
 import { WindowCountersModule } from '../common/throttling/window-counters.module';
 import { PasswordHasher } from './password-hasher.service';
 import { User } from './user.entity';
@@ -8,7 +9,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), WindowCountersModule],
+  imports: [TypeOrmModule.forFeature([User]), WindowCountersModule, AuditLogModule],
   controllers: [UsersController],
   providers: [UsersService, UsersRepository, PasswordHasher],
   exports: [UsersService],

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, QueryFailedError, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
+import { TransactionRunner } from '../database/transaction-runner';
 import { User } from './user.entity';
 import { EmailTakenError } from './users.errors';
+
+/** What has to be stored with a change, in its transaction: the audit record of it. */
+export type AlongWith = (manager: EntityManager) => Promise<void>;
 
 const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT']);
 
@@ -14,6 +18,7 @@ export class UsersRepository {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   findById(id: string): Promise<User | null> {
@@ -53,32 +58,64 @@ export class UsersRepository {
     }
   }
 
+  /** With `andThen`, the change and whatever it does (the audit record of it) are one transaction. */
   async update(
     id: string,
     changes: Partial<Pick<User, 'displayName' | 'settings' | 'role' | 'disabled' | 'passwordHash'>>,
+    andThen?: AlongWith,
   ): Promise<void> {
-    await this.users.update({ id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<User>);
+    await this.write(andThen, (users) =>
+      users.update({ id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<User>),
+    );
   }
 
-  /** Sets a new password hash and retires every refresh token issued under the old one, in one statement. */
   /**
    * Sets the password and bumps the session version, which ends every sign-in and retires every reset link made
    * before. With `sessionVersion`, only while the version is still that one (false otherwise): a reset link made
-   * before another password change must not undo it.
+   * before another password change must not undo it. `andThen` runs in the same transaction, only if it was set.
    */
-  async replacePassword(id: string, passwordHash: string, sessionVersion?: number): Promise<boolean> {
-    const query = this.users
-      .createQueryBuilder()
-      .update()
-      .set({ passwordHash, sessionVersion: () => 'session_version + 1', updatedAt: new Date() })
-      .where('id = :id', { id });
-    if (sessionVersion !== undefined) query.andWhere('session_version = :sessionVersion', { sessionVersion });
-    const result = await query.execute();
-    return result.affected === 1;
+  async replacePassword(
+    id: string,
+    passwordHash: string,
+    sessionVersion?: number,
+    andThen?: AlongWith,
+  ): Promise<boolean> {
+    return this.write(
+      undefined,
+      async (users, manager) => {
+        const query = users
+          .createQueryBuilder()
+          .update()
+          .set({ passwordHash, sessionVersion: () => 'session_version + 1', updatedAt: new Date() })
+          .where('id = :id', { id });
+        if (sessionVersion !== undefined) query.andWhere('session_version = :sessionVersion', { sessionVersion });
+        const done = (await query.execute()).affected === 1;
+        if (done && andThen && manager) await andThen(manager);
+        return done;
+      },
+      andThen !== undefined,
+    );
   }
 
-  async deleteById(id: string): Promise<void> {
-    await this.users.delete({ id });
+  async deleteById(id: string, andThen?: AlongWith): Promise<void> {
+    await this.write(andThen, (users) => users.delete({ id }));
+  }
+
+  /**
+   * Runs `work` on its own, or, when something has to go along with it, in a transaction with that (on the
+   * transaction runner, which keeps SQLite's one connection to one transaction at a time).
+   */
+  private async write<T>(
+    andThen: AlongWith | undefined,
+    work: (users: Repository<User>, manager?: EntityManager) => Promise<T>,
+    transactional = andThen !== undefined,
+  ): Promise<T> {
+    if (!transactional) return work(this.users);
+    return this.transactions.run(async (manager) => {
+      const result = await work(manager.getRepository(User), manager);
+      if (andThen) await andThen(manager);
+      return result;
+    });
   }
 
   /** Oldest first, so that a page never shifts when new users sign up. */

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../common/audit/audit-log.service';
 import type { ConfigType } from '@nestjs/config';
 import type { authConfig } from '../config/auth.config';
 import type { AuthUser } from '../common/auth-user';
@@ -43,6 +44,7 @@ describe('UsersService', () => {
     >
   >;
   let hasher: jest.Mocked<Pick<PasswordHasher, 'hash' | 'verify' | 'verifyNothing'>>;
+  let audit: { record: jest.Mock };
   let service: UsersService;
   let stored: Map<string, User>;
 
@@ -62,6 +64,7 @@ describe('UsersService', () => {
       deleteById: jest.fn().mockResolvedValue(undefined),
       listPage: jest.fn().mockResolvedValue([]),
     };
+    audit = { record: jest.fn().mockResolvedValue(undefined) };
     hasher = {
       hash: jest.fn(async (password: string) => `hash-of-${password}`),
       verify: jest.fn(async (hash: string, password: string) => hash === `hash-of-${password}`),
@@ -75,6 +78,7 @@ describe('UsersService', () => {
         loginFailureWindowSeconds: 900,
       } as ConfigType<typeof authConfig>,
       new MemoryWindowCounters(),
+      audit as unknown as AuditLog,
     );
   });
 
@@ -141,7 +145,12 @@ describe('UsersService', () => {
 
     it('stores the hash of the new password, through the statement that retires old refresh tokens', async () => {
       await service.changePassword(userPrincipal, 'correct-horse', 'new-password');
-      expect(repository.replacePassword).toHaveBeenCalledWith(USER_ID, 'hash-of-new-password');
+      expect(repository.replacePassword).toHaveBeenCalledWith(
+        USER_ID,
+        'hash-of-new-password',
+        undefined,
+        expect.any(Function),
+      );
       expect(repository.update).not.toHaveBeenCalled();
     });
   });
@@ -154,7 +163,7 @@ describe('UsersService', () => {
 
     it('deletes the caller, and only the caller', async () => {
       await service.deleteAccount(userPrincipal, 'correct-horse');
-      expect(repository.deleteById).toHaveBeenCalledWith(USER_ID);
+      expect(repository.deleteById).toHaveBeenCalledWith(USER_ID, expect.any(Function));
     });
   });
 
@@ -179,7 +188,7 @@ describe('UsersService', () => {
     it('changes another user and returns them as stored', async () => {
       const user = await service.updateAccess(adminPrincipal, USER_ID, { role: 'admin', disabled: true });
 
-      expect(repository.update).toHaveBeenCalledWith(USER_ID, { role: 'admin', disabled: true });
+      expect(repository.update).toHaveBeenCalledWith(USER_ID, { role: 'admin', disabled: true }, expect.any(Function));
       expect(user).toEqual(expect.objectContaining({ id: USER_ID, role: 'admin', disabled: true }));
     });
 

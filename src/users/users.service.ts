@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
+import { AuditLog } from '../common/audit/audit-log.service';
 import type { AuthUser, Role } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
@@ -36,6 +37,7 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     counters: WindowCounters,
+    private readonly audit: AuditLog,
   ) {
     this.passwordFailures = counters.create({
       name: 'password-failures',
@@ -106,7 +108,13 @@ export class UsersService {
   async resetPasswordByEmail(email: string, newPassword: string): Promise<User> {
     const user = await this.users.findByEmail(email.trim());
     if (!user) throw new UserNotFoundError();
-    await this.resetPassword(user.id, newPassword);
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.users.replacePassword(user.id, passwordHash, undefined, (manager) =>
+      this.audit.record(
+        { action: 'auth.password_reset', targetType: 'user', targetId: user.id, details: { via: 'command_line' } },
+        manager,
+      ),
+    );
     return user;
   }
 
@@ -124,14 +132,21 @@ export class UsersService {
   async changePassword(principal: AuthUser, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.getById(principal.id);
     await this.checkPassword(user, currentPassword);
-    await this.users.replacePassword(user.id, await this.hasher.hash(newPassword));
+    await this.users.replacePassword(user.id, await this.hasher.hash(newPassword), undefined, (manager) =>
+      this.audit.record(
+        { action: 'auth.password_changed', actorId: user.id, targetType: 'user', targetId: user.id },
+        manager,
+      ),
+    );
   }
 
   async deleteAccount(principal: AuthUser, password: string): Promise<void> {
     const user = await this.getById(principal.id);
     await this.checkPassword(user, password);
     // Conversations, messages and refresh tokens go with the user through ON DELETE CASCADE.
-    await this.users.deleteById(user.id);
+    await this.users.deleteById(user.id, (manager) =>
+      this.audit.record({ action: 'user.deleted', actorId: user.id, targetType: 'user', targetId: user.id }, manager),
+    );
   }
 
   /** Throws WrongPasswordError, or TooManyPasswordAttemptsError after LOGIN_MAX_FAILURES within 15 minutes. */
@@ -163,9 +178,22 @@ export class UsersService {
       throw new CannotChangeOwnAccessError();
     }
     const update: Partial<Pick<User, 'role' | 'disabled'>> = {};
-    if (changes.role !== undefined) update.role = changes.role;
-    if (changes.disabled !== undefined) update.disabled = changes.disabled;
-    if (Object.keys(update).length > 0) await this.users.update(id, update);
+    if (changes.role !== undefined && changes.role !== user.role) update.role = changes.role;
+    if (changes.disabled !== undefined && changes.disabled !== user.disabled) update.disabled = changes.disabled;
+    if (Object.keys(update).length > 0) {
+      await this.users.update(id, update, async (manager) => {
+        const target = { actorId: principal.id, targetType: 'user', targetId: id };
+        if (update.role !== undefined) {
+          await this.audit.record(
+            { ...target, action: 'user.role_changed', details: { from: user.role, to: update.role } },
+            manager,
+          );
+        }
+        if (update.disabled !== undefined) {
+          await this.audit.record({ ...target, action: update.disabled ? 'user.disabled' : 'user.enabled' }, manager);
+        }
+      });
+    }
     return this.getById(id);
   }
 }

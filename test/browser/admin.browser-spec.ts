@@ -110,7 +110,10 @@ describe('The Admin dialog in the chat page', () => {
     await dialog.getByLabel('Email').fill(newcomer);
     await dialog.getByRole('button', { name: 'Add', exact: true }).click();
     await dialog.getByText(`Added ${newcomer}. Hand them a reset link to choose a password.`).waitFor();
-    await dialog.getByRole('table', { name: 'People' }).getByRole('cell', { name: nameAndEmail(newcomer), exact: true }).waitFor();
+    await dialog
+      .getByRole('table', { name: 'People' })
+      .getByRole('cell', { name: nameAndEmail(newcomer), exact: true })
+      .waitFor();
     expect(await server.t.query('SELECT role FROM users WHERE email = ?', [newcomer])).toEqual([{ role: 'user' }]);
 
     const usage = dialog.getByRole('table', { name: 'Usage of the API' });

@@ -10,6 +10,7 @@ import { MailAndPasswordResets1763851200000 } from './1763851200000-mail-and-pas
 import { TwoFactor1763851300000 } from './1763851300000-two-factor';
 import { ResetLinksFollowPassword1763851350000 } from './1763851350000-reset-links-follow-password';
 import { UsageByDay1763851360000 } from './1763851360000-usage-by-day';
+import { AuditLog1763851370000 } from './1763851370000-audit-log';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   TwoFactor1763851300000,
   ResetLinksFollowPassword1763851350000,
   UsageByDay1763851360000,
+  AuditLog1763851370000,
 ];

@@ -1,0 +1,24 @@
+import { IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination/page-query.dto';
+
+export class AuditQueryDto extends PageQueryDto {
+  /** Only what this user did. */
+  @IsOptional()
+  @IsUUID('all', { message: 'actorId must be a UUID' })
+  actorId?: string;
+
+  /** Only this action, such as `auth.sign_in`. @example "auth.sign_in" */
+  @IsOptional()
+  @Matches(/^[a-z_]{1,32}\.[a-z_]{1,31}$/, { message: 'action must look like auth.sign_in' })
+  action?: string;
+
+  /** From this time on (ISO 8601, included). @example "2026-01-01T00:00:00Z" */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 time' })
+  from?: string;
+
+  /** Up to this time (ISO 8601, included). */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 time' })
+  to?: string;
+}
