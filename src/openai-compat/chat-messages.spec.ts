@@ -1,4 +1,7 @@
+import { ECHO_FEATURES } from '../ai/providers/echo.provider';
 import { toChatMessages, toFinishReason } from './chat-messages';
+
+const ECHO = { id: 'echo', features: ECHO_FEATURES };
 
 describe('toChatMessages', () => {
   it('keeps the order, takes developer as system and joins text parts one a line', () => {
@@ -15,7 +18,7 @@ describe('toChatMessages', () => {
         },
         { role: 'assistant', content: 'Noted.' },
         { role: 'user', content: 'Go on.' },
-      ]),
+      ], ECHO),
     ).toEqual([
       { role: 'system', content: 'Be brief.' },
       { role: 'system', content: 'Answer in English.' },

@@ -1,6 +1,7 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { ToolCall } from '../ai/ai-provider';
 import { UnknownModelError } from '../ai/ai.errors';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
@@ -91,10 +92,14 @@ export class OpenAiCompatController {
       return;
     }
     let content = '';
+    const toolCalls: ToolCall[] = [];
     for await (const event of completion.events) {
       if (event.type === 'delta') content += event.text;
-      else if (event.type === 'error') throw event.error;
-      else return ChatCompletionResponseDto.from(completion, content, event.usage, event.finishReason);
+      else if (event.type === 'toolCall') {
+        const call = (toolCalls[event.index] ??= { id: event.id ?? '', name: event.name ?? '', arguments: '' });
+        call.arguments += event.arguments;
+      } else if (event.type === 'error') throw event.error;
+      else return ChatCompletionResponseDto.from(completion, content, toolCalls, event.usage, event.finishReason);
     }
     // Only reached when the client left before the answer was complete; nobody is listening any more.
     return;

@@ -26,10 +26,25 @@ export interface ReplyScript {
   /** Wait before each chunk (benchmarks, and tests that act mid-answer). */
   delayMs?: number;
   usage?: { promptTokens: number; completionTokens: number };
-  /** The vendor's own value; `stop` (OpenAI) or `end_turn` (Anthropic) by default. */
+  /**
+   * Tool calls the answer makes after its text, each streamed as the vendor does: OpenAI's `tool_calls` deltas,
+   * Anthropic's `tool_use` blocks with `input_json_delta`s; one frame per piece of `arguments`.
+   */
+  toolCalls?: ScriptedToolCall[];
+  /**
+   * The vendor's own value; by default `stop` (OpenAI) or `end_turn` (Anthropic), and with tool calls
+   * `tool_calls` or `tool_use`.
+   */
   finishReason?: string;
   /** End the response cleanly but without the vendor's closing frames (`[DONE]`, `message_stop`). */
   unterminated?: boolean;
+}
+export interface ScriptedToolCall {
+  name: string;
+  /** The arguments' JSON text in the pieces it is streamed in. */
+  arguments: string[];
+  /** The vendor's id; `call_fake_<n>` or `toolu_fake_<n>` by default. */
+  id?: string;
 }
 export type Route = 'chat' | 'models';
 export interface FailScript {
@@ -161,7 +176,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const promptTokens = JSON.stringify(request.messages ?? []).split(/\s+/).length;
     const usage = behaviour.usage ?? { promptTokens, completionTokens: chunks.length };
     const frameSet = wire === 'openai' ? openaiFrames : anthropicFrames;
-    const frames = frameSet(request.model ?? '?', chunks, usage, behaviour.finishReason);
+    const frames = frameSet(request.model ?? '?', chunks, usage, behaviour.finishReason, behaviour.toolCalls ?? []);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.write(frames.head);
     for (const [index, frame] of frames.body.slice(0, behaviour.afterChunks ?? chunks.length).entries()) {
@@ -232,33 +247,91 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 type Usage = { promptTokens: number; completionTokens: number };
 const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 
-function openaiFrames(model: string, chunks: string[], usage: Usage, finishReason = 'stop') {
+function openaiFrames(
+  model: string,
+  chunks: string[],
+  usage: Usage,
+  finish: string | undefined,
+  calls: ScriptedToolCall[],
+) {
   const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1_700_000_000, model };
-  const choice = (delta: object, finish: string | null = null) => ({
+  const choice = (delta: object, finishReason: string | null = null) => ({
     ...base,
-    choices: [{ index: 0, delta, finish_reason: finish }],
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
   });
+  // As OpenAI streams them: one call after the other, the first piece with the id and name, the rest arguments.
+  const toolFrames = calls.flatMap((call, index) => [
+    sse(
+      choice({
+        tool_calls: [
+          {
+            index,
+            id: call.id ?? `call_fake_${index}`,
+            type: 'function',
+            function: { name: call.name, arguments: '' },
+          },
+        ],
+      }),
+    ),
+    ...call.arguments.map((piece) => sse(choice({ tool_calls: [{ index, function: { arguments: piece } }] }))),
+  ]);
+  const finishReason = finish ?? (calls.length > 0 ? 'tool_calls' : 'stop');
   return {
-    head: sse(choice({ role: 'assistant', content: '' })),
+    head: sse(choice({ role: 'assistant', content: calls.length > 0 && chunks.length === 0 ? null : '' })),
     body: chunks.map((text) => sse(choice({ content: text }))),
-    tail: sse(choice({}, finishReason)) + sse({ ...base, choices: [], usage: openaiUsage(usage) }) + 'data: [DONE]\n\n',
+    tail:
+      toolFrames.join('') +
+      sse(choice({}, finishReason)) +
+      sse({ ...base, choices: [], usage: openaiUsage(usage) }) +
+      'data: [DONE]\n\n',
   };
 }
 
-function anthropicFrames(model: string, chunks: string[], usage: Usage, finishReason = 'end_turn') {
+function anthropicFrames(
+  model: string,
+  chunks: string[],
+  usage: Usage,
+  finish: string | undefined,
+  calls: ScriptedToolCall[],
+) {
   const message = { id: 'msg_fake', type: 'message', role: 'assistant', content: [], model, stop_reason: null };
   const start = { ...message, usage: { input_tokens: usage.promptTokens, output_tokens: 1 } };
-  const delta = { stop_reason: finishReason, stop_sequence: null };
+  const delta = { stop_reason: finish ?? (calls.length > 0 ? 'tool_use' : 'end_turn'), stop_sequence: null };
+  // Anthropic opens no text block for an answer that is only tool calls; block indexes count every block.
+  const text = chunks.length > 0 || calls.length === 0;
+  const first = text ? 1 : 0;
+  const toolFrames = calls.flatMap((call, n) => {
+    const index = first + n;
+    const block = { type: 'tool_use', id: call.id ?? `toolu_fake_${n}`, name: call.name, input: {} };
+    const piece = (partial_json: string) =>
+      sse(
+        { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } },
+        'content_block_delta',
+      );
+    return [
+      sse({ type: 'content_block_start', index, content_block: block }, 'content_block_start'),
+      // Anthropic's first input_json_delta is often empty.
+      piece(''),
+      ...call.arguments.map(piece),
+      sse({ type: 'content_block_stop', index }, 'content_block_stop'),
+    ];
+  });
   return {
     head:
       sse({ type: 'message_start', message: start }, 'message_start') +
-      sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start') +
+      (text
+        ? sse(
+            { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+            'content_block_start',
+          )
+        : '') +
       sse({ type: 'ping' }, 'ping'),
     body: chunks.map((text) =>
       sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }, 'content_block_delta'),
     ),
     tail:
-      sse({ type: 'content_block_stop', index: 0 }, 'content_block_stop') +
+      (text ? sse({ type: 'content_block_stop', index: 0 }, 'content_block_stop') : '') +
+      toolFrames.join('') +
       sse({ type: 'message_delta', delta, usage: { output_tokens: usage.completionTokens } }, 'message_delta') +
       sse({ type: 'message_stop' }, 'message_stop'),
   };
