@@ -185,6 +185,37 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
     });
   });
 
+  it.each([false, true])("runs a whole tool round trip with Ollama's own tool calls (stream: %s)", async (stream) => {
+    upstream.reply({ chunks: [], toolCalls: [{ name: 'get_weather', arguments: ['{"city":"Lisbon"}'] }] });
+    upstream.reply({ chunks: ['Sunny.'], usage: { promptTokens: 60, completionTokens: 2 } });
+
+    const { runner, asked } = weatherRunner('ollama/llama3.2', stream);
+    const answer = await runner.finalContent();
+
+    expect(answer).toBe('Sunny.');
+    expect(asked).toEqual([{ city: 'Lisbon' }]);
+    const [first, second] = sentBodies();
+    expect(first.tools).toEqual([
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'The weather in a city', parameters: WEATHER_SCHEMA },
+      },
+    ]);
+    expect(second.messages).toEqual([
+      { role: 'user', content: 'Weather in Lisbon?' },
+      {
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ function: { name: 'get_weather', arguments: { city: 'Lisbon' } } }],
+      },
+      { role: 'tool', content: '{"city":"Lisbon","celsius":21}', tool_name: 'get_weather' },
+    ]);
+    expect(await usageRows()).toEqual([
+      expect.objectContaining({ model: 'ollama/llama3.2', status: 'complete' }),
+      { model: 'ollama/llama3.2', status: 'complete', prompt_tokens: 60, completion_tokens: 2 },
+    ]);
+  });
+
   describe.each([
     { provider: 'OpenAI-format', model: 'openai/gpt-4o-mini', ids: ['call_a', 'call_b'] },
     { provider: 'Anthropic', model: 'anthropic/claude-sonnet-4-5', ids: ['toolu_a', 'toolu_b'] },
@@ -378,7 +409,7 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
         ],
         [
           {
-            model: 'ollama/gpt-4o-mini',
+            model: 'ollama/llama3.2',
             messages: [{ role: 'user', content: 'Hi' }],
             tools: [weatherTool],
             tool_choice: 'required',
@@ -442,19 +473,19 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
       expect(upstream.requests.every((request) => request.path.startsWith('/v1/'))).toBe(true);
     });
 
-    it('reach Ollama as data: URLs; an https: one, which Ollama cannot fetch, is refused', async () => {
+    it("reach Ollama's `images` from data: URLs; an https: one, which Ollama cannot fetch, is refused", async () => {
       upstream.reply({ chunks: ['A dot.'] });
 
       await client.chat.completions.create({
-        model: 'ollama/gpt-4o-mini',
+        model: 'ollama/llama3.2',
         messages: [{ role: 'user', content: content.slice(0, 2) }],
       });
       const error = await failure(() =>
-        client.chat.completions.create({ model: 'ollama/gpt-4o-mini', messages: [{ role: 'user', content }] }),
+        client.chat.completions.create({ model: 'ollama/llama3.2', messages: [{ role: 'user', content }] }),
       );
 
       expect(sentBodies()).toHaveLength(1);
-      expect(sentBodies()[0].messages).toEqual([{ role: 'user', content: content.slice(0, 2) }]);
+      expect(sentBodies()[0].messages).toEqual([{ role: 'user', content: 'What is in these?', images: [PNG] }]);
       expect(error).toBeInstanceOf(BadRequestError);
       expect(error.param).toBe('messages.0.content.2.image_url.url');
       expect(error.message).toMatch(/ollama models cannot fetch/);
@@ -597,21 +628,27 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
 
       const error = await failure(() =>
         client.chat.completions.create({
-          model: 'ollama/gpt-4o-mini',
+          model: 'ollama/llama3.2',
           messages: [{ role: 'user', content: 'Hi' }],
           user: 'user-1234',
         }),
       );
       const { user: _user, ...rest } = all;
       await client.chat.completions.create({
-        model: 'ollama/gpt-4o-mini',
+        model: 'ollama/llama3.2',
         messages: [{ role: 'user', content: 'Hi' }],
         response_format: { type: 'json_object' },
         ...rest,
       });
 
       expect(error.param).toBe('user');
-      expect(sentBodies()).toEqual([expect.objectContaining({ response_format: { type: 'json_object' }, ...rest })]);
+      const { stop, top_p, seed, frequency_penalty, presence_penalty } = rest;
+      expect(sentBodies()).toEqual([
+        expect.objectContaining({
+          format: 'json',
+          options: { stop, top_p, seed, frequency_penalty, presence_penalty },
+        }),
+      ]);
     });
 
     it('lets echo stop where it is told to, streamed and not', async () => {
