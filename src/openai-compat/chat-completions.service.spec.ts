@@ -42,7 +42,7 @@ async function drain(events: AsyncGenerator<CompletionEvent>): Promise<Completio
 }
 
 describe('ChatCompletionsService', () => {
-  it("passes tool-call pieces on and reports tool_calls as the finish, even where the vendor said stop", async () => {
+  it('passes tool-call pieces on and reports tool_calls as the finish, even where the vendor said stop', async () => {
     const { service } = setup(async function* () {
       yield { type: 'toolCall', index: 0, id: 'c1', name: 'f', arguments: '' };
       yield { type: 'toolCall', index: 0, arguments: '{}' };

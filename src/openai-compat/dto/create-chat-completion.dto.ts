@@ -73,7 +73,8 @@ export class ChatCompletionMessageDto {
 
   @ApiProperty({
     oneOf: [
-      { type: 'string' },
+      // Null only on an assistant message with tool_calls.
+      { type: 'string', nullable: true },
       {
         type: 'array',
         items: {
@@ -102,7 +103,6 @@ export class ChatCompletionMessageDto {
         },
       },
     ],
-    nullable: true,
     description:
       'The text, or parts: text parts (joined one a line when there are only text parts) and, on user messages, ' +
       'image_url parts. An image is a data: URL (base64 PNG, JPEG, GIF or WebP), for every provider but echo, ' +
