@@ -112,7 +112,9 @@ export class OpenAiProvider extends AiProvider {
       if (chunk.error) throw streamError(call, chunk.error);
       const choice = chunk.choices?.[0];
       if (choice?.delta?.content) yield { type: 'delta', text: choice.delta.content };
-      for (const [position, piece] of (choice?.delta?.tool_calls ?? []).entries()) {
+      const pieces = choice?.delta?.tool_calls;
+      for (let position = 0; pieces && position < pieces.length; position++) {
+        const piece = pieces[position];
         const index = piece.index ?? position;
         const arguments_ = piece.function?.arguments ?? '';
         if (callIds[index] === undefined) {
