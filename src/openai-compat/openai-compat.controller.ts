@@ -104,7 +104,11 @@ export class OpenAiCompatController {
         const call = (toolCalls[event.index] ??= { id: event.id ?? '', name: event.name ?? '', arguments: '' });
         call.arguments += event.arguments;
       } else if (event.type === 'error') throw event.error;
-      else return ChatCompletionResponseDto.from(completion, content, toolCalls, event.usage, event.finishReason);
+      else {
+        // A vendor may skip an index; the answer lists the calls it made, in order, without gaps.
+        const calls = Object.values(toolCalls);
+        return ChatCompletionResponseDto.from(completion, content, calls, event.usage, event.finishReason);
+      }
     }
     // Only reached when the client left before the answer was complete; nobody is listening any more.
     return;
