@@ -103,7 +103,7 @@ export class AssistantOnlyConstraint implements ValidatorConstraintInterface {
 @ValidatorConstraint({ name: 'toolCallId' })
 export class ToolCallIdConstraint implements ValidatorConstraintInterface {
   validate(value: unknown, args: ValidationArguments): boolean {
-    if ((args.object as MessageShape).role !== 'tool') return value === undefined;
+    if ((args.object as MessageShape).role !== 'tool') return value === undefined || value === null;
     return typeof value === 'string' && value.length > 0 && value.length <= 256;
   }
 

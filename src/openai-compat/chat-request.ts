@@ -38,8 +38,8 @@ export function toChatOptions(input: ChatOptionsInput, provider: TargetProvider)
     );
   };
   const options: ChatOptions = {
-    temperature: input.temperature,
-    maxTokens: input.max_completion_tokens ?? input.max_tokens,
+    temperature: input.temperature ?? undefined,
+    maxTokens: input.max_completion_tokens ?? input.max_tokens ?? undefined,
   };
 
   const tools = input.tools?.length ? input.tools.map((tool) => tool.function) : undefined;
@@ -70,7 +70,7 @@ export function toChatOptions(input: ChatOptionsInput, provider: TargetProvider)
     options.parallelToolCalls = false;
   }
 
-  if (input.stop !== undefined) {
+  if (given(input.stop)) {
     if (!features.stop) refuse('stop');
     options.stop = typeof input.stop === 'string' ? [input.stop] : input.stop;
   }
@@ -79,31 +79,36 @@ export function toChatOptions(input: ChatOptionsInput, provider: TargetProvider)
     if (!features.responseFormats.includes(format.type)) refuse('response_format', `they cannot take "${format.type}"`);
     options.responseFormat = format;
   }
-  if (input.top_p !== undefined && input.top_p !== 1) {
+  if (given(input.top_p) && input.top_p !== 1) {
     if (!features.topP) refuse('top_p');
     options.topP = input.top_p;
   }
-  if (input.seed !== undefined) {
+  if (given(input.seed)) {
     if (!features.seed) refuse('seed');
     options.seed = input.seed;
   }
-  if (input.frequency_penalty !== undefined && input.frequency_penalty !== 0) {
+  if (given(input.frequency_penalty) && input.frequency_penalty !== 0) {
     if (!features.frequencyPenalty) refuse('frequency_penalty');
     options.frequencyPenalty = input.frequency_penalty;
   }
-  if (input.presence_penalty !== undefined && input.presence_penalty !== 0) {
+  if (given(input.presence_penalty) && input.presence_penalty !== 0) {
     if (!features.presencePenalty) refuse('presence_penalty');
     options.presencePenalty = input.presence_penalty;
   }
-  if (input.user !== undefined) {
+  if (given(input.user)) {
     if (!features.user) refuse('user');
     options.user = input.user;
   }
   return options;
 }
 
-function toToolChoice(choice: OpenAiToolChoice | undefined): ToolChoice | undefined {
-  if (choice === undefined || typeof choice === 'string') return choice;
+/** Some clients send null for a field they leave unset. */
+function given<T>(value: T | null | undefined): value is T {
+  return value !== undefined && value !== null;
+}
+
+function toToolChoice(choice: OpenAiToolChoice | null | undefined): ToolChoice | undefined {
+  if (!given(choice) || typeof choice === 'string') return choice ?? undefined;
   return { name: choice.function.name };
 }
 
