@@ -3,10 +3,51 @@
  * adapter in providers/, registered under AI_PROVIDERS. No vendor detail (URL, header, error body) leaves ai/.
  */
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+
+/** An image given inline (base64 bytes) or by an address that the provider fetches itself; the server never does. */
+export type ImageSource = { kind: 'base64'; mediaType: ImageMediaType; data: string } | { kind: 'url'; url: string };
+
+export type ContentPart =
+  | { type: 'text'; text: string }
+  /** `detail` is a resolution hint that providers without one ignore. */
+  | { type: 'image'; source: ImageSource; detail?: 'auto' | 'low' | 'high' };
+
+/** A function call the model asked for. `arguments` is JSON text, exactly as the model wrote it. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  /** The text; a user turn may hold parts instead (text and images). */
+  content: string | ContentPart[];
+  /** Assistant turns: the calls the model made; `content` may then be empty. */
+  toolCalls?: ToolCall[];
+  /** Tool turns: the call whose result `content` is. */
+  toolCallId?: string;
+}
+
+/** A turn of plain text, as conversations send them. */
+export type TextChatMessage = ChatMessage & { content: string };
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** A JSON Schema of the arguments object. */
+  parameters?: Record<string, unknown>;
+  /** Ask the provider to hold the arguments to the schema exactly. */
+  strict?: boolean;
+}
+
+/** `required`: some tool must be called; `{ name }`: that one. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+export type ResponseFormat =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean };
 
 export interface ChatRequest {
   /** The model's name at the provider, without the `<provider>/` prefix. */
@@ -15,9 +56,60 @@ export interface ChatRequest {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  /** False: at most one tool call per answer. */
+  parallelToolCalls?: boolean;
+  stop?: string[];
+  responseFormat?: ResponseFormat;
+  topP?: number;
+  seed?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** An opaque id of the end user, for the vendor's abuse monitoring. */
+  user?: string;
   /** Aborting it cancels the upstream request. */
   signal: AbortSignal;
 }
+
+/**
+ * What a provider can honour beyond plain text. Callers check a request against it first: a request asking for
+ * more is refused rather than sent with the part the vendor would ignore.
+ */
+export interface ProviderFeatures {
+  tools: boolean;
+  /** The tool choices besides `auto` (the default, always fine). */
+  toolChoices: readonly ('none' | 'required' | 'named')[];
+  /** Whether `parallelToolCalls: false` can be honoured. */
+  serialToolCalls: boolean;
+  strictTools: boolean;
+  imageData: boolean;
+  imageUrl: boolean;
+  stop: boolean;
+  responseFormats: readonly ResponseFormat['type'][];
+  topP: boolean;
+  seed: boolean;
+  frequencyPenalty: boolean;
+  presencePenalty: boolean;
+  user: boolean;
+}
+
+/** A provider that takes text and nothing more. */
+export const TEXT_ONLY: ProviderFeatures = {
+  tools: false,
+  toolChoices: [],
+  serialToolCalls: false,
+  strictTools: false,
+  imageData: false,
+  imageUrl: false,
+  stop: false,
+  responseFormats: [],
+  topP: false,
+  seed: false,
+  frequencyPenalty: false,
+  presencePenalty: false,
+  user: false,
+};
 
 export interface Usage {
   promptTokens: number;
@@ -26,6 +118,11 @@ export interface Usage {
 
 export type ChatEvent =
   | { type: 'delta'; text: string }
+  /**
+   * A piece of the tool call at `index` (0, 1, ... in the answer's order). Its first piece carries the `id`
+   * and `name`; the `arguments` text of all its pieces, joined, is the whole JSON.
+   */
+  | { type: 'toolCall'; index: number; id?: string; name?: string; arguments: string }
   /** Always the last event of a successful stream. */
   | { type: 'done'; usage: Usage | null; finishReason: string | null };
 
@@ -41,6 +138,8 @@ export abstract class AiProvider {
   /** The prefix of this provider's model ids, e.g. `openai`. */
   abstract readonly id: string;
 
+  abstract readonly features: ProviderFeatures;
+
   /** The models the provider offers right now; rejects with an AiProviderError when it cannot be reached. */
   abstract listModels(signal?: AbortSignal): Promise<ModelInfo[]>;
 
@@ -50,6 +149,15 @@ export abstract class AiProvider {
    * owns the time-out (it aborts the signal when the provider stays quiet for AI_TIMEOUT_MS).
    */
   abstract streamChat(request: ChatRequest): AsyncIterable<ChatEvent>;
+}
+
+/** The text of a message: its text parts, one a line; images have none. */
+export function textOf(content: ChatMessage['content']): string {
+  if (typeof content === 'string') return content;
+  return content
+    .filter((part) => part.type === 'text')
+    .map((part) => part.text)
+    .join('\n');
 }
 
 /** Multi-provider token: every registered adapter, in registration order. */

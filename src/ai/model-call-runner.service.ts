@@ -21,8 +21,14 @@ export interface ModelCallOutcome {
   latencyMs: number;
 }
 
-/** What a call produces, in order: deltas, then exactly one `end`, which always comes (read the call to it). */
-export type ModelCallEvent = { type: 'delta'; text: string } | { type: 'end'; outcome: ModelCallOutcome };
+/**
+ * What a call produces, in order: deltas and tool-call pieces, then exactly one `end`, which always comes (read
+ * the call to it). Tool calls come only to a request that offered tools.
+ */
+export type ModelCallEvent =
+  | { type: 'delta'; text: string }
+  | Extract<ChatEvent, { type: 'toolCall' }>
+  | { type: 'end'; outcome: ModelCallOutcome };
 
 /**
  * The one place a provider stream is read, for every API that talks to a model: it stops waiting when the
@@ -69,6 +75,8 @@ export class ModelCallRunner {
           if (text === '') this.metrics.timeToFirstToken.observe(labels, (Date.now() - startedAt) / 1000);
           text += event.text;
           yield { type: 'delta', text: event.text };
+        } else if (event.type === 'toolCall') {
+          yield event;
         } else {
           usage = event.usage;
           finishReason = event.finishReason;

@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { startFakeUpstream } from '../../test/fakes/fake-upstream';
 import type { AiConfig } from '../config/ai.config';
-import { AiProvider, type ChatEvent, type ModelInfo } from './ai-provider';
+import { AiProvider, TEXT_ONLY, type ChatEvent, type ModelInfo } from './ai-provider';
 import { AiProviderError, UnknownModelError } from './ai.errors';
 import { ModelRegistry } from './model-registry.service';
 import { EchoProvider } from './providers/echo.provider';
 import { OpenAiProvider } from './providers/openai.provider';
 
 class StubProvider extends AiProvider {
+  readonly features = TEXT_ONLY;
   listModels = jest.fn<Promise<ModelInfo[]>, [AbortSignal?]>();
 
   constructor(

@@ -216,7 +216,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
         if (event.type === 'delta') {
           generation.appendDelta(event.text);
           this.markUnsaved(generation);
-        } else outcome = event.outcome;
+        } else if (event.type === 'end') outcome = event.outcome;
       }
       const { status, text, usage, error } = outcome!;
       const stored = await this.storeAnswer(input.assistantMessage, {

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../ai/ai-provider';
+import type { TextChatMessage } from '../ai/ai-provider';
 import type { Message, MessageRole } from './entities/message.entity';
 
 /** A rough count that errs high (about 4 characters a token for English, plus per-message framing). */
@@ -40,9 +40,9 @@ export class HistoryBudget {
  * The messages sent to the model: the system prompt first, then as much of the history as fits the budget,
  * dropping the oldest first (see HistoryBudget).
  */
-export function buildPrompt(systemPrompt: string | null, history: Message[], budgetTokens: number): ChatMessage[] {
+export function buildPrompt(systemPrompt: string | null, history: Message[], budgetTokens: number): TextChatMessage[] {
   const budget = new HistoryBudget(systemPrompt, budgetTokens);
-  const kept: ChatMessage[] = [];
+  const kept: TextChatMessage[] = [];
   for (let i = history.length - 1; i >= 0; i--) {
     const { role, content } = history[i];
     if (!budget.admit({ role, length: content.length })) break;
@@ -50,7 +50,7 @@ export function buildPrompt(systemPrompt: string | null, history: Message[], bud
   }
   // Some providers (Anthropic) require the conversation to start with a user turn.
   while (kept.length > 1 && kept[kept.length - 1].role !== 'user') kept.pop();
-  const system: ChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
+  const system: TextChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
   return [...system, ...kept.reverse()];
 }
 

@@ -1,5 +1,5 @@
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
-import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
+import { TEXT_ONLY, type AiProvider, type ChatEvent, type ChatRequest } from '../ai/ai-provider';
 import { AiProviderError, UnknownModelError } from '../ai/ai.errors';
 import { ModelCallRunner } from '../ai/model-call-runner.service';
 import type { ModelRegistry } from '../ai/model-registry.service';
@@ -11,7 +11,12 @@ const principal = { id: 'u1', email: 'u1@example.com', role: 'user' as const };
 
 function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   const recorded: UsageEntry[] = [];
-  const provider = { id: 'fake', listModels: jest.fn(), streamChat: jest.fn(stream) } as unknown as AiProvider;
+  const provider = {
+    id: 'fake',
+    features: TEXT_ONLY,
+    listModels: jest.fn(),
+    streamChat: jest.fn(stream),
+  } as unknown as AiProvider;
   const models = {
     resolve: jest.fn(async (id: string) => {
       if (!id.startsWith('fake/')) throw new UnknownModelError(id);
@@ -40,6 +45,22 @@ async function drain(events: AsyncGenerator<CompletionEvent>): Promise<Completio
 }
 
 describe('ChatCompletionsService', () => {
+  it('passes tool-call pieces on and reports tool_calls as the finish, even where the vendor said stop', async () => {
+    const { service } = setup(async function* () {
+      yield { type: 'toolCall', index: 0, id: 'c1', name: 'f', arguments: '' };
+      yield { type: 'toolCall', index: 0, arguments: '{}' };
+      yield { type: 'done', usage: null, finishReason: 'stop' };
+    });
+
+    const completion = await service.create(principal, input, new AbortController().signal);
+
+    expect(await drain(completion.events)).toEqual([
+      { type: 'toolCall', index: 0, id: 'c1', name: 'f', arguments: '' },
+      { type: 'toolCall', index: 0, arguments: '{}' },
+      { type: 'done', usage: null, finishReason: 'tool_calls' },
+    ]);
+  });
+
   it('passes the bare model name and the limits on, and records a complete call with its usage', async () => {
     const { service, provider, recorded } = setup(async function* () {
       yield { type: 'delta', text: 'Hel' };

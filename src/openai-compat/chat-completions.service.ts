@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { AiProvider, ChatRequest, Usage } from '../ai/ai-provider';
+import type { AiProvider, ChatEvent, ChatRequest, Usage } from '../ai/ai-provider';
 import { ModelCallRunner } from '../ai/model-call-runner.service';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
@@ -8,19 +8,21 @@ import { AppError } from '../common/errors/app.error';
 import type { UsageStatus } from '../usage/usage-record.entity';
 import { UsageService } from '../usage/usage.service';
 import { OpenAiFinishReason, OpenAiMessage, toChatMessages, toFinishReason } from './chat-messages';
+import { toChatOptions, type ChatOptionsInput } from './chat-request';
 import type { CompletionIdentity } from './dto/chat-completion-response.dto';
 
-export interface ChatCompletionInput {
+export interface ChatCompletionInput extends ChatOptionsInput {
   model: string;
   messages: OpenAiMessage[];
-  temperature?: number;
-  max_completion_tokens?: number;
-  max_tokens?: number;
 }
 
-/** What a completion produces, in order: deltas, then exactly one `done` or `error` (none when cancelled). */
+/**
+ * What a completion produces, in order: deltas and tool-call pieces, then exactly one `done` or `error` (none
+ * when cancelled).
+ */
 export type CompletionEvent =
   | { type: 'delta'; text: string }
+  | Extract<ChatEvent, { type: 'toolCall' }>
   | { type: 'done'; usage: Usage | null; finishReason: OpenAiFinishReason }
   | { type: 'error'; error: AppError };
 
@@ -39,18 +41,17 @@ export class ChatCompletionsService {
   ) {}
 
   /**
-   * Resolves the model and hands back the model call as events. An unknown model is refused before anything is
-   * recorded: usage rows are keyed by the model's name, so recording invented names would let a client add rows
-   * (and report lines) without bound.
+   * Resolves the model and hands back the model call as events. An unknown model, or a request the model's
+   * provider cannot honour, is refused before anything is recorded: usage rows are keyed by the model's name, so
+   * recording invented names would let a client add rows (and report lines) without bound.
    */
   async create(principal: AuthUser, input: ChatCompletionInput, signal: AbortSignal): Promise<Completion> {
     const startedAt = Date.now();
     const resolved = await this.models.resolve(input.model);
     const request: ChatRequest = {
       model: resolved.model,
-      messages: toChatMessages(input.messages),
-      temperature: input.temperature,
-      maxTokens: input.max_completion_tokens ?? input.max_tokens,
+      messages: toChatMessages(input.messages, resolved.provider),
+      ...toChatOptions(input, resolved.provider),
       signal,
     };
     return {
@@ -69,9 +70,11 @@ export class ChatCompletionsService {
     startedAt: number,
   ): AsyncGenerator<CompletionEvent> {
     let recorded = false;
+    let calledTools = false;
     try {
       for await (const event of this.runner.run(provider, request)) {
-        if (event.type === 'delta') {
+        if (event.type !== 'end') {
+          calledTools ||= event.type === 'toolCall';
           yield event;
           continue;
         }
@@ -85,7 +88,13 @@ export class ChatCompletionsService {
         });
         if (outcome.error) yield { type: 'error', error: outcome.error };
         else if (outcome.status === 'complete') {
-          yield { type: 'done', usage: outcome.usage, finishReason: toFinishReason(outcome.finishReason) };
+          const finishReason = toFinishReason(outcome.finishReason);
+          // OpenAI itself says `stop` after a forced tool call; agent loops look for `tool_calls` to run them.
+          yield {
+            type: 'done',
+            usage: outcome.usage,
+            finishReason: calledTools && finishReason === 'stop' ? 'tool_calls' : finishReason,
+          };
         }
       }
     } finally {

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { SseWriter } from '../common/http/sse-writer';
 import { toErrorBody } from '../common/filters/all-exceptions.filter';
 import type { Completion, CompletionEvent } from './chat-completions.service';
-import { ChatCompletionChunkDto } from './dto/chat-completion-response.dto';
+import { ChatCompletionChunkDeltaDto, ChatCompletionChunkDto } from './dto/chat-completion-response.dto';
 import { toOpenAiError } from './openai-error';
 
 /**
@@ -29,6 +29,9 @@ export async function streamCompletion(reply: FastifyReply, completion: Completi
       const event = next.value;
       if (event.type === 'delta') {
         sse.send({ data: ChatCompletionChunkDto.delta(completion, { content: event.text }, null, includeUsage) });
+      } else if (event.type === 'toolCall') {
+        const delta = ChatCompletionChunkDeltaDto.toolCall(event);
+        sse.send({ data: ChatCompletionChunkDto.delta(completion, delta, null, includeUsage) });
       } else if (event.type === 'done') {
         sse.send({ data: ChatCompletionChunkDto.delta(completion, {}, event.finishReason, includeUsage) });
         if (includeUsage) sse.send({ data: ChatCompletionChunkDto.usage(completion, event.usage) });

@@ -1,6 +1,7 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { ToolCall } from '../ai/ai-provider';
 import { UnknownModelError } from '../ai/ai.errors';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
@@ -15,7 +16,9 @@ import { OpenAiModelListResponseDto, OpenAiModelResponseDto } from './dto/openai
 import { OPENAI_COMPAT_PREFIX } from './openai-error';
 
 const ERRORS: Record<number, string> = {
-  400: 'Invalid request (invalid_request_error); `param` names the field',
+  400:
+    'Invalid request (validation_failed), or a field the chosen model cannot honour, e.g. `seed` for Anthropic ' +
+    '(unsupported_parameter); `param` names the field (invalid_request_error)',
   401: 'Missing, unknown, expired or revoked API key, or a disabled account (invalid_api_key)',
   404: 'Unknown model (model_not_found)',
   413: 'Request body too large',
@@ -69,6 +72,9 @@ export class OpenAiCompatController {
       '`chat.completion.chunk`, then `data: [DONE]`; `stream_options.include_usage` adds a last chunk with the ' +
       'usage. A provider failure before the first token answers with its status (429 with Retry-After, 502, ' +
       '503, 504); one after it is sent as a `data: {"error": ...}` frame, and the stream ends without [DONE]. ' +
+      "Tools, tool calls and results, images (`image_url` parts) and the sampling settings take OpenAI's shapes " +
+      'for every provider; streamed tool calls come as `tool_calls` deltas, and an answer that calls tools ends with ' +
+      '`finish_reason: "tool_calls"`. ' +
       'Disconnecting cancels the model call. Every call to a model that exists is recorded in GET /users/me/usage; ' +
       'an unknown model is refused (404) and not recorded.',
   })
@@ -91,10 +97,18 @@ export class OpenAiCompatController {
       return;
     }
     let content = '';
+    const toolCalls: ToolCall[] = [];
     for await (const event of completion.events) {
       if (event.type === 'delta') content += event.text;
-      else if (event.type === 'error') throw event.error;
-      else return ChatCompletionResponseDto.from(completion, content, event.usage, event.finishReason);
+      else if (event.type === 'toolCall') {
+        const call = (toolCalls[event.index] ??= { id: event.id ?? '', name: event.name ?? '', arguments: '' });
+        call.arguments += event.arguments;
+      } else if (event.type === 'error') throw event.error;
+      else {
+        // A vendor may skip an index; the answer lists the calls it made, in order, without gaps.
+        const calls = Object.values(toolCalls);
+        return ChatCompletionResponseDto.from(completion, content, calls, event.usage, event.finishReason);
+      }
     }
     // Only reached when the client left before the answer was complete; nobody is listening any more.
     return;

@@ -38,7 +38,7 @@ function typeFor(status: number): string {
 /** The offending field, as OpenAI names it in `param`: read from the first validation message. */
 function paramFor(body: ErrorBody): string | null {
   if (body.code === 'UNKNOWN_MODEL') return 'model';
-  if (body.code !== 'VALIDATION_FAILED') return null;
+  if (body.code !== 'VALIDATION_FAILED' && body.code !== 'UNSUPPORTED_PARAMETER') return null;
   const first = (Array.isArray(body.message) ? body.message[0] : body.message) ?? '';
   const unknown = /^(.*?)property (\S+) should not exist$/.exec(first);
   if (unknown) return `${unknown[1]}${unknown[2]}`;

@@ -184,7 +184,7 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect(upstream.requests.filter((request) => request.method === 'POST')).toEqual([]);
     });
 
-    it('takes the sampling hints and end-user field clients send, without sending them on', async () => {
+    it('sends the sampling settings and end-user field on, and leaves out those at their defaults', async () => {
       upstream.reply({ chunks: ['ok'] });
 
       const completion = await client.chat.completions.create({
@@ -201,7 +201,16 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
 
       expect(completion.choices[0].message.content).toBe('ok');
       const [sent] = chats('/v1/chat/completions');
-      expect(Object.keys(sent.body as object).sort()).toEqual(['messages', 'model', 'stream', 'stream_options']);
+      // top_p 1 and zero penalties are what OpenAI does without them: the same request, sent shorter.
+      expect(Object.keys(sent.body as object).sort()).toEqual([
+        'messages',
+        'model',
+        'seed',
+        'stream',
+        'stream_options',
+        'user',
+      ]);
+      expect(sent.body).toMatchObject({ seed: 7, user: 'ada@example.com' });
       expect((sent.body as { messages: unknown }).messages).toEqual([{ role: 'user', content: 'Hi' }]);
     });
 
@@ -475,8 +484,8 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
         }),
       );
       expect(image).toBeInstanceOf(BadRequestError);
-      expect(image.message).toContain('"image_url" parts are not supported');
-      expect(image.param).toBe('messages.0.content');
+      expect(image.message).toContain('which echo models cannot fetch');
+      expect(image.param).toBe('messages.0.content.0.image_url.url');
 
       const choices = await failure(() =>
         client.chat.completions.create({ model: 'echo/echo', messages: [{ role: 'user', content: 'Hi' }], n: 2 }),
@@ -484,15 +493,25 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect(choices).toBeInstanceOf(BadRequestError);
       expect(choices.param).toBe('n');
 
-      const stop = await failure(() =>
+      const json = await failure(() =>
         client.chat.completions.create({
           model: 'echo/echo',
           messages: [{ role: 'user', content: 'Hi' }],
-          stop: ['\n'],
+          response_format: { type: 'json_object' },
         }),
       );
-      expect(stop).toBeInstanceOf(BadRequestError);
-      expect(stop.param).toBe('stop');
+      expect(json).toBeInstanceOf(BadRequestError);
+      expect(json.param).toBe('response_format');
+
+      const logprobs = await failure(() =>
+        client.chat.completions.create({
+          model: 'echo/echo',
+          messages: [{ role: 'user', content: 'Hi' }],
+          logprobs: true,
+        }),
+      );
+      expect(logprobs).toBeInstanceOf(BadRequestError);
+      expect(logprobs.param).toBe('logprobs');
 
       const empty = await failure(() => client.chat.completions.create({ model: 'echo/echo', messages: [] }));
       expect(empty).toBeInstanceOf(BadRequestError);

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A real HTTP server on 127.0.0.1 that speaks OpenAI Chat Completions (`POST …/chat/completions`,
- * `GET …/models`) and Anthropic Messages (`POST /v1/messages`, `GET /v1/models` with `anthropic-version`).
+ * `GET …/models`), Anthropic Messages (`POST /v1/messages`, `GET /v1/models` with `anthropic-version`) and
+ * Ollama's own API (`POST /api/chat`, one JSON document a line; `GET /api/tags`).
  * Point OPENAI_BASE_URL at `${url}/v1`, ANTHROPIC_BASE_URL and OLLAMA_BASE_URL at `url`.
  * Every request is recorded; each chat (or list) request consumes the next scripted behaviour, if any.
  */
@@ -26,10 +27,25 @@ export interface ReplyScript {
   /** Wait before each chunk (benchmarks, and tests that act mid-answer). */
   delayMs?: number;
   usage?: { promptTokens: number; completionTokens: number };
-  /** The vendor's own value; `stop` (OpenAI) or `end_turn` (Anthropic) by default. */
+  /**
+   * Tool calls the answer makes after its text, each streamed as the vendor does: OpenAI's `tool_calls` deltas,
+   * Anthropic's `tool_use` blocks with `input_json_delta`s; one frame per piece of `arguments`.
+   */
+  toolCalls?: ScriptedToolCall[];
+  /**
+   * The vendor's own value; by default `stop` (OpenAI) or `end_turn` (Anthropic), and with tool calls
+   * `tool_calls` or `tool_use`.
+   */
   finishReason?: string;
   /** End the response cleanly but without the vendor's closing frames (`[DONE]`, `message_stop`). */
   unterminated?: boolean;
+}
+export interface ScriptedToolCall {
+  name: string;
+  /** The arguments' JSON text in the pieces it is streamed in. */
+  arguments: string[];
+  /** The vendor's id; `call_fake_<n>` or `toolu_fake_<n>` by default. */
+  id?: string;
 }
 export type Route = 'chat' | 'models';
 export interface FailScript {
@@ -54,7 +70,7 @@ type Behaviour = ReplyScript & {
   failure?: FailScript;
   error?: { type: string; message: string };
 };
-type Wire = 'openai' | 'anthropic';
+type Wire = 'openai' | 'anthropic' | 'ollama';
 
 export interface FakeUpstream {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
@@ -63,7 +79,7 @@ export interface FakeUpstream {
   /** TCP connections accepted since the start: a client that reuses its connections opens few. */
   readonly connections: number;
   /** Model names each list endpoint returns; change them freely. */
-  models: { openai: string[]; anthropic: string[] };
+  models: { openai: string[]; anthropic: string[]; ollama: string[] };
   reply(script?: ReplyScript): void;
   fail(script: FailScript): void;
   /** Without `afterChunks` the server never answers at all; with it, it sends that many chunks and stalls. */
@@ -109,7 +125,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const timers = new Set<NodeJS.Timeout>();
   const releases = new Set<() => void>();
   let defaultReply: ReplyScript = options.defaultReply ?? {};
-  const models = { openai: ['gpt-4o-mini', 'gpt-4o'], anthropic: ['claude-sonnet-4-5'], ...options.models };
+  const models = {
+    openai: ['gpt-4o-mini', 'gpt-4o'],
+    anthropic: ['claude-sonnet-4-5'],
+    ollama: ['llama3.2', 'qwen2.5:7b'],
+    ...options.models,
+  };
 
   const wait = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -142,10 +163,13 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       closes.emit('close', record);
     });
 
-    const wire: Wire =
-      record.path.endsWith('/messages') || req.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
-    const chat = req.method === 'POST' && /\/(chat\/completions|messages)$/.test(record.path);
-    const list = req.method === 'GET' && record.path.endsWith('/models');
+    const wire: Wire = record.path.startsWith('/api/')
+      ? 'ollama'
+      : record.path.endsWith('/messages') || req.headers['anthropic-version'] !== undefined
+        ? 'anthropic'
+        : 'openai';
+    const chat = req.method === 'POST' && /\/(chat\/completions|messages|api\/chat)$/.test(record.path);
+    const list = req.method === 'GET' && /\/(models|api\/tags)$/.test(record.path);
     const route: Route | undefined = chat ? 'chat' : list ? 'models' : undefined;
     if (!route) return sendError(res, wire, { status: 404, message: `no route ${req.method} ${record.path}` });
     const index = queue.findIndex((entry) => entry.on === route);
@@ -160,9 +184,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const chunks = behaviour.chunks ?? DEFAULT_CHUNKS;
     const promptTokens = JSON.stringify(request.messages ?? []).split(/\s+/).length;
     const usage = behaviour.usage ?? { promptTokens, completionTokens: chunks.length };
-    const frameSet = wire === 'openai' ? openaiFrames : anthropicFrames;
-    const frames = frameSet(request.model ?? '?', chunks, usage, behaviour.finishReason);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const frameSet = { openai: openaiFrames, anthropic: anthropicFrames, ollama: ollamaFrames }[wire];
+    const frames = frameSet(request.model ?? '?', chunks, usage, behaviour.finishReason, behaviour.toolCalls ?? []);
+    const type = wire === 'ollama' ? 'application/x-ndjson' : 'text/event-stream';
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
     res.write(frames.head);
     for (const [index, frame] of frames.body.slice(0, behaviour.afterChunks ?? chunks.length).entries()) {
       if (index === behaviour.holdAfter) await behaviour.released;
@@ -232,45 +257,138 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 type Usage = { promptTokens: number; completionTokens: number };
 const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 
-function openaiFrames(model: string, chunks: string[], usage: Usage, finishReason = 'stop') {
+function openaiFrames(
+  model: string,
+  chunks: string[],
+  usage: Usage,
+  finish: string | undefined,
+  calls: ScriptedToolCall[],
+) {
   const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1_700_000_000, model };
-  const choice = (delta: object, finish: string | null = null) => ({
+  const choice = (delta: object, finishReason: string | null = null) => ({
     ...base,
-    choices: [{ index: 0, delta, finish_reason: finish }],
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
   });
+  // As OpenAI streams them: one call after the other, the first piece with the id and name, the rest arguments.
+  const toolFrames = calls.flatMap((call, index) => [
+    sse(
+      choice({
+        tool_calls: [
+          {
+            index,
+            id: call.id ?? `call_fake_${index}`,
+            type: 'function',
+            function: { name: call.name, arguments: '' },
+          },
+        ],
+      }),
+    ),
+    ...call.arguments.map((piece) => sse(choice({ tool_calls: [{ index, function: { arguments: piece } }] }))),
+  ]);
+  const finishReason = finish ?? (calls.length > 0 ? 'tool_calls' : 'stop');
   return {
-    head: sse(choice({ role: 'assistant', content: '' })),
+    head: sse(choice({ role: 'assistant', content: calls.length > 0 && chunks.length === 0 ? null : '' })),
     body: chunks.map((text) => sse(choice({ content: text }))),
-    tail: sse(choice({}, finishReason)) + sse({ ...base, choices: [], usage: openaiUsage(usage) }) + 'data: [DONE]\n\n',
+    tail:
+      toolFrames.join('') +
+      sse(choice({}, finishReason)) +
+      sse({ ...base, choices: [], usage: openaiUsage(usage) }) +
+      'data: [DONE]\n\n',
   };
 }
 
-function anthropicFrames(model: string, chunks: string[], usage: Usage, finishReason = 'end_turn') {
+function anthropicFrames(
+  model: string,
+  chunks: string[],
+  usage: Usage,
+  finish: string | undefined,
+  calls: ScriptedToolCall[],
+) {
   const message = { id: 'msg_fake', type: 'message', role: 'assistant', content: [], model, stop_reason: null };
   const start = { ...message, usage: { input_tokens: usage.promptTokens, output_tokens: 1 } };
-  const delta = { stop_reason: finishReason, stop_sequence: null };
+  const delta = { stop_reason: finish ?? (calls.length > 0 ? 'tool_use' : 'end_turn'), stop_sequence: null };
+  // Anthropic opens no text block for an answer that is only tool calls; block indexes count every block.
+  const text = chunks.length > 0 || calls.length === 0;
+  const first = text ? 1 : 0;
+  const toolFrames = calls.flatMap((call, n) => {
+    const index = first + n;
+    const block = { type: 'tool_use', id: call.id ?? `toolu_fake_${n}`, name: call.name, input: {} };
+    const piece = (partial_json: string) =>
+      sse(
+        { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } },
+        'content_block_delta',
+      );
+    return [
+      sse({ type: 'content_block_start', index, content_block: block }, 'content_block_start'),
+      // Anthropic's first input_json_delta is often empty.
+      piece(''),
+      ...call.arguments.map(piece),
+      sse({ type: 'content_block_stop', index }, 'content_block_stop'),
+    ];
+  });
   return {
     head:
       sse({ type: 'message_start', message: start }, 'message_start') +
-      sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start') +
+      (text
+        ? sse(
+            { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+            'content_block_start',
+          )
+        : '') +
       sse({ type: 'ping' }, 'ping'),
     body: chunks.map((text) =>
       sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }, 'content_block_delta'),
     ),
     tail:
-      sse({ type: 'content_block_stop', index: 0 }, 'content_block_stop') +
+      (text ? sse({ type: 'content_block_stop', index: 0 }, 'content_block_stop') : '') +
+      toolFrames.join('') +
       sse({ type: 'message_delta', delta, usage: { output_tokens: usage.completionTokens } }, 'message_delta') +
       sse({ type: 'message_stop' }, 'message_stop'),
   };
 }
 
+/** As Ollama streams an answer: a line per piece, each tool call whole with its arguments parsed, then `done`. */
+function ollamaFrames(
+  model: string,
+  chunks: string[],
+  usage: Usage,
+  finish: string | undefined,
+  calls: ScriptedToolCall[],
+) {
+  const line = (data: object) => `${JSON.stringify({ model, created_at: '2025-01-01T00:00:00Z', ...data })}\n`;
+  const message = (fields: object) => ({ role: 'assistant', content: '', ...fields });
+  const toolCalls = calls.map((call) => ({
+    function: { name: call.name, arguments: JSON.parse(call.arguments.join('') || '{}') as unknown },
+  }));
+  return {
+    head: '',
+    body: chunks.map((content) => line({ message: message({ content }), done: false })),
+    tail:
+      (toolCalls.length > 0 ? line({ message: message({ tool_calls: toolCalls }), done: false }) : '') +
+      line({
+        message: message({}),
+        done: true,
+        done_reason: finish ?? 'stop',
+        prompt_eval_count: usage.promptTokens,
+        eval_count: usage.completionTokens,
+      }),
+  };
+}
+
 function errorFrame(wire: Wire, { type, message }: { type: string; message: string }): string {
+  if (wire === 'ollama') return `${JSON.stringify({ error: message })}\n`;
   return wire === 'anthropic'
     ? sse({ type: 'error', error: { type, message } }, 'error')
     : sse({ error: { message, type, code: null } });
 }
 
 function modelList(wire: Wire, names: string[]) {
+  if (wire === 'ollama') {
+    const details = { format: 'gguf', family: 'llama', parameter_size: '3B', quantization_level: 'Q4_K_M' };
+    return {
+      models: names.map((name) => ({ name, model: name, modified_at: '2025-01-01T00:00:00Z', size: 1, details })),
+    };
+  }
   if (wire === 'anthropic') {
     const data = names.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-01-01T00:00:00Z' }));
     return { data, has_more: false, first_id: names[0] ?? null, last_id: names.at(-1) ?? null };
@@ -290,9 +408,11 @@ function sendError(res: http.ServerResponse, wire: Wire, script: FailScript): vo
   const message = script.message ?? `fake upstream error ${script.status}`;
   const body =
     script.body ??
-    (wire === 'anthropic'
-      ? { type: 'error', error: { type: script.type ?? anthropicType, message } }
-      : { error: { message, type: script.type ?? openaiType, param: null, code: script.type ?? openaiType } });
+    (wire === 'ollama'
+      ? { error: message }
+      : wire === 'anthropic'
+        ? { type: 'error', error: { type: script.type ?? anthropicType, message } }
+        : { error: { message, type: script.type ?? openaiType, param: null, code: script.type ?? openaiType } });
   const headers = script.retryAfter !== undefined ? { 'retry-after': String(script.retryAfter) } : {};
   if (typeof body === 'string') {
     res.writeHead(script.status, { ...headers, 'content-type': 'text/html' });

@@ -21,7 +21,7 @@ export async function throughRunner(
     if (event.type === 'delta') {
       deltas.push(event.text);
       await onDelta?.(deltas.length - 1);
-    } else error = event.outcome.error ?? undefined;
+    } else if (event.type === 'end') error = event.outcome.error ?? undefined;
   }
   return { deltas, error };
 }

@@ -3,7 +3,7 @@ import { startFakeUpstream, type FakeUpstream } from '../../../test/fakes/fake-u
 import { throughRunner } from '../../../test/support/through-runner';
 import type { ChatMessage } from '../ai-provider';
 import { AiProviderError } from '../ai.errors';
-import { AnthropicProvider } from './anthropic.provider';
+import { AnthropicProvider, toAnthropicMessages } from './anthropic.provider';
 
 const KEY = 'sk-ant-test-0123456789abcdef';
 const TIMEOUT_MS = 300;
@@ -40,6 +40,53 @@ describe('AnthropicProvider', () => {
       type: 'done',
       usage: { promptTokens: 21, completionTokens: 4 },
       finishReason: 'end_turn',
+    });
+  });
+
+  it('turns tool_use blocks and their input_json_delta pieces into tool calls numbered among themselves', async () => {
+    upstream.reply({
+      chunks: ['Checking.'],
+      toolCalls: [
+        { name: 'get_weather', arguments: ['{"city":', '"Faro"}'], id: 'toolu_1' },
+        { name: 'get_time', arguments: [], id: 'toolu_2' },
+      ],
+    });
+
+    const result = await collectChat(chat());
+
+    expect(result.deltas).toEqual(['Checking.']);
+    expect(result.toolCalls).toEqual([
+      { type: 'toolCall', index: 0, id: 'toolu_1', name: 'get_weather', arguments: '' },
+      { type: 'toolCall', index: 0, arguments: '{"city":' },
+      { type: 'toolCall', index: 0, arguments: '"Faro"}' },
+      { type: 'toolCall', index: 1, id: 'toolu_2', name: 'get_time', arguments: '' },
+      // No JSON streamed for a call without arguments: an empty object, so that the arguments parse.
+      { type: 'toolCall', index: 1, arguments: '{}' },
+    ]);
+    expect(result.done).toMatchObject({ finishReason: 'tool_use' });
+  });
+
+  it('sends tools with input_schema, and the sampling settings under their Anthropic names', async () => {
+    await collectChat(
+      chat(undefined, {
+        tools: [{ name: 'get_time' }, { name: 'get_weather', description: 'Weather', parameters: { type: 'object' } }],
+        toolChoice: { name: 'get_weather' },
+        parallelToolCalls: false,
+        stop: ['END'],
+        topP: 0.5,
+        user: 'u-1',
+      }),
+    );
+
+    expect(upstream.requests[0].body).toMatchObject({
+      tools: [
+        { name: 'get_time', input_schema: { type: 'object', properties: {} } },
+        { name: 'get_weather', description: 'Weather', input_schema: { type: 'object' } },
+      ],
+      tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
+      stop_sequences: ['END'],
+      top_p: 0.5,
+      metadata: { user_id: 'u-1' },
     });
   });
 
@@ -174,5 +221,70 @@ describe('AnthropicProvider', () => {
     expect(deltas).toEqual(['a']);
     expect(error).toMatchObject({ name: 'AbortError' });
     await upstream.whenClientCloses();
+  });
+});
+
+describe('toAnthropicMessages', () => {
+  it('puts tool results in one user turn, with any user text after them, and tool calls as tool_use blocks', () => {
+    expect(
+      toAnthropicMessages([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Weather in Faro and Porto?' },
+        {
+          role: 'assistant',
+          content: '',
+          toolCalls: [
+            { id: 't1', name: 'get_weather', arguments: '{"city":"Faro"}' },
+            { id: 't2', name: 'get_weather', arguments: '{"city":"Porto"}' },
+          ],
+        },
+        { role: 'tool', toolCallId: 't1', content: '25' },
+        { role: 'tool', toolCallId: 't2', content: '18' },
+        { role: 'user', content: 'In Fahrenheit.' },
+        { role: 'assistant', content: '77 and 64.' },
+      ]),
+    ).toEqual([
+      { role: 'user', content: 'Weather in Faro and Porto?' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool_use', id: 't1', name: 'get_weather', input: { city: 'Faro' } },
+          { type: 'tool_use', id: 't2', name: 'get_weather', input: { city: 'Porto' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 't1', content: '25' },
+          { type: 'tool_result', tool_use_id: 't2', content: '18' },
+          { type: 'text', text: 'In Fahrenheit.' },
+        ],
+      },
+      { role: 'assistant', content: '77 and 64.' },
+    ]);
+  });
+
+  it('turns image parts into base64 and url image sources', () => {
+    expect(
+      toAnthropicMessages([
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Compare' },
+            { type: 'image', source: { kind: 'base64', mediaType: 'image/gif', data: 'R0lGOD==' }, detail: 'low' },
+            { type: 'image', source: { kind: 'url', url: 'https://example.com/b.jpg' } },
+          ],
+        },
+      ]),
+    ).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Compare' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/gif', data: 'R0lGOD==' } },
+          { type: 'image', source: { type: 'url', url: 'https://example.com/b.jpg' } },
+        ],
+      },
+    ]);
   });
 });

@@ -49,4 +49,26 @@ describe('EchoProvider', () => {
     expect(result.done).toBeUndefined();
     expect(result.error).toMatchObject({ name: 'AbortError' });
   });
+
+  it('stops at the earliest stop sequence, leaving it out, and echoes only the text of parts', async () => {
+    const result = await collectChat(
+      provider.streamChat({
+        model: 'echo',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'one two. three; four' },
+              { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'iVBO' } },
+            ],
+          },
+        ],
+        stop: [';', '.'],
+        signal: new AbortController().signal,
+      }),
+    );
+
+    expect(result.deltas.join('')).toBe('one two');
+    expect(result.done).toMatchObject({ usage: { promptTokens: 4, completionTokens: 2 }, finishReason: 'stop' });
+  });
 });

@@ -51,9 +51,35 @@ const KEY_PATTERN = /\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}/g;
  * runner's to decide (ModelCallRunner, AI_TIMEOUT_MS): it aborts `signal` when the vendor stays quiet. Leaving
  * the loop early, by abort or by `break`, closes the upstream connection so the vendor stops generating.
  */
-export async function* streamSse(
+export function streamSse(
   call: UpstreamCall & { body: unknown; signal: AbortSignal },
 ): AsyncGenerator<EventSourceMessage> {
+  return streamFramed<EventSourceMessage>(call, 'text/event-stream', (push) => {
+    const parser = createParser({ onEvent: push });
+    // An event without its closing blank line is dropped, as the SSE spec says, so a cut shows as one.
+    return (text) => parser.feed(text);
+  });
+}
+
+/** As streamSse, for a vendor that streams one JSON document a line (Ollama): yields the lines. */
+export function streamNdjson(call: UpstreamCall & { body: unknown; signal: AbortSignal }): AsyncGenerator<string> {
+  return streamFramed<string>(call, 'application/x-ndjson', (push) => {
+    // A last line without its newline is never pushed, like an unfinished SSE event, so a cut shows as one.
+    let rest = '';
+    return (text) => {
+      const lines = (rest + text).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) push(line);
+    };
+  });
+}
+
+async function* streamFramed<T>(
+  call: UpstreamCall & { body: unknown; signal: AbortSignal },
+  accept: string,
+  /** Returns what cuts the decoded text into items, handing each to `push`. */
+  framer: (push: (item: T) => void) => (text: string) => void,
+): AsyncGenerator<T> {
   if (call.signal.aborted) throw new AbortError();
   const upstream = new AbortController();
   const forward = () => upstream.abort();
@@ -72,7 +98,7 @@ export async function* streamSse(
     try {
       const { default: axios } = await import('axios');
       response = await axios.post<Readable>(call.url, call.body, {
-        headers: { ...call.headers, accept: 'text/event-stream' },
+        headers: { ...call.headers, accept },
         responseType: 'stream',
         signal: upstream.signal,
         ...call.connections?.get(),
@@ -88,8 +114,8 @@ export async function* streamSse(
       throw classify(error, 'connect');
     }
 
-    const pending: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (event) => pending.push(event) });
+    const pending: T[] = [];
+    const feed = framer((item) => pending.push(item));
     const decoder = new StringDecoder('utf8');
     body = response.data;
     chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -102,10 +128,9 @@ export async function* streamSse(
       }
       if (next.done) {
         ended = true;
-        // An event without its closing blank line is dropped, as the SSE spec says, so a cut shows as one.
-        parser.feed(decoder.end());
+        feed(decoder.end());
       } else {
-        parser.feed(decoder.write(next.value));
+        feed(decoder.write(next.value));
       }
       while (pending.length > 0) yield pending.shift()!;
       if (ended) return;

@@ -71,6 +71,88 @@ describe('OpenAiProvider', () => {
     expect(sent.body).not.toHaveProperty('max_tokens');
   });
 
+  it('passes tool-call pieces on with their indexes, giving a call the server sent without an id one', async () => {
+    upstream.reply({
+      chunks: [],
+      toolCalls: [
+        { name: 'get_weather', arguments: ['{"city":', '"Faro"}'], id: 'call_1' },
+        { name: 'get_time', arguments: ['{}'], id: '' },
+      ],
+    });
+
+    const result = await collectChat(chat());
+
+    expect(result.toolCalls).toEqual([
+      { type: 'toolCall', index: 0, id: 'call_1', name: 'get_weather', arguments: '' },
+      { type: 'toolCall', index: 0, arguments: '{"city":' },
+      { type: 'toolCall', index: 0, arguments: '"Faro"}' },
+      { type: 'toolCall', index: 1, id: expect.stringMatching(/^call_[0-9a-f]{32}$/), name: 'get_time', arguments: '' },
+      { type: 'toolCall', index: 1, arguments: '{}' },
+    ]);
+    expect(result.done).toMatchObject({ finishReason: 'tool_calls' });
+  });
+
+  it('sends images, tool calls, tool results, tools and the sampling settings in OpenAI terms', async () => {
+    await collectChat(
+      provider.streamChat({
+        model: 'gpt-4o-mini',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Where?' },
+              { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'iVBO' }, detail: 'high' },
+            ],
+          },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'locate', arguments: '{}' }] },
+          { role: 'tool', toolCallId: 'c1', content: 'Faro' },
+        ],
+        tools: [{ name: 'locate', parameters: { type: 'object' }, strict: true }],
+        toolChoice: { name: 'locate' },
+        parallelToolCalls: false,
+        stop: ['END'],
+        responseFormat: { type: 'json_schema', name: 'place', schema: { type: 'object' } },
+        topP: 0.5,
+        seed: 1,
+        frequencyPenalty: 0.1,
+        presencePenalty: 0.2,
+        user: 'u-1',
+        signal: new AbortController().signal,
+      }),
+    );
+
+    expect(upstream.requests[0].body).toEqual({
+      model: 'gpt-4o-mini',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Where?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBO', detail: 'high' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'locate', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: 'Faro' },
+      ],
+      stream: true,
+      stream_options: { include_usage: true },
+      tools: [{ type: 'function', function: { name: 'locate', parameters: { type: 'object' }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'locate' } },
+      parallel_tool_calls: false,
+      stop: ['END'],
+      response_format: { type: 'json_schema', json_schema: { name: 'place', schema: { type: 'object' } } },
+      top_p: 0.5,
+      seed: 1,
+      frequency_penalty: 0.1,
+      presence_penalty: 0.2,
+      user: 'u-1',
+    });
+  });
+
   it('lists the chat models of GET /models', async () => {
     upstream.models.openai = ['gpt-4o-mini', 'text-embedding-3-small', 'llama3.2'];
 

@@ -71,6 +71,8 @@ export const ERROR_STATUS = {
   API_KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
   TOO_MANY_API_KEYS: HttpStatus.CONFLICT,
   INVALID_DATE_RANGE: HttpStatus.BAD_REQUEST,
+  // OpenAI-compatible API
+  UNSUPPORTED_PARAMETER: HttpStatus.BAD_REQUEST,
 } as const satisfies Record<string, HttpStatus>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

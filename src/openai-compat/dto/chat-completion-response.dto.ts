@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Usage } from '../../ai/ai-provider';
+import type { ToolCall, Usage } from '../../ai/ai-provider';
 import type { OpenAiFinishReason } from '../chat-messages';
 
 /** What a completion is known by, on every chunk and on the whole answer. */
@@ -22,12 +22,33 @@ export class CompletionUsageDto {
   }
 }
 
+const FINISH_REASONS: OpenAiFinishReason[] = ['stop', 'length', 'content_filter', 'tool_calls'];
+
+export class ChatCompletionFunctionCallDto {
+  /** @example "get_weather" */
+  name: string;
+  /** JSON text, as the model wrote it. @example "{\"city\":\"Lisbon\"}" */
+  arguments: string;
+}
+
+export class ChatCompletionToolCallDto {
+  /** Send it back as the `tool_call_id` of the tool's result. @example "call_abc123" */
+  id: string;
+  @ApiProperty({ enum: ['function'] })
+  type: 'function';
+  function: ChatCompletionFunctionCallDto;
+}
+
 export class ChatCompletionAnswerDto {
   @ApiProperty({ enum: ['assistant'] })
   role: 'assistant';
-  content: string;
+  /** Null when the answer is only tool calls. */
+  @ApiProperty({ type: String, nullable: true })
+  content: string | null;
   /** Always null: no provider here reports refusals apart. */
   refusal: string | null;
+  /** The tools the model wants called, in order; absent when it called none. */
+  tool_calls?: ChatCompletionToolCallDto[];
 }
 
 export class ChatCompletionChoiceDto {
@@ -37,7 +58,7 @@ export class ChatCompletionChoiceDto {
   /** Always null: log probabilities are not offered. */
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: null })
   logprobs: Record<string, unknown> | null;
-  @ApiProperty({ enum: ['stop', 'length', 'content_filter'] })
+  @ApiProperty({ enum: FINISH_REASONS })
   finish_reason: OpenAiFinishReason;
 }
 
@@ -58,6 +79,7 @@ export class ChatCompletionResponseDto {
   static from(
     completion: CompletionIdentity,
     content: string,
+    toolCalls: ToolCall[],
     usage: Usage | null,
     finishReason: OpenAiFinishReason,
   ): ChatCompletionResponseDto {
@@ -69,7 +91,19 @@ export class ChatCompletionResponseDto {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content, refusal: null },
+          message:
+            toolCalls.length > 0
+              ? {
+                  role: 'assistant',
+                  content: content || null,
+                  refusal: null,
+                  tool_calls: toolCalls.map(({ id, name, arguments: args }) => ({
+                    id,
+                    type: 'function',
+                    function: { name, arguments: args },
+                  })),
+                }
+              : { role: 'assistant', content, refusal: null },
           logprobs: null,
           finish_reason: finishReason,
         },
@@ -80,9 +114,38 @@ export class ChatCompletionResponseDto {
   }
 }
 
+export class ChatCompletionChunkFunctionDto {
+  /** On the first piece of a call only. */
+  name?: string;
+  /** The next piece of the arguments' JSON text. */
+  arguments: string;
+}
+
+/** A piece of a tool call: the first piece of each carries its `id`, `type` and name. */
+export class ChatCompletionChunkToolCallDto {
+  /** Which call of the answer this piece belongs to: 0, 1, ... */
+  index: number;
+  id?: string;
+  @ApiProperty({ enum: ['function'], required: false })
+  type?: 'function';
+  function: ChatCompletionChunkFunctionDto;
+}
+
 export class ChatCompletionChunkDeltaDto {
   role?: 'assistant';
   content?: string;
+  tool_calls?: ChatCompletionChunkToolCallDto[];
+
+  static toolCall(piece: {
+    index: number;
+    id?: string;
+    name?: string;
+    arguments: string;
+  }): ChatCompletionChunkDeltaDto {
+    const { index, id, name, arguments: args } = piece;
+    if (id === undefined) return { tool_calls: [{ index, function: { arguments: args } }] };
+    return { tool_calls: [{ index, id, type: 'function', function: { name: name ?? '', arguments: args } }] };
+  }
 }
 
 export class ChatCompletionChunkChoiceDto {
@@ -90,7 +153,7 @@ export class ChatCompletionChunkChoiceDto {
   delta: ChatCompletionChunkDeltaDto;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: null })
   logprobs: Record<string, unknown> | null;
-  @ApiProperty({ enum: ['stop', 'length', 'content_filter'], nullable: true })
+  @ApiProperty({ enum: FINISH_REASONS, nullable: true })
   finish_reason: OpenAiFinishReason | null;
 }
 

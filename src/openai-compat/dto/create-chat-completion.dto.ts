@@ -5,7 +5,6 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
-  IsIn,
   IsInt,
   IsNotEmpty,
   IsNumber,
@@ -17,41 +16,10 @@ import {
   Validate,
   ValidateNested,
 } from 'class-validator';
-import { ChatContentConstraint, type TextPart } from '../chat-content.validator';
-import type { OpenAiRole } from '../chat-messages';
-
-const ROLES: readonly OpenAiRole[] = ['system', 'developer', 'user', 'assistant'];
-
-export class ChatCompletionMessageDto {
-  /** `developer` is taken as `system`. Tool and function turns are not supported. */
-  @ApiProperty({ enum: ROLES })
-  @IsIn(ROLES)
-  role: OpenAiRole;
-
-  @ApiProperty({
-    oneOf: [
-      { type: 'string' },
-      {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: { type: { type: 'string', enum: ['text'] }, text: { type: 'string' } },
-          required: ['type', 'text'],
-        },
-      },
-    ],
-    description: 'The text, or text parts (joined one a line); images and audio are not supported.',
-    example: 'What should I see in Lisbon in one day?',
-  })
-  @Validate(ChatContentConstraint)
-  content: string | TextPart[];
-
-  /** A participant name; accepted for compatibility and not sent on. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  name?: string;
-}
+import { StopConstraint, ToolChoiceConstraint } from '../chat-content.validator';
+import type { OpenAiToolChoice } from '../chat-messages';
+import { ChatCompletionMessageDto } from './chat-completion-message.dto';
+import { ChatCompletionToolDto, ResponseFormatDto } from './chat-completion-options.dto';
 
 export class StreamOptionsDto {
   /** Send one more chunk before `data: [DONE]`, with `usage` for the whole call and no choices. */
@@ -61,9 +29,9 @@ export class StreamOptionsDto {
 }
 
 /**
- * OpenAI's Chat Completions request, with the fields this server honours or can safely take. Any other field
- * (tools, response_format, stop, logprobs, audio...) is refused with 400 naming it, as OpenAI refuses arguments
- * it does not recognise, rather than ignored in a way that would change the answer.
+ * OpenAI's Chat Completions request, with the fields this server honours. Any other field (logprobs, audio,
+ * logit_bias...) is refused with 400 naming it, as OpenAI refuses arguments it does not recognise, rather than
+ * ignored in a way that would change the answer; so is a field the chosen model's provider cannot honour.
  */
 export class CreateChatCompletionDto {
   /** A model id from GET /v1/models. @example "openai/gpt-4o-mini" */
@@ -117,9 +85,57 @@ export class CreateChatCompletionDto {
   @Max(1, { message: 'n must be 1: this server returns one choice' })
   n?: number;
 
+  /** Tools the model may call. An empty list is the same as none. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => ChatCompletionToolDto)
+  tools?: ChatCompletionToolDto[];
+
+  /** `auto` (the default), `none`, `required`, or one named function. */
+  @ApiProperty({
+    required: false,
+    oneOf: [
+      { type: 'string', enum: ['none', 'auto', 'required'] },
+      {
+        type: 'object',
+        properties: {
+          type: { type: 'string', enum: ['function'] },
+          function: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        },
+        required: ['type', 'function'],
+      },
+    ],
+  })
+  @IsOptional()
+  @Validate(ToolChoiceConstraint)
+  tool_choice?: OpenAiToolChoice;
+
+  /** `false`: at most one tool call per answer. */
+  @IsOptional()
+  @IsBoolean()
+  parallel_tool_calls?: boolean;
+
+  /** Where the model stops: one sequence or up to four, left out of the answer. */
+  @ApiProperty({
+    required: false,
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 4 }],
+    example: ['\n\n'],
+  })
+  @IsOptional()
+  @Validate(StopConstraint)
+  stop?: string | string[];
+
+  /** `json_object` or `json_schema` for JSON answers; `text` is the default. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ResponseFormatDto)
+  response_format?: ResponseFormatDto;
+
   /**
-   * Sampling hints that many clients send whether or not the user set them. Accepted and checked so that those
-   * clients work, but not sent on: the port to the providers does not carry them, so the providers' defaults apply.
+   * Sent to providers that take it. Its default, 1, is taken by every provider (it is the same as leaving it
+   * out); another value is refused by a provider without it.
    */
   @IsOptional()
   @IsNumber()
@@ -127,26 +143,28 @@ export class CreateChatCompletionDto {
   @Max(1)
   top_p?: number;
 
-  /** Accepted and not sent on, like `top_p`. */
+  /** Sent to providers that take it; 0, the default, is taken by every provider. */
   @IsOptional()
   @IsNumber()
   @Min(-2)
   @Max(2)
   frequency_penalty?: number;
 
-  /** Accepted and not sent on, like `top_p`. */
+  /** Sent to providers that take it; 0, the default, is taken by every provider. */
   @IsOptional()
   @IsNumber()
   @Min(-2)
   @Max(2)
   presence_penalty?: number;
 
-  /** Accepted and not sent on, like `top_p`. */
+  /** For repeatable answers, sent to providers that take it. */
   @IsOptional()
   @IsInt()
+  @Min(-(2 ** 53) + 1)
+  @Max(2 ** 53 - 1)
   seed?: number;
 
-  /** An end-user identifier; accepted for compatibility and not sent on. */
+  /** An end-user identifier for the provider's abuse monitoring (Anthropic's `metadata.user_id`). */
   @IsOptional()
   @IsString()
   @MaxLength(256)
