@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { WindowCountersModule } from '../common/throttling/window-counters.module';
+import { FilesModule } from '../files/files.module';
 import { PasswordHasher } from './password-hasher.service';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
@@ -8,7 +9,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), WindowCountersModule],
+  imports: [TypeOrmModule.forFeature([User]), WindowCountersModule, FilesModule],
   controllers: [UsersController],
   providers: [UsersService, UsersRepository, PasswordHasher],
   exports: [UsersService],
