@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Test } from 'supertest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TextExtractor } from '../../src/files/extraction/text-extractor.service';
@@ -304,12 +305,12 @@ describe('Files', () => {
     });
 
     it.each([
-      ['a JSON body', (r: ReturnType<TestApp['http']>) => r.send({ file: 'x' })],
+      ['a JSON body', (r: Test) => r.send({ file: 'x' })],
       [
         'a multipart body without a part named file',
-        (r: ReturnType<TestApp['http']>) => r.attach('document', PNG, 'a.png'),
+        (r: Test) => r.attach('document', PNG, 'a.png'),
       ],
-      ['a multipart body with only a text field', (r: ReturnType<TestApp['http']>) => r.field('file', 'not a file')],
+      ['a multipart body with only a text field', (r: Test) => r.field('file', 'not a file')],
     ])('refuses %s with 400 INVALID_UPLOAD', async (_case, body) => {
       const res = await body(t.http().post('/files').set(bearer(me.accessToken))).expect(400);
       expect(res.body.code).toBe('INVALID_UPLOAD');
