@@ -363,6 +363,9 @@ async function bundle(entry) {
     target: 'node20.19',
     format: 'cjs',
     external: EXTERNAL,
+    // As Node (20.19 and later) resolves a require: packages that ship ES modules only (file-type) export them
+    // to require() under this condition.
+    conditions: ['module-sync'],
     // Whitespace only. Node splits a file whose source map it loads into its lines: 230,000 lines cost about 15 MB
     // at start, a thousand long ones next to nothing. Names stay whole (readable frames even without the map);
     // minifying them as well saved no time and took more memory.
