@@ -306,10 +306,7 @@ describe('Files', () => {
 
     it.each([
       ['a JSON body', (r: Test) => r.send({ file: 'x' })],
-      [
-        'a multipart body without a part named file',
-        (r: Test) => r.attach('document', PNG, 'a.png'),
-      ],
+      ['a multipart body without a part named file', (r: Test) => r.attach('document', PNG, 'a.png')],
       ['a multipart body with only a text field', (r: Test) => r.field('file', 'not a file')],
     ])('refuses %s with 400 INVALID_UPLOAD', async (_case, body) => {
       const res = await body(t.http().post('/files').set(bearer(me.accessToken))).expect(400);
