@@ -70,7 +70,8 @@ const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u20
  */
 export function displayName(raw: string | undefined): string {
   const last = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  const cleaned = last.replace(UNSAFE_IN_NAME, '_').trim().replace(/^\.+/, '');
+  const cleaned = last.replace(UNSAFE_IN_NAME, '_').trim();
+  if (/^\.*$/.test(cleaned)) return 'file';
   // Counted in code points, as PostgreSQL counts varchar(255).
-  return [...cleaned].slice(0, 255).join('') || 'file';
+  return [...cleaned].slice(0, 255).join('');
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TextExtractor } from '../../src/files/extraction/text-extractor.service';
 import { bearer, registerUser, type Session } from '../support/auth';
@@ -265,6 +267,42 @@ describe('Files', () => {
       expect(res.body.code).toBe('FILE_TOO_LARGE');
       expect(filesUnder(dir)).toEqual(before);
       await upload(t, me.accessToken, Buffer.alloc(MAX_BYTES, 'a'), 'just-fits.txt').expect(201);
+    });
+
+    it('leaves nothing on disk when the client goes away mid-upload', async () => {
+      const before = filesUnder(dir);
+      const boundary = 'colloquy-test-boundary';
+      const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(
+        [
+          'POST /files HTTP/1.1',
+          'Host: 127.0.0.1',
+          `Authorization: Bearer ${me.accessToken}`,
+          `Content-Type: multipart/form-data; boundary=${boundary}`,
+          `Content-Length: ${MAX_BYTES}`,
+          '',
+          `--${boundary}`,
+          'Content-Disposition: form-data; name="file"; filename="half.txt"',
+          'Content-Type: text/plain',
+          '',
+          'a'.repeat(50_000),
+        ].join('\r\n'),
+      );
+      // The part has begun arriving: a temporary file is being written.
+      await waitFor(
+        async () => filesUnder(dir).filter((path) => !before.includes(path)),
+        (added) => added.length > 0,
+      );
+
+      socket.destroy();
+
+      const after = await waitFor(
+        async () => filesUnder(dir),
+        (files) => files.length === before.length,
+      );
+      expect(after).toEqual(before);
+      await t.http().get('/health').expect(200);
     });
 
     it("refuses what would pass the user's FILE_QUOTA_BYTES with 413, also when the uploads arrive together", async () => {
