@@ -120,19 +120,40 @@ describe('Files attached to messages', () => {
     const conversationId = await newConversation();
     const older = await uploadText('old '.repeat(10), 'old.txt');
     await send(conversationId, { content: 'Keep this.', fileIds: [older] }).expect(201);
-    const big = await uploadText('1'.repeat(DOCUMENT_BUDGET_CHARS - 100) + '2'.repeat(5_000), 'big.txt');
+    // Larger than the 1 MiB body limit of the JSON routes: uploads have their own.
+    const length = 1536 * 1024;
+    const big = await uploadText(
+      '1'.repeat(DOCUMENT_BUDGET_CHARS - 100) + '2'.repeat(length - DOCUMENT_BUDGET_CHARS + 100),
+      'big.txt',
+    );
 
     await send(conversationId, { content: 'Summarise.', fileIds: [big] }).expect(201);
 
     const [question, earlier] = [lastUserContent(), sentPrompts().at(-1)![0].content];
     expect(question).toContain(`${'1'.repeat(DOCUMENT_BUDGET_CHARS - 100)}${'2'.repeat(100)}\n[Cut here: `);
     expect(question).not.toContain('2'.repeat(101));
-    expect(question).toContain(
-      `[Cut here: ${DOCUMENT_BUDGET_CHARS} of the document's ${DOCUMENT_BUDGET_CHARS + 4_900} characters`,
-    );
+    expect(question).toContain(`[Cut here: ${DOCUMENT_BUDGET_CHARS} of the document's ${length} characters`);
     // The older message's document came after the budget was spent.
     expect(earlier).toContain('<document name="old.txt" type="text/plain">\n[Left out: ');
     expect(earlier).not.toContain('old old');
+  });
+
+  it('sends the documents again when the answer is regenerated', async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('regenerate me');
+    const sent = await send(conversationId, { content: 'Once more.', fileIds: [fileId] }).expect(201);
+
+    const again = await t
+      .http()
+      .post(`/conversations/${conversationId}/messages/${sent.body.userMessage.id}/regenerate`)
+      .set(bearer(me.accessToken))
+      .send({})
+      .expect(201);
+
+    expect(again.body.userMessage.attachments).toEqual([expect.objectContaining({ id: fileId })]);
+    const [first, second] = sentPrompts();
+    expect(second).toEqual(first);
+    expect(lastUserContent()).toContain('regenerate me');
   });
 
   it('keeps images on the message without putting them into the text', async () => {

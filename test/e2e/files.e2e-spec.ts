@@ -410,4 +410,26 @@ describe('Files', () => {
       await restarted.close();
     }
   });
+
+  it('stops a worker that takes longer than FILE_EXTRACT_TIMEOUT_MS and marks the file failed', async () => {
+    // Last: the environment a test app is given stays set for later ones in this file.
+    const hurried = await createTestApp({ FILE_EXTRACT_TIMEOUT_MS: '100' }, { databaseUrl: t.databaseUrl });
+    try {
+      const me = await registerUser(hurried);
+      // Tens of thousands of paragraphs: far more than 100 ms of work wherever the suite runs.
+      const paragraphs = Array.from({ length: 30_000 }, (_, i) => `paragraph number ${i}`);
+      const { body } = await upload(hurried, me.accessToken, await docx(paragraphs), 'slow.docx').expect(201);
+
+      const file = await waitFor(
+        () => hurried.http().get(`/files/${body.id}`).set(bearer(me.accessToken)),
+        (res) => res.body.status !== 'processing',
+        10_000,
+      );
+
+      expect(file.body).toMatchObject({ status: 'failed', error: 'reading the document took longer than 100 ms' });
+      await hurried.http().get('/health').expect(200);
+    } finally {
+      await hurried.close();
+    }
+  });
 });
