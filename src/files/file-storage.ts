@@ -1,13 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { filesConfig } from '../config/files.config';
+
+/**
+ * Temporary files older than this were left by a process that stopped mid-upload; younger ones may be another
+ * process's upload in progress (uploads are bounded by HTTP_REQUEST_TIMEOUT_MS, at most an hour).
+ */
+const ABANDONED_AFTER_MS = 2 * 60 * 60 * 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,8 +30,20 @@ export class StreamTooLongError extends Error {
  * once complete, so a half-written file never has a file's path.
  */
 @Injectable()
-export class FileStorage {
+export class FileStorage implements OnApplicationBootstrap {
   constructor(@Inject(filesConfig.KEY) private readonly config: ConfigType<typeof filesConfig>) {}
+
+  /** Removes what uploads cut short by a stopped process left under tmp/. */
+  async onApplicationBootstrap(): Promise<void> {
+    const tempDir = join(this.config.dir, 'tmp');
+    const names = await readdir(tempDir).catch(() => [] as string[]);
+    const before = Date.now() - ABANDONED_AFTER_MS;
+    for (const name of names) {
+      const path = join(tempDir, name);
+      const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+      if (mtimeMs < before) await rm(path, { force: true });
+    }
+  }
 
   /** Writes the stream to a new temporary file, at most `limit` bytes; returns its path and size. */
   async receive(stream: Readable, limit: number): Promise<{ tempPath: string; size: number }> {

@@ -15,6 +15,7 @@ import {
   FileNotReadyError,
   FileQuotaExceededError,
   FileTooLargeError,
+  InvalidUploadError,
   UnsupportedFileTypeError,
 } from './files.errors';
 import { FilesRepository } from './files.repository';
@@ -55,6 +56,10 @@ export class FilesService {
         throw limit < this.config.maxBytes
           ? new FileQuotaExceededError(this.config.quotaBytes, this.config.quotaBytes - room)
           : new FileTooLargeError(this.config.maxBytes);
+      }
+      // The disk's failures name a system call; anything else came from parsing what the client sent.
+      if (error instanceof Error && !('syscall' in error)) {
+        throw new InvalidUploadError(`the multipart body could not be read: ${error.message}`);
       }
       throw error;
     }

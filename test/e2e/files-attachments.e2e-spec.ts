@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DOCUMENT_BUDGET_CHARS } from '../../src/conversations/prompt';
-import { bearer, registerUser, type Session } from '../support/auth';
+import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { pdf, PNG, upload } from '../support/files';
 import { upstreamEnv } from '../support/upstream-env';
@@ -14,7 +14,7 @@ interface ChatBody {
 describe('Files attached to messages', () => {
   let upstream: FakeUpstream;
   let t: TestApp;
-  let me: Session;
+  let me: Awaited<ReturnType<typeof registerUser>>;
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TextExtractor } from '../../src/files/extraction/text-extractor.service';
@@ -351,6 +351,24 @@ describe('Files', () => {
       expect(res.body.code).toBe('INVALID_UPLOAD');
     });
 
+    it('refuses a multipart body cut short with 400 INVALID_UPLOAD, keeping nothing', async () => {
+      const before = filesUnder(dir);
+      const boundary = 'cut-short';
+
+      const res = await t
+        .http()
+        .post('/files')
+        .set(bearer(me.accessToken))
+        .set('Content-Type', `multipart/form-data; boundary=${boundary}`)
+        .send(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nno closing boundary`,
+        )
+        .expect(400);
+
+      expect(res.body.code).toBe('INVALID_UPLOAD');
+      expect(filesUnder(dir)).toEqual(before);
+    });
+
     it('keeps the 1 MiB body limit on other routes', async () => {
       const res = await t
         .http()
@@ -394,18 +412,26 @@ describe('Files', () => {
     });
   });
 
-  it('reads again, at start, the documents a stopped server left processing', async () => {
+  it('reads again, at start, the documents a stopped server left processing, and removes its abandoned uploads', async () => {
     const me = await registerUser(t);
     const { body } = await upload(t, me.accessToken, await docx(['after a restart']), 'r.docx').expect(201);
     await settled(me.accessToken, body.id);
     // As a process that stopped mid-extraction leaves it.
     await t.query("UPDATE files SET status = 'processing', text_chars = NULL WHERE id = ?", [body.id]);
 
+    // And an upload it had not finished, hours ago.
+    const abandoned = join(dir, 'tmp', `${randomUUID()}.part`);
+    writeFileSync(abandoned, 'half an upload');
+    utimesSync(abandoned, new Date(Date.now() - 3 * 3_600_000), new Date(Date.now() - 3 * 3_600_000));
+    const recent = join(dir, 'tmp', `${randomUUID()}.part`);
+    writeFileSync(recent, 'an upload another process is receiving');
+
     const restarted = await createTestApp({}, { databaseUrl: t.databaseUrl });
     try {
       await restarted.app.get(TextExtractor).whenIdle();
       const file = await restarted.http().get(`/files/${body.id}`).set(bearer(me.accessToken)).expect(200);
       expect(file.body).toMatchObject({ status: 'ready', textChars: 'after a restart\n\n'.length });
+      expect([existsSync(abandoned), existsSync(recent)]).toEqual([false, true]);
     } finally {
       await restarted.close();
     }

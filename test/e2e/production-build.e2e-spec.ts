@@ -132,7 +132,7 @@ describe('the production build (npm start)', () => {
       const headers = { authorization: `Bearer ${((await auth.json()) as { accessToken: string }).accessToken}` };
       const uploadFile = async (bytes: Buffer, name: string): Promise<string> => {
         const form = new FormData();
-        form.append('file', new Blob([bytes]), name);
+        form.append('file', new Blob([new Uint8Array(bytes)]), name);
         const res = await fetch(`${built.url}/files`, { method: 'POST', headers, body: form });
         expect(res.status).toBe(201);
         return ((await res.json()) as { id: string }).id;

@@ -72,7 +72,7 @@ export class TextExtractor implements OnApplicationBootstrap, OnApplicationShutd
     this.next();
   }
 
-  /** Resolves once nothing is queued or being read (for tests and shutdown). */
+  /** Resolves once nothing is queued or being read. */
   whenIdle(): Promise<void> {
     if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
