@@ -23,6 +23,7 @@ import {
 } from './common/request-input/request-input';
 import { createValidationPipe } from './common/validation.pipe';
 import { ChatService } from './conversations/chat.service';
+import { FilesService } from './files/files.service';
 import { serveWebPage } from './web/web-page';
 
 /** The Fastify options that have to be set before the app exists. */
@@ -57,6 +58,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   // Before any request: an answer still `streaming` now belonged to a process that has stopped, and would
   // otherwise keep its conversation refusing new messages.
   await app.get(ChatService).settleAbandonedAnswers();
+  await app.get(FilesService).resumeAfterRestart();
   guardRequestInput(app);
 
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
@@ -30,11 +30,11 @@ export class StreamTooLongError extends Error {
  * once complete, so a half-written file never has a file's path.
  */
 @Injectable()
-export class FileStorage implements OnApplicationBootstrap {
+export class FileStorage {
   constructor(@Inject(filesConfig.KEY) private readonly config: ConfigType<typeof filesConfig>) {}
 
   /** Removes what uploads cut short by a stopped process left under tmp/. */
-  async onApplicationBootstrap(): Promise<void> {
+  async sweepAbandoned(): Promise<void> {
     const tempDir = join(this.config.dir, 'tmp');
     const names = await readdir(tempDir).catch(() => [] as string[]);
     const before = Date.now() - ABANDONED_AFTER_MS;

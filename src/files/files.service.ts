@@ -97,6 +97,16 @@ export class FilesService {
     }
   }
 
+  /**
+   * What a stopped process left unfinished: documents still `processing` are read again, and half-received
+   * uploads are removed. Run once by the server at start (not by the command line, whose database may not be
+   * migrated yet).
+   */
+  async resumeAfterRestart(): Promise<void> {
+    await this.storage.sweepAbandoned();
+    await this.extractor.resume();
+  }
+
   async list(principal: AuthUser, limit: number, cursor?: string): Promise<Page<StoredFile>> {
     const rows = await this.files.listPageForOwner(principal.id, limit, cursor ? decodeCursor(cursor) : undefined);
     return toPage(rows, limit, (file) => file.createdAt);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -38,7 +38,7 @@ require(require('node:worker_threads').workerData.entry);
  * process that stopped are read again at start.
  */
 @Injectable()
-export class TextExtractor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TextExtractor implements OnApplicationShutdown {
   private readonly logger = new Logger(TextExtractor.name);
   private readonly queue: StoredFile[] = [];
   private readonly workers = new Set<Worker>();
@@ -52,7 +52,8 @@ export class TextExtractor implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(filesConfig.KEY) private readonly config: ConfigType<typeof filesConfig>,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Queues the files a stopped process left `processing`; called once when the server starts. */
+  async resume(): Promise<void> {
     const left = await this.files.findProcessing();
     if (left.length > 0)
       this.logger.warn(`${left.length} file(s) left processing by an earlier process: reading again`);
