@@ -12,14 +12,15 @@
 /** Every feature folder under src/, and the other features it may import. An arrow missing here fails the lint. */
 const FEATURES = {
   ai: [], // the model port, one adapter per vendor, the model registry
-  users: [], // accounts, profiles, the admin's user list
+  files: [], // uploads, their bytes on disk and their text
+  users: ['files'], // accounts, profiles, the admin's user list; a deleted account's files leave the disk
   mail: [], // the outbox and its sender
   health: ['mail'], // reports the mailer's state
   web: [], // serves the chat page
   'api-keys': ['users'], // a key works only while its owner is enabled
   usage: ['users'], // the admin report names users
   auth: ['users', 'api-keys', 'mail'], // signs users in by password or by personal API key; password-reset mails
-  conversations: ['ai'], // chats call the models
+  conversations: ['ai', 'files'], // chats call the models, with files attached
   'openai-compat': ['ai', 'usage'], // /v1 calls the models and records what each key used
   metrics: [], // GET /metrics: the series every feature writes, in common/
   audit: [], // GET /admin/audit: the events every feature records, in common/

@@ -1,7 +1,7 @@
 // The @nestjs/* 12 packages (and a few of their dependencies) ship ES modules only; Jest runs CommonJS,
 // so SWC transforms them along with our TypeScript.
 const esmOnly =
-  '/node_modules/(?!(@nestjs|@fastify/cookie|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|content-disposition)/)';
+  '/node_modules/(?!(@nestjs|@fastify/cookie|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|content-disposition|unpdf)/)';
 
 const transform = {
   '^.+\\.ts$': [
@@ -33,6 +33,9 @@ const common = {
   transformIgnorePatterns: [esmOnly],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   setupFiles: ['<rootDir>/test/support/env.setup.ts'],
+  // file-type exports its Node entry under the `import` and `module-sync` conditions only, neither of which
+  // Jest's resolver uses for a require.
+  moduleNameMapper: { '^file-type$': '<rootDir>/node_modules/file-type/index.js' },
 };
 
 /** @type {import('jest').Config} */

@@ -31,7 +31,7 @@ const ENTRY_MARK = '// colloquy:bundle-entry';
 /**
  * Packages left out of the bundle. Native addons load a compiled binary beside their own files (pg-native is
  * pg's optional one, not installed). The others are optional peers that Nest imports only when a feature asks for
- * them (microservices, websockets, Express, views, multipart) and that this project does not install.
+ * them (microservices, websockets, Express, views) and that this project does not install.
  */
 const EXTERNAL = [
   'sqlite3',
@@ -42,7 +42,6 @@ const EXTERNAL = [
   '@nestjs/websockets/*',
   '@nestjs/platform-express',
   '@fastify/view',
-  '@fastify/multipart',
   // @nestjs/mapped-types falls back to it when class-transformer/cjs/storage (bundled) is missing.
   'class-transformer/storage',
 ];
@@ -364,6 +363,9 @@ async function bundle(entry) {
     target: 'node20.19',
     format: 'cjs',
     external: EXTERNAL,
+    // As Node (20.19 and later) resolves a require: packages that ship ES modules only (file-type) export them
+    // to require() under this condition.
+    conditions: ['module-sync'],
     // Whitespace only. Node splits a file whose source map it loads into its lines: 230,000 lines cost about 15 MB
     // at start, a thousand long ones next to nothing. Names stay whole (readable frames even without the map);
     // minifying them as well saved no time and took more memory.

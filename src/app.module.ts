@@ -10,6 +10,7 @@ import { appConfig } from './config/app.config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
+import { FilesModule } from './files/files.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './common/redis/redis.module';
 import { RedisService } from './common/redis/redis.service';
@@ -45,6 +46,7 @@ import { UsersModule } from './users/users.module';
     AuthModule,
     HealthModule,
     AiModule,
+    FilesModule,
     ConversationsModule,
     ApiKeysModule,
     UsageModule,

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { isUtf8 } from 'node:buffer';
 import type { Server } from 'node:http';
 import type { AppConfig } from './config/app.config';
+import { filesConfig, type FilesConfig } from './config/files.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
 import { InvalidTextError, JsonTooDeepError } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
@@ -24,6 +26,7 @@ import {
 } from './common/request-input/request-input';
 import { createValidationPipe } from './common/validation.pipe';
 import { ChatService } from './conversations/chat.service';
+import { FilesService } from './files/files.service';
 import { serveWebPage } from './web/web-page';
 
 /** The Fastify options that have to be set before the app exists. */
@@ -59,6 +62,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   // Before any request: an answer still `streaming` now belonged to a process that has stopped, and would
   // otherwise keep its conversation refusing new messages.
   await app.get(ChatService).settleAbandonedAnswers();
+  await app.get(FilesService).resumeAfterRestart();
   guardRequestInput(app);
 
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
@@ -73,7 +77,11 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   // Swagger UI styles itself inline and shows its logo as a data: URL; only its pages get a policy that allows that.
   fastify.addHook('onRoute', (route) => {
     if (route.url === DOCS_PATH || route.url.startsWith(`${DOCS_PATH}/`)) {
-      route.config = { ...route.config, helmet: { contentSecurityPolicy: { directives: DOCS_CSP } } };
+      // @fastify/helmet reads `helmet` from the route's config but types it on the route options only.
+      route.config = {
+        ...route.config,
+        helmet: { contentSecurityPolicy: { directives: DOCS_CSP } },
+      } as typeof route.config;
     }
   });
   await app.register(helmet, { contentSecurityPolicy: { directives: STRICT_CSP } });
@@ -86,9 +94,21 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   });
   // Unsigned: the refresh cookie holds a random token that is only ever looked up by its hash.
   await app.register(cookie);
+  await registerMultipart(app, app.get<FilesConfig>(filesConfig.KEY));
 
   if (config.docsEnabled) setupSwagger(app);
   await serveWebPage(app);
+}
+
+/**
+ * Multipart bodies (uploads) are streamed by the route that reads them, so the global body limit, which applies
+ * to bodies Fastify buffers, does not cap them; these limits do. One part, the file; the route's own count stops
+ * the stream at FILE_MAX_BYTES, and the one byte more here is never reached before it.
+ */
+async function registerMultipart(app: NestFastifyApplication, files: FilesConfig): Promise<void> {
+  await app.register(multipart, {
+    limits: { fileSize: files.maxBytes + 1, files: 1, fields: 5, fieldSize: 1024, parts: 6, headerPairs: 50 },
+  });
 }
 
 const DOCS_PATH = '/docs';

@@ -3,6 +3,7 @@ import { aiConfig } from './ai.config';
 import { appConfig } from './app.config';
 import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
+import { filesConfig } from './files.config';
 import { mailConfig } from './mail.config';
 import { validateEnv } from './env.validation';
 
@@ -15,5 +16,5 @@ export const AppConfigModule = ConfigModule.forRoot({
     validateEnv(raw);
     return raw;
   },
-  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig],
+  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig, filesConfig],
 });

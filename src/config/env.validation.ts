@@ -284,6 +284,33 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined)
   @IsOptional()
+  @IsString()
+  FILES_DIR: string = 'data/files';
+
+  // Sizes are stored in 32-bit integer columns; 1 GiB leaves room below that for one upload.
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1024 * 1024 * 1024)
+  FILE_MAX_BYTES: number = 20 * 1024 * 1024;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  FILE_QUOTA_BYTES: number = 1024 * 1024 * 1024;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  FILE_EXTRACT_TIMEOUT_MS: number = 30_000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 }

@@ -4,6 +4,8 @@ import { AiProviderError } from '../ai/ai.errors';
 import type { ModelRegistry } from '../ai/model-registry.service';
 import type { TransactionRunner } from '../database/transaction-runner';
 import { ModelCallRunner } from '../ai/model-call-runner.service';
+import type { FilesService } from '../files/files.service';
+import type { AttachmentsRepository } from './attachments.repository';
 import { ChatService, Exchange } from './chat.service';
 import type { ConversationsRepository } from './conversations.repository';
 import {
@@ -18,6 +20,7 @@ import type { GenerationEvent } from './generation';
 import { GenerationRelay } from './generation-relay.service';
 import { GenerationRegistry } from './generation-registry.service';
 import type { MessageSize, MessagesRepository, NewMessage } from './messages.repository';
+import { PromptAssembler } from './prompt-assembler.service';
 import type { SendRepository } from './send.repository';
 import { metricsOff } from '../../test/support/metrics';
 
@@ -69,7 +72,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     hasStreaming: jest.fn(async () => stored.some((m) => m.status === 'streaming')),
     findInConversation: jest.fn(async (_c: string, id: string) => byId(id)),
     findPlaced: jest.fn(async (_c: string, ids: string[]) =>
-      ids.map((id) => ({ ...byId(id)!, siblingIndex: 0, siblingCount: 1 })),
+      ids.map((id) => ({ ...byId(id)!, siblingIndex: 0, siblingCount: 1, attachments: [] })),
     ),
     pathWhile: jest.fn(async (_c: string, leafId: string, max: number, wanted: (size: MessageSize) => boolean) => {
       const kept: Message[] = [];
@@ -134,7 +137,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
           status: 'streaming',
         });
         await conversations.update(send.conversationId, { currentLeafId: answer.id }, manager);
-        const placed = (m: Message) => ({ ...m, siblingIndex: 0, siblingCount: 1 });
+        const placed = (m: Message) => ({ ...m, siblingIndex: 0, siblingCount: 1, attachments: [] });
         return { conversation: current, question: placed(question), answer: placed(answer) };
       },
     ),
@@ -156,6 +159,11 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     transactions as unknown as TransactionRunner,
     generations,
     sends as unknown as SendRepository,
+    // Messages without attachments: the prompt is the history's text (attachments are covered end to end).
+    new PromptAssembler(
+      { of: async (ids: string[]) => new Map(ids.map((id) => [id, []])) } as unknown as AttachmentsRepository,
+      {} as FilesService,
+    ),
   );
   registries.push(generations);
   return { service, log, stored, provider, conversations };

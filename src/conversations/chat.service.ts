@@ -16,7 +16,9 @@ import { Message } from './entities/message.entity';
 import type { Generation } from './generation';
 import { GenerationRegistry } from './generation-registry.service';
 import { MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
-import { buildPrompt, HistoryBudget } from './prompt';
+import type { Prompt } from './prompt';
+import { HistoryBudget } from './prompt';
+import { PromptAssembler } from './prompt-assembler.service';
 import { SendRepository } from './send.repository';
 
 export interface AnswerOptions {
@@ -29,6 +31,8 @@ export interface SendMessageInput extends AnswerOptions {
   content: string;
   /** An answer of this conversation, or null for a new first message; absent: under the current leaf. */
   parentId?: string | null;
+  /** The caller's `ready` files to attach, in order. */
+  fileIds?: string[];
 }
 
 export interface Exchange {
@@ -68,6 +72,7 @@ export class ChatService {
     private readonly transactions: TransactionRunner,
     private readonly generations: GenerationRegistry,
     private readonly sends: SendRepository,
+    private readonly prompts: PromptAssembler,
   ) {}
 
   /**
@@ -89,6 +94,7 @@ export class ChatService {
           parentId: input.parentId,
           content: input.content,
           model: target.modelId,
+          fileIds: input.fileIds ?? [],
         },
         (conversation, parentId) => {
           history = this.historyAbove(conversation, parentId, input.content, budgetTokens);
@@ -98,14 +104,23 @@ export class ChatService {
       ),
     );
     const { conversation, question, answer } = stored;
-    const prompt = buildPrompt(conversation.systemPrompt, [...(await history!), question], budgetTokens);
+    const prompt = await this.prompts.assemble(
+      conversation.systemPrompt,
+      [...(await history!), question],
+      budgetTokens,
+    );
     const generation = this.generations.start({
       ownerId: principal.id,
       conversationId,
       userMessage: question,
       assistantMessage: answer,
       provider: target.provider,
-      request: { model: target.model, messages: prompt, temperature: input.temperature, maxTokens: input.maxTokens },
+      request: {
+        model: target.model,
+        messages: textOnly(prompt),
+        temperature: input.temperature,
+        maxTokens: input.maxTokens,
+      },
     });
     return { userMessage: question, userMessageIsNew: true, assistantMessage: answer, generation };
   }
@@ -222,6 +237,7 @@ export class ChatService {
       budget.admit(size),
     );
     const [userMessage, assistantMessage] = await this.messages.findPlaced(conversation.id, [question.id, answer.id]);
+    const prompt = await this.prompts.assemble(conversation.systemPrompt, history, budgetTokens);
     const generation = this.generations.start({
       ownerId: principal.id,
       conversationId: conversation.id,
@@ -230,13 +246,21 @@ export class ChatService {
       provider,
       request: {
         model,
-        messages: buildPrompt(conversation.systemPrompt, history, budgetTokens),
+        messages: textOnly(prompt),
         temperature: options.temperature,
         maxTokens: options.maxTokens,
       },
     });
     return { userMessage, userMessageIsNew, assistantMessage, generation };
   }
+}
+
+/**
+ * The prompt as the AI port takes it today: text only. The images attached to each message are in
+ * `prompt.images` (same index as `prompt.messages`), ready to become image parts once the port carries them.
+ */
+function textOnly(prompt: Prompt): Prompt['messages'] {
+  return prompt.messages;
 }
 
 function message(

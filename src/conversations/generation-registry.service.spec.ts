@@ -44,6 +44,7 @@ const answer = (id: string, conversationId: string) =>
     status: 'streaming',
     createdAt: new Date(0),
     editedAt: null,
+    attachments: [],
   }) as unknown as PlacedMessage;
 
 function setup() {

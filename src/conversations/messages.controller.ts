@@ -79,10 +79,10 @@ export class MessagesController {
   })
   @ApiError(
     400,
-    'Invalid input (one message per offending field), unknown fields or model, or a `parentId` that is a user ' +
-      'message (PARENT_NOT_ASSISTANT)',
+    'Invalid input (one message per offending field), unknown fields or model, a `parentId` that is a user ' +
+      'message (PARENT_NOT_ASSISTANT), or a file in `fileIds` that is still processing or failed (FILE_NOT_READY)',
   )
-  @ApiError(404, NOT_FOUND)
+  @ApiError(404, `${NOT_FOUND}, or a file in \`fileIds\` (FILE_NOT_FOUND)`)
   @ApiError(409, BUSY)
   @ApiErrors(502, 503, 504)
   async send(

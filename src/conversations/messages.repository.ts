@@ -6,6 +6,8 @@ import { InvalidCursorError } from '../common/errors/app.error';
 import { Cursor } from '../common/pagination/cursor';
 import { Ancestry, ancestries, childAncestry } from '../database/ancestry';
 import { RowReader } from '../database/row-reader';
+import type { StoredFile } from '../files/stored-file.entity';
+import { AttachmentsRepository } from './attachments.repository';
 import { Message, MessageRole, MessageStatus } from './entities/message.entity';
 
 /** A message to write: its depth and jump pointer follow from its parent. */
@@ -17,6 +19,8 @@ export interface PlacedMessage extends Message {
   siblingIndex: number;
   /** At least 1: the message itself. */
   siblingCount: number;
+  /** The files attached to it, in order (user messages only have any). */
+  attachments: StoredFile[];
 }
 
 /** A message as seen before its text is read. */
@@ -98,6 +102,7 @@ export class MessagesRepository {
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
     private readonly dataSource: DataSource,
+    private readonly attachments: AttachmentsRepository,
   ) {
     this.rows = new RowReader(dataSource, Message);
     this.columns = this.rows.columns('m');
@@ -152,7 +157,7 @@ export class MessagesRepository {
        ORDER BY m.created_at, m.id`,
       { conversationId, ids },
     );
-    return rows.map((row) => this.placed(row));
+    return this.placed(rows, manager);
   }
 
   /**
@@ -205,10 +210,12 @@ export class MessagesRepository {
     // its pages took seconds (the conversation-trees e2e spec): planned with their values, milliseconds. Every
     // step of the asc read is a primary-key look-up whatever the values, so it keeps one plan per connection.
     const rows = await this.rows.rows(sql, parameters, undefined, page.order === 'desc');
+    const attached = await this.attachments.of(rows.map((row) => row.id as string));
     return rows.map((row) =>
       Object.assign(this.rows.read(row), {
         siblingIndex: Number(row.sibling_index),
         siblingCount: Number(row.sibling_count),
+        attachments: attached.get(row.id as string) ?? [],
       }),
     );
   }
@@ -400,6 +407,7 @@ export class MessagesRepository {
     for (let from = 0; from < copies.length; from += COPY_BATCH) {
       await repository.insert(copies.slice(from, from + COPY_BATCH));
     }
+    await this.attachments.copy(manager, ids);
     return copies.length > 0 ? copies[copies.length - 1].id : null;
   }
 
@@ -452,10 +460,18 @@ export class MessagesRepository {
     return message;
   }
 
-  private placed(row: Record<string, unknown>): PlacedMessage {
-    return Object.assign(this.hydrate(row), {
-      siblingIndex: Number(row.sibling_index),
-      siblingCount: Number(row.sibling_count),
-    });
+  /** Messages with their places and attachments: one more query for all of them. */
+  private async placed(rows: Record<string, unknown>[], manager?: EntityManager): Promise<PlacedMessage[]> {
+    const attached = await this.attachments.of(
+      rows.map((row) => row.id as string),
+      manager,
+    );
+    return rows.map((row) =>
+      Object.assign(this.hydrate(row), {
+        siblingIndex: Number(row.sibling_index),
+        siblingCount: Number(row.sibling_count),
+        attachments: attached.get(row.id as string) ?? [],
+      }),
+    );
   }
 }

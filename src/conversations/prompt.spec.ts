@@ -1,5 +1,14 @@
+import type { StoredFile } from '../files/stored-file.entity';
 import type { Message } from './entities/message.entity';
-import { buildPrompt, estimateTokens, HistoryBudget, titleFrom } from './prompt';
+import {
+  allotDocumentText,
+  assemblePrompt,
+  buildPrompt,
+  DOCUMENT_BUDGET_CHARS,
+  estimateTokens,
+  HistoryBudget,
+  titleFrom,
+} from './prompt';
 
 let clock = 0;
 const message = (role: 'user' | 'assistant', content: string, status: Message['status'] = 'complete'): Message => ({
@@ -94,5 +103,47 @@ describe('titleFrom', () => {
     const title = titleFrom('word '.repeat(30));
     expect(title.length).toBeLessThanOrEqual(61);
     expect(title.endsWith('word…')).toBe(true);
+  });
+});
+
+describe('assemblePrompt and allotDocumentText', () => {
+  const file = (id: string, kind: 'image' | 'document', textChars: number | null = null) =>
+    ({ id, name: `${id}.txt`, mimeType: kind === 'image' ? 'image/png' : 'text/plain', kind, textChars }) as StoredFile;
+
+  it('allots the budget to the newest message first, each document in order, as much as is left', () => {
+    const old = file('old', 'document', 50);
+    const [a, b] = [file('a', 'document', 30), file('b', 'document', 40)];
+    const history = [
+      { role: 'user' as const, content: 'first', attachments: [old] },
+      { role: 'assistant' as const, content: 'ok' },
+      { role: 'user' as const, content: 'second', attachments: [a, file('img', 'image'), b] },
+    ];
+
+    const allotted = allotDocumentText(history, 60);
+
+    expect([allotted.get(a), allotted.get(b), allotted.get(old)]).toEqual([30, 30, 0]);
+  });
+
+  it('puts documents before the text, says where one was cut, and lists images beside their message', () => {
+    const [doc, cut, image] = [file('doc', 'document', 5), file('cut', 'document', 10), file('img', 'image')];
+    const texts = new Map([
+      [doc, 'hello'],
+      [cut, 'abc'],
+    ]);
+
+    const prompt = assemblePrompt(
+      'Be brief.',
+      [{ role: 'user', content: 'Look.', attachments: [doc, image, cut] }],
+      10_000,
+      texts,
+    );
+
+    expect(prompt.messages[1].content).toBe(
+      '<document name="doc.txt" type="text/plain">\nhello\n</document>\n\n' +
+        `<document name="cut.txt" type="text/plain">\nabc\n[Cut here: 3 of the document's 10 characters are ` +
+        `included; attached documents may bring ${DOCUMENT_BUDGET_CHARS} characters to one request.]\n</document>\n\n` +
+        'Look.',
+    );
+    expect(prompt.images).toEqual([[], [{ fileId: 'img', name: 'img.txt', mimeType: 'image/png' }]]);
   });
 });

@@ -1,5 +1,38 @@
 import type { TextChatMessage } from '../ai/ai-provider';
-import type { Message, MessageRole } from './entities/message.entity';
+import type { StoredFile } from '../files/stored-file.entity';
+import type { MessageRole } from './entities/message.entity';
+
+/**
+ * Characters of attached documents' text sent with one request, over all its messages: newer messages' documents
+ * first, in their order; a document cut short (or left out) says so to the model where it was cut.
+ */
+export const DOCUMENT_BUDGET_CHARS = 100_000;
+
+/** A message as a prompt is built from it: its text and, for a user message, its attached files. */
+export interface PromptSource {
+  role: MessageRole;
+  content: string;
+  attachments?: StoredFile[];
+}
+
+/** An image attached to a message of the prompt, for a provider that takes image parts. */
+export interface PromptImage {
+  fileId: string;
+  name: string;
+  mimeType: string;
+}
+
+/**
+ * A prompt: the messages as text, and beside each of them (same index) the images attached to it. The AI port
+ * takes text only for now; image parts go where ChatService hands the prompt to the generation.
+ */
+export interface Prompt {
+  messages: TextChatMessage[];
+  images: PromptImage[][];
+}
+
+/** The text read of each attached document (by the file), at most what `allotDocumentText` allotted it. */
+export type DocumentTexts = Map<StoredFile, string>;
 
 /** A rough count that errs high (about 4 characters a token for English, plus per-message framing). */
 export function estimateTokens(text: string): number {
@@ -40,18 +73,84 @@ export class HistoryBudget {
  * The messages sent to the model: the system prompt first, then as much of the history as fits the budget,
  * dropping the oldest first (see HistoryBudget).
  */
-export function buildPrompt(systemPrompt: string | null, history: Message[], budgetTokens: number): TextChatMessage[] {
+export function buildPrompt(
+  systemPrompt: string | null,
+  history: PromptSource[],
+  budgetTokens: number,
+): TextChatMessage[] {
+  return assemblePrompt(systemPrompt, history, budgetTokens, new Map()).messages;
+}
+
+/**
+ * Like buildPrompt, with attachments: each document's text (from `texts`, cut as allotted) goes before its
+ * message's own text, and each image is listed beside its message in `images`.
+ */
+export function assemblePrompt(
+  systemPrompt: string | null,
+  history: PromptSource[],
+  budgetTokens: number,
+  texts: DocumentTexts,
+): Prompt {
   const budget = new HistoryBudget(systemPrompt, budgetTokens);
-  const kept: TextChatMessage[] = [];
+  const kept: { message: TextChatMessage; images: PromptImage[] }[] = [];
   for (let i = history.length - 1; i >= 0; i--) {
-    const { role, content } = history[i];
+    const { role, content, attachments = [] } = history[i];
     if (!budget.admit({ role, length: content.length })) break;
-    if (role === 'user' || content.length > 0) kept.push({ role, content });
+    if (role === 'user' || content.length > 0) {
+      kept.push({
+        message: { role, content: withDocuments(content, attachments, texts) },
+        images: attachments
+          .filter((file) => file.kind === 'image')
+          .map((file) => ({ fileId: file.id, name: file.name, mimeType: file.mimeType })),
+      });
+    }
   }
   // Some providers (Anthropic) require the conversation to start with a user turn.
-  while (kept.length > 1 && kept[kept.length - 1].role !== 'user') kept.pop();
-  const system: TextChatMessage[] = systemPrompt ? [{ role: 'system', content: systemPrompt }] : [];
-  return [...system, ...kept.reverse()];
+  while (kept.length > 1 && kept[kept.length - 1].message.role !== 'user') kept.pop();
+  kept.reverse();
+  const system = systemPrompt ? [{ message: { role: 'system' as const, content: systemPrompt }, images: [] }] : [];
+  const turns = [...system, ...kept];
+  return { messages: turns.map((turn) => turn.message), images: turns.map((turn) => turn.images) };
+}
+
+/**
+ * How many characters of each attached document fit DOCUMENT_BUDGET_CHARS: the newest message's documents
+ * first, each in its order, as much of each as is left. Decided from the stored lengths, before any text is read.
+ */
+export function allotDocumentText(
+  history: PromptSource[],
+  budgetChars = DOCUMENT_BUDGET_CHARS,
+): Map<StoredFile, number> {
+  const allotted = new Map<StoredFile, number>();
+  let left = budgetChars;
+  for (let i = history.length - 1; i >= 0; i--) {
+    for (const file of history[i].attachments ?? []) {
+      if (file.kind !== 'document') continue;
+      const take = Math.min(file.textChars ?? 0, left);
+      allotted.set(file, take);
+      left -= take;
+    }
+  }
+  return allotted;
+}
+
+function withDocuments(content: string, attachments: StoredFile[], texts: DocumentTexts): string {
+  const documents = attachments.filter((file) => file.kind === 'document');
+  if (documents.length === 0) return content;
+  const parts = documents.map((file) => {
+    const text = texts.get(file) ?? '';
+    const total = file.textChars ?? 0;
+    const note =
+      text.length >= total
+        ? ''
+        : text.length === 0
+          ? `[Left out: attached documents may bring ${DOCUMENT_BUDGET_CHARS} characters to one request, and ` +
+            'newer ones used them.]'
+          : `\n[Cut here: ${text.length} of the document's ${total} characters are included; attached documents ` +
+            `may bring ${DOCUMENT_BUDGET_CHARS} characters to one request.]`;
+    return `<document name="${file.name}" type="${file.mimeType}">\n${text}${note}\n</document>`;
+  });
+  return `${parts.join('\n\n')}\n\n${content}`;
 }
 
 /** A title from the first message: its first line, cut at a word near 60 characters. */

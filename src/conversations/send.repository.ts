@@ -4,6 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { childAncestry, type Ancestry } from '../database/ancestry';
 import { RowReader } from '../database/row-reader';
+import { FileNotFoundError, FileNotReadyError } from '../files/files.errors';
+import type { StoredFile } from '../files/stored-file.entity';
+import { AttachmentsRepository } from './attachments.repository';
 import {
   ConversationNotFoundError,
   GenerationInProgressError,
@@ -23,6 +26,8 @@ export interface SendWrite {
   content: string;
   /** `<provider>/<model>`, stored on both messages. */
   model: string;
+  /** Files of the owner's to attach to the question, in order; each must be `ready`. */
+  fileIds: string[];
 }
 
 export interface StoredSend {
@@ -66,7 +71,10 @@ export class SendRepository {
   private readonly updatedAt: ColumnMetadata;
   private readonly insertSql: string;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly attachments: AttachmentsRepository,
+  ) {
     this.conversations = new RowReader(dataSource, Conversation);
     const postgres = dataSource.options.type === 'postgres';
     // The lock orders the sends and other changes of one conversation on PostgreSQL; SQLite's transactions
@@ -108,6 +116,7 @@ export class SendRepository {
     if (send.parentId && !state.parent) throw new MessageNotFoundError();
     if (send.parentId && state.parent!.role !== 'assistant') throw new ParentNotAnswerError();
     if (state.generating) throw new GenerationInProgressError();
+    const files = await this.attachableFiles(manager, send.ownerId, send.fileIds);
     checked?.(conversation as Conversation, parentId);
 
     // Strictly after the conversation's latest message, as MessagesRepository.append does.
@@ -136,6 +145,7 @@ export class SendRepository {
       // Newer than every sibling, so after all of them.
       siblingIndex: state.siblings,
       siblingCount: state.siblings + 1,
+      attachments: files,
     });
     const answer: PlacedMessage = Object.assign(new Message(), {
       ...question,
@@ -148,9 +158,11 @@ export class SendRepository {
       createdAt: answeredAt,
       siblingIndex: 0,
       siblingCount: 1,
+      attachments: [],
     });
 
     await manager.query(this.insertSql, [...this.values(question), ...this.values(answer)]);
+    await this.attachments.insert(manager, questionId, send.fileIds);
     const title = conversation.title ? null : titleFrom(send.content);
     await manager.query(
       `UPDATE conversations SET current_leaf_id = ?, updated_at = ?${title === null ? '' : ', title = ?'} WHERE id = ?`.replace(
@@ -240,6 +252,15 @@ export class SendRepository {
       parent,
       known,
     };
+  }
+
+  /** The files to attach, checked where they are locked: the caller's own (else not found) and `ready`. */
+  private async attachableFiles(manager: EntityManager, ownerId: string, fileIds: string[]): Promise<StoredFile[]> {
+    const files = await this.attachments.holdOwned(manager, ownerId, fileIds);
+    if (files.length !== fileIds.length) throw new FileNotFoundError();
+    const waiting = files.find((file) => file.status !== 'ready');
+    if (waiting) throw new FileNotReadyError(waiting.id, waiting.status);
+    return files;
   }
 
   private values(message: Message): unknown[] {

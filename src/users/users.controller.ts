@@ -49,7 +49,7 @@ export class UsersController {
 
   @Delete('me')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete your account with all its conversations and messages' })
+  @ApiOperation({ summary: 'Delete your account with all its conversations, messages and files' })
   @ApiErrors(400)
   @ApiError(429, WRONG_PASSWORDS)
   @ApiPasswordHashing()

@@ -5,6 +5,7 @@ import type { AuthUser } from '../common/auth-user';
 import { InvalidCursorError } from '../common/errors/app.error';
 import { encodeCursor } from '../common/pagination/cursor';
 import { MemoryWindowCounters } from '../common/throttling/memory-window-counters';
+import type { FilesService } from '../files/files.service';
 import type { PasswordHasher } from './password-hasher.service';
 import type { User } from './user.entity';
 import { CannotChangeOwnAccessError, UserNotFoundError, WrongPasswordError } from './users.errors';
@@ -45,6 +46,7 @@ describe('UsersService', () => {
   >;
   let hasher: jest.Mocked<Pick<PasswordHasher, 'hash' | 'verify' | 'verifyNothing'>>;
   let audit: { record: jest.Mock };
+  let files: jest.Mocked<Pick<FilesService, 'idsOwnedBy' | 'removeBytes'>>;
   let service: UsersService;
   let stored: Map<string, User>;
 
@@ -70,6 +72,10 @@ describe('UsersService', () => {
       verify: jest.fn(async (hash: string, password: string) => hash === `hash-of-${password}`),
       verifyNothing: jest.fn().mockResolvedValue(false),
     };
+    files = {
+      idsOwnedBy: jest.fn().mockResolvedValue(['file-1', 'file-2']),
+      removeBytes: jest.fn().mockResolvedValue(undefined),
+    };
     service = new UsersService(
       repository as unknown as UsersRepository,
       hasher as unknown as PasswordHasher,
@@ -79,6 +85,7 @@ describe('UsersService', () => {
       } as ConfigType<typeof authConfig>,
       new MemoryWindowCounters(),
       audit as unknown as AuditLog,
+      files as unknown as FilesService,
     );
   });
 
@@ -159,11 +166,14 @@ describe('UsersService', () => {
     it('refuses a wrong password and deletes nothing', async () => {
       await expect(service.deleteAccount(userPrincipal, 'wrong')).rejects.toBeInstanceOf(WrongPasswordError);
       expect(repository.deleteById).not.toHaveBeenCalled();
+      expect(files.removeBytes).not.toHaveBeenCalled();
     });
 
-    it('deletes the caller, and only the caller', async () => {
+    it("deletes the caller, and only the caller, then their files' bytes", async () => {
       await service.deleteAccount(userPrincipal, 'correct-horse');
       expect(repository.deleteById).toHaveBeenCalledWith(USER_ID, expect.any(Function));
+      expect(files.idsOwnedBy).toHaveBeenCalledWith(USER_ID);
+      expect(files.removeBytes).toHaveBeenCalledWith(['file-1', 'file-2']);
     });
   });
 

@@ -6,6 +6,7 @@ import type { AuthUser, Role } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
+import { FilesService } from '../files/files.service';
 import { PasswordHasher } from './password-hasher.service';
 import { User } from './user.entity';
 import {
@@ -38,6 +39,7 @@ export class UsersService {
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     counters: WindowCounters,
     private readonly audit: AuditLog,
+    private readonly files: FilesService,
   ) {
     this.passwordFailures = counters.create({
       name: 'password-failures',
@@ -143,10 +145,13 @@ export class UsersService {
   async deleteAccount(principal: AuthUser, password: string): Promise<void> {
     const user = await this.getById(principal.id);
     await this.checkPassword(user, password);
-    // Conversations, messages and refresh tokens go with the user through ON DELETE CASCADE.
+    // Conversations, messages, files and refresh tokens go with the user through ON DELETE CASCADE; the files'
+    // bytes are on disk, and are removed once their rows are gone.
+    const fileIds = await this.files.idsOwnedBy(user.id);
     await this.users.deleteById(user.id, (manager) =>
       this.audit.record({ action: 'user.deleted', actorId: user.id, targetType: 'user', targetId: user.id }, manager),
     );
+    await this.files.removeBytes(fileIds);
   }
 
   /** Throws WrongPasswordError, or TooManyPasswordAttemptsError after LOGIN_MAX_FAILURES within 15 minutes. */

@@ -497,8 +497,15 @@ describe('Conversations (echo model)', () => {
         .find({ where: { conversationId: ids[0] }, order: { createdAt: 'ASC', id: 'ASC' } });
       expect(stored).toHaveLength(6);
       expect(
-        path.map(({ siblingIndex, siblingCount, ...message }) => ({ message, siblingIndex, siblingCount })),
-      ).toEqual(stored.map((message) => ({ message: { ...message }, siblingIndex: 0, siblingCount: 1 })));
+        path.map(({ siblingIndex, siblingCount, attachments, ...message }) => ({
+          message,
+          siblingIndex,
+          siblingCount,
+          attachments,
+        })),
+      ).toEqual(
+        stored.map((message) => ({ message: { ...message }, siblingIndex: 0, siblingCount: 1, attachments: [] })),
+      );
 
       const user = await t.dataSource.getRepository(User).findOneByOrFail({ id: ownerId });
       const [signIn] = await t.dataSource.getRepository(UserSession).findBy({ userId: ownerId });

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { docx, pdf } from '../support/files';
+import { waitFor } from '../support/wait-for';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
@@ -120,6 +122,51 @@ describe('the production build (npm start)', () => {
         expect(fromBundle).toEqual(expected);
       }
     });
+
+    it('reads the text of uploads in its worker thread, and sends it with a message', async () => {
+      const auth = await fetch(`${built.url}/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'files@example.com', password: 'correct-horse-1' }),
+      });
+      const headers = { authorization: `Bearer ${((await auth.json()) as { accessToken: string }).accessToken}` };
+      const uploadFile = async (bytes: Buffer, name: string): Promise<string> => {
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(bytes)]), name);
+        const res = await fetch(`${built.url}/files`, { method: 'POST', headers, body: form });
+        expect(res.status).toBe(201);
+        return ((await res.json()) as { id: string }).id;
+      };
+      const ids = [
+        await uploadFile(pdf('Words from a PDF'), 'a.pdf'),
+        await uploadFile(await docx(['Words from a DOCX']), 'b.docx'),
+      ];
+      for (const id of ids) {
+        const file = await waitFor(
+          async () => (await fetch(`${built.url}/files/${id}`, { headers })).json() as Promise<{ status: string }>,
+          (body) => body.status !== 'processing',
+          30_000,
+        );
+        expect(file).toMatchObject({ status: 'ready', error: null });
+      }
+
+      const conversation = await fetch(`${built.url}/conversations`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'echo/echo' }),
+      });
+      const { id } = (await conversation.json()) as { id: string };
+      const sent = await fetch(`${built.url}/conversations/${id}/messages`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'Read these.', fileIds: ids }),
+      });
+      expect(sent.status).toBe(201);
+      // The echo model answers with the user message it was sent, documents included.
+      const answer = ((await sent.json()) as { assistantMessage: { content: string } }).assistantMessage.content;
+      expect(answer).toContain('Words from a PDF');
+      expect(answer).toContain('Words from a DOCX');
+    }, 60_000);
 
     it('serves the files it reads from disk: the chat page, its libraries and Swagger UI', async () => {
       for (const path of ['/', '/js/main.js', '/vendor/marked.js', '/docs', '/docs/swagger-ui.css']) {

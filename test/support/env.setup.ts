@@ -13,6 +13,8 @@ process.env.DATA_ENCRYPTION_KEY = '00112233445566778899aabbccddeeff0011223344556
 process.env.REGISTRATIONS_PER_HOUR = '100000';
 process.env.AUTH_FAILURES_PER_MINUTE = '100000';
 process.env.DATABASE_URL ??= `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-test-')), 'test.sqlite')}`;
+// Uploads of every test file go to a directory of its own, never to the project's data/files.
+process.env.FILES_DIR = mkdtempSync(join(tmpdir(), 'colloquy-files-'));
 delete process.env.OPENAI_API_KEY;
 delete process.env.OPENAI_BASE_URL;
 delete process.env.ANTHROPIC_API_KEY;

@@ -73,6 +73,14 @@ export const ERROR_STATUS = {
   INVALID_DATE_RANGE: HttpStatus.BAD_REQUEST,
   // OpenAI-compatible API
   UNSUPPORTED_PARAMETER: HttpStatus.BAD_REQUEST,
+  // files
+  FILE_NOT_FOUND: HttpStatus.NOT_FOUND,
+  INVALID_UPLOAD: HttpStatus.BAD_REQUEST,
+  UNSUPPORTED_FILE_TYPE: HttpStatus.BAD_REQUEST,
+  FILE_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  FILE_QUOTA_EXCEEDED: HttpStatus.PAYLOAD_TOO_LARGE,
+  FILE_NOT_READY: HttpStatus.BAD_REQUEST,
+  FILE_ATTACHED: HttpStatus.CONFLICT,
 } as const satisfies Record<string, HttpStatus>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { FileResponseDto } from '../../files/dto/file-response.dto';
 import type { PlacedMessage } from '../messages.repository';
 
 export const MESSAGE_STATUSES = ['streaming', 'complete', 'incomplete', 'error'];
@@ -20,6 +21,8 @@ export class MessageResponseDto {
   @ApiProperty({ enum: ['user', 'assistant'] })
   role: 'user' | 'assistant';
   content: string;
+  /** The files attached to the message, in order (empty for answers). */
+  attachments: FileResponseDto[];
   /** @example "echo/echo" */
   model: string;
   /**
@@ -43,6 +46,7 @@ export class MessageResponseDto {
       siblingCount: message.siblingCount,
       role: message.role,
       content: message.content,
+      attachments: message.attachments.map(FileResponseDto.from),
       model: message.model,
       status: message.status,
       error: message.error,

@@ -1,4 +1,7 @@
 import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
   IsInt,
   IsNotEmpty,
   IsNumber,
@@ -29,6 +32,18 @@ export class SendMessageDto {
   @ValidateIf((_, value) => value !== undefined && value !== null)
   @IsUUID('all', { message: 'parentId must be a message id (a UUID) or null' })
   parentId?: string | null;
+
+  /**
+   * Files to attach, in order (at most 10): your own, with status `ready`. A document's text goes to the model
+   * with the message (up to 100,000 characters of documents per request, newest messages' first); images are
+   * kept with the message.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ArrayUnique({ message: 'fileIds must not name a file twice' })
+  @IsUUID('all', { each: true, message: 'each of fileIds must be a file id (a UUID)' })
+  fileIds?: string[];
 
   /** Answer this message with another model than the conversation's. */
   @IsOptional()

@@ -1,0 +1,41 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { FilesService } from '../files/files.service';
+import type { StoredFile } from '../files/stored-file.entity';
+import { AttachmentsRepository } from './attachments.repository';
+import type { Message } from './entities/message.entity';
+import { allotDocumentText, assemblePrompt, type DocumentTexts, type Prompt } from './prompt';
+
+/**
+ * Builds a prompt from a path of messages with their attachments: one query for the attachments of the whole
+ * path, then only as much of each document's text as the document budget allots it (see allotDocumentText).
+ */
+@Injectable()
+export class PromptAssembler {
+  private readonly logger = new Logger(PromptAssembler.name);
+
+  constructor(
+    private readonly attachments: AttachmentsRepository,
+    private readonly files: FilesService,
+  ) {}
+
+  async assemble(systemPrompt: string | null, history: Message[], budgetTokens: number): Promise<Prompt> {
+    const asking = history.filter((message) => message.role === 'user').map((message) => message.id);
+    const attached = await this.attachments.of(asking);
+    const sources = history.map(({ id, role, content }) => ({ role, content, attachments: attached.get(id) ?? [] }));
+    const texts: DocumentTexts = new Map();
+    for (const [file, chars] of allotDocumentText(sources)) {
+      if (chars > 0) texts.set(file, await this.readText(file, chars));
+    }
+    return assemblePrompt(systemPrompt, sources, budgetTokens, texts);
+  }
+
+  /** A text missing on disk goes in as empty (the prompt says what was left out) rather than failing the send. */
+  private async readText(file: StoredFile, chars: number): Promise<string> {
+    try {
+      return await this.files.readText(file, chars);
+    } catch (error) {
+      this.logger.error(`the text of file ${file.id} could not be read: ${(error as Error).message}`);
+      return '';
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { filesConfig } from '../config/files.config';
+
+/**
+ * Temporary files older than this were left by a process that stopped mid-upload; younger ones may be another
+ * process's upload in progress (uploads are bounded by HTTP_REQUEST_TIMEOUT_MS, at most an hour).
+ */
+const ABANDONED_AFTER_MS = 2 * 60 * 60 * 1000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The upload stream went past `limit` bytes; what was written is removed. */
+export class StreamTooLongError extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+/**
+ * The bytes of uploads on disk. Paths are made from ids only (a UUID the server chose, checked here again),
+ * so no name a client sent can reach the file system. Uploads are written under tmp/ and renamed into place
+ * once complete, so a half-written file never has a file's path.
+ */
+@Injectable()
+export class FileStorage {
+  constructor(@Inject(filesConfig.KEY) private readonly config: ConfigType<typeof filesConfig>) {}
+
+  /** Removes what uploads cut short by a stopped process left under tmp/. */
+  async sweepAbandoned(): Promise<void> {
+    const tempDir = join(this.config.dir, 'tmp');
+    const names = await readdir(tempDir).catch(() => [] as string[]);
+    const before = Date.now() - ABANDONED_AFTER_MS;
+    for (const name of names) {
+      const path = join(tempDir, name);
+      const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+      if (mtimeMs < before) await rm(path, { force: true });
+    }
+  }
+
+  /** Writes the stream to a new temporary file, at most `limit` bytes; returns its path and size. */
+  async receive(stream: Readable, limit: number): Promise<{ tempPath: string; size: number }> {
+    const tempDir = join(this.config.dir, 'tmp');
+    await mkdir(tempDir, { recursive: true });
+    const tempPath = join(tempDir, `${randomUUID()}.part`);
+    let size = 0;
+    try {
+      await pipeline(
+        stream,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            size += chunk.length;
+            if (size > limit) throw new StreamTooLongError(limit);
+            yield chunk;
+          }
+        },
+        createWriteStream(tempPath, { flags: 'wx' }),
+      );
+    } catch (error) {
+      await this.discard(tempPath);
+      throw error;
+    }
+    return { tempPath, size };
+  }
+
+  /** Moves a received file to where file `id`'s bytes are kept. */
+  async keep(tempPath: string, id: string): Promise<void> {
+    const path = this.bytesPath(id);
+    await mkdir(join(path, '..'), { recursive: true });
+    await rename(tempPath, path);
+  }
+
+  async discard(tempPath: string): Promise<void> {
+    await rm(tempPath, { force: true });
+  }
+
+  /** Opened before anything is sent, so that missing bytes fail the request instead of cutting its answer. */
+  async openBytes(id: string): Promise<ReadStream> {
+    const handle = await open(this.bytesPath(id));
+    return handle.createReadStream();
+  }
+
+  bytesPath(id: string): string {
+    if (!UUID.test(id)) throw new Error('a file id must be a UUID');
+    return join(this.config.dir, id.slice(0, 2), id);
+  }
+
+  /** The extracted text of a PDF or DOCX, kept beside its bytes. */
+  textPath(id: string): string {
+    return `${this.bytesPath(id)}.txt`;
+  }
+
+  async writeText(id: string, text: string): Promise<void> {
+    const path = this.textPath(id);
+    const temp = `${path}.${randomUUID()}.part`;
+    await writeFile(temp, text, 'utf8');
+    await rename(temp, path);
+  }
+
+  /** Removes a file's bytes and its text; nothing there is not an error. */
+  async remove(id: string): Promise<void> {
+    await Promise.all([rm(this.bytesPath(id), { force: true }), rm(this.textPath(id), { force: true })]);
+  }
+
+  /** The first `maxChars` characters (UTF-16 code units) of a UTF-8 file, reading no more of it than needed. */
+  async readTextPrefix(path: string, maxChars: number): Promise<string> {
+    if (maxChars <= 0) return '';
+    const decoder = new StringDecoder('utf8');
+    let text = '';
+    for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+      text += decoder.write(chunk);
+      if (text.length >= maxChars) break;
+    }
+    if (text.length < maxChars) text += decoder.end();
+    let cut = text.slice(0, maxChars);
+    // Never end on half of a surrogate pair.
+    if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+    return cut;
+  }
+}

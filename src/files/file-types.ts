@@ -1,0 +1,77 @@
+import { fileTypeFromFile } from 'file-type';
+import { createReadStream } from 'node:fs';
+import { DOCX_MIME, PDF_MIME } from './mime-types';
+import type { FileKind } from './stored-file.entity';
+
+/** What the bytes of an upload are, as the server stores and serves it. */
+export interface DetectedType {
+  kind: FileKind;
+  mimeType: string;
+  /** For text documents, whose text is the file itself: its length in characters. */
+  textChars?: number;
+}
+
+/** Types recognised from their signature. Anything else with a signature is refused (unless it is UTF-8 text). */
+const BY_SIGNATURE: Record<string, Omit<DetectedType, 'textChars'>> = {
+  'image/png': { kind: 'image', mimeType: 'image/png' },
+  'image/jpeg': { kind: 'image', mimeType: 'image/jpeg' },
+  'image/gif': { kind: 'image', mimeType: 'image/gif' },
+  'image/webp': { kind: 'image', mimeType: 'image/webp' },
+  [PDF_MIME]: { kind: 'document', mimeType: PDF_MIME },
+  [DOCX_MIME]: { kind: 'document', mimeType: DOCX_MIME },
+};
+
+/**
+ * The flavour of a text document, from its name's extension. Only text that passed the UTF-8 check gets one,
+ * so a name can choose between harmless text types but never make other bytes acceptable. HTML, SVG and every
+ * other markup stay text/plain: served as that, a browser never renders them.
+ */
+const TEXT_FLAVOURS: Record<string, string> = {
+  md: 'text/markdown',
+  markdown: 'text/markdown',
+  csv: 'text/csv',
+  json: 'application/json',
+};
+
+/** The type of the file at `path` from its bytes (and, for text, its name's extension); null when not accepted. */
+export async function detectType(path: string, name: string): Promise<DetectedType | null> {
+  const signature = await fileTypeFromFile(path);
+  const known = signature && BY_SIGNATURE[signature.mime];
+  if (known) return { ...known };
+  const textChars = await utf8TextLength(path);
+  if (textChars === null) return null;
+  const extension = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  return { kind: 'document', mimeType: TEXT_FLAVOURS[extension] ?? 'text/plain', textChars };
+}
+
+/** The length in characters of a file that is well-formed UTF-8 without NUL bytes; null for anything else. */
+async function utf8TextLength(path: string): Promise<number | null> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let chars = 0;
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+      if (chunk.includes(0)) return null;
+      chars += decoder.decode(chunk, { stream: true }).length;
+    }
+    chars += decoder.decode().length;
+  } catch {
+    return null;
+  }
+  return chars;
+}
+
+/** Ways a name could mislead a person or a program reading it: controls, bidirectional overrides, separators. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069"\\/:*?<>|]/g;
+
+/**
+ * The name shown for an upload: the last segment of what the client sent, without characters that could
+ * mislead or break a header, at most 255 characters. Display text only, never a path.
+ */
+export function displayName(raw: string | undefined): string {
+  const last = (raw ?? '').split(/[\\/]/).pop() ?? '';
+  const cleaned = last.replace(UNSAFE_IN_NAME, '_').trim();
+  if (/^\.*$/.test(cleaned)) return 'file';
+  // Counted in code points, as PostgreSQL counts varchar(255).
+  return [...cleaned].slice(0, 255).join('');
+}

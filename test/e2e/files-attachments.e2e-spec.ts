@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { DOCUMENT_BUDGET_CHARS } from '../../src/conversations/prompt';
+import { bearer, registerUser } from '../support/auth';
+import { createTestApp, TestApp } from '../support/create-test-app';
+import { pdf, PNG, upload } from '../support/files';
+import { upstreamEnv } from '../support/upstream-env';
+import { waitFor } from '../support/wait-for';
+import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
+
+interface ChatBody {
+  messages: { role: string; content: string }[];
+}
+
+describe('Files attached to messages', () => {
+  let upstream: FakeUpstream;
+  let t: TestApp;
+  let me: Awaited<ReturnType<typeof registerUser>>;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await createTestApp(upstreamEnv(upstream));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await upstream?.close();
+  });
+  beforeEach(async () => {
+    upstream.reset();
+    me = await registerUser(t);
+  });
+
+  const newConversation = async (token = me.accessToken): Promise<string> =>
+    (await t.http().post('/conversations').set(bearer(token)).send({ model: 'openai/gpt-4o-mini' }).expect(201)).body
+      .id as string;
+  const send = (conversationId: string, body: Record<string, unknown>, token = me.accessToken) =>
+    t.http().post(`/conversations/${conversationId}/messages`).set(bearer(token)).send(body);
+  const uploadText = async (text: string, name = 'notes.txt', token = me.accessToken): Promise<string> =>
+    (await upload(t, token, Buffer.from(text), name).expect(201)).body.id as string;
+  /** The messages the model was sent, per chat request, in order. */
+  const sentPrompts = () =>
+    upstream.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => (r.body as ChatBody).messages);
+  const lastUserContent = () =>
+    sentPrompts()
+      .at(-1)!
+      .filter((m) => m.role === 'user')
+      .at(-1)!.content;
+
+  it("sends a document's text to the model with the question, and lists the file on the message", async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('The launch code is 0000.\nKeep it safe.');
+
+    const res = await send(conversationId, { content: 'What is the launch code?', fileIds: [fileId] }).expect(201);
+
+    expect(res.body.userMessage.attachments).toEqual([
+      expect.objectContaining({
+        id: fileId,
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        kind: 'document',
+        status: 'ready',
+      }),
+    ]);
+    expect(res.body.assistantMessage.attachments).toEqual([]);
+    expect(lastUserContent()).toBe(
+      '<document name="notes.txt" type="text/plain">\nThe launch code is 0000.\nKeep it safe.\n</document>\n\n' +
+        'What is the launch code?',
+    );
+    expect(
+      await t.query('SELECT position, file_id FROM message_attachments WHERE message_id = ?', [
+        res.body.userMessage.id,
+      ]),
+    ).toEqual([{ position: 0, file_id: fileId }]);
+    const history = await t
+      .http()
+      .get(`/conversations/${conversationId}/messages`)
+      .set(bearer(me.accessToken))
+      .expect(200);
+    expect(history.body.items.map((m: { attachments: { id: string }[] }) => m.attachments.map((a) => a.id))).toEqual([
+      [fileId],
+      [],
+    ]);
+  });
+
+  it('sends the document again with its message on the next turns', async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('alpha beta gamma', 'words.md');
+    await send(conversationId, { content: 'Read this.', fileIds: [fileId] }).expect(201);
+
+    await send(conversationId, { content: 'And the second word?' }).expect(201);
+
+    const [first, second] = sentPrompts();
+    expect(second.slice(0, first.length)).toEqual(first);
+    expect(second[0]).toEqual({
+      role: 'user',
+      content: '<document name="words.md" type="text/markdown">\nalpha beta gamma\n</document>\n\nRead this.',
+    });
+    expect(second.at(-1)).toEqual({ role: 'user', content: 'And the second word?' });
+  });
+
+  it('keeps the order of several files and sends the text read from a PDF', async () => {
+    const conversationId = await newConversation();
+    const first = await uploadText('first file');
+    const pdfId = (await upload(t, me.accessToken, pdf('Quarterly numbers went up'), 'q3.pdf').expect(201)).body.id;
+    await waitFor(
+      () => t.http().get(`/files/${pdfId}`).set(bearer(me.accessToken)),
+      (res) => res.body.status !== 'processing',
+      20_000,
+    );
+
+    const res = await send(conversationId, { content: 'Compare.', fileIds: [pdfId, first] }).expect(201);
+
+    expect(res.body.userMessage.attachments.map((a: { id: string }) => a.id)).toEqual([pdfId, first]);
+    const content = lastUserContent();
+    expect(content.indexOf('<document name="q3.pdf" type="application/pdf">')).toBe(0);
+    expect(content).toContain('Quarterly numbers went up');
+    expect(content.indexOf('Quarterly')).toBeLessThan(content.indexOf('first file'));
+  });
+
+  it('cuts documents past the budget, newest message first, and tells the model where', async () => {
+    const conversationId = await newConversation();
+    const older = await uploadText('old '.repeat(10), 'old.txt');
+    await send(conversationId, { content: 'Keep this.', fileIds: [older] }).expect(201);
+    // Larger than the 1 MiB body limit of the JSON routes: uploads have their own.
+    const length = 1536 * 1024;
+    const big = await uploadText(
+      '1'.repeat(DOCUMENT_BUDGET_CHARS - 100) + '2'.repeat(length - DOCUMENT_BUDGET_CHARS + 100),
+      'big.txt',
+    );
+
+    await send(conversationId, { content: 'Summarise.', fileIds: [big] }).expect(201);
+
+    const [question, earlier] = [lastUserContent(), sentPrompts().at(-1)![0].content];
+    expect(question).toContain(`${'1'.repeat(DOCUMENT_BUDGET_CHARS - 100)}${'2'.repeat(100)}\n[Cut here: `);
+    expect(question).not.toContain('2'.repeat(101));
+    expect(question).toContain(`[Cut here: ${DOCUMENT_BUDGET_CHARS} of the document's ${length} characters`);
+    // The older message's document came after the budget was spent.
+    expect(earlier).toContain('<document name="old.txt" type="text/plain">\n[Left out: ');
+    expect(earlier).not.toContain('old old');
+  });
+
+  it('sends the documents again when the answer is regenerated', async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('regenerate me');
+    const sent = await send(conversationId, { content: 'Once more.', fileIds: [fileId] }).expect(201);
+
+    const again = await t
+      .http()
+      .post(`/conversations/${conversationId}/messages/${sent.body.userMessage.id}/regenerate`)
+      .set(bearer(me.accessToken))
+      .send({})
+      .expect(201);
+
+    expect(again.body.userMessage.attachments).toEqual([expect.objectContaining({ id: fileId })]);
+    const [first, second] = sentPrompts();
+    expect(second).toEqual(first);
+    expect(lastUserContent()).toContain('regenerate me');
+  });
+
+  it('keeps images on the message without putting them into the text', async () => {
+    const conversationId = await newConversation();
+    const image = (await upload(t, me.accessToken, PNG, 'chart.png').expect(201)).body.id;
+
+    const res = await send(conversationId, { content: 'What does it show?', fileIds: [image] }).expect(201);
+
+    expect(res.body.userMessage.attachments).toEqual([expect.objectContaining({ id: image, kind: 'image' })]);
+    expect(lastUserContent()).toBe('What does it show?');
+  });
+
+  describe('refusals, with nothing stored', () => {
+    const messageCount = async (conversationId: string) =>
+      Number(
+        (
+          await t.query<{ n: number }>('SELECT count(*) AS n FROM messages WHERE conversation_id = ?', [conversationId])
+        )[0].n,
+      );
+
+    it.each([
+      [
+        'more than 10 files',
+        () => Array.from({ length: 11 }, () => randomUUID()),
+        'fileIds must contain no more than 10',
+      ],
+      ['a file twice', () => ['a8b5fd1a-6f27-4a53-8fb4-5d1fb7fbd4c3', 'a8b5fd1a-6f27-4a53-8fb4-5d1fb7fbd4c3'], 'twice'],
+      ['an id that is not a UUID', () => ['../../etc/passwd'], 'each of fileIds must be a file id'],
+      ['a string instead of a list', () => 'not-a-list', 'fileIds'],
+    ])('answers 400 for %s', async (_case, fileIds, mention) => {
+      const conversationId = await newConversation();
+      const res = await send(conversationId, { content: 'x', fileIds: fileIds() }).expect(400);
+      expect(JSON.stringify(res.body.message)).toContain(mention);
+      expect(await messageCount(conversationId)).toBe(0);
+    });
+
+    it("answers 404 for another user's file, and for an unknown one", async () => {
+      const stranger = await registerUser(t);
+      const theirs = await uploadText('private', 'secret.txt', stranger.accessToken);
+      const conversationId = await newConversation();
+
+      for (const fileId of [theirs, randomUUID()]) {
+        const res = await send(conversationId, { content: 'x', fileIds: [fileId] }).expect(404);
+        expect(res.body.code).toBe('FILE_NOT_FOUND');
+      }
+      expect(await messageCount(conversationId)).toBe(0);
+      expect(sentPrompts()).toEqual([]);
+    });
+
+    it.each([
+      ['processing', null, 'still being processed'],
+      ['failed', 'the PDF has no text layer', 'could not be processed'],
+    ])('answers 400 FILE_NOT_READY for a file that is %s', async (status, error, says) => {
+      const fileId = await uploadText('soon');
+      await t.query('UPDATE files SET status = ?, error = ? WHERE id = ?', [status, error, fileId]);
+      const conversationId = await newConversation();
+
+      const res = await send(conversationId, { content: 'x', fileIds: [fileId] }).expect(400);
+
+      expect(res.body).toMatchObject({ code: 'FILE_NOT_READY', message: expect.stringContaining(says) });
+      expect(await messageCount(conversationId)).toBe(0);
+    });
+  });
+
+  it('refuses to delete an attached file (409) until its message is gone', async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('keep me');
+    await send(conversationId, { content: 'x', fileIds: [fileId] }).expect(201);
+
+    const refused = await t.http().delete(`/files/${fileId}`).set(bearer(me.accessToken)).expect(409);
+
+    expect(refused.body.code).toBe('FILE_ATTACHED');
+    await t.http().get(`/files/${fileId}`).set(bearer(me.accessToken)).expect(200);
+    await t.http().delete(`/conversations/${conversationId}`).set(bearer(me.accessToken)).expect(204);
+    await t.http().delete(`/files/${fileId}`).set(bearer(me.accessToken)).expect(204);
+  });
+
+  it('copies the attachments into a fork', async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('forked text');
+    const sent = await send(conversationId, { content: 'x', fileIds: [fileId] }).expect(201);
+
+    const fork = await t
+      .http()
+      .post(`/conversations/${conversationId}/fork`)
+      .set(bearer(me.accessToken))
+      .send({ messageId: sent.body.assistantMessage.id })
+      .expect(201);
+
+    const history = await t
+      .http()
+      .get(`/conversations/${fork.body.id}/messages`)
+      .set(bearer(me.accessToken))
+      .expect(200);
+    expect(history.body.items[0].attachments).toEqual([expect.objectContaining({ id: fileId })]);
+  });
+
+  it('deletes an account whose messages have files attached, with the files', async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('mine');
+    await send(conversationId, { content: 'x', fileIds: [fileId] }).expect(201);
+
+    await t.http().delete('/users/me').set(bearer(me.accessToken)).send({ password: me.password }).expect(204);
+
+    expect(await t.query('SELECT id FROM files WHERE id = ?', [fileId])).toEqual([]);
+    expect(await t.query('SELECT file_id FROM message_attachments WHERE file_id = ?', [fileId])).toEqual([]);
+  });
+});
