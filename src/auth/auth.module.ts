@@ -13,6 +13,7 @@ import { UsersModule } from '../users/users.module';
 import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { Identity } from './entities/identity.entity';
 import { MfaBackupCode } from './entities/mfa-backup-code.entity';
 import { MfaToken } from './entities/mfa-token.entity';
 import { PasswordResetToken } from './entities/password-reset-token.entity';
@@ -32,6 +33,14 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { IdentitiesController } from './identities.controller';
+import { IdentitiesRepository } from './identities.repository';
+import { IdentitiesService } from './identities.service';
+import { LinkingCallerService } from './linking-caller.service';
+import { ProviderSignInController } from './provider-sign-in.controller';
+import { ProviderSignInService } from './provider-sign-in.service';
+import { SignInProvidersService } from './sign-in-providers.service';
+import { SignInStateService } from './sign-in-state.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokensService } from './tokens.service';
@@ -44,7 +53,7 @@ import { TokensService } from './tokens.service';
     LifecycleModule,
     WindowCountersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken, MfaToken, MfaBackupCode]),
+    TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken, MfaToken, MfaBackupCode, Identity]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => {
@@ -61,7 +70,14 @@ import { TokensService } from './tokens.service';
       },
     }),
   ],
-  controllers: [AuthController, SessionsController, PasswordResetsController, MfaController],
+  controllers: [
+    AuthController,
+    SessionsController,
+    PasswordResetsController,
+    MfaController,
+    ProviderSignInController,
+    IdentitiesController,
+  ],
   providers: [
     AuthService,
     AuthFailuresService,
@@ -73,6 +89,12 @@ import { TokensService } from './tokens.service';
     SessionsRepository,
     PasswordResetsService,
     PasswordResetTokensRepository,
+    SignInProvidersService,
+    SignInStateService,
+    ProviderSignInService,
+    LinkingCallerService,
+    IdentitiesService,
+    IdentitiesRepository,
     LocalStrategy,
     JwtStrategy,
     // Order matters: identify the caller (access token or API key), then count their requests, then check their

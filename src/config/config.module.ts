@@ -5,6 +5,7 @@ import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
 import { mailConfig } from './mail.config';
 import { validateEnv } from './env.validation';
+import { signInConfig, signInProvidersFrom } from './sign-in.config';
 
 /** Reads `.env` and the environment once, fails fast on a bad value, and exposes the typed namespaces. */
 export const AppConfigModule = ConfigModule.forRoot({
@@ -13,7 +14,8 @@ export const AppConfigModule = ConfigModule.forRoot({
   envFilePath: '.env',
   validate: (raw) => {
     validateEnv(raw);
+    signInProvidersFrom(raw);
     return raw;
   },
-  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig],
+  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig, signInConfig],
 });

@@ -8,6 +8,7 @@ import { MessageAncestry1763850900000 } from './1763850900000-message-ancestry';
 import { Sessions1763851000000 } from './1763851000000-sessions';
 import { MailAndPasswordResets1763851200000 } from './1763851200000-mail-and-password-resets';
 import { TwoFactor1763851300000 } from './1763851300000-two-factor';
+import { Identities1763851400000 } from './1763851400000-identities';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Sessions1763851000000,
   MailAndPasswordResets1763851200000,
   TwoFactor1763851300000,
+  Identities1763851400000,
 ];
