@@ -34,7 +34,7 @@ export class AppBrowser {
   readonly jar = new CookieJar();
 
   constructor(
-    private readonly t: TestApp,
+    private readonly t: Pick<TestApp, 'url'>,
     private readonly publicUrl: string,
   ) {}
 
