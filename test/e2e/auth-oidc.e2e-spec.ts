@@ -68,7 +68,7 @@ describe('Sign-in with an OpenID Connect provider', () => {
   }
 
   const usersWithEmail = async (email: string) =>
-    (await t.query<{ n: number }>('SELECT COUNT(*) AS n FROM users WHERE email = ?', [email]))[0].n;
+    Number((await t.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM users WHERE email = ?', [email]))[0].n);
 
   it('lists the configured providers with their labels', async () => {
     const res = await t.http().get('/auth/providers').expect(200);

@@ -76,7 +76,8 @@ describe('Migrating to identities and accounts without a password', () => {
         totp_last_step: 12345,
       }),
     );
-    expect(new Date(`${String(row.created_at)}${postgres ? '' : 'Z'}`).getTime()).toBe(created.getTime());
+    const createdAt = row.created_at instanceof Date ? row.created_at : new Date(`${String(row.created_at)}Z`);
+    expect(createdAt.getTime()).toBe(created.getTime());
     const login = await t.http().post('/auth/login').send({ email, password: 'correct-horse-1' }).expect(200);
     const conversations = await t.http().get('/conversations').set(bearer(login.body.accessToken)).expect(200);
     expect(conversations.body.items).toEqual([expect.objectContaining({ id: conversation, title: 'Kept' })]);
