@@ -23,6 +23,7 @@ const newSubject = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${+
 describe('Sign-in with an OpenID Connect provider', () => {
   let op: TestOidcProvider;
   let t: TestApp;
+  let downPort: number;
 
   beforeAll(async () => {
     op = await startOidcProvider();
@@ -35,7 +36,7 @@ describe('Sign-in with an OpenID Connect provider', () => {
       OIDC_KEYCLOAK_CLIENT_ID: 'colloquy',
       OIDC_KEYCLOAK_CLIENT_SECRET: 'client-secret-0123456789',
       OIDC_KEYCLOAK_LABEL: 'Company sign-in',
-      OIDC_DOWN_ISSUER: `http://127.0.0.1:${await closedPort()}`,
+      OIDC_DOWN_ISSUER: `http://127.0.0.1:${(downPort = await closedPort())}`,
       OIDC_DOWN_CLIENT_ID: 'colloquy',
     });
   });
@@ -123,6 +124,7 @@ describe('Sign-in with an OpenID Connect provider', () => {
       const res = await t.http().get('/auth/oidc/nowhere/start').expect(404);
 
       expect(res.body.code).toBe('SIGN_IN_PROVIDER_NOT_FOUND');
+      await t.http().get('/auth/oidc/nowhere/callback?code=x&state=y').expect(404);
     });
 
     it('sends the page PROVIDER_UNAVAILABLE when the provider cannot be discovered, and the server goes on', async () => {
@@ -132,6 +134,27 @@ describe('Sign-in with an OpenID Connect provider', () => {
       expect(res.headers.get('location')).toBe(`${PUBLIC_URL}/#signin-error=PROVIDER_UNAVAILABLE`);
       expect(setCookieOf(res, STATE_COOKIE)).toBeUndefined();
       await t.http().get('/health').expect(200);
+    });
+
+    it('tries the discovery again at the next sign-in once the provider is back', async () => {
+      expect((await new AppBrowser(t, PUBLIC_URL).start('down')).headers.get('location')).toBe(
+        `${PUBLIC_URL}/#signin-error=PROVIDER_UNAVAILABLE`,
+      );
+      const back = await startOidcProvider({ port: downPort });
+      try {
+        back.registerClient({
+          clientId: 'colloquy',
+          clientSecret: 'unused',
+          redirectUris: [`${PUBLIC_URL}/auth/oidc/down/callback`],
+        });
+
+        const res = await new AppBrowser(t, PUBLIC_URL).start('down');
+
+        expect(res.headers.get('location')).toMatch(new RegExp(`^${back.issuer}/auth\\?`));
+        expect(setCookieOf(res, STATE_COOKIE)!.attributes.path).toBe('/auth/oidc/down/callback');
+      } finally {
+        await back.close();
+      }
     });
   });
 

@@ -33,16 +33,16 @@ export interface TestOidcProvider {
  * A real OpenID provider (oidc-provider) on 127.0.0.1, with its development sign-in and consent pages: any login
  * with any password signs in as the account of that name, so a real browser can walk through it as a person
  * would, and signInAtProvider can do the same over plain HTTP. Codes need PKCE (S256); the email claims come
- * from the userinfo endpoint, as with most providers.
+ * from the userinfo endpoint, as with most providers. `port`: a fixed one (the issuer is then known in advance).
  */
-export async function startOidcProvider(): Promise<TestOidcProvider> {
+export async function startOidcProvider({ port = 0 }: { port?: number } = {}): Promise<TestOidcProvider> {
   const accounts = new Map<string, AccountClaims>();
   let handler: http.RequestListener | undefined;
   const server = http.createServer((request, response) => {
     if (handler) return handler(request, response);
     response.writeHead(503).end('no client registered yet');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
