@@ -70,8 +70,9 @@ export class FakeGithub {
     for await (const chunk of request) body += String(chunk);
     const form = request.method === 'POST' ? Object.fromEntries(new URLSearchParams(body)) : {};
     this.requests.push({ method: request.method ?? '', path: url.pathname, headers: request.headers, form });
-    const json = (status: number, value: unknown) =>
+    const json = (status: number, value: unknown): void => {
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    };
 
     if (request.method === 'GET' && url.pathname === '/login/oauth/authorize') {
       const redirectUri = url.searchParams.get('redirect_uri') ?? '';
