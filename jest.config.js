@@ -1,7 +1,7 @@
 // The @nestjs/* 12 packages (and a few of their dependencies) ship ES modules only; Jest runs CommonJS,
 // so SWC transforms them along with our TypeScript.
 const esmOnly =
-  '/node_modules/(?!(@nestjs|@fastify/cookie|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|content-disposition|unpdf)/)';
+  '/node_modules/(?!(@nestjs|@fastify/cookie|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|content-disposition|unpdf|openid-client|oauth4webapi|jose|oidc-provider)/)';
 
 const transform = {
   '^.+\\.ts$': [

@@ -163,3 +163,48 @@ export class InvalidMfaTokenError extends AppError {
     super('this sign-in step has expired or was already used; sign in again with your password');
   }
 }
+
+export class SignInProviderNotFoundError extends AppError {
+  readonly code = 'SIGN_IN_PROVIDER_NOT_FOUND';
+  constructor() {
+    super('no sign-in provider with this id is configured here (see GET /auth/providers)');
+  }
+}
+
+export class IdentityNotFoundError extends AppError {
+  readonly code = 'IDENTITY_NOT_FOUND';
+  constructor() {
+    super('identity not found');
+  }
+}
+
+export class LastSignInMethodError extends AppError {
+  readonly code = 'LAST_SIGN_IN_METHOD';
+  constructor() {
+    super('this is the last way to sign in to this account; set a password or link another provider first');
+  }
+}
+
+/**
+ * Why a sign-in with another provider did not sign anyone in. Never an HTTP status: the callback is a browser
+ * navigation, so the code goes to the page in the address's fragment (`#signin-error=<code>`).
+ */
+export type ProviderSignInErrorCode =
+  | 'EMAIL_BELONGS_TO_ANOTHER_ACCOUNT'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'REGISTRATION_CLOSED'
+  | 'INVALID_STATE'
+  | 'PROVIDER_DENIED'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'ACCOUNT_DISABLED'
+  | 'IDENTITY_IN_USE';
+
+export class ProviderSignInError extends Error {
+  constructor(
+    readonly code: ProviderSignInErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderSignInError';
+  }
+}

@@ -14,6 +14,7 @@ import { UsersModule } from '../users/users.module';
 import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { Identity } from './entities/identity.entity';
 import { MfaBackupCode } from './entities/mfa-backup-code.entity';
 import { MfaToken } from './entities/mfa-token.entity';
 import { PasswordResetToken } from './entities/password-reset-token.entity';
@@ -33,6 +34,14 @@ import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { IdentitiesController } from './identities.controller';
+import { IdentitiesRepository } from './identities.repository';
+import { IdentitiesService } from './identities.service';
+import { LinkingCallerService } from './linking-caller.service';
+import { ProviderSignInController } from './provider-sign-in.controller';
+import { ProviderSignInService } from './provider-sign-in.service';
+import { SignInProvidersService } from './sign-in-providers.service';
+import { SignInStateService } from './sign-in-state.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokensService } from './tokens.service';
@@ -46,7 +55,7 @@ import { TokensService } from './tokens.service';
     MetricsRegistryModule,
     WindowCountersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken, MfaToken, MfaBackupCode]),
+    TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken, MfaToken, MfaBackupCode, Identity]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => {
@@ -63,7 +72,14 @@ import { TokensService } from './tokens.service';
       },
     }),
   ],
-  controllers: [AuthController, SessionsController, PasswordResetsController, MfaController],
+  controllers: [
+    AuthController,
+    SessionsController,
+    PasswordResetsController,
+    MfaController,
+    ProviderSignInController,
+    IdentitiesController,
+  ],
   providers: [
     AuthService,
     AuthFailuresService,
@@ -75,6 +91,12 @@ import { TokensService } from './tokens.service';
     SessionsRepository,
     PasswordResetsService,
     PasswordResetTokensRepository,
+    SignInProvidersService,
+    SignInStateService,
+    ProviderSignInService,
+    LinkingCallerService,
+    IdentitiesService,
+    IdentitiesRepository,
     LocalStrategy,
     JwtStrategy,
     // Order matters: identify the caller (access token or API key), then count their requests, then check their

@@ -15,6 +15,7 @@ import {
 } from './auth.errors';
 import { LoginAttemptsService } from './login-attempts.service';
 import type { SessionClient } from './session-client';
+import { SignInProvidersService } from './sign-in-providers.service';
 import { IssuedTokens, TokensService } from './tokens.service';
 
 export interface Session {
@@ -35,6 +36,7 @@ export class AuthService {
     private readonly tokens: TokensService,
     private readonly attempts: LoginAttemptsService,
     private readonly failures: AuthFailuresService,
+    private readonly signInProviders: SignInProvidersService,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     counters: WindowCounters,
     private readonly metrics: MetricsService,
@@ -47,9 +49,9 @@ export class AuthService {
     this.allowRegistration = config.allowRegistration;
   }
 
-  /** How people may sign in here: whether they may sign up, and the other providers (none yet). */
+  /** How people may sign in here: whether they may sign up, and the other providers. */
   providers(): { registration: boolean; items: { id: string; label: string }[] } {
-    return { registration: this.allowRegistration, items: [] };
+    return { registration: this.allowRegistration, items: this.signInProviders.list() };
   }
 
   /** Counts every attempt from the IP, taken or not (a taken email costs a hash too), up to REGISTRATIONS_PER_HOUR. */

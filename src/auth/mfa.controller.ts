@@ -41,7 +41,10 @@ export class MfaController {
   })
   @ApiErrors(400)
   @ApiError(401, 'Not signed in, or the password is wrong (INVALID_CREDENTIALS)')
-  @ApiError(409, 'Two-factor sign-in is already on (MFA_ALREADY_ENABLED)')
+  @ApiError(
+    409,
+    'Two-factor sign-in is already on (MFA_ALREADY_ENABLED), or the account has no password yet (PASSWORD_NOT_SET)',
+  )
   @ApiError(503, 'DATA_ENCRYPTION_KEY is not set on this server (MFA_UNAVAILABLE), or the server is busy')
   @ApiPasswordHashing()
   startSetup(@CurrentUser() principal: AuthUser, @Body() dto: MfaPasswordDto): Promise<MfaSetupResponseDto> {
@@ -66,7 +69,7 @@ export class MfaController {
   @ApiOperation({ summary: 'Turn two-factor sign-in off: the password and a code (from the app, or a backup code)' })
   @ApiErrors(400)
   @ApiError(401, 'Not signed in, a wrong password (INVALID_CREDENTIALS) or a wrong code (INVALID_MFA_CODE)')
-  @ApiError(409, 'Two-factor sign-in is not on (MFA_NOT_ENABLED)')
+  @ApiError(409, 'Two-factor sign-in is not on (MFA_NOT_ENABLED), or the account has no password (PASSWORD_NOT_SET)')
   @ApiError(
     429,
     'Too many requests, too many wrong passwords (TOO_MANY_PASSWORD_ATTEMPTS) or wrong codes (TOO_MANY_MFA_CODES) ' +

@@ -76,6 +76,22 @@ export class TokensService {
     return { user, tokens: await this.issueInFamily(user, stored.familyId) };
   }
 
+  /**
+   * The user a refresh token signs in, checked as a refresh would check it but without using it up: for a page
+   * that can only show its cookie (a navigation to a provider's start, to link it).
+   */
+  async userOfLiveSession(refreshToken: string): Promise<User> {
+    const stored = await this.findLive(refreshToken);
+    // Already exchanged: the holder's current token is a newer one, so this one proves nothing.
+    if (stored.rotatedAt) throw new InvalidTokenError('refresh token was already used');
+    if (stored.expiresAt.getTime() <= Date.now()) throw new RefreshTokenExpiredError();
+    const user = await this.users.findActiveById(stored.userId);
+    if (!user) throw new AccountDisabledError();
+    const session = await this.sessions.findById(stored.familyId);
+    if (user.sessionVersion !== stored.sessionVersion || !session || session.revokedAt) throw new SessionRevokedError();
+    return user;
+  }
+
   /** Ends the login the token belongs to. */
   async revoke(refreshToken: string): Promise<void> {
     const stored = await this.findLive(refreshToken);

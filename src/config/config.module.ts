@@ -6,6 +6,7 @@ import { databaseConfig } from './database.config';
 import { filesConfig } from './files.config';
 import { mailConfig } from './mail.config';
 import { validateEnv } from './env.validation';
+import { signInConfig, signInProvidersFrom } from './sign-in.config';
 
 /** Reads `.env` and the environment once, fails fast on a bad value, and exposes the typed namespaces. */
 export const AppConfigModule = ConfigModule.forRoot({
@@ -14,7 +15,8 @@ export const AppConfigModule = ConfigModule.forRoot({
   envFilePath: '.env',
   validate: (raw) => {
     validateEnv(raw);
+    signInProvidersFrom(raw);
     return raw;
   },
-  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig, filesConfig],
+  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig, filesConfig, signInConfig],
 });

@@ -243,6 +243,43 @@ export class EnvironmentVariables {
   )
   PUBLIC_URL?: string;
 
+  /** Comma-separated names; each has OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET and _LABEL (see sign-in.config). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\s*[A-Za-z0-9_]+(\s*,\s*[A-Za-z0-9_]+)*\s*$/, {
+    message: 'OIDC_PROVIDERS must be comma-separated names of letters, digits and "_", e.g. keycloak,google',
+  })
+  OIDC_PROVIDERS?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  GITHUB_CLIENT_ID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  GITHUB_CLIENT_SECRET?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'GITHUB_URL must be an http:// or https:// address, e.g. https://github.example.com' },
+  )
+  GITHUB_URL: string = 'https://github.com';
+
+  /** Default: https://api.github.com for github.com, <GITHUB_URL>/api/v3 for GitHub Enterprise Server. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'GITHUB_API_URL must be an http:// or https:// address, e.g. https://github.example.com/api/v3' },
+  )
+  GITHUB_API_URL?: string;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be smtp://[user:password@]host[:port] or smtps://...' })

@@ -16,6 +16,9 @@ import { UsersService } from './users.service';
 const WRONG_PASSWORDS =
   'Too many requests, or too many wrong passwords for this account within 15 minutes (TOO_MANY_PASSWORD_ATTEMPTS); ' +
   'see Retry-After';
+const NO_PASSWORD =
+  'The account has no password (made by a sign-in with another provider): set one with POST /auth/password/forgot ' +
+  'first (PASSWORD_NOT_SET)';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -41,6 +44,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Change your password; ends every session of yours, this one too, at its next request' })
   @ApiErrors(400)
+  @ApiError(409, NO_PASSWORD)
   @ApiError(429, WRONG_PASSWORDS)
   @ApiPasswordHashing()
   async changePassword(@CurrentUser() principal: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
@@ -51,6 +55,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete your account with all its conversations, messages and files' })
   @ApiErrors(400)
+  @ApiError(409, NO_PASSWORD)
   @ApiError(429, WRONG_PASSWORDS)
   @ApiPasswordHashing()
   async deleteMe(@CurrentUser() principal: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {

@@ -35,3 +35,11 @@ export class TooManyPasswordAttemptsError extends AppError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/** An account made by a sign-in with another provider has no password to check until its owner sets one. */
+export class PasswordNotSetError extends AppError {
+  readonly code = 'PASSWORD_NOT_SET';
+  constructor() {
+    super('this account has no password; set one with "forgot password" (POST /auth/password/forgot) first');
+  }
+}

@@ -11,6 +11,7 @@ import { PasswordHasher } from './password-hasher.service';
 import { User } from './user.entity';
 import {
   CannotChangeOwnAccessError,
+  PasswordNotSetError,
   TooManyPasswordAttemptsError,
   UserNotFoundError,
   WrongPasswordError,
@@ -58,6 +59,17 @@ export class UsersService {
     });
   }
 
+  /** An account made by a sign-in with another provider: no password until its owner sets one (password reset). */
+  async createWithoutPassword(input: { email: string; displayName?: string }): Promise<User> {
+    const email = input.email.trim().toLowerCase();
+    return this.users.insert({
+      email,
+      passwordHash: null,
+      displayName: input.displayName?.trim().slice(0, 100) || email.split('@')[0].slice(0, 100),
+      role: 'user',
+    });
+  }
+
   async getById(id: string): Promise<User> {
     const user = await this.users.findById(id);
     if (!user) throw new UserNotFoundError();
@@ -78,8 +90,19 @@ export class UsersService {
   /** The user with this email and password, or null; takes as long for an unknown email as for a wrong password. */
   async verifyCredentials(email: string, password: string): Promise<User | null> {
     const user = await this.users.findByEmail(email.trim());
-    if (!user) return this.hasher.verifyNothing(password).then(() => null);
+    // No account, or one without a password: the same work as a wrong password, so neither can be told apart.
+    if (!user?.passwordHash) return this.hasher.verifyNothing(password).then(() => null);
     return (await this.hasher.verify(user.passwordHash, password)) ? user : null;
+  }
+
+  /** Whether any account, enabled or not, has this email. */
+  async isEmailTaken(email: string): Promise<boolean> {
+    return (await this.users.findByEmail(email.trim())) !== null;
+  }
+
+  /** Removes an account made a moment ago that turned out not to be needed (it lost a race), with no checks. */
+  async deleteUnused(id: string): Promise<void> {
+    await this.users.deleteById(id);
   }
 
   /** The enabled user with this email, or null. */
@@ -154,12 +177,18 @@ export class UsersService {
     await this.files.removeBytes(fileIds);
   }
 
-  /** Throws WrongPasswordError, or TooManyPasswordAttemptsError after LOGIN_MAX_FAILURES within 15 minutes. */
+  /**
+   * Throws WrongPasswordError, or TooManyPasswordAttemptsError after LOGIN_MAX_FAILURES within 15 minutes, or
+   * PasswordNotSetError for an account that has none.
+   */
   async checkPassword(user: User, password: string): Promise<void> {
+    // Nothing to guess: the owner sets a password through forgot/reset first.
+    if (!user.passwordHash) throw new PasswordNotSetError();
+    const passwordHash = user.passwordHash;
     // Counted before the hash, so guesses sent all at once cannot all get past the limit.
     const retryAfter = await this.passwordFailures.take(user.id);
     if (retryAfter > 0) throw new TooManyPasswordAttemptsError(retryAfter);
-    const matches = await this.hasher.verify(user.passwordHash, password).catch(async (error: unknown) => {
+    const matches = await this.hasher.verify(passwordHash, password).catch(async (error: unknown) => {
       // Refused before the password was checked (the server was busy): not a guess.
       await this.passwordFailures.undo(user.id);
       throw error;

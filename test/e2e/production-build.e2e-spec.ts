@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { docx, pdf } from '../support/files';
 import { waitFor } from '../support/wait-for';
+import { signInAtProvider, startOidcProvider } from '../support/oidc-provider';
+import { AppBrowser, REFRESH_COOKIE, setCookieOf } from '../support/provider-sign-in';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
@@ -204,6 +206,48 @@ describe('the production build (npm start)', () => {
     await stopped(second);
     expect(cacheFiles().some((file) => statSync(file).size > 'not a code cache'.length)).toBe(true);
   }, 120_000);
+
+  it('signs in with an OpenID provider (openid-client runs from the bundle)', async () => {
+    const publicUrl = 'http://colloquy.test';
+    const op = await startOidcProvider();
+    op.registerClient({
+      clientId: 'colloquy',
+      clientSecret: 'bundle-client-secret',
+      redirectUris: [`${publicUrl}/auth/oidc/keycloak/callback`],
+    });
+    op.setAccount('bundled', { email: 'bundled@example.com', email_verified: true });
+    const server = await startServer(['dist/main.js'], {
+      PUBLIC_URL: publicUrl,
+      OIDC_PROVIDERS: 'keycloak',
+      OIDC_KEYCLOAK_ISSUER: op.issuer,
+      OIDC_KEYCLOAK_CLIENT_ID: 'colloquy',
+      OIDC_KEYCLOAK_CLIENT_SECRET: 'bundle-client-secret',
+    });
+    try {
+      const browser = new AppBrowser(server, publicUrl);
+      const started = await browser.start('keycloak');
+      expect(started.headers.get('location')).toMatch(new RegExp(`^${op.issuer}/auth\\?`));
+      const { response, location } = await browser.callback(
+        await signInAtProvider(started.headers.get('location')!, 'bundled'),
+      );
+      expect(location).toBe(`${publicUrl}/`);
+      expect(setCookieOf(response, REFRESH_COOKIE)).toBeDefined();
+    } finally {
+      server.child.kill();
+      await op.close();
+    }
+  }, 60_000);
+
+  it('stops at start, naming the variable, when a listed OpenID provider lacks its issuer', async () => {
+    const { child, output } = spawnNode(['dist/main.js'], {
+      PORT: '0',
+      OIDC_PROVIDERS: 'keycloak',
+      OIDC_KEYCLOAK_CLIENT_ID: 'colloquy',
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(output()).toContain('OIDC_KEYCLOAK_ISSUER: is required');
+  });
 
   it('names the TypeScript sources in the stack trace of an error', async () => {
     // A secret too short for production stops the server while its modules load.

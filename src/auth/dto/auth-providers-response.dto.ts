@@ -1,5 +1,5 @@
 export class AuthProviderResponseDto {
-  /** @example "keycloak" */
+  /** The provider's id in the sign-in routes (/auth/oidc/{id}/start). @example "keycloak" */
   id: string;
   /** @example "Company sign-in" */
   label: string;
@@ -8,6 +8,9 @@ export class AuthProviderResponseDto {
 export class AuthProvidersResponseDto {
   /** Whether people may make their own accounts (POST /auth/register); false hides sign-up on the page. */
   registration: boolean;
-  /** The other sign-in providers configured; none yet. */
+  /**
+   * The other sign-in providers configured (OIDC_PROVIDERS, GitHub). Sign in by navigating to
+   * /auth/oidc/{id}/start; link one to the signed-in account with /auth/oidc/{id}/start?link=1.
+   */
   items: AuthProviderResponseDto[];
 }

@@ -11,6 +11,7 @@ import { TwoFactor1763851300000 } from './1763851300000-two-factor';
 import { ResetLinksFollowPassword1763851350000 } from './1763851350000-reset-links-follow-password';
 import { UsageByDay1763851360000 } from './1763851360000-usage-by-day';
 import { AuditLog1763851370000 } from './1763851370000-audit-log';
+import { Identities1763851400000 } from './1763851400000-identities';
 import { Files1763851500000 } from './1763851500000-files';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
@@ -28,5 +29,6 @@ export const MIGRATIONS = [
   ResetLinksFollowPassword1763851350000,
   UsageByDay1763851360000,
   AuditLog1763851370000,
+  Identities1763851400000,
   Files1763851500000,
 ];

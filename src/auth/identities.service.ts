@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { AuthUser } from '../common/auth-user';
+import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
+import { authConfig } from '../config/auth.config';
+import type { User } from '../users/user.entity';
+import { EmailTakenError } from '../users/users.errors';
+import { UsersService } from '../users/users.service';
+import { IdentityNotFoundError, LastSignInMethodError, ProviderSignInError } from './auth.errors';
+import type { Identity } from './entities/identity.entity';
+import { IdentitiesRepository } from './identities.repository';
+import type { ProviderProfile } from './sign-in-provider-client';
+
+/** Accounts at other providers that sign in to users here: matched by (issuer, subject), never by email. */
+@Injectable()
+export class IdentitiesService {
+  private readonly allowRegistration: boolean;
+
+  constructor(
+    private readonly identities: IdentitiesRepository,
+    private readonly users: UsersService,
+    @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
+  ) {
+    this.allowRegistration = config.allowRegistration;
+  }
+
+  /**
+   * The user this provider account signs in to. A first sign-in makes an account (with no password) only when
+   * registration is open and the provider vouches for an email no account here has: an account is never taken
+   * over through an address, however verified; its owner links the provider after signing in.
+   */
+  async signIn(provider: string, profile: ProviderProfile): Promise<User> {
+    this.checkFits(profile);
+    const known = await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject);
+    if (known) return this.userOf(known, profile);
+    if (!profile.email || !profile.emailVerified) {
+      throw new ProviderSignInError('EMAIL_NOT_VERIFIED', 'the provider does not vouch for an email address');
+    }
+    if (await this.users.isEmailTaken(profile.email)) throw this.emailTaken();
+    if (!this.allowRegistration) {
+      throw new ProviderSignInError('REGISTRATION_CLOSED', 'this server does not take new sign-ups');
+    }
+    const user = await this.users
+      .createWithoutPassword({ email: profile.email, displayName: profile.name ?? undefined })
+      .catch((error: unknown) => {
+        throw error instanceof EmailTakenError ? this.emailTaken() : error;
+      });
+    const identity = await this.identities.insert({ userId: user.id, provider, ...this.columnsOf(profile) });
+    if (identity) return user;
+    // The same provider account signed in twice at once, and the other request linked it first.
+    await this.users.deleteUnused(user.id);
+    const winner = await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject);
+    if (!winner) throw new ProviderSignInError('PROVIDER_UNAVAILABLE', 'the sign-in could not be stored');
+    return this.userOf(winner, profile);
+  }
+
+  /** Links a provider account to a signed-in user; linking it again to the same user changes nothing. */
+  async link(link: { userId: string; sessionVersion: number }, provider: string, profile: ProviderProfile) {
+    this.checkFits(profile);
+    const user = await this.users.findActiveById(link.userId);
+    if (!user) throw new ProviderSignInError('ACCOUNT_DISABLED', 'this account is disabled');
+    // The password changed (every session ended) since the link was asked for.
+    if (user.sessionVersion !== link.sessionVersion) {
+      throw new ProviderSignInError('INVALID_STATE', 'the sign-in that asked for this link has ended');
+    }
+    const known = await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject);
+    const linked =
+      known ??
+      (await this.identities.insert({ userId: user.id, provider, ...this.columnsOf(profile) })) ??
+      (await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject));
+    if (!linked || linked.userId !== user.id) {
+      throw new ProviderSignInError('IDENTITY_IN_USE', 'this account at the provider signs in to another user');
+    }
+  }
+
+  async list(principal: AuthUser, limit: number, cursor?: string): Promise<Page<Identity>> {
+    const rows = await this.identities.listPageForOwner(principal.id, limit, cursor ? decodeCursor(cursor) : undefined);
+    return toPage(rows, limit, (identity) => identity.createdAt);
+  }
+
+  async unlink(principal: AuthUser, id: string): Promise<void> {
+    const outcome = await this.identities.deleteOwnedUnlessLast(id, principal.id);
+    if (outcome === 'not-found') throw new IdentityNotFoundError();
+    if (outcome === 'last') throw new LastSignInMethodError();
+  }
+
+  private async userOf(identity: Identity, profile: ProviderProfile): Promise<User> {
+    const user = await this.users.findActiveById(identity.userId);
+    if (!user) throw new ProviderSignInError('ACCOUNT_DISABLED', 'this account is disabled');
+    const email = this.columnsOf(profile).email;
+    if (identity.email !== email) await this.identities.updateEmail(identity.id, email);
+    return user;
+  }
+
+  private columnsOf(profile: ProviderProfile) {
+    return {
+      issuer: profile.issuer,
+      subject: profile.subject,
+      email: profile.email ? profile.email.slice(0, 254).toLowerCase() : null,
+    };
+  }
+
+  /** Longer than any real provider's; refused rather than cut, as a cut one would never match again. */
+  private checkFits(profile: ProviderProfile): void {
+    if (profile.issuer.length > 255 || profile.subject.length > 255) {
+      throw new ProviderSignInError('PROVIDER_UNAVAILABLE', 'the provider sent an issuer or subject too long to keep');
+    }
+  }
+
+  private emailTaken() {
+    return new ProviderSignInError(
+      'EMAIL_BELONGS_TO_ANOTHER_ACCOUNT',
+      'an account here has this email: sign in with its password, then link the provider',
+    );
+  }
+}
