@@ -1,4 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
+import { AuditLogModule } from '../common/audit/audit-log.module';
 import { MetricsRegistryModule } from '../common/metrics/metrics-registry.module';
 import { ConfigType } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
@@ -27,6 +28,7 @@ import { AppThrottlerGuard } from './guards/throttler.guard';
 import { LoginAttemptsService } from './login-attempts.service';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
+import { SignInEvents } from './sign-in-events.service';
 import { PasswordResetTokensRepository } from './password-reset-tokens.repository';
 import { PasswordResetsController } from './password-resets.controller';
 import { PasswordResetsService } from './password-resets.service';
@@ -53,6 +55,7 @@ import { TokensService } from './tokens.service';
     MailModule,
     LifecycleModule,
     MetricsRegistryModule,
+    AuditLogModule,
     WindowCountersModule,
     PassportModule,
     TypeOrmModule.forFeature([RefreshToken, UserSession, PasswordResetToken, MfaToken, MfaBackupCode, Identity]),
@@ -86,6 +89,7 @@ import { TokensService } from './tokens.service';
     TokensService,
     LoginAttemptsService,
     MfaService,
+    SignInEvents,
     RefreshTokensRepository,
     SessionsService,
     SessionsRepository,

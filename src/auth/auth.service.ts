@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { ServerBusyError } from '../common/errors/app.error';
-import { MetricsService, signInOutcomeOf } from '../common/metrics/metrics.service';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
@@ -14,9 +13,10 @@ import {
   TooManyRegistrationsError,
 } from './auth.errors';
 import { LoginAttemptsService } from './login-attempts.service';
+import { SignInEvents } from './sign-in-events.service';
 import type { SessionClient } from './session-client';
 import { SignInProvidersService } from './sign-in-providers.service';
-import { IssuedTokens, TokensService } from './tokens.service';
+import { IssuedTokens, SignInHow, TokensService } from './tokens.service';
 
 export interface Session {
   user: User;
@@ -39,7 +39,7 @@ export class AuthService {
     private readonly signInProviders: SignInProvidersService,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     counters: WindowCounters,
-    private readonly metrics: MetricsService,
+    private readonly events: SignInEvents,
   ) {
     this.registrations = counters.create({
       name: 'registrations',
@@ -68,17 +68,18 @@ export class AuthService {
       if (error instanceof ServerBusyError) await this.registrations.undo(ip);
       throw error;
     });
-    return { user, tokens: await this.tokens.issue(user, client) };
+    return { user, tokens: await this.tokens.issue(user, client, { method: 'registration' }) };
   }
 
   /** Checks a sign-in; counts failures per email and IP, and per IP, and refuses while there have been too many. */
   async validateLogin(email: string, password: string, ip: string): Promise<User> {
     try {
       const user = await this.checkLogin(email, password, ip);
-      this.metrics.signIn('password', user.totpEnabledAt ? 'mfa_required' : 'success');
+      this.events.passed('password', user.totpEnabledAt ? 'mfa_required' : 'success');
       return user;
     } catch (error) {
-      this.metrics.signIn('password', signInOutcomeOf(error));
+      // The address typed, so an admin sees which account was tried.
+      await this.events.refused('password', error, { email: email.trim().toLowerCase().slice(0, 254) });
       throw error;
     }
   }
@@ -99,8 +100,8 @@ export class AuthService {
     return user;
   }
 
-  async login(user: User, client: SessionClient): Promise<Session> {
-    return { user, tokens: await this.tokens.issue(user, client) };
+  async login(user: User, client: SessionClient, how: SignInHow = { method: 'password' }): Promise<Session> {
+    return { user, tokens: await this.tokens.issue(user, client, how) };
   }
 
   /** A refused refresh token counts against the IP like any refused credential (see AuthFailuresService). */

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
-import { TransactionRunner } from '../database/transaction-runner';
+import { AlongWith, TransactionRunner } from '../database/transaction-runner';
 import { User } from '../users/user.entity';
 import { Identity } from './entities/identity.entity';
 
@@ -63,7 +63,7 @@ export class IdentitiesRepository {
    * The user's row is locked on PostgreSQL, so two removals of an owner's last two identities cannot both pass
    * the check; SQLite runs one transaction at a time anyway.
    */
-  deleteOwnedUnlessLast(id: string, userId: string): Promise<'deleted' | 'not-found' | 'last'> {
+  deleteOwnedUnlessLast(id: string, userId: string, andThen?: AlongWith): Promise<'deleted' | 'not-found' | 'last'> {
     return this.transactions.run(async (manager) => {
       const userQuery = manager.getRepository(User).createQueryBuilder('u').where('u.id = :userId', { userId });
       if (this.dataSource.options.type === 'postgres') userQuery.setLock('pessimistic_write');
@@ -72,6 +72,7 @@ export class IdentitiesRepository {
       if (!user || !(await identities.existsBy({ id, userId }))) return 'not-found';
       if (!user.passwordHash && (await identities.countBy({ userId })) <= 1) return 'last';
       await identities.delete({ id, userId });
+      await andThen?.(manager);
       return 'deleted';
     });
   }

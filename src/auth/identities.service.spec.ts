@@ -1,3 +1,4 @@
+import type { AuditLog } from '../common/audit/audit-log.service';
 import type { ConfigType } from '@nestjs/config';
 import type { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
@@ -40,6 +41,7 @@ describe('IdentitiesService', () => {
       repository as unknown as IdentitiesRepository,
       users as unknown as UsersService,
       { allowRegistration } as ConfigType<typeof authConfig>,
+      { record: jest.fn(), note: jest.fn() } as unknown as AuditLog,
     );
 
   beforeEach(() => {
@@ -166,7 +168,7 @@ describe('IdentitiesService', () => {
       await expect(service().unlink(principal, 'identity-1')).rejects.toMatchObject({ code: 'IDENTITY_NOT_FOUND' });
       repository.deleteOwnedUnlessLast.mockResolvedValue('last');
       await expect(service().unlink(principal, 'identity-1')).rejects.toMatchObject({ code: 'LAST_SIGN_IN_METHOD' });
-      expect(repository.deleteOwnedUnlessLast).toHaveBeenCalledWith('identity-1', 'user-1');
+      expect(repository.deleteOwnedUnlessLast).toHaveBeenCalledWith('identity-1', 'user-1', expect.any(Function));
     });
   });
 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { AuditLog } from '../common/audit/audit-log.service';
 import type { AuthUser } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { authConfig } from '../config/auth.config';
@@ -20,6 +21,7 @@ export class IdentitiesService {
     private readonly identities: IdentitiesRepository,
     private readonly users: UsersService,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
+    private readonly audit: AuditLog,
   ) {
     this.allowRegistration = config.allowRegistration;
   }
@@ -46,7 +48,10 @@ export class IdentitiesService {
         throw error instanceof EmailTakenError ? this.emailTaken() : error;
       });
     const identity = await this.identities.insert({ userId: user.id, provider, ...this.columnsOf(profile) });
-    if (identity) return user;
+    if (identity) {
+      await this.noteLinked(user.id, identity, provider);
+      return user;
+    }
     // The same provider account signed in twice at once, and the other request linked it first.
     await this.users.deleteUnused(user.id);
     const winner = await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject);
@@ -64,13 +69,14 @@ export class IdentitiesService {
       throw new ProviderSignInError('INVALID_STATE', 'the sign-in that asked for this link has ended');
     }
     const known = await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject);
-    const linked =
-      known ??
-      (await this.identities.insert({ userId: user.id, provider, ...this.columnsOf(profile) })) ??
-      (await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject));
+    const inserted = known
+      ? null
+      : await this.identities.insert({ userId: user.id, provider, ...this.columnsOf(profile) });
+    const linked = known ?? inserted ?? (await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject));
     if (!linked || linked.userId !== user.id) {
       throw new ProviderSignInError('IDENTITY_IN_USE', 'this account at the provider signs in to another user');
     }
+    if (inserted) await this.noteLinked(user.id, inserted, provider);
   }
 
   async list(principal: AuthUser, limit: number, cursor?: string): Promise<Page<Identity>> {
@@ -79,9 +85,28 @@ export class IdentitiesService {
   }
 
   async unlink(principal: AuthUser, id: string): Promise<void> {
-    const outcome = await this.identities.deleteOwnedUnlessLast(id, principal.id);
+    const outcome = await this.identities.deleteOwnedUnlessLast(id, principal.id, (manager) =>
+      this.audit.record(
+        { action: 'auth.provider_unlinked', actorId: principal.id, targetType: 'identity', targetId: id },
+        manager,
+      ),
+    );
     if (outcome === 'not-found') throw new IdentityNotFoundError();
     if (outcome === 'last') throw new LastSignInMethodError();
+  }
+
+  /**
+   * Recorded after the insert, not in its transaction: the unique index decides a race, and a failed insert would
+   * end a PostgreSQL transaction.
+   */
+  private async noteLinked(userId: string, identity: Identity, provider: string): Promise<void> {
+    await this.audit.note({
+      action: 'auth.provider_linked',
+      actorId: userId,
+      targetType: 'identity',
+      targetId: identity.id,
+      details: { provider },
+    });
   }
 
   private async userOf(identity: Identity, profile: ProviderProfile): Promise<User> {

@@ -101,7 +101,7 @@ export class MfaController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthResponseDto> {
     const user = await this.mfa.completeLogin(dto.mfaToken, dto.code, request.ip);
-    const session = await this.auth.login(user, sessionClientOf(request));
+    const session = await this.auth.login(user, sessionClientOf(request), { method: 'mfa' });
     return answerWithSession(request, reply, session, this.config.refreshTtlSeconds);
   }
 
@@ -112,7 +112,7 @@ export class MfaController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Turn two-factor sign-in off for a user (admin), e.g. after a lost device' })
   @ApiErrors(400, 401, 403, 404)
-  async disableFor(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.mfa.disableFor(id);
+  async disableFor(@CurrentUser() admin: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.mfa.disableFor(admin.id, id);
   }
 }

@@ -4,10 +4,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { toString as qrToString } from 'qrcode';
 import { DataSource } from 'typeorm';
-import { MetricsService, signInOutcomeOf } from '../common/metrics/metrics.service';
+import { AuditLog } from '../common/audit/audit-log.service';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import { dateParam } from '../database/date-param';
+import { TransactionRunner } from '../database/transaction-runner';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import {
@@ -23,6 +24,7 @@ import {
 import { MfaBackupCode } from './entities/mfa-backup-code.entity';
 import { MfaToken } from './entities/mfa-token.entity';
 import { LoginAttemptsService } from './login-attempts.service';
+import { SignInEvents } from './sign-in-events.service';
 import { open, seal } from './secret-box';
 
 const ISSUER = 'Colloquy';
@@ -52,7 +54,9 @@ export class MfaService {
     private readonly dataSource: DataSource,
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     counters: WindowCounters,
-    private readonly metrics: MetricsService,
+    private readonly events: SignInEvents,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditLog,
   ) {
     this.key = config.dataEncryptionKey;
     this.disableFailures = counters.create({
@@ -90,7 +94,8 @@ export class MfaService {
     if (!(await this.acceptTotp(user, code))) throw new InvalidSetupCodeError();
     const backupCodes = Array.from({ length: BACKUP_CODES }, newBackupCode);
     const now = new Date();
-    await this.dataSource.transaction(async (manager) => {
+    // On the transaction runner: SQLite's one connection takes one transaction at a time.
+    await this.transactions.run(async (manager) => {
       await manager.createQueryBuilder().delete().from(MfaBackupCode).where('user_id = :userId', { userId }).execute();
       await manager
         .createQueryBuilder()
@@ -104,6 +109,10 @@ export class MfaService {
         .set({ totpEnabledAt: now })
         .where('id = :id AND totp_enabled_at IS NULL', { id: userId })
         .execute();
+      await this.audit.record(
+        { action: 'auth.mfa_enabled', actorId: userId, targetType: 'user', targetId: userId },
+        manager,
+      );
     });
     return { backupCodes };
   }
@@ -118,13 +127,13 @@ export class MfaService {
     if (retryAfter > 0) throw new TooManyMfaCodesError(retryAfter);
     if (!(await this.acceptCode(user, code))) throw new InvalidMfaCodeError();
     await this.disableFailures.clear(user.id);
-    await this.turnOff(user.id);
+    await this.turnOff(user.id, user.id);
   }
 
   /** An admin turns it off for someone who lost their device and their backup codes. */
-  async disableFor(userId: string): Promise<void> {
+  async disableFor(adminId: string, userId: string): Promise<void> {
     const user = await this.users.getById(userId);
-    await this.turnOff(user.id);
+    await this.turnOff(user.id, adminId);
   }
 
   /** After a good password: a token for the second step, bound to this user and this password (session version). */
@@ -154,10 +163,10 @@ export class MfaService {
   async completeLogin(mfaToken: string, code: string, ip: string): Promise<User> {
     try {
       const user = await this.checkSecondStep(mfaToken, code, ip);
-      this.metrics.signIn('mfa', 'success');
+      this.events.passed('mfa', 'success');
       return user;
     } catch (error) {
-      this.metrics.signIn('mfa', signInOutcomeOf(error));
+      await this.events.refused('mfa', error);
       throw error;
     }
   }
@@ -226,8 +235,8 @@ export class MfaService {
     return result.affected === 1;
   }
 
-  private async turnOff(userId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+  private async turnOff(userId: string, actorId: string): Promise<void> {
+    await this.transactions.run(async (manager) => {
       await manager
         .createQueryBuilder()
         .update(User)
@@ -236,6 +245,7 @@ export class MfaService {
         .execute();
       await manager.createQueryBuilder().delete().from(MfaBackupCode).where('user_id = :userId', { userId }).execute();
       await manager.createQueryBuilder().delete().from(MfaToken).where('user_id = :userId', { userId }).execute();
+      await this.audit.record({ action: 'auth.mfa_disabled', actorId, targetType: 'user', targetId: userId }, manager);
     });
   }
 

@@ -1,7 +1,9 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import type { AuthUser } from '../common/auth-user';
 import { ApiError, ApiErrors, ApiPasswordHashing } from '../common/decorators/api-errors.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { PasswordResetLinkResponseDto } from './dto/password-reset-link-response.dto';
@@ -56,7 +58,10 @@ export class PasswordResetsController {
     summary: 'Make a password-reset link for a user (admin), to hand over on servers without mail',
   })
   @ApiErrors(400, 401, 403, 404)
-  async createLink(@Param('id', ParseUUIDPipe) id: string): Promise<PasswordResetLinkResponseDto> {
-    return PasswordResetLinkResponseDto.from(await this.resets.createLink(id));
+  async createLink(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<PasswordResetLinkResponseDto> {
+    return PasswordResetLinkResponseDto.from(await this.resets.createLink(admin.id, id));
   }
 }

@@ -1,3 +1,4 @@
+import { AuditLog } from '../common/audit/audit-log.service';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes } from 'node:crypto';
@@ -43,6 +44,7 @@ export class PasswordResetsService {
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
     @Inject(appConfig.KEY) app: ConfigType<typeof appConfig>,
     counters: WindowCounters,
+    private readonly audit: AuditLog,
   ) {
     this.requestsByEmail = counters.create({
       name: 'password-resets-by-email',
@@ -82,10 +84,16 @@ export class PasswordResetsService {
   }
 
   /** For servers without mail: an admin hands the link over. Throws UserNotFoundError for an unknown id. */
-  async createLink(userId: string): Promise<ResetLink> {
+  async createLink(adminId: string, userId: string): Promise<ResetLink> {
     const user = await this.users.getById(userId);
     const { token, tokenHash, expiresAt } = this.newToken();
-    await this.tokens.insert({ userId: user.id, tokenHash, sessionVersion: user.sessionVersion, expiresAt });
+    await this.transactions.run(async (manager) => {
+      await this.tokens.insert({ userId: user.id, tokenHash, sessionVersion: user.sessionVersion, expiresAt }, manager);
+      await this.audit.record(
+        { action: 'auth.reset_link_created', actorId: adminId, targetType: 'user', targetId: user.id },
+        manager,
+      );
+    });
     return { url: this.linkFor(token), expiresAt };
   }
 
@@ -101,6 +109,11 @@ export class PasswordResetsService {
       newPassword,
       () => this.tokens.consume(found.id, new Date()),
       found.sessionVersion,
+      (manager) =>
+        this.audit.record(
+          { action: 'auth.password_reset', targetType: 'user', targetId: found.userId, details: { via: 'link' } },
+          manager,
+        ),
     );
     if (!done) throw new InvalidResetTokenError();
     await this.tokens.retireAllOfUser(found.userId, new Date());

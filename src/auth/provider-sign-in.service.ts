@@ -7,6 +7,7 @@ import { MfaService } from './mfa.service';
 import { messageOf } from './oidc.client';
 import type { SessionClient } from './session-client';
 import { SignInProvidersService } from './sign-in-providers.service';
+import { SignInEvents } from './sign-in-events.service';
 import { SignInStateService } from './sign-in-state.service';
 
 /** How a callback ends: a new session, the second step of a two-factor sign-in, a link, or a refusal. */
@@ -35,6 +36,7 @@ export class ProviderSignInService {
     private readonly auth: AuthService,
     private readonly mfa: MfaService,
     private readonly callers: LinkingCallerService,
+    private readonly events: SignInEvents,
   ) {}
 
   /**
@@ -98,12 +100,23 @@ export class ProviderSignInService {
       }
       const user = await this.identities.signIn(provider.id, profile);
       // A provider vouches for the first factor only: two-factor sign-in still asks for its code.
-      if (user.totpEnabledAt) return { kind: 'mfa-required', mfaToken: await this.mfa.issueToken(user) };
-      return { kind: 'signed-in', session: await this.auth.login(user, client) };
+      if (user.totpEnabledAt) {
+        this.events.passed('provider', 'mfa_required');
+        return { kind: 'mfa-required', mfaToken: await this.mfa.issueToken(user) };
+      }
+      const session = await this.auth.login(user, client, { method: 'provider', provider: provider.id });
+      this.events.passed('provider', 'success');
+      return { kind: 'signed-in', session };
     } catch (error) {
-      if (error instanceof ProviderSignInError) return { kind: 'refused', code: error.code };
-      this.logger.error(`sign-in with ${providerId} failed: ${messageOf(error)}`);
-      return { kind: 'refused', code: 'PROVIDER_UNAVAILABLE' };
+      if (!(error instanceof ProviderSignInError)) {
+        this.logger.error(`sign-in with ${providerId} failed: ${messageOf(error)}`);
+      }
+      const refusal =
+        error instanceof ProviderSignInError
+          ? error
+          : new ProviderSignInError('PROVIDER_UNAVAILABLE', 'the sign-in could not be completed');
+      await this.events.refused('provider', refusal, { provider: provider.id });
+      return { kind: 'refused', code: refusal.code };
     }
   }
 

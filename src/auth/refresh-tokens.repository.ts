@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { EntityManager, IsNull, Repository } from 'typeorm';
 import { RefreshToken } from './entities/refresh-token.entity';
 
 @Injectable()
@@ -9,8 +9,10 @@ export class RefreshTokensRepository {
 
   insert(
     token: Pick<RefreshToken, 'userId' | 'familyId' | 'tokenHash' | 'sessionVersion' | 'expiresAt'>,
+    manager?: EntityManager,
   ): Promise<RefreshToken> {
-    return this.tokens.save(this.tokens.create({ ...token, rotatedAt: null, revokedAt: null, createdAt: new Date() }), {
+    const tokens = manager ? manager.getRepository(RefreshToken) : this.tokens;
+    return tokens.save(tokens.create({ ...token, rotatedAt: null, revokedAt: null, createdAt: new Date() }), {
       transaction: false,
     });
   }

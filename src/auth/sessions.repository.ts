@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, Not, Repository } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Not, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
 import { RowReader } from '../database/row-reader';
-import { TransactionRunner } from '../database/transaction-runner';
+import { AlongWith, TransactionRunner } from '../database/transaction-runner';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { UserSession } from './entities/user-session.entity';
@@ -41,9 +41,13 @@ export class SessionsRepository {
       'FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?';
   }
 
-  insert(session: Pick<UserSession, 'id' | 'userId' | 'sessionVersion' | 'ip' | 'userAgent' | 'expiresAt'>) {
+  insert(
+    session: Pick<UserSession, 'id' | 'userId' | 'sessionVersion' | 'ip' | 'userAgent' | 'expiresAt'>,
+    manager?: EntityManager,
+  ) {
     const now = new Date();
-    return this.sessions.save(this.sessions.create({ ...session, createdAt: now, lastUsedAt: now, revokedAt: null }), {
+    const sessions = manager ? manager.getRepository(UserSession) : this.sessions;
+    return sessions.save(sessions.create({ ...session, createdAt: now, lastUsedAt: now, revokedAt: null }), {
       transaction: false,
     });
   }
@@ -95,10 +99,10 @@ export class SessionsRepository {
   }
 
   /**
-   * Ends a session and revokes its refresh tokens, in one transaction. With `userId`, only that user's: false when
-   * they have no such session that was still going.
+   * Ends a session and revokes its refresh tokens, in one transaction (with `andThen`, when it ended one). With
+   * `userId`, only that user's: false when they have no such session that was still going.
    */
-  end(id: string, userId?: string): Promise<boolean> {
+  end(id: string, userId?: string, andThen?: AlongWith): Promise<boolean> {
     return this.transactions.run(async (manager) => {
       const ended = await manager
         .getRepository(UserSession)
@@ -107,12 +111,13 @@ export class SessionsRepository {
       await manager
         .getRepository(RefreshToken)
         .update({ familyId: id, revokedAt: IsNull() }, { revokedAt: new Date() });
+      await andThen?.(manager);
       return true;
     });
   }
 
   /** Ends every session of the user but `keepId`, and revokes their refresh tokens, in one transaction. */
-  async endAllOfOwnerExcept(userId: string, keepId: string): Promise<void> {
+  async endAllOfOwnerExcept(userId: string, keepId: string, andThen?: AlongWith): Promise<void> {
     await this.transactions.run(async (manager) => {
       const now = new Date();
       await manager
@@ -121,6 +126,7 @@ export class SessionsRepository {
       await manager
         .getRepository(RefreshToken)
         .update({ userId, familyId: Not(keepId), revokedAt: IsNull() }, { revokedAt: now });
+      await andThen?.(manager);
     });
   }
 }

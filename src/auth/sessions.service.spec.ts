@@ -1,3 +1,4 @@
+import type { AuditLog } from '../common/audit/audit-log.service';
 import type { AuthUser } from '../common/auth-user';
 import {
   AccessTokenExpiredError,
@@ -37,7 +38,10 @@ describe('SessionsService', () => {
       endAllOfOwnerExcept: jest.fn().mockResolvedValue(undefined),
       listLivePageForOwner: jest.fn().mockResolvedValue([]),
     };
-    service = new SessionsService(repository as unknown as SessionsRepository);
+    service = new SessionsService(
+      repository as unknown as SessionsRepository,
+      { record: jest.fn() } as unknown as AuditLog,
+    );
   });
 
   describe('authenticate', () => {
@@ -92,14 +96,14 @@ describe('SessionsService', () => {
 
     it("ends one of the caller's sessions, and answers not found for anything else", async () => {
       await service.end(principal, 'other-session');
-      expect(repository.end).toHaveBeenCalledWith('other-session', 'user-1');
+      expect(repository.end).toHaveBeenCalledWith('other-session', 'user-1', expect.any(Function));
       repository.end.mockResolvedValue(false);
       await expect(service.end(principal, 'not-theirs')).rejects.toBeInstanceOf(SessionNotFoundError);
     });
 
     it("keeps the caller's own session when ending the others", async () => {
       await service.endOthers(principal);
-      expect(repository.endAllOfOwnerExcept).toHaveBeenCalledWith('user-1', SID);
+      expect(repository.endAllOfOwnerExcept).toHaveBeenCalledWith('user-1', SID, expect.any(Function));
     });
   });
 });

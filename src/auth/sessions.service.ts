@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../common/audit/audit-log.service';
 import type { AuthUser } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import {
@@ -16,7 +17,10 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 
 @Injectable()
 export class SessionsService {
-  constructor(private readonly sessions: SessionsRepository) {}
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly audit: AuditLog,
+  ) {}
 
   /**
    * The caller behind a verified access token, read fresh on every request: a session ended on any process, a
@@ -48,12 +52,23 @@ export class SessionsService {
 
   /** Ends one of the caller's sessions (their own current one too): its tokens are refused from now on. */
   async end(principal: AuthUser, id: string): Promise<void> {
-    if (!(await this.sessions.end(id, principal.id))) throw new SessionNotFoundError();
+    const ended = await this.sessions.end(id, principal.id, (manager) =>
+      this.audit.record(
+        { action: 'auth.session_ended', actorId: principal.id, targetType: 'session', targetId: id },
+        manager,
+      ),
+    );
+    if (!ended) throw new SessionNotFoundError();
   }
 
   /** Ends every session of the caller but the one they are using. */
   async endOthers(principal: AuthUser): Promise<void> {
     if (!principal.sessionId) throw new InvalidTokenError('this route needs an access token');
-    await this.sessions.endAllOfOwnerExcept(principal.id, principal.sessionId);
+    await this.sessions.endAllOfOwnerExcept(principal.id, principal.sessionId, (manager) =>
+      this.audit.record(
+        { action: 'auth.other_sessions_ended', actorId: principal.id, targetType: 'user', targetId: principal.id },
+        manager,
+      ),
+    );
   }
 }

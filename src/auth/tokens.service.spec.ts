@@ -1,3 +1,5 @@
+import type { AuditLog } from '../common/audit/audit-log.service';
+import type { TransactionRunner } from '../database/transaction-runner';
 import { createSecretKey } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
 import type { JwtService } from '@nestjs/jwt';
@@ -95,7 +97,10 @@ describe('TokensService', () => {
   let sessions: jest.Mocked<Pick<SessionsRepository, 'insert' | 'findById' | 'recordRefresh' | 'end'>>;
   let users: jest.Mocked<Pick<UsersService, 'findActiveById'>>;
   let jwt: jest.Mocked<Pick<JwtService, 'signAsync'>>;
+  let audit: { record: jest.Mock };
   let service: TokensService;
+  /** The transaction's entity manager, as the transaction runner would hand it over. */
+  const MANAGER = { transaction: 'sign-in' };
 
   beforeEach(() => {
     repository = {
@@ -110,6 +115,7 @@ describe('TokensService', () => {
       end: jest.fn().mockResolvedValue(true),
     };
     users = { findActiveById: jest.fn().mockResolvedValue(makeUser()) };
+    audit = { record: jest.fn().mockResolvedValue(undefined) };
     jwt = { signAsync: jest.fn().mockResolvedValue('signed.access.token') };
     service = new TokensService(
       jwt as unknown as JwtService,
@@ -117,6 +123,8 @@ describe('TokensService', () => {
       sessions as unknown as SessionsRepository,
       users as unknown as UsersService,
       config,
+      { run: (work: (manager: unknown) => Promise<unknown>) => work(MANAGER) } as unknown as TransactionRunner,
+      audit as unknown as AuditLog,
     );
   });
 
@@ -128,14 +136,22 @@ describe('TokensService', () => {
       expect(tokens).toEqual({ accessToken: 'signed.access.token', refreshToken: expect.any(String), expiresIn: 900 });
       expect(tokens.refreshToken.length).toBeGreaterThanOrEqual(43);
       const sessionId = sessions.insert.mock.calls[0][0].id;
-      expect(sessions.insert).toHaveBeenCalledWith({
-        id: expect.stringMatching(UUID),
-        userId: 'user-1',
-        sessionVersion: 2,
-        ip: '198.51.100.2',
-        userAgent: 'Safari',
-        expiresAt: expect.any(Date),
-      });
+      expect(sessions.insert).toHaveBeenCalledWith(
+        {
+          id: expect.stringMatching(UUID),
+          userId: 'user-1',
+          sessionVersion: 2,
+          ip: '198.51.100.2',
+          userAgent: 'Safari',
+          expiresAt: expect.any(Date),
+        },
+        MANAGER,
+      );
+      // The sign-in's audit record goes in the same transaction as its session.
+      expect(audit.record).toHaveBeenCalledWith(
+        expect.objectContaining({ action: 'auth.sign_in', actorId: 'user-1', targetId: sessionId }),
+        MANAGER,
+      );
       expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: sessionId });
       expect(repository.insert).toHaveBeenCalledTimes(1);
       const stored = repository.insert.mock.calls[0][0];
@@ -169,6 +185,7 @@ describe('TokensService', () => {
       expect(repository.markRotated).toHaveBeenCalledWith('token-1');
       expect(repository.insert).toHaveBeenCalledWith(
         expect.objectContaining({ userId: 'user-1', familyId: 'family-1', sessionVersion: 2 }),
+        undefined,
       );
       expect(sessions.recordRefresh).toHaveBeenCalledWith('family-1', { ...client, expiresAt: expect.any(Date) });
       expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: 'family-1' });
@@ -260,7 +277,7 @@ describe('TokensService', () => {
       repository.findByHash.mockResolvedValue(makeStored());
       await expect(service.revoke('presented-token')).resolves.toBeUndefined();
       expect(repository.findByHash).toHaveBeenCalledWith(sha256('presented-token'));
-      expect(sessions.end).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1', undefined, expect.any(Function));
     });
 
     it.each([
@@ -276,7 +293,7 @@ describe('TokensService', () => {
     it('still signs the login out when an already rotated token is presented, and reports the reuse', async () => {
       repository.findByHash.mockResolvedValue(makeStored({ rotatedAt: new Date() }));
       await expect(service.revoke('presented-token')).rejects.toBeInstanceOf(RefreshTokenReusedError);
-      expect(sessions.end).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1', undefined, expect.any(Function));
     });
   });
 });

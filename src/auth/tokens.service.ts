@@ -2,7 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { AuditLog } from '../common/audit/audit-log.service';
 import { authConfig } from '../config/auth.config';
+import { TransactionRunner } from '../database/transaction-runner';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import {
@@ -30,6 +33,13 @@ export interface AccessTokenPayload {
   sid: string;
 }
 
+/** How a sign-in was made, for its audit record. */
+export interface SignInHow {
+  method: 'password' | 'registration' | 'mfa' | 'provider';
+  /** With `provider`: its id. */
+  provider?: string;
+}
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 @Injectable()
@@ -40,18 +50,39 @@ export class TokensService {
     private readonly sessions: SessionsRepository,
     private readonly users: UsersService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditLog,
   ) {}
 
-  /** Starts a new login: a session, whose id is the family of its refresh tokens. */
-  async issue(user: User, client: SessionClient): Promise<IssuedTokens> {
-    const session = await this.sessions.insert({
-      id: randomUUID(),
-      userId: user.id,
-      sessionVersion: user.sessionVersion,
-      ...client,
-      expiresAt: this.refreshExpiry(),
+  /**
+   * Starts a new login: a session, whose id is the family of its refresh tokens. The session, its first refresh
+   * token and the audit record of the sign-in are one transaction.
+   */
+  async issue(user: User, client: SessionClient, how: SignInHow = { method: 'password' }): Promise<IssuedTokens> {
+    return this.transactions.run(async (manager) => {
+      const session = await this.sessions.insert(
+        {
+          id: randomUUID(),
+          userId: user.id,
+          sessionVersion: user.sessionVersion,
+          ...client,
+          expiresAt: this.refreshExpiry(),
+        },
+        manager,
+      );
+      const tokens = await this.issueInFamily(user, session.id, manager);
+      await this.audit.record(
+        {
+          action: 'auth.sign_in',
+          actorId: user.id,
+          targetType: 'session',
+          targetId: session.id,
+          details: { method: how.method, ...(how.provider ? { provider: how.provider } : {}) },
+        },
+        manager,
+      );
+      return tokens;
     });
-    return this.issueInFamily(user, session.id);
   }
 
   /** Exchanges a refresh token for a new pair. A token that was already exchanged signs the whole login out. */
@@ -96,7 +127,12 @@ export class TokensService {
   async revoke(refreshToken: string): Promise<void> {
     const stored = await this.findLive(refreshToken);
     if (stored.expiresAt.getTime() <= Date.now()) throw new RefreshTokenExpiredError();
-    await this.sessions.end(stored.familyId);
+    await this.sessions.end(stored.familyId, undefined, (manager) =>
+      this.audit.record(
+        { action: 'auth.sign_out', actorId: stored.userId, targetType: 'session', targetId: stored.familyId },
+        manager,
+      ),
+    );
     if (stored.rotatedAt) throw new RefreshTokenReusedError();
   }
 
@@ -108,15 +144,18 @@ export class TokensService {
     return stored;
   }
 
-  private async issueInFamily(user: User, familyId: string): Promise<IssuedTokens> {
+  private async issueInFamily(user: User, familyId: string, manager?: EntityManager): Promise<IssuedTokens> {
     const refreshToken = randomBytes(32).toString('base64url');
-    await this.refreshTokens.insert({
-      userId: user.id,
-      familyId,
-      tokenHash: hashToken(refreshToken),
-      sessionVersion: user.sessionVersion,
-      expiresAt: this.refreshExpiry(),
-    });
+    await this.refreshTokens.insert(
+      {
+        userId: user.id,
+        familyId,
+        tokenHash: hashToken(refreshToken),
+        sessionVersion: user.sessionVersion,
+        expiresAt: this.refreshExpiry(),
+      },
+      manager,
+    );
     const payload: AccessTokenPayload = { sub: user.id, sid: familyId };
     return {
       accessToken: await this.jwt.signAsync(payload),

@@ -12,6 +12,9 @@ import { AppError } from '../common/errors/app.error';
 /** At most this many works share a transaction (see runGrouped): the first of a burst need not wait for the last. */
 const MAX_GROUP = 100;
 
+/** What has to be stored with a change, in its transaction: the audit record of it. */
+export type AlongWith = (manager: EntityManager) => Promise<void>;
+
 type Outcome = { value: unknown } | { refusal: AppError } | { failure: unknown };
 
 interface GroupMember {

@@ -4,12 +4,9 @@ import { DataSource, EntityManager, In, QueryFailedError, Repository } from 'typ
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
-import { TransactionRunner } from '../database/transaction-runner';
+import { AlongWith, TransactionRunner } from '../database/transaction-runner';
 import { User } from './user.entity';
 import { EmailTakenError } from './users.errors';
-
-/** What has to be stored with a change, in its transaction: the audit record of it. */
-export type AlongWith = (manager: EntityManager) => Promise<void>;
 
 const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT']);
 

@@ -17,6 +17,7 @@ import {
   WrongPasswordError,
 } from './users.errors';
 import { UsersRepository } from './users.repository';
+import type { AlongWith } from '../database/transaction-runner';
 
 export interface NewUser {
   email: string;
@@ -123,10 +124,11 @@ export class UsersService {
     newPassword: string,
     claim: () => Promise<boolean> = async () => true,
     sessionVersion?: number,
+    andThen?: AlongWith,
   ): Promise<boolean> {
     const passwordHash = await this.hasher.hash(newPassword);
     if (!(await claim())) return false;
-    return this.users.replacePassword(id, passwordHash, sessionVersion);
+    return this.users.replacePassword(id, passwordHash, sessionVersion, andThen);
   }
 
   /** As resetPassword, for the command line; throws UserNotFoundError for an unknown email. */

@@ -46,7 +46,7 @@ describe('Password reset in the chat page', () => {
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     // The token leaves the address bar at once.
     expect(page.url()).toBe(`${server.t.url}/`);
-    await page.getByLabel('New password').fill('set in the browser');
+    await page.getByRole('textbox', { name: 'New password' }).fill('set in the browser');
     await page.getByRole('button', { name: 'Set the password' }).click();
 
     await page.getByText('Your new password is set').waitFor();
@@ -60,7 +60,7 @@ describe('Password reset in the chat page', () => {
     const tab = await newTab();
     const { page } = tab;
     await page.goto(`${server.t.url}/#reset=${'x'.repeat(43)}`);
-    await page.getByLabel('New password').fill('never going to be set');
+    await page.getByRole('textbox', { name: 'New password' }).fill('never going to be set');
     await page.getByRole('button', { name: 'Set the password' }).click();
     await page.getByText('This link does not work any more').waitFor();
     await page.getByRole('button', { name: 'Back to sign in' }).click();

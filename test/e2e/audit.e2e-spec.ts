@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createApiKey } from '../support/api-keys';
 import { bearer, registerAdmin, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { awayFromStepEdge, registerWithMfa, startMfaLogin } from '../support/mfa';
 import { waitFor } from '../support/wait-for';
 
 interface AuditEventBody {
@@ -62,8 +63,14 @@ describe('Audit log (GET /admin/audit)', () => {
     await t.http().get(`/users/${admin.user.id}/usage`).set(bearer(admin.accessToken)).expect(200);
 
     const mine = (await audit(`actorId=${me.user.id}&limit=100`)).items;
-    expect(mine.map((event) => event.action)).toEqual(['auth.password_changed', 'api_key.revoked', 'api_key.created']);
-    const [changed, revokedEvent, created] = mine;
+    expect(mine.map((event) => event.action)).toEqual([
+      'auth.password_changed',
+      'api_key.revoked',
+      'api_key.created',
+      'auth.sign_in',
+    ]);
+    const [changed, revokedEvent, created, signedUp] = mine;
+    expect(signedUp).toMatchObject({ targetType: 'session', outcome: 'success', details: { method: 'registration' } });
     expect(created).toMatchObject({
       actorId: me.user.id,
       targetType: 'api_key',
@@ -87,17 +94,113 @@ describe('Audit log (GET /admin/audit)', () => {
     expect(Date.parse(changed.at)).toBeGreaterThanOrEqual(Date.parse(revokedEvent.at));
 
     const byAdmin = (await audit(`actorId=${admin.user.id}`)).items.filter((event) => event.targetId === me.user.id);
-    expect(byAdmin.map((event) => [event.action, event.details])).toEqual([
-      ['admin.read_usage', { from: expect.any(String), to: expect.any(String) }],
-      ['user.enabled', null],
-      ['user.disabled', null],
-      ['user.role_changed', { from: 'user', to: 'admin' }],
-    ]);
+    const [read, enabled, ...roleAndAccess] = byAdmin.map((event) => [event.action, event.details]);
+    expect(read).toEqual(['admin.read_usage', { from: expect.any(String), to: expect.any(String) }]);
+    expect(enabled).toEqual(['user.enabled', null]);
+    // One request, one instant: the two changes' order among themselves is not kept.
+    expect(roleAndAccess).toHaveLength(2);
+    expect(roleAndAccess).toEqual(
+      expect.arrayContaining([
+        ['user.disabled', null],
+        ['user.role_changed', { from: 'user', to: 'admin' }],
+      ]),
+    );
 
     const everything = JSON.stringify(await t.query('SELECT * FROM audit_events'));
     for (const secret of [me.password, 'a-new-secret-pass', key.key, me.accessToken, me.refreshToken]) {
       expect(everything).not.toContain(secret);
     }
+  });
+
+  it('records sign-ins with how they were made, refused ones with the reason, sign-outs and ended sessions', async () => {
+    const me = await registerUser(t);
+    await t.http().post('/auth/login').send({ email: me.user.email, password: 'not the password' }).expect(401);
+    const login = async (userAgent: string) => {
+      const res = await t
+        .http()
+        .post('/auth/login')
+        .set('User-Agent', userAgent)
+        .send({ email: me.user.email, password: me.password })
+        .expect(200);
+      return res.body as { accessToken: string; refreshToken: string };
+    };
+    const laptop = await login('laptop/1.0');
+    await login('phone/1.0');
+    const tablet = await login('tablet/1.0');
+    const sessions = await t.http().get('/auth/sessions').set(bearer(laptop.accessToken)).expect(200);
+    const phoneSession = (sessions.body as { items: { id: string; userAgent: string }[] }).items.find(
+      (session) => session.userAgent === 'phone/1.0',
+    );
+    await t.http().delete(`/auth/sessions/${phoneSession?.id}`).set(bearer(laptop.accessToken)).expect(204);
+    await t.http().delete('/auth/sessions').set(bearer(tablet.accessToken)).expect(204);
+    const again = await login('laptop/2.0');
+    await t.http().post('/auth/logout').send({ refreshToken: again.refreshToken }).expect(204);
+
+    const refused = (await audit('action=auth.sign_in&limit=100')).items.filter(
+      (event) => event.details?.email === me.user.email,
+    );
+    expect(refused).toEqual([
+      expect.objectContaining({
+        actorId: null,
+        outcome: 'failure',
+        details: { method: 'password', reason: 'INVALID_CREDENTIALS', email: me.user.email },
+      }),
+    ]);
+    const mine = (await audit(`actorId=${me.user.id}&limit=100`)).items;
+    expect(mine.map((event) => [event.action, event.details?.method ?? null, event.userAgent])).toEqual([
+      ['auth.sign_out', null, null],
+      ['auth.sign_in', 'password', 'laptop/2.0'],
+      ['auth.other_sessions_ended', null, null],
+      ['auth.session_ended', null, null],
+      ['auth.sign_in', 'password', 'tablet/1.0'],
+      ['auth.sign_in', 'password', 'phone/1.0'],
+      ['auth.sign_in', 'password', 'laptop/1.0'],
+      ['auth.sign_in', 'registration', null],
+    ]);
+    expect(mine[0].targetId).toBe(mine[1].targetId);
+    expect(mine[3].targetId).toBe(phoneSession?.id);
+    expect(mine.every((event) => event.outcome === 'success')).toBe(true);
+  });
+
+  it('records two-factor changes, by the user or by an admin, and sign-ins with a code', async () => {
+    const me = await registerWithMfa(t);
+    await awayFromStepEdge();
+    const mfaToken = await startMfaLogin(t, me.user.email, me.password);
+    await t.http().post('/auth/login/mfa').send({ mfaToken, code: '000000' }).expect(401);
+    await t.http().post('/auth/login/mfa').send({ mfaToken, code: me.backupCodes[0] }).expect(200);
+    await t.http().delete(`/users/${me.user.id}/mfa`).set(bearer(admin.accessToken)).expect(204);
+
+    const mine = (await audit(`actorId=${me.user.id}&limit=100`)).items;
+    expect(mine.map((event) => [event.action, event.details?.method ?? null])).toEqual([
+      ['auth.sign_in', 'mfa'],
+      ['auth.mfa_enabled', null],
+      ['auth.sign_in', 'registration'],
+    ]);
+    const byAdmin = (await audit(`actorId=${admin.user.id}&action=auth.mfa_disabled`)).items;
+    expect(byAdmin).toEqual([expect.objectContaining({ targetType: 'user', targetId: me.user.id })]);
+    const refusedCode = (await audit('action=auth.sign_in&limit=100')).items.find(
+      (event) => event.outcome === 'failure' && event.details?.method === 'mfa',
+    );
+    expect(refusedCode?.details).toEqual({ method: 'mfa', reason: expect.stringMatching(/^[A-Z_]+$/) });
+  });
+
+  it('records reset links an admin makes and the password set with one', async () => {
+    const me = await registerUser(t);
+    const link = await t
+      .http()
+      .post(`/users/${me.user.id}/password-reset-link`)
+      .set(bearer(admin.accessToken))
+      .expect(201);
+    const token = new URL((link.body as { url: string }).url).hash.replace('#reset=', '');
+    await t.http().post('/auth/password/reset').send({ token, newPassword: 'set with the link' }).expect(204);
+
+    const made = (await audit(`actorId=${admin.user.id}&action=auth.reset_link_created`)).items;
+    expect(made[0]).toMatchObject({ targetType: 'user', targetId: me.user.id });
+    const reset = (await audit('action=auth.password_reset&limit=100')).items.filter(
+      (event) => event.targetId === me.user.id,
+    );
+    expect(reset).toEqual([expect.objectContaining({ details: { via: 'link' } })]);
+    expect(JSON.stringify(await t.query('SELECT * FROM audit_events'))).not.toContain(token);
   });
 
   it('records a deleted account, which the trail outlives', async () => {
@@ -117,8 +220,9 @@ describe('Audit log (GET /admin/audit)', () => {
     const second = await audit(`action=api_key.created&actorId=${me.user.id}&limit=2&cursor=${first.nextCursor}`);
     expect(second.items.map((event) => event.details?.name)).toEqual(['key 0']);
     expect(second.nextCursor).toBeNull();
-    expect((await audit(`actorId=${me.user.id}&from=${since}`)).items).toHaveLength(3);
-    expect((await audit(`actorId=${me.user.id}&to=${since}`)).items).toHaveLength(0);
+    const keysOf = `action=api_key.created&actorId=${me.user.id}`;
+    expect((await audit(`${keysOf}&from=${since}`)).items).toHaveLength(3);
+    expect((await audit(`${keysOf}&to=${since}`)).items).toHaveLength(0);
   });
 
   it('is for admins only and validates its filters', async () => {

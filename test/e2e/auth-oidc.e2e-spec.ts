@@ -329,6 +329,12 @@ describe('Sign-in with an OpenID Connect provider', () => {
 
       expect(location).toBe(`${PUBLIC_URL}/#signin-error=PROVIDER_DENIED`);
       expect(setCookieOf(response, STATE_COOKIE)!.value).toBe('');
+      const refusals = await t.query<{ details: unknown }>(
+        `SELECT details FROM audit_events WHERE action = 'auth.sign_in' AND outcome = 'failure'`,
+      );
+      expect(
+        refusals.map((row) => (typeof row.details === 'string' ? JSON.parse(row.details) : row.details)),
+      ).toContainEqual({ method: 'provider', reason: 'PROVIDER_DENIED', provider: 'keycloak' });
     });
 
     it('does not accept the same code twice', async () => {
@@ -437,6 +443,16 @@ describe('Sign-in with an OpenID Connect provider', () => {
       const after = await t.http().get('/users/me/identities').set(bearer(relogin.body.accessToken)).expect(200);
       expect(after.body.items).toEqual([]);
       expect((await signIn(sub)).location).toBe(`${PUBLIC_URL}/#signin-error=EMAIL_BELONGS_TO_ANOTHER_ACCOUNT`);
+
+      // The audit log has the identity made with the account, and its unlinking.
+      const events = await t.query<{ action: string; target_id: string }>(
+        `SELECT action, target_id FROM audit_events WHERE actor_id = ? AND action LIKE 'auth.provider%' ORDER BY at`,
+        [session.user.id],
+      );
+      expect(events).toEqual([
+        { action: 'auth.provider_linked', target_id: id },
+        { action: 'auth.provider_unlinked', target_id: id },
+      ]);
     });
 
     it("answers 404 for another user's identity", async () => {
