@@ -1,5 +1,5 @@
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
-import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
+import { type AiProvider, type ChatEvent, type ChatRequest, TEXT_ONLY } from '../ai/ai-provider';
 import { AiProviderError } from '../ai/ai.errors';
 import type { ModelRegistry } from '../ai/model-registry.service';
 import type { TransactionRunner } from '../database/transaction-runner';
@@ -85,6 +85,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   };
   const provider = {
     id: 'fake',
+    features: TEXT_ONLY,
     listModels: jest.fn(),
     streamChat: jest.fn((request: ChatRequest) => {
       log.push('call model');

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { AuthUser } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
@@ -155,6 +156,11 @@ export class FilesService {
       isText ? this.storage.bytesPath(file.id) : this.storage.textPath(file.id),
       maxChars,
     );
+  }
+
+  /** A ready image's bytes in base64, for a model's image part. */
+  async imageData(id: string): Promise<string> {
+    return (await readFile(this.storage.bytesPath(id))).toString('base64');
   }
 
   /** The ids of every file of an account, before it is deleted (see removeBytes). */

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { DOCUMENT_BUDGET_CHARS } from '../../src/conversations/prompt';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { pdf, PNG, upload } from '../support/files';
+import { JPEG, pdf, PNG, upload } from '../support/files';
 import { upstreamEnv } from '../support/upstream-env';
 import { waitFor } from '../support/wait-for';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 
 interface ChatBody {
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: unknown }[];
 }
 
 describe('Files attached to messages', () => {
@@ -156,14 +156,45 @@ describe('Files attached to messages', () => {
     expect(lastUserContent()).toContain('regenerate me');
   });
 
-  it('keeps images on the message without putting them into the text', async () => {
+  it('sends images to the model as image parts, on this turn and the next', async () => {
     const conversationId = await newConversation();
     const image = (await upload(t, me.accessToken, PNG, 'chart.png').expect(201)).body.id;
 
     const res = await send(conversationId, { content: 'What does it show?', fileIds: [image] }).expect(201);
+    await send(conversationId, { content: 'And its colour?' }).expect(201);
 
     expect(res.body.userMessage.attachments).toEqual([expect.objectContaining({ id: image, kind: 'image' })]);
-    expect(lastUserContent()).toBe('What does it show?');
+    const asked = [
+      { type: 'text', text: 'What does it show?' },
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } },
+    ];
+    const [first, second] = sentPrompts();
+    expect(first.at(-1)).toEqual({ role: 'user', content: asked });
+    expect(second[0]).toEqual({ role: 'user', content: asked });
+    expect(second.at(-1)).toEqual({ role: 'user', content: 'And its colour?' });
+  });
+
+  it("sends an image in Anthropic's base64 source to an Anthropic-format model", async () => {
+    const created = await t
+      .http()
+      .post('/conversations')
+      .set(bearer(me.accessToken))
+      .send({ model: 'anthropic/claude-sonnet-4-5' })
+      .expect(201);
+    const image = (await upload(t, me.accessToken, JPEG, 'photo.jpg').expect(201)).body.id;
+
+    await send(created.body.id as string, { content: 'Who is this?', fileIds: [image] }).expect(201);
+
+    const sent = upstream.requests.find((r) => r.path.endsWith('/v1/messages'))!.body as ChatBody;
+    expect(sent.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Who is this?' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: JPEG.toString('base64') } },
+        ],
+      },
+    ]);
   });
 
   describe('refusals, with nothing stored', () => {
