@@ -1,4 +1,5 @@
 // @ts-check
+import { attachmentList } from './attachments.js';
 import { byId, h } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { state, streamingHere } from './state.js';
@@ -71,6 +72,7 @@ function storedMessageElement(message, isLeaf) {
   });
   element.dataset.id = message.id;
   setContent(element, message.content);
+  if (message.attachments?.length) element.append(attachmentList(message.attachments));
   element.append(toolsFor(message, isLeaf));
   if (message.status === 'streaming')
     setStatus(element, 'This answer is still being written. Reload to see more.', false);
