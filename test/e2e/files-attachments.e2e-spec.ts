@@ -39,11 +39,12 @@ describe('Files attached to messages', () => {
   /** The messages the model was sent, per chat request, in order. */
   const sentPrompts = () =>
     upstream.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => (r.body as ChatBody).messages);
+  /** The text of the last question sent (sent as text: these tests attach documents only). */
   const lastUserContent = () =>
     sentPrompts()
       .at(-1)!
       .filter((m) => m.role === 'user')
-      .at(-1)!.content;
+      .at(-1)!.content as string;
 
   it("sends a document's text to the model with the question, and lists the file on the message", async () => {
     const conversationId = await newConversation();
