@@ -37,6 +37,13 @@ export class Message {
   @Column({ type: 'varchar', length: 200 })
   model: string;
 
+  /**
+   * Answers: the model that actually answered, `model` or a fallback of it (MODEL_FALLBACKS); null for
+   * questions, and for answers that no model began.
+   */
+  @Column({ name: 'served_by', type: 'varchar', length: 200, nullable: true })
+  servedBy: string | null;
+
   @Column({ type: 'varchar', length: 16 })
   status: MessageStatus;
 
