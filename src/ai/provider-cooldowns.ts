@@ -77,27 +77,27 @@ export class MemoryProviderCooldowns extends ProviderCooldowns {
 }
 
 /**
- * KEYS[1]: a hash { failures, until }. ARGV: now, pauseMs, failures that pause. Counts and pauses in one step, so
+ * KEYS[1]: a hash { failures, deadline }. ARGV: now, pauseMs, failures that pause. Counts and pauses in one step, so
  * that processes failing at once neither lose a count nor shorten each other's pause. Answers 1 when this
  * failure started a pause. The key lives as long as the pause, or `pauseMs` at least, so old failures lapse.
  */
 const FAILED = `
 local now, pause, threshold, base = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-local until = tonumber(redis.call('HGET', KEYS[1], 'until') or '0') or 0
+local deadline = tonumber(redis.call('HGET', KEYS[1], 'deadline') or '0') or 0
 local started = 0
 if failures >= threshold then
-  if until <= now then started = 1 end
-  if now + pause > until then
-    until = now + pause
-    redis.call('HSET', KEYS[1], 'until', string.format('%d', until))
+  if deadline <= now then started = 1 end
+  if now + pause > deadline then
+    deadline = now + pause
+    redis.call('HSET', KEYS[1], 'deadline', string.format('%d', deadline))
   end
 end
-redis.call('PEXPIRE', KEYS[1], string.format('%d', math.max(until - now, base)))
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.max(deadline - now, base)))
 return started
 `;
 
-/** KEYS[1]: a hash { failures, until }. Keeps the pause, forgets the failures. */
+/** KEYS[1]: a hash { failures, deadline }. Keeps the pause, forgets the failures. */
 const SUCCEEDED = `
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'failures', 0) end
 return 0
@@ -124,7 +124,7 @@ export class RedisProviderCooldowns extends ProviderCooldowns {
   }
 
   async remainingMs(provider: string, now = Date.now()): Promise<number> {
-    const until = Number((await this.client.hget(this.key(provider), 'until')) ?? 0);
+    const until = Number((await this.client.hget(this.key(provider), 'deadline')) ?? 0);
     return Math.max(0, until - now);
   }
 
