@@ -306,6 +306,22 @@ describe('ModelCallRunner when providers fail', () => {
     expect(provider.streamChat).toHaveBeenCalledTimes(1);
   });
 
+  it('does not wait out a Retry-After longer than AI_RETRY_MAX_DELAY_MS: the client gets it instead', async () => {
+    const provider = scripted('fake', [
+      fails(() => new AiProviderError('UPSTREAM_RATE_LIMITED', 'slow down', 120)),
+      answers(),
+    ]);
+    const { runner } = resilient({ retries: 2, retryMaxDelayMs: 30_000 });
+
+    const outcome = outcomeOf(await drain(runner.run(provider, request())));
+
+    expect(outcome).toMatchObject({
+      status: 'error',
+      error: { code: 'UPSTREAM_RATE_LIMITED', retryAfterSeconds: 120 },
+    });
+    expect(provider.streamChat).toHaveBeenCalledTimes(1);
+  });
+
   it('pauses a provider after AI_COOLDOWN_FAILURES failed calls in a row, and fails fast meanwhile', async () => {
     const provider = scripted('fake', [fails(unavailable)]);
     const { runner, metrics } = resilient({ retries: 1, cooldownFailures: 2, cooldownMs: 60_000 });
