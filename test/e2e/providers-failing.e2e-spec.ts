@@ -2,7 +2,7 @@ import { createApiKey } from '../support/api-keys';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { openAiClient } from '../support/openai';
-import { postSse } from '../support/sse';
+import { deltaText, postSse } from '../support/sse';
 import { upstreamEnv } from '../support/upstream-env';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 
@@ -97,6 +97,23 @@ describe('Providers that fail', () => {
     expect(chats()).toHaveLength(3);
     // The stalled call was given up, its connection closed.
     await upstream.whenClientCloses(upstream.requests.filter((request) => request.method === 'POST')[1]);
+  });
+
+  it('streams a retried answer as if nothing had failed: its deltas once, no error event', async () => {
+    const id = await newConversation();
+    upstream.fail({ status: 502 });
+
+    const res = await postSse(`${t.url}/conversations/${id}/messages`, token, { content: 'Stream it' });
+
+    expect(res.events.map((event) => event.event)).toEqual([
+      'user_message',
+      'generation',
+      ...Array(5).fill('delta'),
+      'assistant_message',
+    ]);
+    expect(deltaText(res.events)).toBe('Hello from the fake upstream.');
+    expect(res.events.at(-1)?.data).toMatchObject({ status: 'complete', servedBy: 'openai/gpt-4o-mini' });
+    expect(chats()).toHaveLength(2);
   });
 
   it('reports the failure once AI_RETRIES retries have failed too', async () => {
