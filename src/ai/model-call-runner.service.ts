@@ -189,13 +189,13 @@ export class ModelCallRunner {
 
   /** One call to one model, read to its end. */
   private async *attempt(
-    { provider, model, id }: Candidate,
+    { provider, model }: Candidate,
     request: ChatRequest,
     cancelled: AbortSignal,
   ): AsyncGenerator<ModelCallEvent, Attempt> {
     const startedAt = Date.now();
     // Configured ids only: a request naming an unknown model never gets this far, so the series stay bounded.
-    const labels = { provider: provider.id, model: id.slice(provider.id.length + 1) };
+    const labels = { provider: provider.id, model };
     // Aborted by the caller, the shutdown, or the idle timer; the provider closes its upstream request on it.
     const call = new AbortController();
     const forward = () => call.abort();

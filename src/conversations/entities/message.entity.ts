@@ -33,7 +33,7 @@ export class Message {
   @Column({ type: 'text' })
   content: string;
 
-  /** The model that answered (assistant) or was asked (user). */
+  /** The model asked: for an answer, the one its question went to (`servedBy` says which one answered). */
   @Column({ type: 'varchar', length: 200 })
   model: string;
 
