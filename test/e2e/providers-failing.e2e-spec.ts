@@ -4,6 +4,7 @@ import { createTestApp, TestApp } from '../support/create-test-app';
 import { openAiClient } from '../support/openai';
 import { deltaText, postSse } from '../support/sse';
 import { upstreamEnv } from '../support/upstream-env';
+import { waitFor } from '../support/wait-for';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 
 const METRICS_TOKEN = 'scrape-token-providers-0123456789';
@@ -34,6 +35,7 @@ describe('Providers that fail', () => {
       upstreamEnv(upstream, {
         AI_RETRIES: '2',
         AI_RETRY_BASE_DELAY_MS: '1',
+        AI_RETRY_MAX_DELAY_MS: '120000',
         AI_TIMEOUT_MS: '500',
         AI_COOLDOWN_FAILURES: '1000',
         MODEL_FALLBACKS: 'openai/gpt-4o=anthropic/claude-sonnet-4-5',
@@ -114,6 +116,28 @@ describe('Providers that fail', () => {
     expect(deltaText(res.events)).toBe('Hello from the fake upstream.');
     expect(res.events.at(-1)?.data).toMatchObject({ status: 'complete', servedBy: 'openai/gpt-4o-mini' });
     expect(chats()).toHaveLength(2);
+  });
+
+  it('stops at once when the answer is cancelled while waiting out a Retry-After', async () => {
+    const id = await newConversation();
+    const series = 'colloquy_model_retries_total{provider="openai",model="gpt-4o-mini"}';
+    const before = valueOf(await scrape(), series);
+    upstream.fail({ status: 429, retryAfter: 60 });
+    let generationId: string | undefined;
+    const streamed = postSse(`${t.url}/conversations/${id}/messages`, token, { content: 'Wait?' }, (event) => {
+      if (event.event === 'generation') generationId = (event.data as { id: string }).id;
+    });
+    // The retry is counted as its wait begins.
+    await waitFor(
+      async () => valueOf(await scrape(), series),
+      (value) => value > before,
+    );
+
+    await t.http().post(`/conversations/${id}/generations/${generationId}/cancel`).set(bearer(token)).expect(202);
+
+    const res = await streamed;
+    expect(res.events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'incomplete' } });
+    expect(chats()).toHaveLength(1);
   });
 
   it('reports the failure once AI_RETRIES retries have failed too', async () => {
