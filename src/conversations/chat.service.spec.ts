@@ -60,7 +60,15 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       log.push(`store ${m.role} ${m.status}`);
       const depth = m.parentId === null ? 1 : byId(m.parentId)!.depth + 1;
       const id = `m${stored.length + 1}`;
-      const message = { ...m, id, depth, jumpId: m.parentId, createdAt: new Date(stored.length + 1), editedAt: null };
+      const message = {
+        ...m,
+        id,
+        depth,
+        jumpId: m.parentId,
+        servedBy: null,
+        createdAt: new Date(stored.length + 1),
+        editedAt: null,
+      };
       stored.push(message);
       return message;
     }),

@@ -21,6 +21,7 @@ const message = (role: 'user' | 'assistant', content: string, status: Message['s
   role,
   content,
   model: 'echo/echo',
+  servedBy: null,
   status,
   error: null,
   promptTokens: null,

@@ -62,12 +62,21 @@ export function setStatus(element, text, isError) {
 }
 
 /**
+ * The model an answer names: the one asked, or the fallback that answered in its place.
+ * @param {Message} message
+ */
+function answeredBy(message) {
+  const { model, servedBy } = message;
+  return servedBy && servedBy !== model ? `${servedBy} (for ${model})` : model;
+}
+
+/**
  * @param {Message} message
  * @param {boolean} isLeaf
  */
 function storedMessageElement(message, isLeaf) {
   const element = messageElement(message.role, {
-    model: message.role === 'assistant' ? message.model : undefined,
+    model: message.role === 'assistant' ? answeredBy(message) : undefined,
     edited: Boolean(message.editedAt),
   });
   element.dataset.id = message.id;

@@ -22,7 +22,8 @@
  * @property {number} siblingCount
  * @property {'user' | 'assistant'} role
  * @property {string} content
- * @property {string} model
+ * @property {string} model the model asked
+ * @property {string | null} [servedBy] the model that answered: `model`, or a fallback of it
  * @property {'streaming' | 'complete' | 'incomplete' | 'error'} status
  * @property {string | null} error
  * @property {string | null} [editedAt]
