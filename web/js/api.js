@@ -376,6 +376,19 @@ export const createUser = (body) => api('/users', { method: 'POST', body });
  */
 export const getUsageOverview = (params) => api(`/admin/usage${query(params)}`);
 
+/**
+ * @typedef {{ id: string, at: string, actorId: string | null, action: string, targetType: string | null,
+ *   targetId: string | null, outcome: 'success' | 'failure', ip: string | null, userAgent: string | null,
+ *   requestId: string | null, details: Record<string, string | number | boolean | null> | null }} AuditEvent
+ */
+
+/**
+ * What people and admins did, newest first (admins only).
+ * @param {{ action?: string, actorId?: string, from?: string, to?: string, limit: number, cursor?: string | null }} params
+ * @returns {Promise<Page<AuditEvent>>}
+ */
+export const listAuditEvents = (params) => api(`/admin/audit${query(params)}`);
+
 /** @typedef {import('./state.js').StoredFile} StoredFile */
 
 /**
