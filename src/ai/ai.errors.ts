@@ -8,7 +8,12 @@ export class UnknownModelError extends AppError {
 }
 
 export type AiProviderErrorCode =
-  'UPSTREAM_RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_ERROR' | 'UPSTREAM_TIMEOUT';
+  | 'UPSTREAM_RATE_LIMITED'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_ERROR'
+  | 'UPSTREAM_TIMEOUT'
+  /** The provider refused the request itself (HTTP 400, 404, 413, 422): e.g. images to a model without vision. */
+  | 'UPSTREAM_REJECTED';
 
 /** What the runner may do about a failure besides reporting it. */
 export interface AiProviderErrorOptions {
@@ -38,7 +43,7 @@ export class AiProviderError extends AppError {
   ) {
     super(message);
     this.retryAfterSeconds = retryAfterSeconds;
-    this.retryable = options.retryable ?? code !== 'UPSTREAM_ERROR';
+    this.retryable = options.retryable ?? (code !== 'UPSTREAM_ERROR' && code !== 'UPSTREAM_REJECTED');
     this.upstreamStatus = options.upstreamStatus;
   }
 }

@@ -198,6 +198,42 @@ describe('Files attached to messages', () => {
     ]);
   });
 
+  it("answers 400 with the provider's reason when the model refuses images, on /v1 too", async () => {
+    const conversationId = await newConversation();
+    const image = (await upload(t, me.accessToken, PNG, 'chart.png').expect(201)).body.id;
+    upstream.fail({ status: 400, message: 'this model does not support image input' });
+
+    const res = await send(conversationId, { content: 'What is it?', fileIds: [image] }).expect(400);
+
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      code: 'UPSTREAM_REJECTED',
+      message: expect.stringContaining('this model does not support image input'),
+    });
+    const key = (await t.http().post('/users/me/api-keys').set(bearer(me.accessToken)).send({ name: 'k' }).expect(201))
+      .body.key as string;
+    upstream.fail({ status: 400, message: 'this model does not support image input' });
+    const v1 = await t
+      .http()
+      .post('/v1/chat/completions')
+      .set(bearer(key))
+      .send({
+        model: 'openai/gpt-4o-mini',
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } }],
+          },
+        ],
+      })
+      .expect(400);
+    expect(v1.body.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'upstream_rejected',
+      message: expect.stringContaining('does not support image input'),
+    });
+  });
+
   describe('refusals, with nothing stored', () => {
     const messageCount = async (conversationId: string) =>
       Number(

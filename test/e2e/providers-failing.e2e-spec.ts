@@ -155,7 +155,9 @@ describe('Providers that fail', () => {
     const id = await newConversation();
     upstream.fail({ status: 400, message: 'bad request' });
 
-    await send(id, 'Hm?').expect(502);
+    const res = await send(id, 'Hm?').expect(400);
+
+    expect(res.body).toMatchObject({ code: 'UPSTREAM_REJECTED', message: expect.stringContaining('bad request') });
 
     expect(chats()).toHaveLength(1);
   });

@@ -252,6 +252,18 @@ function httpError(
       { upstreamStatus: status },
     );
   }
+  // The request itself was refused (a model that takes no images, a body too large, an unknown model at the
+  // vendor): the caller's to change, so a 400 that says why rather than a 502.
+  if (status === 400 || status === 404 || status === 413 || status === 422) {
+    return new AiProviderError(
+      'UPSTREAM_REJECTED',
+      `${call.vendor} refused the request (HTTP ${status})${detail}`,
+      undefined,
+      {
+        upstreamStatus: status,
+      },
+    );
+  }
   // A 5xx (or a 408) is the vendor's trouble, and may pass; any other status would only be refused again.
   return new AiProviderError('UPSTREAM_ERROR', `${call.vendor} answered HTTP ${status}${detail}`, undefined, {
     retryable: status >= 500 || status === 408,
