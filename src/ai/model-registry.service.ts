@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { aiConfig, type AiConfig } from '../config/ai.config';
 import { AI_PROVIDERS, AiProvider, type ModelInfo } from './ai-provider';
 import { UnknownModelError } from './ai.errors';
@@ -24,15 +24,21 @@ interface CachedList {
 
 /** Knows every enabled provider and the models they offer; turns `<provider>/<model>` ids into adapters. */
 @Injectable()
-export class ModelRegistry {
+export class ModelRegistry implements OnModuleInit {
   private readonly logger = new Logger(ModelRegistry.name);
   private readonly cache = new Map<string, CachedList>();
 
   constructor(
     @Inject(AI_PROVIDERS) private readonly providers: AiProvider[],
     @Inject(aiConfig.KEY) private readonly config: AiConfig,
-  ) {
-    checkFallbacks(config.fallbacks, new Set(providers.map((provider) => provider.id)));
+  ) {}
+
+  /**
+   * Checked once every module is built rather than while they are: a start that fails here closes the database
+   * it opened, where a failure mid-construction would leave its connection and migrations running on.
+   */
+  onModuleInit(): void {
+    checkFallbacks(this.config.fallbacks, new Set(this.providers.map((provider) => provider.id)));
   }
 
   /** Every available model, providers in registration order; a provider that cannot be reached is left out. */
