@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { dateParam } from '../database/date-param';
@@ -28,6 +29,8 @@ export interface QuotaRefusal {
 type CounterKey = Pick<QuotaCounter, 'policyId' | 'userId' | 'period'>;
 
 const COUNTER_KEY = 'policy_id = :policyId AND user_id = :userId AND period = :period';
+/** How often a quota transaction that SQLite found busy is tried again, a few milliseconds apart. */
+const BUSY_ATTEMPTS = 50;
 
 @Injectable()
 export class QuotasRepository {
@@ -99,45 +102,47 @@ export class QuotasRepository {
    * transaction, which then commits nothing: on SQLite a rollback could undo other requests' statements too.
    */
   reserve(reservationId: string, items: ReservationItem[], expiresAt: Date, now: Date): Promise<QuotaRefusal | null> {
-    return this.transactions.run(async (manager) => {
-      for (const item of items) {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(QuotaCounter)
-          .values({
+    return this.whenFree(() =>
+      this.transactions.run(async (manager) => {
+        for (const item of items) {
+          await manager
+            .createQueryBuilder()
+            .insert()
+            .into(QuotaCounter)
+            .values({
+              policyId: item.policy.id,
+              userId: item.userId,
+              period: item.period,
+              usedRequests: 0,
+              usedTokens: 0,
+            })
+            .orIgnore()
+            .execute();
+        }
+        await this.giveBackExpired(manager, now, items[0].userId);
+        const added: ReservationItem[] = [];
+        for (const item of items) {
+          if (await this.addWithinLimits(manager, item)) {
+            added.push(item);
+            continue;
+          }
+          for (const done of added) await this.add(manager, key(done), -done.requests, -done.tokens);
+          return this.refusal(manager, item);
+        }
+        await manager.getRepository(QuotaReservation).insert(
+          items.map((item) => ({
+            reservationId,
             policyId: item.policy.id,
             userId: item.userId,
             period: item.period,
-            usedRequests: 0,
-            usedTokens: 0,
-          })
-          .orIgnore()
-          .execute();
-      }
-      await this.giveBackExpired(manager, now, items[0].userId);
-      const added: ReservationItem[] = [];
-      for (const item of items) {
-        if (await this.addWithinLimits(manager, item)) {
-          added.push(item);
-          continue;
-        }
-        for (const done of added) await this.add(manager, key(done), -done.requests, -done.tokens);
-        return this.refusal(manager, item);
-      }
-      await manager.getRepository(QuotaReservation).insert(
-        items.map((item) => ({
-          reservationId,
-          policyId: item.policy.id,
-          userId: item.userId,
-          period: item.period,
-          requests: item.requests,
-          tokens: item.tokens,
-          expiresAt,
-        })),
-      );
-      return null;
-    });
+            requests: item.requests,
+            tokens: item.tokens,
+            expiresAt,
+          })),
+        );
+        return null;
+      }),
+    );
   }
 
   /**
@@ -145,27 +150,46 @@ export class QuotasRepository {
    * expired meanwhile was given back already: the use is then added on its own.
    */
   settle(reservationId: string, used: { requests: number; tokens: number }): Promise<void> {
-    return this.transactions.run(async (manager) => {
-      const held = await manager.getRepository(QuotaReservation).findBy({ reservationId });
-      for (const reservation of held) {
-        const removed = await manager.getRepository(QuotaReservation).delete({
-          reservationId,
-          policyId: reservation.policyId,
-        });
-        const still = (removed.affected ?? 0) > 0;
-        await this.add(
-          manager,
-          reservation,
-          used.requests - (still ? reservation.requests : 0),
-          used.tokens - (still ? reservation.tokens : 0),
-        );
+    return this.whenFree(() =>
+      this.transactions.run(async (manager) => {
+        const held = await manager.getRepository(QuotaReservation).findBy({ reservationId });
+        for (const reservation of held) {
+          const removed = await manager.getRepository(QuotaReservation).delete({
+            reservationId,
+            policyId: reservation.policyId,
+          });
+          const still = (removed.affected ?? 0) > 0;
+          await this.add(
+            manager,
+            reservation,
+            used.requests - (still ? reservation.requests : 0),
+            used.tokens - (still ? reservation.tokens : 0),
+          );
+        }
+      }),
+    );
+  }
+
+  /**
+   * Runs a quota transaction again when SQLite refuses it as busy. With several processes on one SQLite file, a
+   * transaction whose connection read before it wrote (the connection is shared by every request of a process)
+   * cannot take the write lock once another process has committed since, and SQLite says so at once instead of
+   * waiting. Such a transaction wrote nothing: running it again is safe.
+   */
+  private async whenFree<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= BUSY_ATTEMPTS || !/SQLITE_BUSY/.test((error as Error).message)) throw error;
+        await sleep(2 + Math.random() * 10 * Math.min(attempt, 10));
       }
-    });
+    }
   }
 
   /** Gives back every reservation that expired before `now` (those of processes that died mid-call). */
   releaseExpired(now: Date): Promise<number> {
-    return this.transactions.run((manager) => this.giveBackExpired(manager, now));
+    return this.whenFree(() => this.transactions.run((manager) => this.giveBackExpired(manager, now)));
   }
 
   private async giveBackExpired(manager: EntityManager, now: Date, userId?: string): Promise<number> {
