@@ -1,10 +1,11 @@
 // @ts-check
 import { createResetLink, createUser, getUsageOverview, listUsers, turnOffUserMfa, updateUserAccess } from './api.js';
+import { reloadQuotas } from './admin-quotas-view.js';
 import { confirmDialog } from './dialogs.js';
 import { byId, copyText, h, whileBusy } from './dom.js';
 import { ApiError, describeError, SessionEndedError } from './errors.js';
 
-/** The Admin dialog: the people with accounts (role, access, two-factor, reset links, new accounts) and usage. */
+/** The Admin dialog: the people with accounts (role, access, two-factor, reset links, new accounts), usage, quotas. */
 
 /** @typedef {import('./api.js').AdminUser} AdminUser */
 /** @typedef {import('./api.js').UsageLine} UsageLine */
@@ -53,7 +54,7 @@ export async function openAdmin(options) {
     usageTo.value = today.toISOString().slice(0, 10);
     usageFrom.value = new Date(today.getTime() - 29 * DAY_MS).toISOString().slice(0, 10);
   }
-  await Promise.all([reloadPeople(), reloadUsage()]);
+  await Promise.all([reloadPeople(), reloadUsage(), reloadQuotas()]);
 }
 
 export function closeAdmin() {

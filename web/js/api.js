@@ -369,3 +369,30 @@ export const createUser = (body) => api('/users', { method: 'POST', body });
  * @returns {Promise<Page<UsageLine> & { totals: { requests: number, totalTokens: number } }>}
  */
 export const getUsageOverview = (params) => api(`/admin/usage${query(params)}`);
+
+/**
+ * @typedef {{ window: 'day' | 'month', model: string | null, maxRequests: number | null, usedRequests: number,
+ *   maxTokens: number | null, usedTokens: number, resetsAt: string }} MyQuota
+ */
+
+/** The quotas that bind the signed-in person, with what they used. @returns {Promise<{ items: MyQuota[] }>} */
+export const getMyQuota = () => api('/users/me/quota');
+
+/**
+ * @typedef {{ id: string, scope: 'default' | 'user', userId: string | null, model: string | null,
+ *   window: 'day' | 'month', maxRequests: number | null, maxTokens: number | null, createdAt: string }} QuotaPolicy
+ */
+
+/** Every quota policy (admins only). @returns {Promise<{ items: QuotaPolicy[] }>} */
+export const listQuotas = () => api('/admin/quotas');
+
+/**
+ * Sets a quota for everyone or one person (admins only).
+ * @param {{ scope: 'default' | 'user', userId?: string, model?: string, window: 'day' | 'month',
+ *   maxRequests?: number, maxTokens?: number }} body
+ * @returns {Promise<QuotaPolicy>}
+ */
+export const createQuota = (body) => api('/admin/quotas', { method: 'POST', body });
+
+/** @param {string} id */
+export const deleteQuota = (id) => api(`/admin/quotas/${encodeURIComponent(id)}`, { method: 'DELETE' });
