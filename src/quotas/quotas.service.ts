@@ -71,6 +71,8 @@ export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
   async reserve(principal: AuthUser, modelId: string, estimate: CallEstimate): Promise<QuotaReservation | null> {
     const policies = await this.policies.applicable(principal.id, modelId);
     if (policies.length === 0) return null;
+    // Always in the same order, so that concurrent calls lock a person's counters in the same order.
+    policies.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const now = new Date();
     const tokens = estimate.promptTokens + (estimate.maxTokens ?? this.config.defaultMaxTokens);
     const reservation = { id: randomUUID(), promptTokens: estimate.promptTokens };
@@ -158,7 +160,7 @@ export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** About four characters a token, as the prompt budget counts them. */
+/** About 3.5 characters a token, as the prompt budget counts them. */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return Math.ceil(text.length / 3.5);
 }

@@ -22,6 +22,8 @@ const nextMonthStart = (now = new Date()) =>
 const today = () => new Date().toISOString().slice(0, 10);
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
+const METRICS_TOKEN = 'quota-metrics-token-0123456789';
+
 describe('Quotas', () => {
   let upstream: FakeUpstream;
   let t: TestApp;
@@ -31,7 +33,7 @@ describe('Quotas', () => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    t = await createTestApp(upstreamEnv(upstream, { RATE_LIMIT_PER_MINUTE: '100000' }));
+    t = await createTestApp(upstreamEnv(upstream, { RATE_LIMIT_PER_MINUTE: '100000', METRICS_TOKEN: METRICS_TOKEN }));
     admin = await registerAdmin(t);
   });
   afterAll(async () => {
@@ -232,6 +234,11 @@ describe('Quotas', () => {
       const stored = await t.query('SELECT role FROM messages WHERE conversation_id = ?', [id]);
       expect(stored).toHaveLength(2);
       expect(await myQuota(user.accessToken)).toEqual([expect.objectContaining({ usedRequests: 1 })]);
+
+      // Counted by window, never by person.
+      const metrics = await t.http().get('/metrics').set(bearer(METRICS_TOKEN)).expect(200);
+      expect(metrics.text).toMatch(/^colloquy_quota_refusals_total\{window="day"\} [1-9]\d*$/m);
+      expect(metrics.text).not.toContain(user.user.id);
     });
 
     it('counts a token quota at the estimate until the answer ends, and refuses what cannot fit', async () => {
