@@ -131,7 +131,8 @@ function timeRequest(metrics: MetricsService, request: FastifyRequest, reply: Fa
 const STRICT_CSP = {
   defaultSrc: ["'self'"],
   styleSrc: ["'self'"],
-  imgSrc: ["'self'"],
+  // blob: for the attachments the page fetched with its token, and thumbnails of files chosen for upload.
+  imgSrc: ["'self'", 'blob:'],
   fontSrc: ["'self'"],
   scriptSrc: ["'self'"],
   connectSrc: ["'self'"],

@@ -1,8 +1,9 @@
 'use strict';
 /**
- * A fake OpenAI-compatible model server for scenarios 2 and 3, run as its own process
- * (`BENCH_PORT=... node fake-upstream.js`). It answers `GET /v1/models` and streams
- * `POST /v1/chat/completions` as `chat.completion.chunk` frames ending with `data: [DONE]`.
+ * A fake OpenAI-compatible model server for scenarios 2, 3, 7 and 8, run as its own process
+ * (`BENCH_PORT=... node fake-upstream.js`). It answers `GET /v1/models` and `POST /v1/chat/completions`: streamed
+ * as `chat.completion.chunk` frames ending with `data: [DONE]`, or, without `stream: true`, as one
+ * `chat.completion`.
  *
  * The model name says how it streams: `fast-<n>` sends n chunks as fast as it can, one write per chunk with a
  * turn of the event loop between them (as a server generating tokens one at a time does); `slow-<n>x<ms>`
@@ -34,9 +35,26 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function stream(req, res, body) {
   const model = body.model;
   const plan = parseModel(model);
-  if (!plan || body.stream !== true) {
+  if (!plan) {
     res.writeHead(400, { 'content-type': 'application/json' });
     return res.end(JSON.stringify({ error: { message: `unknown model ${model}`, type: 'invalid_request_error' } }));
+  }
+  const usage = { prompt_tokens: 20, completion_tokens: plan.chunks, total_tokens: 20 + plan.chunks };
+  if (body.stream !== true) {
+    if (plan.delayMs > 0) await wait(plan.delayMs * plan.chunks);
+    const content = Array.from({ length: plan.chunks }, (_, i) => TOKENS[i % TOKENS.length]).join('');
+    const message = { role: 'assistant', content };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(
+      JSON.stringify({
+        id: 'chatcmpl-bench',
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model,
+        choices: [{ index: 0, message, finish_reason: 'stop' }],
+        usage,
+      }),
+    );
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.write(chunk(model, { role: 'assistant', content: '' }));
@@ -46,7 +64,6 @@ async function stream(req, res, body) {
     if (res.destroyed) return;
     res.write(chunk(model, { content: TOKENS[i % TOKENS.length] }));
   }
-  const usage = { prompt_tokens: 20, completion_tokens: plan.chunks, total_tokens: 20 + plan.chunks };
   res.end(chunk(model, {}, 'stop') + frame({ ...base, model, choices: [], usage }) + 'data: [DONE]\n\n');
 }
 

@@ -8,20 +8,43 @@ export class UnknownModelError extends AppError {
 }
 
 export type AiProviderErrorCode =
-  'UPSTREAM_RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_ERROR' | 'UPSTREAM_TIMEOUT';
+  | 'UPSTREAM_RATE_LIMITED'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_ERROR'
+  | 'UPSTREAM_TIMEOUT'
+  /** The provider refused the request itself (HTTP 400, 404, 413, 422): e.g. images to a model without vision. */
+  | 'UPSTREAM_REJECTED';
+
+/** What the runner may do about a failure besides reporting it. */
+export interface AiProviderErrorOptions {
+  /**
+   * Whether the same call may succeed if made again (rate limited, overloaded, a 5xx, unreachable, silent): the
+   * runner retries it, when nothing of the answer has gone out yet, and counts it towards a provider's cool-down.
+   * By default true for UPSTREAM_RATE_LIMITED, UPSTREAM_UNAVAILABLE and UPSTREAM_TIMEOUT.
+   */
+  retryable?: boolean;
+  /** The vendor's HTTP status, when it answered one. */
+  upstreamStatus?: number;
+}
 
 /**
  * A model provider failed. The message is safe to show a client: adapters write it from the vendor's status
  * and error type, never with a key, a URL with credentials, or a raw response dump.
  */
 export class AiProviderError extends AppError {
+  readonly retryable: boolean;
+  readonly upstreamStatus?: number;
+
   constructor(
     readonly code: AiProviderErrorCode,
     message: string,
     retryAfterSeconds?: number,
+    options: AiProviderErrorOptions = {},
   ) {
     super(message);
     this.retryAfterSeconds = retryAfterSeconds;
+    this.retryable = options.retryable ?? (code !== 'UPSTREAM_ERROR' && code !== 'UPSTREAM_REJECTED');
+    this.upstreamStatus = options.upstreamStatus;
   }
 }
 

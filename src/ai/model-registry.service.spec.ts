@@ -25,7 +25,16 @@ class StubProvider extends AiProvider {
   }
 }
 
-const config = (overrides: Partial<AiConfig> = {}): AiConfig => ({ timeoutMs: 1000, ...overrides });
+const config = (overrides: Partial<AiConfig> = {}): AiConfig => ({
+  timeoutMs: 1000,
+  retries: 0,
+  retryBaseDelayMs: 0,
+  retryMaxDelayMs: 0,
+  cooldownFailures: 3,
+  cooldownMs: 30_000,
+  fallbacks: new Map(),
+  ...overrides,
+});
 
 describe('ModelRegistry', () => {
   let warn: jest.SpyInstance;

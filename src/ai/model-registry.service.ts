@@ -31,7 +31,9 @@ export class ModelRegistry {
   constructor(
     @Inject(AI_PROVIDERS) private readonly providers: AiProvider[],
     @Inject(aiConfig.KEY) private readonly config: AiConfig,
-  ) {}
+  ) {
+    checkFallbacks(config.fallbacks, new Set(providers.map((provider) => provider.id)));
+  }
 
   /** Every available model, providers in registration order; a provider that cannot be reached is left out. */
   async listModels(): Promise<ModelInfo[]> {
@@ -97,6 +99,21 @@ export class ModelRegistry {
       return null;
     } finally {
       clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Fails the start when MODEL_FALLBACKS names a model of a provider that is not configured: such a fallback could
+ * never answer, and would only be found out during an outage.
+ */
+function checkFallbacks(fallbacks: Map<string, string[]> | undefined, providers: Set<string>): void {
+  for (const [from, to] of fallbacks ?? []) {
+    for (const id of [from, ...to]) {
+      const provider = id.slice(0, id.indexOf('/'));
+      if (!providers.has(provider)) {
+        throw new Error(`MODEL_FALLBACKS names ${id}, but provider "${provider}" is not configured`);
+      }
     }
   }
 }

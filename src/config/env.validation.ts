@@ -15,6 +15,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { DURATION_PATTERN } from './duration';
+import { MODEL_FALLBACKS_PATTERN, parseModelFallbacks } from './model-fallbacks';
 
 const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -132,6 +133,50 @@ export class EnvironmentVariables {
   @Min(100)
   @Max(3_600_000)
   AI_TIMEOUT_MS: number = 60_000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  AI_RETRIES: number = 2;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  AI_RETRY_BASE_DELAY_MS: number = 500;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  AI_RETRY_MAX_DELAY_MS: number = 30_000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  AI_COOLDOWN_FAILURES: number = 3;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(86_400_000)
+  AI_COOLDOWN_MS: number = 30_000;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(MODEL_FALLBACKS_PATTERN, {
+    message:
+      'MODEL_FALLBACKS must be comma-separated <provider>/<model>=<provider>/<model>[|<provider>/<model>...] entries, ' +
+      'e.g. openai/gpt-4o=anthropic/claude-sonnet-4-5|ollama/llama3.2',
+  })
+  MODEL_FALLBACKS?: string;
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -375,6 +420,10 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   // Node refuses to start a server whose header time-out is longer than its request time-out.
   if (errors.length === 0 && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     lines.push('  HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');
+  }
+  if (errors.length === 0 && env.MODEL_FALLBACKS) {
+    const problem = parseModelFallbacks(env.MODEL_FALLBACKS).problem;
+    if (problem) lines.push(`  MODEL_FALLBACKS: ${problem}`);
   }
   if (lines.length > 0) {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);

@@ -1,6 +1,6 @@
 import type { QuotasService } from '../quotas/quotas.service';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
-import type { AiProvider, ChatEvent, ChatRequest } from '../ai/ai-provider';
+import { type AiProvider, type ChatEvent, type ChatRequest, TEXT_ONLY } from '../ai/ai-provider';
 import { AiProviderError } from '../ai/ai.errors';
 import type { ModelRegistry } from '../ai/model-registry.service';
 import type { TransactionRunner } from '../database/transaction-runner';
@@ -61,7 +61,15 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       log.push(`store ${m.role} ${m.status}`);
       const depth = m.parentId === null ? 1 : byId(m.parentId)!.depth + 1;
       const id = `m${stored.length + 1}`;
-      const message = { ...m, id, depth, jumpId: m.parentId, createdAt: new Date(stored.length + 1), editedAt: null };
+      const message = {
+        ...m,
+        id,
+        depth,
+        jumpId: m.parentId,
+        servedBy: null,
+        createdAt: new Date(stored.length + 1),
+        editedAt: null,
+      };
       stored.push(message);
       return message;
     }),
@@ -86,6 +94,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
   };
   const provider = {
     id: 'fake',
+    features: TEXT_ONLY,
     listModels: jest.fn(),
     streamChat: jest.fn((request: ChatRequest) => {
       log.push('call model');

@@ -17,7 +17,6 @@ import { Message } from './entities/message.entity';
 import type { Generation } from './generation';
 import { GenerationRegistry } from './generation-registry.service';
 import { MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
-import type { Prompt } from './prompt';
 import { HistoryBudget } from './prompt';
 import { PromptAssembler } from './prompt-assembler.service';
 import { SendRepository } from './send.repository';
@@ -126,6 +125,7 @@ export class ChatService {
       conversation.systemPrompt,
       [...(await history!), question],
       budgetTokens,
+      target.provider.features.imageData,
     );
     const generation = this.generations.start({
       ownerId: principal.id,
@@ -135,7 +135,7 @@ export class ChatService {
       provider: target.provider,
       request: {
         model: target.model,
-        messages: textOnly(prompt),
+        messages: prompt,
         temperature: input.temperature,
         maxTokens: input.maxTokens,
       },
@@ -286,7 +286,12 @@ export class ChatService {
       budget.admit(size),
     );
     const [userMessage, assistantMessage] = await this.messages.findPlaced(conversation.id, [question.id, answer.id]);
-    const prompt = await this.prompts.assemble(conversation.systemPrompt, history, budgetTokens);
+    const prompt = await this.prompts.assemble(
+      conversation.systemPrompt,
+      history,
+      budgetTokens,
+      provider.features.imageData,
+    );
     const generation = this.generations.start({
       ownerId: principal.id,
       conversationId: conversation.id,
@@ -295,7 +300,7 @@ export class ChatService {
       provider,
       request: {
         model,
-        messages: textOnly(prompt),
+        messages: prompt,
         temperature: options.temperature,
         maxTokens: options.maxTokens,
       },
@@ -303,14 +308,6 @@ export class ChatService {
     });
     return { userMessage, userMessageIsNew, assistantMessage, generation };
   }
-}
-
-/**
- * The prompt as the AI port takes it today: text only. The images attached to each message are in
- * `prompt.images` (same index as `prompt.messages`), ready to become image parts once the port carries them.
- */
-function textOnly(prompt: Prompt): Prompt['messages'] {
-  return prompt.messages;
 }
 
 function message(

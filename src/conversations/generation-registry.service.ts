@@ -220,10 +220,11 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
           this.markUnsaved(generation);
         } else if (event.type === 'end') outcome = event.outcome;
       }
-      const { status, text, usage, error } = outcome!;
+      const { status, text, usage, error, servedBy } = outcome!;
       await input.settleQuota?.({ usage, text });
       const stored = await this.storeAnswer(input.assistantMessage, {
         content: text,
+        servedBy,
         status: answerStatus[status],
         error: error?.message ?? null,
         promptTokens: usage?.promptTokens ?? null,
@@ -275,7 +276,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
 
   private async storeAnswer(
     placeholder: PlacedMessage,
-    outcome: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens'>,
+    outcome: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'servedBy'>,
   ): Promise<PlacedMessage> {
     await this.transactions.run((manager) => this.messages.update(manager, placeholder.id, outcome));
     const [stored] = await this.messages.findPlaced(placeholder.conversationId, [placeholder.id]);

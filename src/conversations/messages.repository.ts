@@ -11,7 +11,8 @@ import { AttachmentsRepository } from './attachments.repository';
 import { Message, MessageRole, MessageStatus } from './entities/message.entity';
 
 /** A message to write: its depth and jump pointer follow from its parent. */
-export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'editedAt' | 'depth' | 'jumpId'>;
+/** `servedBy` is set when an answer ends (update), never at insertion. */
+export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'editedAt' | 'depth' | 'jumpId' | 'servedBy'>;
 
 /** A message with its place among the messages that share its parent. */
 export interface PlacedMessage extends Message {
@@ -333,7 +334,9 @@ export class MessagesRepository {
   async update(
     manager: EntityManager,
     id: string,
-    changes: Partial<Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'editedAt'>>,
+    changes: Partial<
+      Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'editedAt' | 'servedBy'>
+    >,
   ): Promise<void> {
     await manager.getRepository(Message).update({ id }, changes);
   }

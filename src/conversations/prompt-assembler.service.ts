@@ -3,11 +3,13 @@ import { FilesService } from '../files/files.service';
 import type { StoredFile } from '../files/stored-file.entity';
 import { AttachmentsRepository } from './attachments.repository';
 import type { Message } from './entities/message.entity';
-import { allotDocumentText, assemblePrompt, type DocumentTexts, type Prompt } from './prompt';
+import type { ChatMessage } from '../ai/ai-provider';
+import { allotDocumentText, assemblePrompt, type DocumentTexts, withImages } from './prompt';
 
 /**
  * Builds a prompt from a path of messages with their attachments: one query for the attachments of the whole
- * path, then only as much of each document's text as the document budget allots it (see allotDocumentText).
+ * path, then only as much of each document's text as the document budget allots it (see allotDocumentText), and
+ * the bytes of the images of the messages that fit (when the model can see them).
  */
 @Injectable()
 export class PromptAssembler {
@@ -18,7 +20,12 @@ export class PromptAssembler {
     private readonly files: FilesService,
   ) {}
 
-  async assemble(systemPrompt: string | null, history: Message[], budgetTokens: number): Promise<Prompt> {
+  async assemble(
+    systemPrompt: string | null,
+    history: Message[],
+    budgetTokens: number,
+    seesImages: boolean,
+  ): Promise<ChatMessage[]> {
     const asking = history.filter((message) => message.role === 'user').map((message) => message.id);
     const attached = await this.attachments.of(asking);
     const sources = history.map(({ id, role, content }) => ({ role, content, attachments: attached.get(id) ?? [] }));
@@ -26,7 +33,25 @@ export class PromptAssembler {
     for (const [file, chars] of allotDocumentText(sources)) {
       if (chars > 0) texts.set(file, await this.readText(file, chars));
     }
-    return assemblePrompt(systemPrompt, sources, budgetTokens, texts);
+    const prompt = assemblePrompt(systemPrompt, sources, budgetTokens, texts);
+    if (!seesImages) return withImages(prompt, null);
+    const data = new Map<string, string>();
+    for (const image of prompt.images.flat()) {
+      if (data.has(image.fileId)) continue;
+      const bytes = await this.readImage(image.fileId);
+      if (bytes !== null) data.set(image.fileId, bytes);
+    }
+    return withImages(prompt, data);
+  }
+
+  /** An image missing on disk goes as no image part rather than failing the send (its name stays in the text). */
+  private async readImage(fileId: string): Promise<string | null> {
+    try {
+      return await this.files.imageData(fileId);
+    } catch (error) {
+      this.logger.error(`the image file ${fileId} could not be read: ${(error as Error).message}`);
+      return null;
+    }
   }
 
   /** A text missing on disk goes in as empty (the prompt says what was left out) rather than failing the send. */

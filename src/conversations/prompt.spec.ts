@@ -8,6 +8,7 @@ import {
   estimateTokens,
   HistoryBudget,
   titleFrom,
+  withImages,
 } from './prompt';
 
 let clock = 0;
@@ -20,6 +21,7 @@ const message = (role: 'user' | 'assistant', content: string, status: Message['s
   role,
   content,
   model: 'echo/echo',
+  servedBy: null,
   status,
   error: null,
   promptTokens: null,
@@ -145,5 +147,58 @@ describe('assemblePrompt and allotDocumentText', () => {
         'Look.',
     );
     expect(prompt.images).toEqual([[], [{ fileId: 'img', name: 'img.txt', mimeType: 'image/png' }]]);
+  });
+});
+
+describe('withImages', () => {
+  const prompt = {
+    messages: [
+      { role: 'user' as const, content: 'Compare these.' },
+      { role: 'assistant' as const, content: 'The first is red.' },
+    ],
+    images: [
+      [
+        { fileId: 'a', name: 'a.png', mimeType: 'image/png' },
+        { fileId: 'b', name: 'b.webp', mimeType: 'image/webp' },
+      ],
+      [],
+    ],
+  };
+
+  it('puts each image after the text as a base64 part, in order, and leaves turns without images as text', () => {
+    const messages = withImages(
+      prompt,
+      new Map([
+        ['a', 'QUFB'],
+        ['b', 'QkJC'],
+      ]),
+    );
+    expect(messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Compare these.' },
+          { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'QUFB' } },
+          { type: 'image', source: { kind: 'base64', mediaType: 'image/webp', data: 'QkJC' } },
+        ],
+      },
+      { role: 'assistant', content: 'The first is red.' },
+    ]);
+  });
+
+  it('leaves out an image whose bytes could not be read', () => {
+    const [asked] = withImages(prompt, new Map([['b', 'QkJC']]));
+    expect(asked.content).toEqual([
+      { type: 'text', text: 'Compare these.' },
+      { type: 'image', source: { kind: 'base64', mediaType: 'image/webp', data: 'QkJC' } },
+    ]);
+  });
+
+  it('names the images in the text for a model that cannot see them', () => {
+    const [asked] = withImages(prompt, null);
+    expect(asked.content).toBe(
+      '[Attached image "a.png": this model cannot see images.]\n' +
+        '[Attached image "b.webp": this model cannot see images.]\n\nCompare these.',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { TextChatMessage } from '../ai/ai-provider';
+import type { ChatMessage, ContentPart, ImageMediaType, TextChatMessage } from '../ai/ai-provider';
 import type { StoredFile } from '../files/stored-file.entity';
 import type { MessageRole } from './entities/message.entity';
 
@@ -23,8 +23,8 @@ export interface PromptImage {
 }
 
 /**
- * A prompt: the messages as text, and beside each of them (same index) the images attached to it. The AI port
- * takes text only for now; image parts go where ChatService hands the prompt to the generation.
+ * A prompt: the messages as text, and beside each of them (same index) the images attached to it, which
+ * `withImages` turns into image parts once their bytes are read.
  */
 export interface Prompt {
   messages: TextChatMessage[];
@@ -151,6 +151,32 @@ function withDocuments(content: string, attachments: StoredFile[], texts: Docume
     return `<document name="${file.name}" type="${file.mimeType}">\n${text}${note}\n</document>`;
   });
   return `${parts.join('\n\n')}\n\n${content}`;
+}
+
+/**
+ * The prompt as the AI port takes it: a turn with images becomes its text followed by one image part each, from
+ * `data` (base64 bytes by file id). For a model that cannot see images (`data` null) each image is named in the
+ * text instead, so that the model can say it cannot see it rather than answer as if nothing was attached.
+ */
+export function withImages(prompt: Prompt, data: Map<string, string> | null): ChatMessage[] {
+  return prompt.messages.map((message, i) => {
+    const images = prompt.images[i];
+    if (images.length === 0) return message;
+    if (!data) {
+      const names = images.map((image) => `[Attached image "${image.name}": this model cannot see images.]`);
+      return { ...message, content: `${names.join('\n')}\n\n${message.content}` };
+    }
+    const parts: ContentPart[] = [{ type: 'text', text: message.content }];
+    for (const image of images) {
+      const bytes = data.get(image.fileId);
+      if (bytes === undefined) continue;
+      parts.push({
+        type: 'image',
+        source: { kind: 'base64', mediaType: image.mimeType as ImageMediaType, data: bytes },
+      });
+    }
+    return { ...message, content: parts };
+  });
 }
 
 /** A title from the first message: its first line, cut at a word near 60 characters. */

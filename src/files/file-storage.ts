@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { Utf8TextCounter } from './utf8-text-counter';
 import { filesConfig } from '../config/files.config';
 
 /**
@@ -29,6 +30,9 @@ export class StreamTooLongError extends Error {
  * so no name a client sent can reach the file system. Uploads are written under tmp/ and renamed into place
  * once complete, so a half-written file never has a file's path.
  */
+/** What an upload may hold in memory on its way to the disk. */
+const WRITE_BUFFER_BYTES = 256 * 1024;
+
 @Injectable()
 export class FileStorage {
   constructor(@Inject(filesConfig.KEY) private readonly config: ConfigType<typeof filesConfig>) {}
@@ -45,12 +49,19 @@ export class FileStorage {
     }
   }
 
-  /** Writes the stream to a new temporary file, at most `limit` bytes; returns its path and size. */
-  async receive(stream: Readable, limit: number): Promise<{ tempPath: string; size: number }> {
+  /**
+   * Writes the stream to a new temporary file, at most `limit` bytes; returns its path and size, and the length
+   * of its text when the bytes are UTF-8 text (null otherwise).
+   */
+  async receive(
+    stream: Readable,
+    limit: number,
+  ): Promise<{ tempPath: string; size: number; textChars: number | null }> {
     const tempDir = join(this.config.dir, 'tmp');
     await mkdir(tempDir, { recursive: true });
     const tempPath = join(tempDir, `${randomUUID()}.part`);
     let size = 0;
+    const text = new Utf8TextCounter();
     try {
       await pipeline(
         stream,
@@ -58,16 +69,18 @@ export class FileStorage {
           for await (const chunk of source) {
             size += chunk.length;
             if (size > limit) throw new StreamTooLongError(limit);
+            text.push(chunk);
             yield chunk;
           }
         },
-        createWriteStream(tempPath, { flags: 'wx' }),
+        // Room for a few chunks, so that the disk is written in batches (writev) rather than one chunk at a time.
+        createWriteStream(tempPath, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES }),
       );
     } catch (error) {
       await this.discard(tempPath);
       throw error;
     }
-    return { tempPath, size };
+    return { tempPath, size, textChars: text.end() };
   }
 
   /** Moves a received file to where file `id`'s bytes are kept. */

@@ -1,5 +1,4 @@
 import { fileTypeFromFile } from 'file-type';
-import { createReadStream } from 'node:fs';
 import { DOCX_MIME, PDF_MIME } from './mime-types';
 import type { FileKind } from './stored-file.entity';
 
@@ -33,31 +32,18 @@ const TEXT_FLAVOURS: Record<string, string> = {
   json: 'application/json',
 };
 
-/** The type of the file at `path` from its bytes (and, for text, its name's extension); null when not accepted. */
-export async function detectType(path: string, name: string): Promise<DetectedType | null> {
+/**
+ * The type of the file at `path` from its bytes (and, for text, its name's extension); null when not accepted.
+ * `textChars` is the length of its text when its bytes are UTF-8 text without NUL bytes (see Utf8TextCounter),
+ * null otherwise.
+ */
+export async function detectType(path: string, name: string, textChars: number | null): Promise<DetectedType | null> {
   const signature = await fileTypeFromFile(path);
   const known = signature && BY_SIGNATURE[signature.mime];
   if (known) return { ...known };
-  const textChars = await utf8TextLength(path);
   if (textChars === null) return null;
   const extension = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
   return { kind: 'document', mimeType: TEXT_FLAVOURS[extension] ?? 'text/plain', textChars };
-}
-
-/** The length in characters of a file that is well-formed UTF-8 without NUL bytes; null for anything else. */
-async function utf8TextLength(path: string): Promise<number | null> {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  let chars = 0;
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-      if (chunk.includes(0)) return null;
-      chars += decoder.decode(chunk, { stream: true }).length;
-    }
-    chars += decoder.decode().length;
-  } catch {
-    return null;
-  }
-  return chars;
 }
 
 /** Ways a name could mislead a person or a program reading it: controls, bidirectional overrides, separators. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { AuthUser } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
@@ -48,7 +49,7 @@ export class FilesService {
   async upload(principal: AuthUser, incoming: IncomingFile): Promise<StoredFile> {
     const room = this.config.quotaBytes - (await this.files.usedBytes(principal.id));
     const limit = Math.max(0, Math.min(this.config.maxBytes, room));
-    let received: { tempPath: string; size: number };
+    let received: { tempPath: string; size: number; textChars: number | null };
     try {
       received = await this.storage.receive(incoming.stream, limit);
     } catch (error) {
@@ -63,13 +64,13 @@ export class FilesService {
       }
       throw error;
     }
-    const { tempPath, size } = received;
+    const { tempPath, size, textChars } = received;
     const id = randomUUID();
     let kept = false;
     try {
       if (size === 0) throw new UnsupportedFileTypeError('the file is empty');
       const name = displayName(incoming.filename);
-      const type = await detectType(tempPath, name);
+      const type = await detectType(tempPath, name, textChars);
       if (!type) throw new UnsupportedFileTypeError(`the file's type is not accepted: ${ACCEPTED}`);
       const extracted = type.kind === 'image' || type.textChars !== undefined;
       await this.storage.keep(tempPath, id);
@@ -155,6 +156,11 @@ export class FilesService {
       isText ? this.storage.bytesPath(file.id) : this.storage.textPath(file.id),
       maxChars,
     );
+  }
+
+  /** A ready image's bytes in base64, for a model's image part. */
+  async imageData(id: string): Promise<string> {
+    return (await readFile(this.storage.bytesPath(id))).toString('base64');
   }
 
   /** The ids of every file of an account, before it is deleted (see removeBytes). */

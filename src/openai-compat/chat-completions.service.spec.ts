@@ -97,6 +97,7 @@ describe('ChatCompletionsService', () => {
       {
         userId: 'u1',
         model: 'fake/model-a',
+        servedBy: 'fake/model-a',
         status: 'complete',
         errorCode: null,
         promptTokens: 5,

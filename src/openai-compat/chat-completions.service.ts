@@ -97,6 +97,7 @@ export class ChatCompletionsService {
           status: outcome.status,
           error: outcome.error ?? undefined,
           usage: outcome.usage,
+          servedBy: outcome.servedBy,
         });
         if (outcome.error) yield { type: 'error', error: outcome.error };
         else if (outcome.status === 'complete') {
@@ -113,7 +114,7 @@ export class ChatCompletionsService {
       // The consumer stopped early (the client left mid-answer).
       if (!recorded) {
         await this.quotas.settle(reservation, { usage: null, text });
-        await this.record(principal, modelId, startedAt, { status: 'cancelled', usage: null });
+        await this.record(principal, modelId, startedAt, { status: 'cancelled', usage: null, servedBy: null });
       }
     }
   }
@@ -122,11 +123,12 @@ export class ChatCompletionsService {
     principal: AuthUser,
     model: string,
     startedAt: number,
-    outcome: { status: UsageStatus; error?: AppError; usage: Usage | null },
+    outcome: { status: UsageStatus; error?: AppError; usage: Usage | null; servedBy: string | null },
   ): Promise<void> {
     return this.usage.record({
       userId: principal.id,
       model,
+      servedBy: outcome.servedBy,
       status: outcome.status,
       errorCode: outcome.error?.code ?? null,
       promptTokens: outcome.usage?.promptTokens ?? 0,

@@ -16,6 +16,10 @@ export class UsageRecord {
   @Column({ type: 'varchar', length: 200 })
   model: string;
 
+  /** The model that actually answered: `model`, or a fallback of it (MODEL_FALLBACKS); null when none did. */
+  @Column({ name: 'served_by', type: 'varchar', length: 200, nullable: true })
+  servedBy: string | null;
+
   @Column({ type: 'varchar', length: 16 })
   status: UsageStatus;
 

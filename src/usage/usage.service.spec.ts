@@ -50,6 +50,7 @@ describe('UsageService.record', () => {
     const entry = {
       userId: 'u1',
       model: 'echo/echo',
+      servedBy: 'echo/echo',
       status: 'complete' as const,
       errorCode: null,
       promptTokens: 3,
@@ -75,6 +76,7 @@ describe('UsageService.record', () => {
       service.record({
         userId: 'u1',
         model: 'echo/echo',
+        servedBy: null,
         status: 'error',
         errorCode: 'UPSTREAM_ERROR',
         promptTokens: 0,

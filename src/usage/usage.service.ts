@@ -18,6 +18,8 @@ import {
 export interface UsageEntry {
   userId: string;
   model: string;
+  /** The model that actually answered (a fallback, or `model`); null when none did. */
+  servedBy: string | null;
   status: UsageStatus;
   errorCode: string | null;
   promptTokens: number;

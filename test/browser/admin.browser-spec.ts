@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { createApiKey } from '../support/api-keys';
-import { registerAdmin, registerUser, uniqueEmail } from '../support/auth';
+import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
 import {
   accessibilityViolations,
   chat,
@@ -123,5 +123,46 @@ describe('The Admin dialog in the chat page', () => {
     await dialog.getByLabel('Per', { exact: true }).selectOption('model');
     await usage.getByRole('cell', { name: 'echo/echo' }).waitFor();
     await usage.getByRole('columnheader', { name: 'Model' }).waitFor();
+  });
+
+  it('shows the audit log: who did what to whom, from where, and refused sign-ins, filtered by action', async () => {
+    const admin = await registerAdmin(server.t);
+    const person = await registerUser(server.t, { email: uniqueEmail('audited') });
+    await server.t.http().post('/auth/login').send({ email: person.user.email, password: 'not it at all' }).expect(401);
+    await server.t
+      .http()
+      .patch(`/users/${person.user.id}`)
+      .set(bearer(admin.accessToken))
+      .send({ role: 'admin' })
+      .expect(200);
+    const { page } = await openPage(browser);
+    await signIn(page, admin.user.email, admin.password);
+    await page.getByRole('button', { name: 'Admin' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Administration' });
+    const log = dialog.getByRole('table', { name: 'Audit log' });
+
+    const roleChange = log
+      .getByRole('row')
+      .filter({ hasText: 'user.role_changed' })
+      .filter({ hasText: person.user.email });
+    await roleChange.waitFor();
+    expect(await roleChange.getByRole('cell').allTextContents()).toEqual([
+      expect.any(String),
+      'user.role_changed',
+      admin.user.email,
+      person.user.email,
+      'done',
+      expect.stringMatching(/127\.0\.0\.1$/),
+      'from: user, to: admin',
+    ]);
+
+    await dialog.getByRole('combobox', { name: 'Action' }).selectOption('auth.sign_in');
+    await dialog.getByRole('button', { name: 'Show events' }).click();
+    const refused = log.getByRole('row').filter({ hasText: `email: ${person.user.email}` });
+    await refused.waitFor();
+    expect(await refused.getByRole('cell').nth(4).textContent()).toBe('failed');
+    expect(await refused.getByRole('cell').nth(6).textContent()).toContain('reason: INVALID_CREDENTIALS');
+    const actions = await log.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(new Set(actions)).toEqual(new Set(['auth.sign_in']));
   });
 });

@@ -21,7 +21,10 @@ describe('Failures and busy states in the chat page', () => {
   let tab: TestPage;
 
   beforeAll(async () => {
-    ({ server, browser } = await startChatServerAndBrowser({ LOGIN_MAX_FAILURES: '2' }));
+    ({ server, browser } = await startChatServerAndBrowser({
+      LOGIN_MAX_FAILURES: '2',
+      MODEL_FALLBACKS: 'openai/gpt-4o=echo/echo',
+    }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -172,5 +175,17 @@ describe('Failures and busy states in the chat page', () => {
     await answer.getByText(/^The answer failed: /).waitFor();
     expect(await ui().lastQuestion.textContent()).toContain('Anyone home?');
     await eventually(async () => (await storedUserMessages('Anyone home?')).length === 1, 'the question is stored');
+  });
+
+  it('names the model that answered when a fallback (MODEL_FALLBACKS) answered in place of the one chosen', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await ui().model.selectOption('openai/gpt-4o');
+    server.upstream.fail({ status: 503, message: 'overloaded' });
+
+    await sendAndWait(tab.page, 'Who is there?');
+    await tab.page.reload();
+
+    await ui().lastAnswer.getByText('echo/echo (for openai/gpt-4o)').waitFor();
+    expect(await ui().lastAnswer.textContent()).toContain('Who is there?');
   });
 });

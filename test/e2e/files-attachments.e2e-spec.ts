@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { DOCUMENT_BUDGET_CHARS } from '../../src/conversations/prompt';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { pdf, PNG, upload } from '../support/files';
+import { JPEG, pdf, PNG, upload } from '../support/files';
 import { upstreamEnv } from '../support/upstream-env';
 import { waitFor } from '../support/wait-for';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 
 interface ChatBody {
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: unknown }[];
 }
 
 describe('Files attached to messages', () => {
@@ -39,11 +39,12 @@ describe('Files attached to messages', () => {
   /** The messages the model was sent, per chat request, in order. */
   const sentPrompts = () =>
     upstream.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => (r.body as ChatBody).messages);
+  /** The text of the last question sent (sent as text: these tests attach documents only). */
   const lastUserContent = () =>
     sentPrompts()
       .at(-1)!
       .filter((m) => m.role === 'user')
-      .at(-1)!.content;
+      .at(-1)!.content as string;
 
   it("sends a document's text to the model with the question, and lists the file on the message", async () => {
     const conversationId = await newConversation();
@@ -156,14 +157,81 @@ describe('Files attached to messages', () => {
     expect(lastUserContent()).toContain('regenerate me');
   });
 
-  it('keeps images on the message without putting them into the text', async () => {
+  it('sends images to the model as image parts, on this turn and the next', async () => {
     const conversationId = await newConversation();
     const image = (await upload(t, me.accessToken, PNG, 'chart.png').expect(201)).body.id;
 
     const res = await send(conversationId, { content: 'What does it show?', fileIds: [image] }).expect(201);
+    await send(conversationId, { content: 'And its colour?' }).expect(201);
 
     expect(res.body.userMessage.attachments).toEqual([expect.objectContaining({ id: image, kind: 'image' })]);
-    expect(lastUserContent()).toBe('What does it show?');
+    const asked = [
+      { type: 'text', text: 'What does it show?' },
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } },
+    ];
+    const [first, second] = sentPrompts();
+    expect(first.at(-1)).toEqual({ role: 'user', content: asked });
+    expect(second[0]).toEqual({ role: 'user', content: asked });
+    expect(second.at(-1)).toEqual({ role: 'user', content: 'And its colour?' });
+  });
+
+  it("sends an image in Anthropic's base64 source to an Anthropic-format model", async () => {
+    const created = await t
+      .http()
+      .post('/conversations')
+      .set(bearer(me.accessToken))
+      .send({ model: 'anthropic/claude-sonnet-4-5' })
+      .expect(201);
+    const image = (await upload(t, me.accessToken, JPEG, 'photo.jpg').expect(201)).body.id;
+
+    await send(created.body.id as string, { content: 'Who is this?', fileIds: [image] }).expect(201);
+
+    const sent = upstream.requests.find((r) => r.path.endsWith('/v1/messages'))!.body as ChatBody;
+    expect(sent.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Who is this?' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: JPEG.toString('base64') } },
+        ],
+      },
+    ]);
+  });
+
+  it("answers 400 with the provider's reason when the model refuses images, on /v1 too", async () => {
+    const conversationId = await newConversation();
+    const image = (await upload(t, me.accessToken, PNG, 'chart.png').expect(201)).body.id;
+    upstream.fail({ status: 400, message: 'this model does not support image input' });
+
+    const res = await send(conversationId, { content: 'What is it?', fileIds: [image] }).expect(400);
+
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      code: 'UPSTREAM_REJECTED',
+      message: expect.stringContaining('this model does not support image input'),
+    });
+    const key = (await t.http().post('/users/me/api-keys').set(bearer(me.accessToken)).send({ name: 'k' }).expect(201))
+      .body.key as string;
+    upstream.fail({ status: 400, message: 'this model does not support image input' });
+    const v1 = await t
+      .http()
+      .post('/v1/chat/completions')
+      .set(bearer(key))
+      .send({
+        model: 'openai/gpt-4o-mini',
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } }],
+          },
+        ],
+      })
+      .expect(400);
+    expect(v1.body.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'upstream_rejected',
+      message: expect.stringContaining('does not support image input'),
+    });
   });
 
   describe('refusals, with nothing stored', () => {

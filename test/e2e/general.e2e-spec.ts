@@ -80,7 +80,7 @@ describe('General', () => {
         const res = await t.http().get(path);
         const policy = csp(res.headers['content-security-policy']);
         expect(policy['style-src']).toEqual(["'self'"]);
-        expect(policy['img-src']).toEqual(["'self'"]);
+        expect(policy['img-src']).toEqual(["'self'", 'blob:']);
         expect(policy['font-src']).toEqual(["'self'"]);
         expect(policy['script-src']).toEqual(["'self'"]);
         expect(res.headers['content-security-policy']).not.toContain('unsafe-inline');

@@ -60,7 +60,7 @@ export interface FailScript {
 }
 
 type Behaviour = ReplyScript & {
-  kind: 'reply' | 'fail' | 'hang' | 'cut' | 'streamError';
+  kind: 'reply' | 'fail' | 'hang' | 'cut' | 'streamError' | 'drop';
   on: Route;
   /** For hang, cut and streamError: how many chunks go out first. */
   afterChunks?: number;
@@ -89,6 +89,8 @@ export interface FakeUpstream {
    * a test acts mid-answer without depending on how long anything takes.
    */
   hold(script: ReplyScript & { afterChunks: number }): () => void;
+  /** Destroys the socket before sending anything, not even a status line: a connection reset. */
+  drop(script?: { on?: Route }): void;
   /** Destroys the socket after `afterChunks` chunks. */
   cut(script: ReplyScript & { afterChunks: number }): void;
   /** Sends `afterChunks` chunks, then the vendor's in-stream error event, and ends. */
@@ -176,6 +178,10 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const behaviour: Behaviour = index >= 0 ? queue.splice(index, 1)[0] : { kind: 'reply', on: route, ...defaultReply };
 
     if (behaviour.failure) return sendError(res, wire, behaviour.failure);
+    if (behaviour.kind === 'drop') {
+      cutting = true;
+      return void res.socket?.destroy();
+    }
     if (behaviour.kind === 'hang' && behaviour.afterChunks === undefined) return;
     if (route === 'models') return sendJson(res, 200, modelList(wire, models[wire]));
 
@@ -232,6 +238,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       enqueue({ kind: 'reply', ...script, holdAfter: afterChunks, released });
       return release;
     },
+    drop: (script = {}) => enqueue({ kind: 'drop' }, script.on),
     cut: (script) => enqueue({ kind: 'cut', ...script }),
     streamError: ({ type, message, ...script }) =>
       enqueue({ kind: 'streamError', ...script, error: { type, message } }),

@@ -46,14 +46,17 @@ export interface ChatServer {
  * The real app, with the echo model and an OpenAI-compatible provider played by the fake upstream (whose
  * models show up as openai/gpt-4o-mini and openai/gpt-4o).
  */
-async function startChatServer(env: Record<string, string> = {}): Promise<ChatServer> {
+async function startChatServer(env: Record<string, string> = {}, port?: number): Promise<ChatServer> {
   const upstream = await startFakeUpstream();
-  const t = await createTestApp({
-    OPENAI_BASE_URL: `${upstream.url}/v1`,
-    OPENAI_API_KEY: 'test-key',
-    DEFAULT_MODEL: 'echo/echo',
-    ...env,
-  }).catch(async (error: unknown) => {
+  const t = await createTestApp(
+    {
+      OPENAI_BASE_URL: `${upstream.url}/v1`,
+      OPENAI_API_KEY: 'test-key',
+      DEFAULT_MODEL: 'echo/echo',
+      ...env,
+    },
+    { port },
+  ).catch(async (error: unknown) => {
     await upstream.close();
     throw error;
   });
@@ -69,12 +72,14 @@ async function startChatServer(env: Record<string, string> = {}): Promise<ChatSe
 
 /**
  * The chat server and a browser, started side by side. When either fails the other is closed before the
- * error goes on: a suite whose setup fails leaves nothing open, so Jest reports it and exits.
+ * error goes on: a suite whose setup fails leaves nothing open, so Jest reports it and exits. `port`: the app's,
+ * when it must be known in advance (a PUBLIC_URL that providers send the browser back to).
  */
 export async function startChatServerAndBrowser(
   env: Record<string, string> = {},
+  { port }: { port?: number } = {},
 ): Promise<{ server: ChatServer; browser: Browser }> {
-  const [server, browser] = await Promise.allSettled([startChatServer(env), launchBrowser()]);
+  const [server, browser] = await Promise.allSettled([startChatServer(env, port), launchBrowser()]);
   if (server.status === 'fulfilled' && browser.status === 'fulfilled') {
     return { server: server.value, browser: browser.value };
   }

@@ -18,12 +18,13 @@ export interface TestApp {
 
 /**
  * Boots the real AppModule through the same setup as main.ts, on this test file's own SQLite database,
- * listening on 127.0.0.1. `env` overrides the environment before the configuration is read. `databaseUrl`
- * (another app's) starts it on an existing database instead, as a restarted server would.
+ * listening on 127.0.0.1 (on `port`, when its address must be known before it starts, else any free one). `env`
+ * overrides the environment before the configuration is read. `databaseUrl` (another app's) starts it on an
+ * existing database instead, as a restarted server would.
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  { databaseUrl }: { databaseUrl?: string } = {},
+  { databaseUrl, port = 0 }: { databaseUrl?: string; port?: number } = {},
 ): Promise<TestApp> {
   Object.assign(process.env, env);
   const database = databaseUrl ?? (await isolatedDatabaseUrl(process.env.DATABASE_URL!));
@@ -45,7 +46,7 @@ export async function createTestApp(
   });
   try {
     await setupApp(app, config);
-    await app.listen(0, '127.0.0.1');
+    await app.listen(port, '127.0.0.1');
   } catch (error) {
     // Closed here, since the suite never gets the app to close: an open database or socket keeps Jest running.
     await app.close();

@@ -12,6 +12,11 @@ process.env.DATA_ENCRYPTION_KEY = '00112233445566778899aabbccddeeff0011223344556
 // would spend the one address's allowance; throttling.e2e-spec sets these limits to what it tests.
 process.env.REGISTRATIONS_PER_HOUR = '100000';
 process.env.AUTH_FAILURES_PER_MINUTE = '100000';
+// A failing provider's call is made again, and a provider failing again and again paused, only where a suite asks
+// for it (providers-failing.e2e-spec): the others script failures one after the other and expect to see each.
+process.env.AI_RETRIES = '0';
+process.env.AI_COOLDOWN_FAILURES = '1000';
+delete process.env.MODEL_FALLBACKS;
 process.env.DATABASE_URL ??= `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-test-')), 'test.sqlite')}`;
 // Uploads of every test file go to a directory of its own, never to the project's data/files.
 process.env.FILES_DIR = mkdtempSync(join(tmpdir(), 'colloquy-files-'));

@@ -1,5 +1,6 @@
 // @ts-check
 import { createResetLink, createUser, getUsageOverview, listUsers, turnOffUserMfa, updateUserAccess } from './api.js';
+import { reloadAudit } from './admin-audit-view.js';
 import { reloadQuotas } from './admin-quotas-view.js';
 import { confirmDialog } from './dialogs.js';
 import { byId, copyText, h, whileBusy } from './dom.js';
@@ -41,6 +42,11 @@ const DAY_MS = 86_400_000;
 let peopleCursor = null;
 /** @type {string | null} */
 let usageCursor = null;
+/** The emails of the accounts listed, by id, for the audit log. */
+/** @type {Map<string, string>} */
+const emails = new Map();
+/** @param {string} id */
+const emailOf = (id) => emails.get(id);
 /** The signed-in admin: their own row offers no way to lock themselves out. */
 let selfId = '';
 
@@ -54,7 +60,8 @@ export async function openAdmin(options) {
     usageTo.value = today.toISOString().slice(0, 10);
     usageFrom.value = new Date(today.getTime() - 29 * DAY_MS).toISOString().slice(0, 10);
   }
-  await Promise.all([reloadPeople(), reloadUsage(), reloadQuotas()]);
+  // The log names accounts by the emails of the people listed.
+  await Promise.all([reloadPeople().then(() => reloadAudit(emailOf)), reloadUsage(), reloadQuotas()]);
 }
 
 export function closeAdmin() {
@@ -89,6 +96,7 @@ async function loadPeople() {
 
 /** @param {AdminUser} user */
 function personRow(user) {
+  emails.set(user.id, user.email);
   const who = user.displayName && user.displayName !== user.email ? `${user.displayName} (${user.email})` : user.email;
   const row = h('tr', {});
   const render = (/** @type {AdminUser} */ current) => {

@@ -13,6 +13,15 @@ export function showError(error) {
   alertBox.hidden = false;
 }
 
+/**
+ * Shows a message of the page's own (a step the person must take first) where errors are shown.
+ * @param {string} text
+ */
+export function showNotice(text) {
+  alertText.textContent = text;
+  alertBox.hidden = false;
+}
+
 export function hideAlert() {
   alertBox.hidden = true;
   alertText.textContent = '';

@@ -6,6 +6,7 @@ import { accessToken, endSession, refreshAccessToken } from './session.js';
  * @typedef {object} RequestOptions
  * @property {string} [method]
  * @property {unknown} [body] sent as JSON
+ * @property {FormData} [form] sent as multipart/form-data instead
  * @property {string} [accept]
  * @property {AbortSignal} [signal]
  * @property {Record<string, string>} [headers] more request headers
@@ -57,7 +58,11 @@ export async function api(path, options = {}) {
  * @param {RequestOptions} options
  * @param {string} token
  */
-async function attempt(path, { method = 'GET', body, accept = 'application/json', signal, headers: more }, token) {
+async function attempt(
+  path,
+  { method = 'GET', body, form, accept = 'application/json', signal, headers: more },
+  token,
+) {
   /** @type {Record<string, string>} */
   const headers = { ...more, authorization: `Bearer ${token}`, accept };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -65,7 +70,8 @@ async function attempt(path, { method = 'GET', body, accept = 'application/json'
     return await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // The browser writes a form's content type itself, with its boundary.
+      body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
       signal,
       credentials: 'same-origin',
     });
@@ -182,7 +188,7 @@ export const listMessages = (id, params) => api(`${conversationPath(id)}/message
 /**
  * Sends a message and answers with the response whose body streams the answer as Server-Sent Events.
  * @param {string} id
- * @param {{ content: string, parentId?: string | null }} body
+ * @param {{ content: string, parentId?: string | null, fileIds?: string[] }} body
  * @param {AbortSignal} signal
  */
 export const sendMessage = (id, body, signal) =>
@@ -396,3 +402,43 @@ export const createQuota = (body) => api('/admin/quotas', { method: 'POST', body
 
 /** @param {string} id */
 export const deleteQuota = (id) => api(`/admin/quotas/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/**
+ * @typedef {{ id: string, at: string, actorId: string | null, action: string, targetType: string | null,
+ *   targetId: string | null, outcome: 'success' | 'failure', ip: string | null, userAgent: string | null,
+ *   requestId: string | null, details: Record<string, string | number | boolean | null> | null }} AuditEvent
+ */
+
+/**
+ * What people and admins did, newest first (admins only).
+ * @param {{ action?: string, actorId?: string, from?: string, to?: string, limit: number, cursor?: string | null }} params
+ * @returns {Promise<Page<AuditEvent>>}
+ */
+export const listAuditEvents = (params) => api(`/admin/audit${query(params)}`);
+
+/** @typedef {import('./state.js').StoredFile} StoredFile */
+
+/**
+ * Uploads a file; it comes back `ready`, or `processing` while its text is read.
+ * @param {File} file
+ * @returns {Promise<StoredFile>}
+ */
+export const uploadFile = (file) => {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  return request('/files', { method: 'POST', form }).then((response) => response.json());
+};
+
+/** @param {string} id @returns {Promise<StoredFile>} */
+export const getFile = (id) => api(`/files/${encodeURIComponent(id)}`);
+
+/** @param {string} id */
+export const deleteFile = (id) => api(`/files/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/**
+ * A file's bytes, fetched with the session's token (an address alone would not carry it).
+ * @param {string} id
+ * @returns {Promise<Blob>}
+ */
+export const getFileContent = (id) =>
+  request(`/files/${encodeURIComponent(id)}/content`, { accept: '*/*' }).then((response) => response.blob());

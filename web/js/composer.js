@@ -1,6 +1,7 @@
 // @ts-check
 import { ApiError, cancelGeneration, createConversation, followGeneration, sendMessage } from './api.js';
-import { hideAlert, showError } from './alerts.js';
+import { hideAlert, showError, showNotice } from './alerts.js';
+import { attachmentList, attachmentsBlocked, clearAttachments, takeAttachments } from './attachments.js';
 import { fetchTail, reloadAfter, showTail } from './branch.js';
 import { changed, modelSelect, refreshConversation, systemPrompt } from './chat-header.js';
 import { byId, whileBusy } from './dom.js';
@@ -46,6 +47,11 @@ composer.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value;
   if (!text.trim() || streamingHere() || settlingHere()) return;
+  const blocked = attachmentsBlocked();
+  if (blocked) {
+    showNotice(blocked);
+    return;
+  }
   input.value = '';
   void send(text);
 });
@@ -72,18 +78,21 @@ function stopGeneration(conversationId, generationId) {
 }
 
 /**
- * Sends what was typed in the message box, at the end of the branch on show. The text stays on the page
- * whatever happens: it is shown at once, and put back into the message box when the server did not take it.
+ * Sends what was typed in the message box, with the files attached to it, at the end of the branch on show. The
+ * text and files stay on the page whatever happens: they are shown at once, and put back into the message box
+ * when the server did not take them.
  * @param {string} text
  */
 async function send(text) {
   hideAlert();
+  const attached = takeAttachments();
   let target = state.conversation;
   if (!target) {
     try {
       target = await whileBusy(sendButton, 'Sending…', () => createOpenConversation());
     } catch (error) {
       restoreDraft(text);
+      attached.restore();
       showError(error);
       return;
     }
@@ -91,17 +100,20 @@ async function send(text) {
   const conversationId = target.id;
   const leaf = state.path.at(-1) ?? null;
   // Under the answer on show, which need not be the server's current leaf when another tab chose another branch.
-  /** @type {{ content: string, parentId?: string }} */
+  /** @type {{ content: string, parentId?: string, fileIds?: string[] }} */
   const body = { content: text };
   if (leaf?.role === 'assistant') body.parentId = leaf.id;
+  if (attached.files.length > 0) body.fileIds = attached.files.map((file) => file.id);
   await runExchange({
     conversation: target,
     anchorId: leaf?.id ?? null,
     question: text,
+    files: attached.files,
     focus: null,
     start: (signal) => sendMessage(conversationId, body, signal),
     onRefused: (error) => {
       restoreDraft(text);
+      attached.restore();
       showError(error);
     },
   });
@@ -132,6 +144,7 @@ async function createOpenConversation() {
  * @property {Conversation} conversation
  * @property {string | null} anchorId the message the new ones go under; what followed it is replaced on the page
  * @property {string | null} question the text of the new question; null when a question gets another answer
+ * @property {import('./state.js').StoredFile[]} [files] the files attached to the new question
  * @property {(signal: AbortSignal) => Promise<Response>} start makes the request whose body streams the answer
  * @property {'question' | 'answer' | null} focus the new message that takes the focus, if any
  * @property {string} [generationId] known already when following an answer that is being generated
@@ -148,6 +161,7 @@ export async function runExchange(spec) {
   const id = spec.conversation.id;
   const userElement = spec.question === null ? null : messageElement('user');
   if (userElement && spec.question !== null) setContent(userElement, spec.question);
+  if (userElement && spec.files?.length) userElement.querySelector('.message-body')?.after(attachmentList(spec.files));
   const assistantElement = messageElement('assistant');
   assistantElement.setAttribute('aria-busy', 'true');
   const liveElements = userElement ? [userElement, assistantElement] : [assistantElement];
@@ -405,5 +419,6 @@ export function keepDraftFor(userId) {
 
 export function clearDraft() {
   input.value = '';
+  clearAttachments();
   draftOwner = null;
 }

@@ -1,4 +1,5 @@
 // @ts-check
+import { attachmentList } from './attachments.js';
 import { byId, h } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { state, streamingHere } from './state.js';
@@ -61,16 +62,26 @@ export function setStatus(element, text, isError) {
 }
 
 /**
+ * The model an answer names: the one asked, or the fallback that answered in its place.
+ * @param {Message} message
+ */
+function answeredBy(message) {
+  const { model, servedBy } = message;
+  return servedBy && servedBy !== model ? `${servedBy} (for ${model})` : model;
+}
+
+/**
  * @param {Message} message
  * @param {boolean} isLeaf
  */
 function storedMessageElement(message, isLeaf) {
   const element = messageElement(message.role, {
-    model: message.role === 'assistant' ? message.model : undefined,
+    model: message.role === 'assistant' ? answeredBy(message) : undefined,
     edited: Boolean(message.editedAt),
   });
   element.dataset.id = message.id;
   setContent(element, message.content);
+  if (message.attachments?.length) element.append(attachmentList(message.attachments));
   element.append(toolsFor(message, isLeaf));
   if (message.status === 'streaming')
     setStatus(element, 'This answer is still being written. Reload to see more.', false);

@@ -22,14 +22,27 @@
  * @property {number} siblingCount
  * @property {'user' | 'assistant'} role
  * @property {string} content
- * @property {string} model
+ * @property {string} model the model asked
+ * @property {string | null} [servedBy] the model that answered: `model`, or a fallback of it
  * @property {'streaming' | 'complete' | 'incomplete' | 'error'} status
  * @property {string | null} error
  * @property {string | null} [editedAt]
+ * @property {StoredFile[]} [attachments] the files attached to a question
  * @property {string} createdAt
  */
 
 /** @typedef {{ id: string, provider: string, name: string }} Model */
+
+/**
+ * @typedef {object} StoredFile
+ * @property {string} id
+ * @property {string} name
+ * @property {string} mimeType
+ * @property {number} size
+ * @property {'image' | 'document'} kind
+ * @property {'processing' | 'ready' | 'failed'} status
+ * @property {string | null} [error]
+ */
 
 /**
  * An answer being streamed into this page. Its elements are kept, to be shown again if its conversation is

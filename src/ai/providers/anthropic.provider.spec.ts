@@ -178,14 +178,14 @@ describe('AnthropicProvider', () => {
     });
   });
 
-  it('turns 400 into UPSTREAM_ERROR with the vendor message, and 401 into a key rejection', async () => {
+  it('turns 400 into UPSTREAM_REJECTED with the vendor message, and 401 into a key rejection', async () => {
     upstream.fail({ status: 400, message: 'max_tokens: must be at most 8192' });
     upstream.fail({ status: 401, message: 'invalid x-api-key' });
 
     const bad = await collectChat(chat());
     const unauthorised = await collectChat(chat());
 
-    expect(bad.error).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.stringContaining('at most 8192') });
+    expect(bad.error).toMatchObject({ code: 'UPSTREAM_REJECTED', message: expect.stringContaining('at most 8192') });
     expect(unauthorised.error).toMatchObject({ code: 'UPSTREAM_ERROR' });
     expect((unauthorised.error as Error).message).toMatch(/rejected the configured API key/);
   });

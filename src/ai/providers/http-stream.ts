@@ -230,17 +230,45 @@ function httpError(
   const { type, message } = vendorDetail(body);
   if (status === 429) {
     const seconds = parseRetryAfter(retryAfter);
-    return new AiProviderError('UPSTREAM_RATE_LIMITED', `${call.vendor} is rate limiting requests`, seconds);
+    return new AiProviderError('UPSTREAM_RATE_LIMITED', `${call.vendor} is rate limiting requests`, seconds, {
+      upstreamStatus: status,
+    });
   }
   // The vendor's message for a bad key quotes part of the key, so none of it is repeated.
   if (status === 401 || status === 403) {
-    return new AiProviderError('UPSTREAM_ERROR', `${call.vendor} rejected the configured API key (HTTP ${status})`);
+    return new AiProviderError(
+      'UPSTREAM_ERROR',
+      `${call.vendor} rejected the configured API key (HTTP ${status})`,
+      undefined,
+      { upstreamStatus: status },
+    );
   }
   const detail = message ? `: ${scrub(message, call.secrets)}` : '';
   if (status === 503 || status === 529 || type === 'overloaded_error') {
-    return new AiProviderError('UPSTREAM_UNAVAILABLE', `${call.vendor} is unavailable (HTTP ${status})${detail}`);
+    return new AiProviderError(
+      'UPSTREAM_UNAVAILABLE',
+      `${call.vendor} is unavailable (HTTP ${status})${detail}`,
+      parseRetryAfter(retryAfter),
+      { upstreamStatus: status },
+    );
   }
-  return new AiProviderError('UPSTREAM_ERROR', `${call.vendor} answered HTTP ${status}${detail}`);
+  // The request itself was refused (a model that takes no images, a body too large, an unknown model at the
+  // vendor): the caller's to change, so a 400 that says why rather than a 502.
+  if (status === 400 || status === 404 || status === 413 || status === 422) {
+    return new AiProviderError(
+      'UPSTREAM_REJECTED',
+      `${call.vendor} refused the request (HTTP ${status})${detail}`,
+      undefined,
+      {
+        upstreamStatus: status,
+      },
+    );
+  }
+  // A 5xx (or a 408) is the vendor's trouble, and may pass; any other status would only be refused again.
+  return new AiProviderError('UPSTREAM_ERROR', `${call.vendor} answered HTTP ${status}${detail}`, undefined, {
+    retryable: status >= 500 || status === 408,
+    upstreamStatus: status,
+  });
 }
 
 function networkError(vendor: string, error: unknown, phase: 'connect' | 'stream'): AiProviderError {
@@ -249,7 +277,10 @@ function networkError(vendor: string, error: unknown, phase: 'connect' | 'stream
   }
   const code = (error as { code?: unknown } | null)?.code;
   const reason = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : '';
-  return new AiProviderError('UPSTREAM_ERROR', `${vendor} could not be reached${reason}`);
+  // Nothing was sent back: the same call may well get through next time.
+  return new AiProviderError('UPSTREAM_ERROR', `${vendor} could not be reached${reason}`, undefined, {
+    retryable: true,
+  });
 }
 
 /** OpenAI sends `{ error: { message, type } }`, Anthropic `{ type: 'error', error: { type, message } }`, Ollama `{ error: '...' }`. */

@@ -84,7 +84,7 @@ describe('OllamaProvider', () => {
     const during = await collectChat(chat());
 
     expect(before.error).toMatchObject({
-      code: 'UPSTREAM_ERROR',
+      code: 'UPSTREAM_REJECTED',
       message: expect.stringMatching(/^ollama .*404.*not found/),
     });
     expect(during.deltas).toEqual(['a']);

@@ -171,7 +171,12 @@ describe('OpenAiProvider', () => {
 
     expect(deltas).toEqual([]);
     expect(error).toBeInstanceOf(AiProviderError);
-    expect(error).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', retryAfterSeconds: 7 });
+    expect(error).toMatchObject({
+      code: 'UPSTREAM_RATE_LIMITED',
+      retryAfterSeconds: 7,
+      retryable: true,
+      upstreamStatus: 429,
+    });
   });
 
   it('turns 500 into UPSTREAM_ERROR with the status and the vendor message, without the key', async () => {
@@ -179,7 +184,7 @@ describe('OpenAiProvider', () => {
 
     const { error } = await collectChat(chat());
 
-    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', retryable: true, upstreamStatus: 500 });
     expect((error as Error).message).toContain('500');
     expect((error as Error).message).toContain('The server had an error');
     expect((error as Error).message).not.toContain(KEY);
@@ -190,7 +195,8 @@ describe('OpenAiProvider', () => {
 
     const { error } = await collectChat(chat());
 
-    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    // Asking again would only be refused again.
+    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', retryable: false, upstreamStatus: 401 });
     expect((error as Error).message).toMatch(/rejected the configured API key/);
     expect((error as Error).message).not.toContain(KEY.slice(0, 12));
   });
@@ -242,7 +248,7 @@ describe('OpenAiProvider', () => {
 
     expect(deltas).toEqual(['a', 'b']);
     expect(done).toBeUndefined();
-    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', retryable: false });
   });
 
   it('fails with UPSTREAM_ERROR when the stream ends without [DONE] or a finish reason', async () => {
@@ -319,7 +325,11 @@ describe('OpenAiProvider', () => {
 
     const { error } = await collectChat(chat());
 
-    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.stringContaining('could not be reached') });
+    expect(error).toMatchObject({
+      code: 'UPSTREAM_ERROR',
+      message: expect.stringContaining('could not be reached'),
+      retryable: true,
+    });
     await expect(provider.listModels()).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
   });
 });

@@ -73,6 +73,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly modelRetries = new Counter({
+    name: 'colloquy_model_retries_total',
+    help: 'Model calls made again after failing before their first byte, by provider and model',
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelFallbacks = new Counter({
+    name: 'colloquy_model_fallbacks_total',
+    help: 'Calls handed to a fallback model (MODEL_FALLBACKS) because the requested one could not answer',
+    labelNames: ['from', 'to'] as const,
+    registers: [this.registry],
+  });
+
+  readonly providerCooldowns = new Counter({
+    name: 'colloquy_provider_cooldowns_total',
+    help: 'Cool-downs started after a provider failed call after call, by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   /** Read when scraped; the generations' owner says how to count them (trackActiveGenerations). */
   private countActiveGenerations: () => number = () => 0;
 

@@ -23,8 +23,14 @@ export class MessageResponseDto {
   content: string;
   /** The files attached to the message, in order (empty for answers). */
   attachments: FileResponseDto[];
-  /** @example "echo/echo" */
+  /** The model asked: the conversation's, or the one given with the message. @example "openai/gpt-4o" */
   model: string;
+  /**
+   * Answers: the model that actually answered, which is `model` unless it could not and a fallback
+   * (MODEL_FALLBACKS) answered instead; null for questions, answers still streaming, and answers no model began.
+   * @example "anthropic/claude-sonnet-4-5"
+   */
+  servedBy: string | null;
   /**
    * streaming: being generated; complete: finished; incomplete: cut short (cancelled, or the server stopped);
    * error: the provider failed (see `error`).
@@ -48,6 +54,7 @@ export class MessageResponseDto {
       content: message.content,
       attachments: message.attachments.map(FileResponseDto.from),
       model: message.model,
+      servedBy: message.servedBy ?? null,
       status: message.status,
       error: message.error,
       usage:

@@ -33,9 +33,16 @@ export class Message {
   @Column({ type: 'text' })
   content: string;
 
-  /** The model that answered (assistant) or was asked (user). */
+  /** The model asked: for an answer, the one its question went to (`servedBy` says which one answered). */
   @Column({ type: 'varchar', length: 200 })
   model: string;
+
+  /**
+   * Answers: the model that actually answered, `model` or a fallback of it (MODEL_FALLBACKS); null for
+   * questions, and for answers that no model began.
+   */
+  @Column({ name: 'served_by', type: 'varchar', length: 200, nullable: true })
+  servedBy: string | null;
 
   @Column({ type: 'varchar', length: 16 })
   status: MessageStatus;
