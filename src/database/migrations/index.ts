@@ -13,8 +13,8 @@ import { UsageByDay1763851360000 } from './1763851360000-usage-by-day';
 import { AuditLog1763851370000 } from './1763851370000-audit-log';
 import { Identities1763851400000 } from './1763851400000-identities';
 import { Files1763851500000 } from './1763851500000-files';
-import { Quotas1763851600000 } from './1763851600000-quotas';
 import { ServedBy1763851650000 } from './1763851650000-served-by';
+import { Quotas1763851700000 } from './1763851700000-quotas';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -33,6 +33,6 @@ export const MIGRATIONS = [
   AuditLog1763851370000,
   Identities1763851400000,
   Files1763851500000,
-  Quotas1763851600000,
   ServedBy1763851650000,
+  Quotas1763851700000,
 ];

@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { columnTypes } from './dialect';
 
-export class Quotas1763851600000 implements MigrationInterface {
-  name = 'Quotas1763851600000';
+export class Quotas1763851700000 implements MigrationInterface {
+  name = 'Quotas1763851700000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const t = columnTypes(queryRunner);
