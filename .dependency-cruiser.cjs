@@ -20,8 +20,9 @@ const FEATURES = {
   'api-keys': ['users'], // a key works only while its owner is enabled
   usage: ['users'], // the admin report names users
   auth: ['users', 'api-keys', 'mail'], // signs users in by password or by personal API key; password-reset mails
-  conversations: ['ai', 'files'], // chats call the models, with files attached
-  'openai-compat': ['ai', 'usage'], // /v1 calls the models and records what each key used
+  quotas: ['users'], // admins' limits on model calls; a user policy names an existing user
+  conversations: ['ai', 'files', 'quotas'], // chats call the models, with files attached, within the quotas
+  'openai-compat': ['ai', 'usage', 'quotas'], // /v1 calls the models within the quotas and records what each key used
   metrics: [], // GET /metrics: the series every feature writes, in common/
   audit: [], // GET /admin/audit: the events every feature records, in common/
 };

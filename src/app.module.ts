@@ -20,6 +20,7 @@ import { WindowThrottlerStorage } from './common/throttling/window-throttler.sto
 import { MetricsModule } from './metrics/metrics.module';
 import { AuditModule } from './audit/audit.module';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
+import { QuotasModule } from './quotas/quotas.module';
 import { requestLoggerOptions } from './common/logging/request-logger.options';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
@@ -50,6 +51,7 @@ import { UsersModule } from './users/users.module';
     ConversationsModule,
     ApiKeysModule,
     UsageModule,
+    QuotasModule,
     OpenAiCompatModule,
     MetricsModule,
     AuditModule,

@@ -5,6 +5,7 @@ import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
 import { filesConfig } from './files.config';
 import { mailConfig } from './mail.config';
+import { quotasConfig } from './quotas.config';
 import { validateEnv } from './env.validation';
 import { signInConfig, signInProvidersFrom } from './sign-in.config';
 
@@ -18,5 +19,5 @@ export const AppConfigModule = ConfigModule.forRoot({
     signInProvidersFrom(raw);
     return raw;
   },
-  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig, filesConfig, signInConfig],
+  load: [appConfig, databaseConfig, authConfig, aiConfig, mailConfig, filesConfig, signInConfig, quotasConfig],
 });

@@ -391,6 +391,14 @@ export class EnvironmentVariables {
   @Max(600_000)
   FILE_EXTRACT_TIMEOUT_MS: number = 30_000;
 
+  // What a call without max_tokens reserves against a token quota, beside its prompt, until its usage is known.
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  QUOTA_DEFAULT_MAX_TOKENS: number = 1024;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

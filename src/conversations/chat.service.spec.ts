@@ -1,3 +1,4 @@
+import type { QuotasService } from '../quotas/quotas.service';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
 import { type AiProvider, type ChatEvent, type ChatRequest, TEXT_ONLY } from '../ai/ai-provider';
 import { AiProviderError } from '../ai/ai.errors';
@@ -173,6 +174,12 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       { of: async (ids: string[]) => new Map(ids.map((id) => [id, []])) } as unknown as AttachmentsRepository,
       {} as FilesService,
     ),
+    // No quota applies: reserving takes nothing and settling has nothing to settle.
+    {
+      reserve: async () => null,
+      settle: async () => undefined,
+      release: async () => undefined,
+    } as unknown as QuotasService,
   );
   registries.push(generations);
   return { service, log, stored, provider, conversations };

@@ -4,6 +4,7 @@ import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
+import { estimateTokens, QuotasService, type QuotaReservation } from '../quotas/quotas.service';
 import { ConversationsRepository } from './conversations.repository';
 import {
   ConversationNotFoundError,
@@ -51,6 +52,8 @@ interface TargetModel {
   provider: AiProvider;
   /** The name the provider knows it by. */
   model: string;
+  /** The conversation's, counted in the estimate a quota reserves. */
+  systemPrompt: string | null;
 }
 
 /**
@@ -72,6 +75,7 @@ export class ChatService {
     private readonly generations: GenerationRegistry,
     private readonly sends: SendRepository,
     private readonly prompts: PromptAssembler,
+    private readonly quotas: QuotasService,
   ) {}
 
   /**
@@ -79,9 +83,23 @@ export class ChatService {
    * and the conversation shows a generation running) in one transaction, then starts the generation, which runs
    * on whatever happens to the request. No transaction is held while the model answers. The history the prompt
    * is built from is read while the transaction writes, so that the model is called as soon as it has committed.
+   * A send that would pass the caller's quota is refused (QUOTA_EXCEEDED) before anything is stored.
    */
   async send(principal: AuthUser, conversationId: string, input: SendMessageInput): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
+    const reservation = await this.reserve(principal, target, input.content, input);
+    return this.releasedOnFailure(reservation, () =>
+      this.sendWithin(principal, conversationId, input, target, reservation),
+    );
+  }
+
+  private async sendWithin(
+    principal: AuthUser,
+    conversationId: string,
+    input: SendMessageInput,
+    target: TargetModel,
+    reservation: QuotaReservation | null,
+  ): Promise<Exchange> {
     const budgetTokens = this.models.contextBudgetTokens(target.modelId);
     let history: Promise<Message[]> | undefined;
     const stored = await this.transactions.runGrouped(conversationId, (manager) =>
@@ -121,6 +139,7 @@ export class ChatService {
         temperature: input.temperature,
         maxTokens: input.maxTokens,
       },
+      settleQuota: (used) => this.quotas.settle(reservation, used),
     });
     return { userMessage: question, userMessageIsNew: true, assistantMessage: answer, generation };
   }
@@ -136,14 +155,43 @@ export class ChatService {
     input: AnswerOptions,
   ): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
-    const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
-      const current = await this.lock(manager, principal, conversationId);
-      const question = await this.questionOf(manager, conversationId, messageId);
-      await this.refuseWhileGenerating(manager, conversationId);
-      const answer = await this.startAnswer(manager, current, question, target.modelId, {});
-      return { conversation: current, question, answer };
+    const reservation = await this.reserve(principal, target, '', input);
+    return this.releasedOnFailure(reservation, async () => {
+      const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
+        const current = await this.lock(manager, principal, conversationId);
+        const question = await this.questionOf(manager, conversationId, messageId);
+        await this.refuseWhileGenerating(manager, conversationId);
+        const answer = await this.startAnswer(manager, current, question, target.modelId, {});
+        return { conversation: current, question, answer };
+      });
+      return this.exchange(principal, conversation, question, answer, false, target, input, reservation);
     });
-    return this.exchange(principal, conversation, question, answer, false, target, input);
+  }
+
+  /**
+   * Takes the call's estimate on the caller's quotas: the system prompt, the new text and the most the answer may
+   * take. The history above is not known yet; the usage the provider reports, which settles it, includes it.
+   */
+  private reserve(
+    principal: AuthUser,
+    target: TargetModel,
+    text: string,
+    options: AnswerOptions,
+  ): Promise<QuotaReservation | null> {
+    return this.quotas.reserve(principal, target.modelId, {
+      promptTokens: estimateTokens(`${target.systemPrompt ?? ''}${text}`),
+      maxTokens: options.maxTokens,
+    });
+  }
+
+  /** Runs what comes before the model call; should it fail (a refusal, the database), the reservation is given back. */
+  private async releasedOnFailure<T>(reservation: QuotaReservation | null, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.quotas.release(reservation);
+      throw error;
+    }
   }
 
   /** Answers left `streaming` by a process that no longer runs are stored as what they have, `incomplete`. */
@@ -174,7 +222,7 @@ export class ChatService {
     const found = await this.conversations.findOwnedById(principal.id, conversationId);
     if (!found) throw new ConversationNotFoundError();
     const modelId = input.model ?? found.model;
-    return { modelId, ...(await this.models.resolve(modelId)) };
+    return { modelId, systemPrompt: found.systemPrompt, ...(await this.models.resolve(modelId)) };
   }
 
   /** The caller's conversation, locked until the transaction ends (see findOwnedForUpdate). */
@@ -230,6 +278,7 @@ export class ChatService {
     userMessageIsNew: boolean,
     { modelId, provider, model }: TargetModel,
     options: AnswerOptions,
+    reservation: QuotaReservation | null,
   ): Promise<Exchange> {
     const budgetTokens = this.models.contextBudgetTokens(modelId);
     const budget = new HistoryBudget(conversation.systemPrompt, budgetTokens);
@@ -255,6 +304,7 @@ export class ChatService {
         temperature: options.temperature,
         maxTokens: options.maxTokens,
       },
+      settleQuota: (used) => this.quotas.settle(reservation, used),
     });
     return { userMessage, userMessageIsNew, assistantMessage, generation };
   }

@@ -5,6 +5,7 @@ import { AiModule } from '../ai/ai.module';
 import { FilesModule } from '../files/files.module';
 import { LifecycleModule } from '../common/lifecycle/lifecycle.module';
 import { RedisModule } from '../common/redis/redis.module';
+import { QuotasModule } from '../quotas/quotas.module';
 import { AttachmentsRepository } from './attachments.repository';
 import { ChatService } from './chat.service';
 import { ConversationsController } from './conversations.controller';
@@ -30,6 +31,7 @@ import { SendRepository } from './send.repository';
     LifecycleModule,
     RedisModule,
     MetricsRegistryModule,
+    QuotasModule,
   ],
   controllers: [ConversationsController, MessagesController, GenerationsController],
   providers: [

@@ -29,6 +29,8 @@ export interface GenerationStart {
   assistantMessage: PlacedMessage;
   provider: AiProvider;
   request: Omit<ChatRequest, 'signal'>;
+  /** Told what the call used once it has ended, before its viewers are (its quota reservation is settled). */
+  settleQuota?: (used: { usage: ModelCallOutcome['usage']; text: string }) => Promise<void>;
 }
 
 export interface ActiveGeneration {
@@ -219,6 +221,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
         } else if (event.type === 'end') outcome = event.outcome;
       }
       const { status, text, usage, error, servedBy } = outcome!;
+      await input.settleQuota?.({ usage, text });
       const stored = await this.storeAnswer(input.assistantMessage, {
         content: text,
         servedBy,

@@ -1,3 +1,4 @@
+import { QuotaExceededResponseDto } from '../quotas/dto/quota-exceeded-response.dto';
 import {
   Body,
   Controller,
@@ -28,6 +29,9 @@ import { streamGeneration } from './generation-sse';
 
 const NOT_FOUND =
   'The conversation (CONVERSATION_NOT_FOUND) or a message id in it (MESSAGE_NOT_FOUND): not found, or not yours';
+const QUOTA =
+  'Too many requests (RATE_LIMITED), or the call would pass one of your quotas (QUOTA_EXCEEDED, with the `limit`, ' +
+  'what is `used` of it and when it `resetsAt`; nothing is stored); see Retry-After';
 const BUSY = 'An answer is being generated in this conversation (GENERATION_IN_PROGRESS): one at a time';
 const ANSWERING =
   'The answer is stored before the model is called, with status "streaming", becomes the current leaf, and is ' +
@@ -84,6 +88,7 @@ export class MessagesController {
   )
   @ApiError(404, `${NOT_FOUND}, or a file in \`fileIds\` (FILE_NOT_FOUND)`)
   @ApiError(409, BUSY)
+  @ApiResponse({ status: 429, description: QUOTA, type: QuotaExceededResponseDto })
   @ApiErrors(502, 503, 504)
   async send(
     @CurrentUser() principal: AuthUser,
@@ -113,6 +118,7 @@ export class MessagesController {
   )
   @ApiError(404, NOT_FOUND)
   @ApiError(409, BUSY)
+  @ApiResponse({ status: 429, description: QUOTA, type: QuotaExceededResponseDto })
   @ApiErrors(502, 503, 504)
   async regenerate(
     @CurrentUser() principal: AuthUser,

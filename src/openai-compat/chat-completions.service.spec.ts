@@ -3,6 +3,7 @@ import { TEXT_ONLY, type AiProvider, type ChatEvent, type ChatRequest } from '..
 import { AiProviderError, UnknownModelError } from '../ai/ai.errors';
 import { ModelCallRunner } from '../ai/model-call-runner.service';
 import type { ModelRegistry } from '../ai/model-registry.service';
+import type { QuotasService } from '../quotas/quotas.service';
 import type { UsageEntry, UsageService } from '../usage/usage.service';
 import { ChatCompletionsService, type CompletionEvent } from './chat-completions.service';
 import { metricsOff } from '../../test/support/metrics';
@@ -24,6 +25,10 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     }),
   };
   const usage = { record: jest.fn(async (entry: UsageEntry) => void recorded.push(entry)) };
+  const quotas = {
+    reserve: jest.fn(async () => ({ id: 'r1', promptTokens: 1 })),
+    settle: jest.fn(async () => undefined),
+  };
   const service = new ChatCompletionsService(
     models as unknown as ModelRegistry,
     usage as unknown as UsageService,
@@ -32,8 +37,9 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       { signal: new AbortController().signal } as ShutdownService,
       metricsOff(),
     ),
+    quotas as unknown as QuotasService,
   );
-  return { service, provider, recorded };
+  return { service, provider, recorded, quotas };
 }
 
 const input = { model: 'fake/model-a', messages: [{ role: 'user' as const, content: 'Hi' }] };
@@ -168,6 +174,37 @@ describe('ChatCompletionsService', () => {
     await completion.events.return(undefined);
 
     expect(recorded).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+  });
+
+  it('reserves on the quotas before the call and settles them with the reported usage', async () => {
+    const { service, quotas } = setup(async function* () {
+      yield { type: 'delta', text: 'Hi' };
+      yield { type: 'done', usage: { promptTokens: 5, completionTokens: 2 }, finishReason: 'stop' };
+    });
+
+    const completion = await service.create(principal, { ...input, max_tokens: 10 }, new AbortController().signal);
+    expect(quotas.reserve).toHaveBeenCalledWith(principal, 'fake/model-a', { promptTokens: 1, maxTokens: 10 });
+    await drain(completion.events);
+
+    expect(quotas.settle).toHaveBeenCalledTimes(1);
+    expect(quotas.settle).toHaveBeenCalledWith(
+      { id: 'r1', promptTokens: 1 },
+      { usage: { promptTokens: 5, completionTokens: 2 }, text: 'Hi' },
+    );
+  });
+
+  it('settles with what was produced when the consumer stops reading midway', async () => {
+    const { service, quotas } = setup(async function* () {
+      yield { type: 'delta', text: 'Hel' };
+      yield { type: 'delta', text: 'lo' };
+      yield { type: 'done', usage: null, finishReason: 'stop' };
+    });
+
+    const completion = await service.create(principal, input, new AbortController().signal);
+    await completion.events.next();
+    await completion.events.return(undefined);
+
+    expect(quotas.settle).toHaveBeenCalledWith({ id: 'r1', promptTokens: 1 }, { usage: null, text: 'Hel' });
   });
 
   it('refuses an unknown model without calling any provider or recording anything', async () => {

@@ -5,6 +5,7 @@ import { ModelCallRunner } from '../ai/model-call-runner.service';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
 import { AppError } from '../common/errors/app.error';
+import { QuotasService, estimateTokens, type QuotaReservation } from '../quotas/quotas.service';
 import type { UsageStatus } from '../usage/usage-record.entity';
 import { UsageService } from '../usage/usage.service';
 import { OpenAiFinishReason, OpenAiMessage, toChatMessages, toFinishReason } from './chat-messages';
@@ -38,12 +39,14 @@ export class ChatCompletionsService {
     private readonly models: ModelRegistry,
     private readonly usage: UsageService,
     private readonly runner: ModelCallRunner,
+    private readonly quotas: QuotasService,
   ) {}
 
   /**
    * Resolves the model and hands back the model call as events. An unknown model, or a request the model's
    * provider cannot honour, is refused before anything is recorded: usage rows are keyed by the model's name, so
-   * recording invented names would let a client add rows (and report lines) without bound.
+   * recording invented names would let a client add rows (and report lines) without bound. A call that would
+   * pass the caller's quota is refused here too (QUOTA_EXCEEDED, `insufficient_quota`), before anything is recorded.
    */
   async create(principal: AuthUser, input: ChatCompletionInput, signal: AbortSignal): Promise<Completion> {
     const startedAt = Date.now();
@@ -54,11 +57,15 @@ export class ChatCompletionsService {
       ...toChatOptions(input, resolved.provider),
       signal,
     };
+    const reservation = await this.quotas.reserve(principal, input.model, {
+      promptTokens: promptTokens(request.messages),
+      maxTokens: request.maxTokens,
+    });
     return {
       id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
       created: Math.floor(startedAt / 1000),
       model: input.model,
-      events: this.run(principal, input.model, resolved.provider, request, startedAt),
+      events: this.run(principal, input.model, resolved.provider, request, startedAt, reservation),
     };
   }
 
@@ -68,18 +75,23 @@ export class ChatCompletionsService {
     provider: AiProvider,
     request: ChatRequest,
     startedAt: number,
+    reservation: QuotaReservation | null,
   ): AsyncGenerator<CompletionEvent> {
     let recorded = false;
     let calledTools = false;
+    let text = '';
     try {
       for await (const event of this.runner.run(provider, request)) {
         if (event.type !== 'end') {
           calledTools ||= event.type === 'toolCall';
+          if (event.type === 'delta') text += event.text;
+          else text += event.arguments;
           yield event;
           continue;
         }
         const { outcome } = event;
         recorded = true;
+        await this.quotas.settle(reservation, { usage: outcome.usage, text: outcome.text });
         // Recorded before the last event goes out, so that a client reading its usage right after sees this call.
         await this.record(principal, modelId, startedAt, {
           status: outcome.status,
@@ -101,6 +113,7 @@ export class ChatCompletionsService {
     } finally {
       // The consumer stopped early (the client left mid-answer).
       if (!recorded) {
+        await this.quotas.settle(reservation, { usage: null, text });
         await this.record(principal, modelId, startedAt, { status: 'cancelled', usage: null, servedBy: null });
       }
     }
@@ -123,4 +136,15 @@ export class ChatCompletionsService {
       latencyMs: Date.now() - startedAt,
     });
   }
+}
+
+/** The prompt's size in tokens, roughly: its text, tool calls and tool results (images are not counted). */
+function promptTokens(messages: ChatRequest['messages']): number {
+  let text = '';
+  for (const message of messages) {
+    if (typeof message.content === 'string') text += message.content;
+    else for (const part of message.content) if (part.type === 'text') text += part.text;
+    for (const call of message.toolCalls ?? []) text += call.name + call.arguments;
+  }
+  return estimateTokens(text);
 }

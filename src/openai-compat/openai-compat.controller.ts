@@ -24,7 +24,7 @@ const ERRORS: Record<number, string> = {
   413: 'Request body too large',
   429:
     'Too many requests, or too many refused API keys from this address, here or at the provider ' +
-    '(rate_limit_exceeded); see Retry-After',
+    '(rate_limit_exceeded), or the call would pass one of your quotas (insufficient_quota); see Retry-After',
   502: 'The model provider failed (upstream_error)',
   503: 'The model provider is unavailable (upstream_unavailable)',
   504: 'The model provider did not answer in time (upstream_timeout)',

@@ -20,6 +20,15 @@ describe('isOpenAiCompatPath', () => {
 });
 
 describe('toOpenAiError', () => {
+  it("answers a spent quota with 429 and OpenAI's insufficient_quota type and code", () => {
+    expect(toOpenAiError(body({ statusCode: 429, code: 'QUOTA_EXCEEDED', message: 'quota used up' }))).toEqual({
+      status: 429,
+      body: {
+        error: { message: 'quota used up', type: 'insufficient_quota', param: null, code: 'insufficient_quota' },
+      },
+    });
+  });
+
   it('answers an unknown model with 404 model_not_found on the model field', () => {
     expect(toOpenAiError(body({ code: 'UNKNOWN_MODEL', message: 'model "x" is not available' }))).toEqual({
       status: 404,

@@ -25,7 +25,11 @@ const OPENAI_CODES: Partial<Record<ErrorBody['code'], string>> = {
   RATE_LIMITED: 'rate_limit_exceeded',
   TOO_MANY_AUTH_FAILURES: 'rate_limit_exceeded',
   UPSTREAM_RATE_LIMITED: 'rate_limit_exceeded',
+  QUOTA_EXCEEDED: 'insufficient_quota',
 };
+
+/** OpenAI's types where they are not the status's usual one: a spent quota is not a rate limit to wait out. */
+const OPENAI_TYPES: Partial<Record<ErrorBody['code'], string>> = { QUOTA_EXCEEDED: 'insufficient_quota' };
 
 function typeFor(status: number): string {
   if (status === 403) return 'permission_error';
@@ -53,7 +57,7 @@ export function toOpenAiError(body: ErrorBody): { status: number; body: OpenAiEr
     body: {
       error: {
         message: Array.isArray(body.message) ? body.message.join('; ') : body.message,
-        type: typeFor(status),
+        type: OPENAI_TYPES[body.code] ?? typeFor(status),
         param: paramFor(body),
         code: OPENAI_CODES[body.code] ?? body.code.toLowerCase(),
       },

@@ -4,9 +4,10 @@ import { byId, whileBusy } from './dom.js';
 import { ApiError, describeError, SessionEndedError } from './errors.js';
 import { reloadIdentities } from './identities-view.js';
 import { refreshMfa } from './mfa-view.js';
+import { reloadQuota } from './quota-view.js';
 import { reloadSessions } from './sessions-view.js';
 
-/** The Account dialog: sessions, two-factor sign-in, sign-in providers and the password. */
+/** The Account dialog: the quota, sessions, two-factor sign-in, sign-in providers and the password. */
 
 const dialog = byId('account-dialog', HTMLDialogElement);
 const notice = byId('account-notice', HTMLElement);
@@ -30,7 +31,7 @@ export async function openAccount(options) {
   newPassword.value = '';
   passwordError.textContent = '';
   if (!dialog.open) dialog.showModal();
-  await Promise.all([reloadSessions(), refreshMfa(), reloadIdentities()]);
+  await Promise.all([reloadQuota(), reloadSessions(), refreshMfa(), reloadIdentities()]);
 }
 
 /** Closes it, as when the person signs out or their session ends. */

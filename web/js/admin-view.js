@@ -1,11 +1,12 @@
 // @ts-check
 import { createResetLink, createUser, getUsageOverview, listUsers, turnOffUserMfa, updateUserAccess } from './api.js';
 import { reloadAudit } from './admin-audit-view.js';
+import { reloadQuotas } from './admin-quotas-view.js';
 import { confirmDialog } from './dialogs.js';
 import { byId, copyText, h, whileBusy } from './dom.js';
 import { ApiError, describeError, SessionEndedError } from './errors.js';
 
-/** The Admin dialog: the people with accounts (role, access, two-factor, reset links, new accounts) and usage. */
+/** The Admin dialog: the people with accounts (role, access, two-factor, reset links, new accounts), usage, quotas. */
 
 /** @typedef {import('./api.js').AdminUser} AdminUser */
 /** @typedef {import('./api.js').UsageLine} UsageLine */
@@ -60,7 +61,7 @@ export async function openAdmin(options) {
     usageFrom.value = new Date(today.getTime() - 29 * DAY_MS).toISOString().slice(0, 10);
   }
   // The log names accounts by the emails of the people listed.
-  await Promise.all([reloadPeople().then(() => reloadAudit(emailOf)), reloadUsage()]);
+  await Promise.all([reloadPeople().then(() => reloadAudit(emailOf)), reloadUsage(), reloadQuotas()]);
 }
 
 export function closeAdmin() {

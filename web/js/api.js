@@ -377,6 +377,33 @@ export const createUser = (body) => api('/users', { method: 'POST', body });
 export const getUsageOverview = (params) => api(`/admin/usage${query(params)}`);
 
 /**
+ * @typedef {{ window: 'day' | 'month', model: string | null, maxRequests: number | null, usedRequests: number,
+ *   maxTokens: number | null, usedTokens: number, resetsAt: string }} MyQuota
+ */
+
+/** The quotas that bind the signed-in person, with what they used. @returns {Promise<{ items: MyQuota[] }>} */
+export const getMyQuota = () => api('/users/me/quota');
+
+/**
+ * @typedef {{ id: string, scope: 'default' | 'user', userId: string | null, model: string | null,
+ *   window: 'day' | 'month', maxRequests: number | null, maxTokens: number | null, createdAt: string }} QuotaPolicy
+ */
+
+/** Every quota policy (admins only). @returns {Promise<{ items: QuotaPolicy[] }>} */
+export const listQuotas = () => api('/admin/quotas');
+
+/**
+ * Sets a quota for everyone or one person (admins only).
+ * @param {{ scope: 'default' | 'user', userId?: string, model?: string, window: 'day' | 'month',
+ *   maxRequests?: number, maxTokens?: number }} body
+ * @returns {Promise<QuotaPolicy>}
+ */
+export const createQuota = (body) => api('/admin/quotas', { method: 'POST', body });
+
+/** @param {string} id */
+export const deleteQuota = (id) => api(`/admin/quotas/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/**
  * @typedef {{ id: string, at: string, actorId: string | null, action: string, targetType: string | null,
  *   targetId: string | null, outcome: 'success' | 'failure', ip: string | null, userAgent: string | null,
  *   requestId: string | null, details: Record<string, string | number | boolean | null> | null }} AuditEvent

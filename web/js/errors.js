@@ -3,7 +3,8 @@
 /** A failed API request: an HTTP error answer, or no answer at all (`network`). */
 export class ApiError extends Error {
   /**
-   * @param {{ status: number, message: string, code?: string, retryAfter?: number, network?: boolean }} init
+   * @param {{ status: number, message: string, code?: string, retryAfter?: number, network?: boolean,
+   *   resetsAt?: string }} init
    */
   constructor(init) {
     super(init.message);
@@ -12,6 +13,8 @@ export class ApiError extends Error {
     this.code = init.code;
     this.retryAfter = init.retryAfter;
     this.network = init.network ?? false;
+    /** A spent quota's next start (QUOTA_EXCEEDED). */
+    this.resetsAt = init.resetsAt;
   }
 }
 
@@ -30,7 +33,7 @@ export class SessionEndedError extends ApiError {
  * @returns {Promise<ApiError>}
  */
 export async function errorFrom(response) {
-  /** @type {{ message?: string | string[], code?: string }} */
+  /** @type {{ message?: string | string[], code?: string, resetsAt?: string }} */
   let body = {};
   try {
     body = await response.json();
@@ -43,6 +46,7 @@ export async function errorFrom(response) {
     code: body.code,
     message: message || response.statusText || `HTTP ${response.status}`,
     retryAfter: retryAfterSeconds(response.headers.get('retry-after')),
+    resetsAt: body.resetsAt,
   });
 }
 
@@ -82,6 +86,10 @@ export function describeError(error) {
     return `Something went wrong in the page: ${error instanceof Error ? error.message : String(error)}`;
   }
   if (error.network) return 'Cannot reach the server. Check your connection and try again.';
+  if (error.code === 'QUOTA_EXCEEDED') {
+    const when = error.resetsAt ? ` It resets on ${new Date(error.resetsAt).toLocaleString()}.` : '';
+    return `You have used up your quota for the models.${when} See Account for what you have left.`;
+  }
   if (error.status === 429) {
     const wait = error.retryAfter;
     return wait === undefined

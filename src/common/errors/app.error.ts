@@ -5,6 +5,8 @@ export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
   /** Seconds a client should wait before trying again; sent as `Retry-After`. */
   retryAfterSeconds?: number;
+  /** Fields the error body carries beside statusCode, error, message and code (e.g. a quota's limit and use). */
+  fields?: Record<string, string | number | null>;
 
   constructor(message: string) {
     super(message);

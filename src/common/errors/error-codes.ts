@@ -87,6 +87,10 @@ export const ERROR_STATUS = {
   FILE_QUOTA_EXCEEDED: HttpStatus.PAYLOAD_TOO_LARGE,
   FILE_NOT_READY: HttpStatus.BAD_REQUEST,
   FILE_ATTACHED: HttpStatus.CONFLICT,
+  // quotas
+  QUOTA_EXCEEDED: HttpStatus.TOO_MANY_REQUESTS,
+  QUOTA_NOT_FOUND: HttpStatus.NOT_FOUND,
+  QUOTA_EXISTS: HttpStatus.CONFLICT,
 } as const satisfies Record<string, HttpStatus>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

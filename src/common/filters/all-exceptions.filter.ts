@@ -42,7 +42,12 @@ function fastifyErrorCode(exception: unknown): string | undefined {
   return (cause as { code?: string } | null | undefined)?.code;
 }
 
-export function toErrorBody(exception: unknown): { body: ErrorBody; retryAfter?: number } {
+export function toErrorBody(exception: unknown): {
+  body: ErrorBody;
+  retryAfter?: number;
+  /** An AppError's own fields (AppError.fields), added to the body in the API's own shape. */
+  fields?: Record<string, string | number | null>;
+} {
   if (exception instanceof AppError) {
     const statusCode = ERROR_STATUS[exception.code];
     return {
@@ -53,6 +58,7 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; retryAfter?:
         code: exception.code,
       },
       retryAfter: exception.retryAfterSeconds,
+      fields: exception.fields,
     };
   }
   // Fastify's own errors arrive wrapped in an HttpException by Nest's adapter, the original as its cause.
@@ -120,7 +126,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { body, retryAfter } = toErrorBody(exception);
+    const { body, retryAfter, fields } = toErrorBody(exception);
     if (body.statusCode >= 500 && body.code === 'INTERNAL_ERROR') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
@@ -128,7 +134,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
     const url = host.switchToHttp().getRequest<FastifyRequest | undefined>()?.url;
     const dialect = url === undefined ? undefined : this.dialects.find((candidate) => candidate.claims(url));
-    const answer = dialect ? dialect.render(body) : { status: body.statusCode, body };
+    const answer = dialect ? dialect.render(body) : { status: body.statusCode, body: { ...body, ...fields } };
     void reply.status(answer.status).send(answer.body);
   }
 }

@@ -116,6 +116,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly quotaRefusals = new Counter({
+    name: 'colloquy_quota_refusals_total',
+    help: 'Model calls refused because they would pass a quota, by the window of the quota (day, month)',
+    labelNames: ['window'] as const,
+    registers: [this.registry],
+  });
+
   constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
     this.enabled = config.metricsToken !== null;
     if (this.enabled) collectDefaultMetrics({ register: this.registry });

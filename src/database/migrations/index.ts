@@ -14,6 +14,7 @@ import { AuditLog1763851370000 } from './1763851370000-audit-log';
 import { Identities1763851400000 } from './1763851400000-identities';
 import { Files1763851500000 } from './1763851500000-files';
 import { ServedBy1763851650000 } from './1763851650000-served-by';
+import { Quotas1763851700000 } from './1763851700000-quotas';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   Identities1763851400000,
   Files1763851500000,
   ServedBy1763851650000,
+  Quotas1763851700000,
 ];

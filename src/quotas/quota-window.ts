@@ -1,0 +1,38 @@
+/** The calendar period a quota counts over, in UTC. */
+export type QuotaWindow = 'day' | 'month';
+
+export const QUOTA_WINDOWS: readonly QuotaWindow[] = ['day', 'month'];
+
+/** The current period's key (`2026-12-02` for a day, `2026-12` for a month): a counter row per policy, user and key. */
+export function periodOf(window: QuotaWindow, now: Date): string {
+  const iso = now.toISOString();
+  return window === 'day' ? iso.slice(0, 10) : iso.slice(0, 7);
+}
+
+/** When the current period ends and a new one starts with nothing used: the next UTC midnight or month start. */
+export function resetsAt(window: QuotaWindow, now: Date): Date {
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth();
+  return window === 'day'
+    ? new Date(Date.UTC(year, month, now.getUTCDate() + 1))
+    : new Date(Date.UTC(year, month + 1, 1));
+}
+
+/** Whole seconds until `at`, at least 1: the `Retry-After` of a refusal. */
+export function secondsUntil(at: Date, now: Date): number {
+  return Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 1000));
+}
+
+/**
+ * Whether a policy's model pattern covers a model id: null covers every model; `*` stands for any run of
+ * characters (`openai/*`, `echo/e*`); anything else is compared as is.
+ */
+export function modelMatches(pattern: string | null, modelId: string): boolean {
+  if (pattern === null) return true;
+  if (!pattern.includes('*')) return pattern === modelId;
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(modelId);
+}

@@ -1,0 +1,166 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { AuthUser } from '../common/auth-user';
+import { MetricsService } from '../common/metrics/metrics.service';
+import { quotasConfig, type QuotasConfig } from '../config/quotas.config';
+import { QuotaPoliciesService } from './quota-policies.service';
+import { periodOf, resetsAt, secondsUntil, type QuotaWindow } from './quota-window';
+import { QuotaExceededError } from './quotas.errors';
+import { QuotasRepository } from './quotas.repository';
+
+/** How long a reservation counts when its call never settles (its process died); then it is given back. */
+export const RESERVATION_TTL_MS = 15 * 60_000;
+const SWEEP_EVERY_MS = 60_000;
+
+/** What a call is expected to take before it starts: its prompt, and the most it may answer. */
+export interface CallEstimate {
+  promptTokens: number;
+  /** The request's own maximum; QUOTA_DEFAULT_MAX_TOKENS when it names none. */
+  maxTokens?: number;
+}
+
+/** What a call took, once it has ended: the provider's report if it sent one, and the text it produced. */
+export interface CallOutcome {
+  usage: { promptTokens: number; completionTokens: number } | null;
+  text: string;
+}
+
+/** A call's reservation, to hand back to settle when the call ends; null when no quota applies to it. */
+export interface QuotaReservation {
+  id: string;
+  promptTokens: number;
+}
+
+export interface QuotaStatus {
+  window: QuotaWindow;
+  model: string | null;
+  maxRequests: number | null;
+  usedRequests: number;
+  maxTokens: number | null;
+  usedTokens: number;
+  resetsAt: Date;
+}
+
+/**
+ * The one check in front of every model call (conversations and /v1). Before a call, `reserve` takes its estimate
+ * (one request; its prompt plus its maximum answer in tokens) on every policy that binds the caller and the model,
+ * all at once and only if none goes over; when the call ends, `settle` replaces that by what it really used.
+ */
+@Injectable()
+export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(QuotasService.name);
+  private sweepTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly quotas: QuotasRepository,
+    private readonly policies: QuotaPoliciesService,
+    private readonly metrics: MetricsService,
+    @Inject(quotasConfig.KEY) private readonly config: QuotasConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.sweepTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /** Takes the call's estimate, or refuses it with QUOTA_EXCEEDED (429, Retry-After) when a limit would be passed. */
+  async reserve(principal: AuthUser, modelId: string, estimate: CallEstimate): Promise<QuotaReservation | null> {
+    const policies = await this.policies.applicable(principal.id, modelId);
+    if (policies.length === 0) return null;
+    // Always in the same order, so that concurrent calls lock a person's counters in the same order.
+    policies.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const now = new Date();
+    const tokens = estimate.promptTokens + (estimate.maxTokens ?? this.config.defaultMaxTokens);
+    const reservation = { id: randomUUID(), promptTokens: estimate.promptTokens };
+    const refusal = await this.quotas.reserve(
+      reservation.id,
+      policies.map((policy) => ({
+        policy,
+        userId: principal.id,
+        period: periodOf(policy.window, now),
+        requests: 1,
+        tokens,
+      })),
+      new Date(now.getTime() + RESERVATION_TTL_MS),
+      now,
+    );
+    if (!refusal) return reservation;
+    const { policy, limit } = refusal;
+    this.metrics.quotaRefusals.inc({ window: policy.window });
+    const resets = resetsAt(policy.window, now);
+    throw new QuotaExceededError(
+      policy.window,
+      limit,
+      limit === 'requests' ? policy.maxRequests! : policy.maxTokens!,
+      limit === 'requests' ? refusal.usedRequests : refusal.usedTokens,
+      resets,
+      secondsUntil(resets, now),
+    );
+  }
+
+  /**
+   * Replaces the reservation by the call's use: the provider's reported tokens; without a report, nothing when
+   * the call produced nothing (it failed or was cancelled first), else the prompt estimate and the text's. Never
+   * fails the call: a reservation that could not be settled is given back when it expires.
+   */
+  async settle(reservation: QuotaReservation | null, outcome: CallOutcome): Promise<void> {
+    if (!reservation) return;
+    const used = outcome.usage
+      ? { requests: 1, tokens: outcome.usage.promptTokens + outcome.usage.completionTokens }
+      : outcome.text === ''
+        ? { requests: 0, tokens: 0 }
+        : { requests: 1, tokens: reservation.promptTokens + estimateTokens(outcome.text) };
+    try {
+      await this.quotas.settle(reservation.id, used);
+    } catch (error) {
+      this.logger.warn(`a quota reservation could not be settled: ${(error as Error).message}`);
+    }
+  }
+
+  /** Gives the reservation back whole: the call never started. */
+  release(reservation: QuotaReservation | null): Promise<void> {
+    return this.settle(reservation, { usage: null, text: '' });
+  }
+
+  /** The quotas that bind this person now, with what they have used in the current period. */
+  async statusOf(principal: AuthUser): Promise<QuotaStatus[]> {
+    const policies = await this.policies.applicable(principal.id);
+    const now = new Date();
+    const counters = await this.quotas.countersOf(
+      principal.id,
+      policies.map((policy) => ({ policyId: policy.id, period: periodOf(policy.window, now) })),
+    );
+    return policies.map((policy) => {
+      const counter = counters.find(
+        (candidate) => candidate.policyId === policy.id && candidate.period === periodOf(policy.window, now),
+      );
+      return {
+        window: policy.window,
+        model: policy.model,
+        maxRequests: policy.maxRequests,
+        usedRequests: counter?.usedRequests ?? 0,
+        maxTokens: policy.maxTokens,
+        usedTokens: counter?.usedTokens ?? 0,
+        resetsAt: resetsAt(policy.window, now),
+      };
+    });
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const released = await this.quotas.releaseExpired(new Date());
+      if (released > 0) this.logger.warn(`${released} quota reservation(s) of calls that never ended given back`);
+    } catch (error) {
+      this.logger.warn(`expired quota reservations could not be given back: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** About 3.5 characters a token, as the prompt budget counts them. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 3.5);
+}
