@@ -41,12 +41,13 @@ const SCENARIOS = [
   require('./scenarios/7-redis-relay'),
   require('./scenarios/8-v1-gateway'),
   require('./scenarios/9-files'),
+  require('./scenarios/10-operations'),
 ];
 
 const USAGE = `Usage: npm run bench [-- --only 1,2,...] [-- --quick]
   --only LIST   run only these scenarios (1 API overhead, 2 streaming relay, 3 concurrent streams,
                 4 history scale, 5 login under load, 6 start-up, 7 deltas through Redis, 8 /v1 as a gateway,
-                9 uploads and text extraction)
+                9 uploads and text extraction, 10 quotas and metrics)
   --quick       smaller data and shorter measurements, to check that the benchmark runs
 DATABASE_URL=postgres://... runs every scenario on PostgreSQL (a new database per scenario, dropped after).`;
 
