@@ -39,8 +39,16 @@ export class UpstreamConnections {
 /** Error bodies carry at most this much; a proxy's HTML page or a runaway body is not worth more. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-// axios is imported by the calls below, not at the top: loading it brings in Node's fetch implementation, a tenth
-// of the server's start-up, which a server that only ever answers with the echo model does not need.
+// axios is imported at the first call, not at the top: loading it brings in Node's fetch implementation, a tenth
+// of the server's start-up, which a server that only ever answers with the echo model does not need. Loaded once,
+// then kept: every later call uses it without a module lookup.
+type Axios = Awaited<ReturnType<typeof loadAxiosModule>>['default'];
+const loadAxiosModule = () => import('axios');
+let loadedAxios: Axios | undefined;
+async function axiosClient(): Promise<Axios> {
+  if (!loadedAxios) loadedAxios = (await loadAxiosModule()).default;
+  return loadedAxios;
+}
 const MAX_DETAIL_CHARS = 300;
 
 /** Vendor key formats, scrubbed even when the key is not ours (a proxy may echo its own upstream key). */
@@ -96,7 +104,7 @@ async function* streamFramed<T>(
   try {
     let response: AxiosResponse<Readable>;
     try {
-      const { default: axios } = await import('axios');
+      const axios = loadedAxios ?? (await axiosClient());
       response = await axios.post<Readable>(call.url, call.body, {
         headers: { ...call.headers, accept },
         responseType: 'stream',
@@ -154,7 +162,7 @@ async function drain(chunks: AsyncIterator<Buffer>): Promise<void> {
 /** GETs a JSON document, with the same error translation as a stream and a plain request time-out. */
 export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Promise<unknown> {
   if (call.signal?.aborted) throw new AbortError();
-  const { default: axios } = await import('axios');
+  const axios = await axiosClient();
   try {
     const response = await axios.get<unknown>(call.url, {
       headers: { ...call.headers, accept: 'application/json' },
