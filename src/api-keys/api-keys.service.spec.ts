@@ -2,7 +2,6 @@ import type { AuditLog } from '../common/audit/audit-log.service';
 import { createHash } from 'node:crypto';
 import type { AuthUser } from '../common/auth-user';
 import type { User } from '../users/user.entity';
-import type { UsersService } from '../users/users.service';
 import type { ApiKey } from './api-key.entity';
 import { ApiKeyNotFoundError, InvalidApiKeyError, TooManyApiKeysError } from './api-keys.errors';
 import type { ApiKeysRepository } from './api-keys.repository';
@@ -13,6 +12,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 function setup() {
   const stored: ApiKey[] = [];
+  const users = new Map<string, Partial<User>>([['u1', { id: 'u1', email: 'ada@example.com', role: 'user' }]]);
   const repository = {
     insertWithinLimit: jest.fn(
       async (key: Pick<ApiKey, 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>, max: number) => {
@@ -22,7 +22,18 @@ function setup() {
         return row;
       },
     ),
-    findByHash: jest.fn(async (hash: string) => stored.find((key) => key.keyHash === hash) ?? null),
+    // As the SQL does it: unknown and expired keys are not found; the owner is joined, null when deleted.
+    findLiveForRequest: jest.fn(async (hash: string, now: Date, staleBefore: Date) => {
+      const key = stored.find((row) => row.keyHash === hash && (!row.expiresAt || row.expiresAt > now));
+      if (!key) return null;
+      const owner = users.get(key.userId);
+      return {
+        id: key.id,
+        owner: { id: key.userId, email: owner?.email ?? '', role: owner?.role ?? 'user' },
+        ownerDisabled: !owner || owner.disabled === true,
+        stale: !key.lastUsedAt || key.lastUsedAt < staleBefore,
+      };
+    }),
     deleteOwned: jest.fn(async (userId: string, id: string) => {
       const index = stored.findIndex((key) => key.id === id && key.userId === userId);
       if (index >= 0) stored.splice(index, 1);
@@ -31,12 +42,11 @@ function setup() {
     touch: jest.fn(async () => undefined),
     listPageForOwner: jest.fn(),
   };
-  const users = new Map<string, Partial<User>>([['u1', { id: 'u1', email: 'ada@example.com', role: 'user' }]]);
-  const usersService = { findActiveById: jest.fn(async (id: string) => (users.get(id) as User) ?? null) };
   const service = new ApiKeysService(
     repository as unknown as ApiKeysRepository,
-    usersService as unknown as UsersService,
-    { record: jest.fn() } as unknown as AuditLog,
+    {
+      record: jest.fn(),
+    } as unknown as AuditLog,
   );
   return { service, repository, stored, users };
 }
@@ -140,8 +150,10 @@ describe('ApiKeysService', () => {
     it('refuses the key of a disabled (or deleted) account', async () => {
       const { service, users } = setup();
       const { key } = await service.create(principal, { name: 'k' });
-      users.delete('u1');
+      users.set('u1', { ...users.get('u1'), disabled: true });
+      await expect(service.authenticate(key)).rejects.toThrow('disabled');
 
+      users.delete('u1');
       await expect(service.authenticate(key)).rejects.toThrow('disabled');
     });
 

@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuthUser } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
-import { UsersService } from '../users/users.service';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyNotFoundError, InvalidApiKeyError, TooManyApiKeysError } from './api-keys.errors';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -26,7 +25,6 @@ export interface NewApiKey {
 export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
-    private readonly users: UsersService,
     private readonly audit: AuditLog,
   ) {}
 
@@ -84,15 +82,13 @@ export class ApiKeysService {
         'these routes take a personal API key (ck_...), not an access token; make one with POST /users/me/api-keys',
       );
     }
+    // One read, on every request: a key revoked (by this process or any other) is refused on its next use.
     const now = new Date();
-    const key = await this.keys.findByHash(hashApiKey(presented));
-    if (!key || (key.expiresAt && key.expiresAt.getTime() <= now.getTime())) {
-      throw new InvalidApiKeyError('API key is invalid, expired or revoked');
-    }
-    const user = await this.users.findActiveById(key.userId);
-    if (!user) throw new InvalidApiKeyError('the account this API key belongs to is disabled');
     const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
-    if (!key.lastUsedAt || key.lastUsedAt < staleBefore) await this.keys.touch(key.id, now, staleBefore);
-    return { id: user.id, email: user.email, role: user.role };
+    const key = await this.keys.findLiveForRequest(hashApiKey(presented), now, staleBefore);
+    if (!key) throw new InvalidApiKeyError('API key is invalid, expired or revoked');
+    if (key.ownerDisabled) throw new InvalidApiKeyError('the account this API key belongs to is disabled');
+    if (key.stale) await this.keys.touch(key.id, now, staleBefore);
+    return key.owner;
   }
 }

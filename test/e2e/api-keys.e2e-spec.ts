@@ -188,6 +188,19 @@ describe('API keys', () => {
       expect((await listKeys(me.accessToken)).body.items).toEqual([]);
     });
 
+    it('refuses the key on its very next use when another process sharing the database revoked it', async () => {
+      const me = await registerUser(t);
+      const made = await createApiKey(t, me.accessToken);
+      await useKey(made.key).expect(200);
+      await useKey(made.key).expect(200);
+
+      // As another server process does it: straight in the shared database, with nothing said to this one.
+      await t.query('DELETE FROM api_keys WHERE id = ?', [made.id]);
+
+      const res = await useKey(made.key).expect(401);
+      expect(res.body.error).toMatchObject({ code: 'invalid_api_key' });
+    });
+
     it("answers 404 for another user's key and leaves it working", async () => {
       const ada = await registerUser(t);
       const bob = await registerUser(t);

@@ -1,7 +1,6 @@
 import type { AxiosResponse } from 'axios';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { AbortError, AiProviderError } from '../ai.errors';
@@ -24,23 +23,48 @@ export interface UpstreamCall {
  * timeout`. Made at the first call, like axios (see below), so a server that never calls a vendor loads neither.
  */
 export class UpstreamConnections {
-  private agents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
+  private client?: AxiosClient;
 
-  get(): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+  /**
+   * The provider's axios instance: its connections and what every call to a vendor sets, merged into axios'
+   * defaults once rather than into each request's config (which cost about as much as the request itself).
+   */
+  clientOf(axios: Axios): AxiosClient {
     // Not import(): the built server runs its bundle as a vm.Script, where import() of a Node module fails.
-    this.agents ??= {
+    this.client ??= axios.create({
+      ...CALL_DEFAULTS,
       httpAgent: new (process.getBuiltinModule('node:http').Agent)({ keepAlive: true }),
       httpsAgent: new (process.getBuiltinModule('node:https').Agent)({ keepAlive: true }),
-    };
-    return this.agents;
+    });
+    return this.client;
   }
 }
+
+/** What every call sets: a vendor's status is read, not thrown, and a redirect is never followed. */
+const CALL_DEFAULTS = {
+  validateStatus: () => true,
+  // A redirect would replay the request, key included, to wherever the Location header points.
+  maxRedirects: 0,
+};
 
 /** Error bodies carry at most this much; a proxy's HTML page or a runaway body is not worth more. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-// axios is imported by the calls below, not at the top: loading it brings in Node's fetch implementation, a tenth
-// of the server's start-up, which a server that only ever answers with the echo model does not need.
+// axios is imported at the first call, not at the top: loading it brings in Node's fetch implementation, a tenth
+// of the server's start-up, which a server that only ever answers with the echo model does not need. Loaded once,
+// then kept: every later call uses it without a module lookup.
+type Axios = Awaited<ReturnType<typeof loadAxiosModule>>['default'];
+type AxiosClient = ReturnType<Axios['create']>;
+const loadAxiosModule = () => import('axios');
+let loadedAxios: Axios | undefined;
+/** For calls without connections of their own: no kept connections, the same defaults. */
+let sharedClient: AxiosClient | undefined;
+async function axiosClient(connections: UpstreamConnections | undefined): Promise<AxiosClient> {
+  if (!loadedAxios) loadedAxios = (await loadAxiosModule()).default;
+  if (connections) return connections.clientOf(loadedAxios);
+  sharedClient ??= loadedAxios.create(CALL_DEFAULTS);
+  return sharedClient;
+}
 const MAX_DETAIL_CHARS = 300;
 
 /** Vendor key formats, scrubbed even when the key is not ours (a proxy may echo its own upstream key). */
@@ -96,15 +120,11 @@ async function* streamFramed<T>(
   try {
     let response: AxiosResponse<Readable>;
     try {
-      const { default: axios } = await import('axios');
-      response = await axios.post<Readable>(call.url, call.body, {
+      const client = await axiosClient(call.connections);
+      response = await client.post<Readable>(call.url, call.body, {
         headers: { ...call.headers, accept },
         responseType: 'stream',
         signal: upstream.signal,
-        ...call.connections?.get(),
-        validateStatus: () => true,
-        // A redirect would replay the request, key included, to wherever the Location header points.
-        maxRedirects: 0,
       });
       if (response.status >= 300) {
         const text = await readText(response.data, MAX_ERROR_BODY_BYTES);
@@ -154,15 +174,12 @@ async function drain(chunks: AsyncIterator<Buffer>): Promise<void> {
 /** GETs a JSON document, with the same error translation as a stream and a plain request time-out. */
 export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Promise<unknown> {
   if (call.signal?.aborted) throw new AbortError();
-  const { default: axios } = await import('axios');
+  const client = await axiosClient(call.connections);
   try {
-    const response = await axios.get<unknown>(call.url, {
+    const response = await client.get<unknown>(call.url, {
       headers: { ...call.headers, accept: 'application/json' },
       signal: call.signal,
-      ...call.connections?.get(),
       timeout: call.timeoutMs,
-      validateStatus: () => true,
-      maxRedirects: 0,
       maxContentLength: 16 * 1024 * 1024,
     });
     if (response.status >= 300) throw httpError(call, response.status, response.headers['retry-after'], response.data);
@@ -170,7 +187,7 @@ export async function getJson(call: UpstreamCall & { signal?: AbortSignal }): Pr
   } catch (error) {
     if (error instanceof AiProviderError) throw error;
     if (call.signal?.aborted) throw new AbortError();
-    if (axios.isAxiosError(error) && error.code === 'ECONNABORTED') {
+    if (loadedAxios?.isAxiosError(error) && error.code === 'ECONNABORTED') {
       throw new AiProviderError('UPSTREAM_TIMEOUT', `${call.vendor} did not answer within ${call.timeoutMs} ms`);
     }
     throw networkError(call.vendor, error, 'connect');
