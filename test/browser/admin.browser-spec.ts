@@ -3,12 +3,10 @@ import { createApiKey } from '../support/api-keys';
 import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
 import {
   accessibilityViolations,
-  chat,
-  chatSettled,
   ChatServer,
   openPage,
   screenshotPath,
-  signInForm,
+  signInThroughPage,
   startChatServerAndBrowser,
 } from '../support/browser';
 import { registerWithMfa } from '../support/mfa';
@@ -29,14 +27,8 @@ describe('The Admin dialog in the chat page', () => {
     await server?.close();
   });
 
-  async function signIn(page: Page, email: string, password: string) {
-    await page.goto(`${server.t.url}/`);
-    await signInForm(page).email.fill(email);
-    await signInForm(page).password.fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await chat(page).logout.waitFor();
-    await chatSettled(page);
-  }
+  const signIn = (page: Page, email: string, password: string) =>
+    signInThroughPage(page, server.t.url, email, password);
 
   it('is offered to admins only', async () => {
     const person = await registerUser(server.t);

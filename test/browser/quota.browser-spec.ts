@@ -3,11 +3,10 @@ import { registerAdmin, registerUser } from '../support/auth';
 import {
   accessibilityViolations,
   chat,
-  chatSettled,
   ChatServer,
   openPage,
   sendAndWait,
-  signInForm,
+  signInThroughPage,
   startChatServerAndBrowser,
 } from '../support/browser';
 
@@ -23,14 +22,8 @@ describe('Quotas in the chat page', () => {
     await server?.close();
   });
 
-  async function signIn(page: Page, email: string, password: string) {
-    await page.goto(`${server.t.url}/`);
-    await signInForm(page).email.fill(email);
-    await signInForm(page).password.fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await chat(page).logout.waitFor();
-    await chatSettled(page);
-  }
+  const signIn = (page: Page, email: string, password: string) =>
+    signInThroughPage(page, server.t.url, email, password);
 
   it('lets an admin add and delete quotas, shows a person what is left, and says so when a send is refused', async () => {
     const admin = await registerAdmin(server.t);

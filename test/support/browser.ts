@@ -164,6 +164,16 @@ export async function signUpThroughPage(page: Page, appUrl: string, email = uniq
   return { email, password: 'correct-horse-1' };
 }
 
+/** Signs an existing person in through the form; resolves once the chat screen has loaded. */
+export async function signInThroughPage(page: Page, appUrl: string, email: string, password: string) {
+  await page.goto(`${appUrl}/`);
+  await signInForm(page).email.fill(email);
+  await signInForm(page).password.fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await chat(page).logout.waitFor();
+  await chatSettled(page);
+}
+
 /** Resolves once the chat screen has loaded the models and the conversation list. */
 export async function chatSettled(page: Page) {
   await page.waitForFunction(
