@@ -168,4 +168,31 @@ describe('sqliteDriver', () => {
     expect(await names()).toEqual(['committed']);
     await dataSource.destroy();
   });
+
+  it('lets a transaction that read first write after another connection has committed: it waits, not fails', async () => {
+    const options = buildDataSourceOptions({ type: 'sqlite', path, url: `sqlite:${path}` });
+    // Two connections to one file, as two processes of the server have.
+    const first = await new DataSource(options).initialize();
+    const second = await new DataSource(options).initialize();
+    try {
+      await first.query('CREATE TABLE t (id integer, name text)');
+      let secondWrote!: Promise<unknown>;
+      await first.transaction(async (manager) => {
+        expect(await manager.query('SELECT count(*) AS n FROM t WHERE id > ?', [0])).toEqual([{ n: 0 }]);
+        // A deferred transaction would let this commit, then fail its own write with SQLITE_BUSY.
+        secondWrote = second.transaction((other) => other.query('INSERT INTO t VALUES (?, ?)', [1, 'second']));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await manager.query('INSERT INTO t VALUES (?, ?)', [2, 'first']);
+      });
+      await secondWrote;
+      // The second waited for the first's commit: both writes are there.
+      expect(await first.query('SELECT name FROM t WHERE id > ? ORDER BY name', [0])).toEqual([
+        { name: 'first' },
+        { name: 'second' },
+      ]);
+    } finally {
+      await second.destroy();
+      await first.destroy();
+    }
+  });
 });

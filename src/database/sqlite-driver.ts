@@ -11,6 +11,8 @@ const PREPARED_TEXTS = 128;
  */
 const COPIES = 4;
 
+const IMMEDIATE = 'BEGIN IMMEDIATE TRANSACTION';
+
 type RowsCallback = (this: sqlite3.Statement, error: Error | null, rows: unknown[]) => void;
 
 interface Prepared {
@@ -47,6 +49,12 @@ class CachingDatabase extends sqlite3.Database {
   });
 
   override all(sql: string, ...args: unknown[]): this {
+    // TypeORM begins a deferred transaction, which takes the write lock only at its first write. When another
+    // process has committed since the transaction's first read, that write fails at once with SQLITE_BUSY (its
+    // snapshot is stale; the busy timeout does not apply). An immediate transaction takes the lock at BEGIN,
+    // waiting up to the busy timeout for another process's transaction to end. Within a process transactions
+    // already run one at a time (TransactionRunner), so this costs nothing there.
+    if (sql === 'BEGIN TRANSACTION') return super.all(IMMEDIATE, ...args);
     const [parameters, callback] = args;
     if (args.length !== 2 || !Array.isArray(parameters) || parameters.length === 0 || typeof callback !== 'function') {
       return super.all(sql, ...args);
