@@ -176,8 +176,9 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     ),
     // No quota applies: reserving takes nothing and settling has nothing to settle.
     {
-      reserve: async () => null,
-      settle: async () => undefined,
+      plan: async () => null,
+      reserveWithin: async () => undefined,
+      settleWithin: async () => undefined,
       release: async () => undefined,
     } as unknown as QuotasService,
   );

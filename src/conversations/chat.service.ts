@@ -19,7 +19,7 @@ import { GenerationRegistry } from './generation-registry.service';
 import { MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
 import { HistoryBudget } from './prompt';
 import { PromptAssembler } from './prompt-assembler.service';
-import { SendRepository } from './send.repository';
+import { SendRepository, type StoredSend } from './send.repository';
 
 export interface AnswerOptions {
   model?: string;
@@ -83,23 +83,12 @@ export class ChatService {
    * and the conversation shows a generation running) in one transaction, then starts the generation, which runs
    * on whatever happens to the request. No transaction is held while the model answers. The history the prompt
    * is built from is read while the transaction writes, so that the model is called as soon as it has committed.
-   * A send that would pass the caller's quota is refused (QUOTA_EXCEEDED) before anything is stored.
+   * A send that would pass the caller's quota is refused (QUOTA_EXCEEDED) before anything is stored; its quota is
+   * reserved in the same transaction as its messages.
    */
   async send(principal: AuthUser, conversationId: string, input: SendMessageInput): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
-    const reservation = await this.reserve(principal, target, input.content, input);
-    return this.releasedOnFailure(reservation, () =>
-      this.sendWithin(principal, conversationId, input, target, reservation),
-    );
-  }
-
-  private async sendWithin(
-    principal: AuthUser,
-    conversationId: string,
-    input: SendMessageInput,
-    target: TargetModel,
-    reservation: QuotaReservation | null,
-  ): Promise<Exchange> {
+    const reservation = await this.plan(principal, target, input.content, input);
     const budgetTokens = this.models.contextBudgetTokens(target.modelId);
     let history: Promise<Message[]> | undefined;
     const stored = await this.transactions.runGrouped(conversationId, (manager) =>
@@ -113,23 +102,38 @@ export class ChatService {
           model: target.modelId,
           fileIds: input.fileIds ?? [],
         },
-        (conversation, parentId) => {
+        async (conversation, parentId) => {
+          await this.quotas.reserveWithin(manager, reservation);
           history = this.historyAbove(conversation, parentId, input.content, budgetTokens);
           // Read again if the transaction has to be run again; awaited only once it has committed.
           history.catch(() => undefined);
         },
       ),
     );
+    return this.releasedOnFailure(reservation, () =>
+      this.startSent(principal, input, target, reservation, stored, history!),
+    );
+  }
+
+  private async startSent(
+    principal: AuthUser,
+    input: SendMessageInput,
+    target: TargetModel,
+    reservation: QuotaReservation | null,
+    stored: StoredSend,
+    history: Promise<Message[]>,
+  ): Promise<Exchange> {
+    const budgetTokens = this.models.contextBudgetTokens(target.modelId);
     const { conversation, question, answer } = stored;
     const prompt = await this.prompts.assemble(
       conversation.systemPrompt,
-      [...(await history!), question],
+      [...(await history), question],
       budgetTokens,
       target.provider.features.imageData,
     );
     const generation = this.generations.start({
       ownerId: principal.id,
-      conversationId,
+      conversationId: conversation.id,
       userMessage: question,
       assistantMessage: answer,
       provider: target.provider,
@@ -139,7 +143,7 @@ export class ChatService {
         temperature: input.temperature,
         maxTokens: input.maxTokens,
       },
-      settleQuota: (used) => this.quotas.settle(reservation, used),
+      settleQuota: (manager, used) => this.quotas.settleWithin(manager, reservation, used),
     });
     return { userMessage: question, userMessageIsNew: true, assistantMessage: answer, generation };
   }
@@ -155,36 +159,41 @@ export class ChatService {
     input: AnswerOptions,
   ): Promise<Exchange> {
     const target = await this.targetModel(principal, conversationId, input);
-    const reservation = await this.reserve(principal, target, '', input);
-    return this.releasedOnFailure(reservation, async () => {
-      const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
-        const current = await this.lock(manager, principal, conversationId);
-        const question = await this.questionOf(manager, conversationId, messageId);
-        await this.refuseWhileGenerating(manager, conversationId);
-        const answer = await this.startAnswer(manager, current, question, target.modelId, {});
-        return { conversation: current, question, answer };
-      });
-      return this.exchange(principal, conversation, question, answer, false, target, input, reservation);
+    const reservation = await this.plan(principal, target, '', input);
+    const { conversation, question, answer } = await this.transactions.runOrRefuse(async (manager) => {
+      const current = await this.lock(manager, principal, conversationId);
+      const question = await this.questionOf(manager, conversationId, messageId);
+      await this.refuseWhileGenerating(manager, conversationId);
+      await this.quotas.reserveWithin(manager, reservation);
+      const answer = await this.startAnswer(manager, current, question, target.modelId, {});
+      return { conversation: current, question, answer };
     });
+    return this.releasedOnFailure(reservation, () =>
+      this.exchange(principal, conversation, question, answer, false, target, input, reservation),
+    );
   }
 
   /**
-   * Takes the call's estimate on the caller's quotas: the system prompt, the new text and the most the answer may
-   * take. The history above is not known yet; the usage the provider reports, which settles it, includes it.
+   * The call's estimate on the caller's quotas, to take in the transaction that stores its messages: the system
+   * prompt, the new text and the most the answer may take. The history above is not known yet; the usage the
+   * provider reports, which settles it, includes it.
    */
-  private reserve(
+  private plan(
     principal: AuthUser,
     target: TargetModel,
     text: string,
     options: AnswerOptions,
   ): Promise<QuotaReservation | null> {
-    return this.quotas.reserve(principal, target.modelId, {
+    return this.quotas.plan(principal, target.modelId, {
       promptTokens: estimateTokens(`${target.systemPrompt ?? ''}${text}`),
       maxTokens: options.maxTokens,
     });
   }
 
-  /** Runs what comes before the model call; should it fail (a refusal, the database), the reservation is given back. */
+  /**
+   * Runs what comes between the commit of the call's messages (with its reservation) and the model call; should it
+   * fail, the reservation is given back.
+   */
   private async releasedOnFailure<T>(reservation: QuotaReservation | null, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -304,7 +313,7 @@ export class ChatService {
         temperature: options.temperature,
         maxTokens: options.maxTokens,
       },
-      settleQuota: (used) => this.quotas.settle(reservation, used),
+      settleQuota: (manager, used) => this.quotas.settleWithin(manager, reservation, used),
     });
     return { userMessage, userMessageIsNew, assistantMessage, generation };
   }

@@ -7,6 +7,7 @@ import { AppError } from '../common/errors/app.error';
 import { ERROR_STATUS } from '../common/errors/error-codes';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
+import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GenerationEndedError, GenerationNotFoundError } from './conversations.errors';
 import { MessageResponseDto } from './dto/message-response.dto';
@@ -29,8 +30,11 @@ export interface GenerationStart {
   assistantMessage: PlacedMessage;
   provider: AiProvider;
   request: Omit<ChatRequest, 'signal'>;
-  /** Told what the call used once it has ended, before its viewers are (its quota reservation is settled). */
-  settleQuota?: (used: { usage: ModelCallOutcome['usage']; text: string }) => Promise<void>;
+  /**
+   * Told what the call used once it has ended, in the transaction that stores the answer, before its viewers are
+   * told (its quota reservation is settled).
+   */
+  settleQuota?: (manager: EntityManager, used: { usage: ModelCallOutcome['usage']; text: string }) => Promise<void>;
 }
 
 export interface ActiveGeneration {
@@ -221,15 +225,18 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
         } else if (event.type === 'end') outcome = event.outcome;
       }
       const { status, text, usage, error, servedBy } = outcome!;
-      await input.settleQuota?.({ usage, text });
-      const stored = await this.storeAnswer(input.assistantMessage, {
-        content: text,
-        servedBy,
-        status: answerStatus[status],
-        error: error?.message ?? null,
-        promptTokens: usage?.promptTokens ?? null,
-        completionTokens: usage?.completionTokens ?? null,
-      });
+      const stored = await this.storeAnswer(
+        input.assistantMessage,
+        {
+          content: text,
+          servedBy,
+          status: answerStatus[status],
+          error: error?.message ?? null,
+          promptTokens: usage?.promptTokens ?? null,
+          completionTokens: usage?.completionTokens ?? null,
+        },
+        input.settleQuota && ((manager) => input.settleQuota!(manager, { usage, text })),
+      );
       generation.finish(MessageResponseDto.from(stored), error, error ? errorEvent(error) : null);
     } catch (failure) {
       // Only the database can fail here; the message stays `streaming` and is settled at the next start.
@@ -274,11 +281,26 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     }
   }
 
+  /**
+   * The answer's final write, with what has to be stored with it. Should that fail, the answer is stored alone:
+   * the answer matters more (a quota reservation left unsettled is given back when it expires).
+   */
   private async storeAnswer(
     placeholder: PlacedMessage,
     outcome: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'servedBy'>,
+    alongWith?: (manager: EntityManager) => Promise<void>,
   ): Promise<PlacedMessage> {
-    await this.transactions.run((manager) => this.messages.update(manager, placeholder.id, outcome));
+    const write = (manager: EntityManager) => this.messages.update(manager, placeholder.id, outcome);
+    try {
+      await this.transactions.run(async (manager) => {
+        await write(manager);
+        await alongWith?.(manager);
+      });
+    } catch (error) {
+      if (!alongWith) throw error;
+      this.logger.warn(`a quota reservation could not be settled: ${error instanceof Error ? error.message : error}`);
+      await this.transactions.run(write);
+    }
     const [stored] = await this.messages.findPlaced(placeholder.conversationId, [placeholder.id]);
     // Gone only when its conversation was deleted meanwhile: the viewers still get what was generated.
     return stored ?? { ...placeholder, ...outcome };

@@ -98,12 +98,13 @@ export class SendRepository {
    * Stores the question and its `streaming` answer, which becomes the current leaf. Checks first and refuses by
    * throwing, before anything is written: not the caller's conversation, a parent that is not one of its
    * answers, a generation already running in it. `checked` is called once the checks have passed, before the
-   * writes, with where the question goes. Run it in a transaction.
+   * writes, with where the question goes; it may refuse too (a quota), having written nothing. Run it in a
+   * transaction.
    */
   async store(
     manager: EntityManager,
     send: SendWrite,
-    checked?: (conversation: Conversation, parentId: string | null) => void,
+    checked?: (conversation: Conversation, parentId: string | null) => void | Promise<void>,
   ): Promise<StoredSend> {
     const [conversation] = await this.conversations.query(
       this.selectConversation,
@@ -117,7 +118,7 @@ export class SendRepository {
     if (send.parentId && state.parent!.role !== 'assistant') throw new ParentNotAnswerError();
     if (state.generating) throw new GenerationInProgressError();
     const files = await this.attachableFiles(manager, send.ownerId, send.fileIds);
-    checked?.(conversation as Conversation, parentId);
+    await checked?.(conversation as Conversation, parentId);
 
     // Strictly after the conversation's latest message, as MessagesRepository.append does.
     const now = Date.now();

@@ -56,6 +56,36 @@ describe('sqliteDriver', () => {
     }
   });
 
+  it('runs repeated writes on one prepared statement, with their own changes and ids, holding no lock after', async () => {
+    const dataSource = await new DataSource(
+      buildDataSourceOptions({ type: 'sqlite', path, url: `sqlite:${path}` }),
+    ).initialize();
+    const other = await open();
+    await dataSource.query('CREATE TABLE t (id integer primary key, n integer)');
+    const runs = jest.spyOn(sqlite3.Statement.prototype, 'run');
+    const runner = dataSource.createQueryRunner();
+    try {
+      const write = async (sql: string, parameters: unknown[]) =>
+        (await runner.query(sql, parameters, true)) as { raw: unknown; affected?: number };
+      expect((await write('INSERT INTO t (n) VALUES (?)', [1])).raw).toBe(1);
+      expect((await write('INSERT INTO t (n) VALUES (?)', [1])).raw).toBe(2);
+      expect((await write('UPDATE t SET n = n + ? WHERE n = ?', [1, 1])).affected).toBe(2);
+      expect((await write('UPDATE t SET n = n + ? WHERE n = ?', [1, 9])).affected).toBe(0);
+      expect((await write('DELETE FROM t WHERE id = ?', [2])).affected).toBe(1);
+      expect(runs).toHaveBeenCalledTimes(5);
+      expect(new Set(runs.mock.contexts).size).toBe(3);
+
+      // Another connection can take the write lock at once: no statement kept it.
+      await exec(other, 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; UPDATE t SET n = 5; COMMIT');
+      expect(await dataSource.query('SELECT id, n FROM t WHERE id > ?', [0])).toEqual([{ id: 1, n: 5 }]);
+    } finally {
+      runs.mockRestore();
+      await runner.release();
+      await close(other);
+      await dataSource.destroy();
+    }
+  });
+
   it('answers every call of one statement with its own parameters, also when they overlap', async () => {
     const database = await open();
     await exec(
@@ -167,5 +197,32 @@ describe('sqliteDriver', () => {
     await dataSource.transaction((manager) => manager.query('INSERT INTO t VALUES (?, ?)', [2, 'committed']));
     expect(await names()).toEqual(['committed']);
     await dataSource.destroy();
+  });
+
+  it('lets a transaction that read first write after another connection has committed: it waits, not fails', async () => {
+    const options = buildDataSourceOptions({ type: 'sqlite', path, url: `sqlite:${path}` });
+    // Two connections to one file, as two processes of the server have.
+    const first = await new DataSource(options).initialize();
+    const second = await new DataSource(options).initialize();
+    try {
+      await first.query('CREATE TABLE t (id integer, name text)');
+      let secondWrote!: Promise<unknown>;
+      await first.transaction(async (manager) => {
+        expect(await manager.query('SELECT count(*) AS n FROM t WHERE id > ?', [0])).toEqual([{ n: 0 }]);
+        // A deferred transaction would let this commit, then fail its own write with SQLITE_BUSY.
+        secondWrote = second.transaction((other) => other.query('INSERT INTO t VALUES (?, ?)', [1, 'second']));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await manager.query('INSERT INTO t VALUES (?, ?)', [2, 'first']);
+      });
+      await secondWrote;
+      // The second waited for the first's commit: both writes are there.
+      expect(await first.query('SELECT name FROM t WHERE id > ? ORDER BY name', [0])).toEqual([
+        { name: 'first' },
+        { name: 'second' },
+      ]);
+    } finally {
+      await second.destroy();
+      await first.destroy();
+    }
   });
 });

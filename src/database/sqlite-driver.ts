@@ -11,6 +11,9 @@ const PREPARED_TEXTS = 128;
  */
 const COPIES = 4;
 
+const IMMEDIATE = 'BEGIN IMMEDIATE TRANSACTION';
+const RETURNING = /\breturning\b/i;
+
 type RowsCallback = (this: sqlite3.Statement, error: Error | null, rows: unknown[]) => void;
 
 interface Prepared {
@@ -30,14 +33,16 @@ const Statement = sqlite3.Statement as unknown as new (
 
 /**
  * A Database that keeps the statements TypeORM runs prepared. TypeORM calls `all(sql, parameters, callback)` for
- * every read, and sqlite3 compiles a new statement for each call and finalizes it after: about an eighth of the
- * CPU of a simple authenticated read in a profile. Here statements are compiled once per SQL text and reused,
+ * every read and `run` for every INSERT, UPDATE and DELETE, and sqlite3 compiles a new statement for each call and
+ * finalizes it after: about an eighth of the CPU of a simple authenticated read in a profile. Here statements are compiled once per SQL text and reused,
  * for up to PREPARED_TEXTS texts (those of the least recently used text are finalized).
  *
- * Reuse is safe: a statement runs to completion in `all`, so it holds no lock or snapshot between calls; each call
- * resets it and replaces every binding (only calls with a non-empty parameter list are cached, since sqlite3 keeps
- * the previous bindings when given none); sqlite3 queues the calls of one statement, and SQLite re-prepares a
- * statement by itself after a schema change. Writes (`run`) and `exec` are left as they are.
+ * Reuse is safe: a statement runs to completion in `all`, and a write without RETURNING in `run`'s single step, so
+ * it holds no lock or snapshot between calls; each call resets it and replaces every binding (only calls with a
+ * non-empty parameter list are cached, since sqlite3 keeps the previous bindings when given none); `run` answers
+ * with the statement as `this`, which carries `changes` and `lastID` as the connection's `run` does; sqlite3 queues
+ * the calls of one statement, and SQLite re-prepares a statement by itself after a schema change. `exec` is left
+ * as it is.
  */
 class CachingDatabase extends sqlite3.Database {
   private readonly prepared = new LRUCache<string, Prepared[]>({
@@ -47,9 +52,26 @@ class CachingDatabase extends sqlite3.Database {
   });
 
   override all(sql: string, ...args: unknown[]): this {
+    // TypeORM begins a deferred transaction, which takes the write lock only at its first write. When another
+    // process has committed since the transaction's first read, that write fails at once with SQLITE_BUSY (its
+    // snapshot is stale; the busy timeout does not apply). An immediate transaction takes the lock at BEGIN,
+    // waiting up to the busy timeout for another process's transaction to end. Within a process transactions
+    // already run one at a time (TransactionRunner), so this costs nothing there.
+    if (sql === 'BEGIN TRANSACTION') return super.all(IMMEDIATE, ...args);
+    return this.cached('all', sql, args) ?? super.all(sql, ...args);
+  }
+
+  override run(sql: string, ...args: unknown[]): this {
+    // A statement with RETURNING stops at its first row in `run`, unfinished: it would hold its lock.
+    if (RETURNING.test(sql)) return super.run(sql, ...args);
+    return this.cached('run', sql, args) ?? super.run(sql, ...args);
+  }
+
+  /** Runs the call on a prepared copy of the statement; undefined when the call is not one that is cached. */
+  private cached(method: 'all' | 'run', sql: string, args: unknown[]): this | undefined {
     const [parameters, callback] = args;
     if (args.length !== 2 || !Array.isArray(parameters) || parameters.length === 0 || typeof callback !== 'function') {
-      return super.all(sql, ...args);
+      return undefined;
     }
     const copy = this.copyFor(sql);
     copy.running += 1;
@@ -58,7 +80,8 @@ class CachingDatabase extends sqlite3.Database {
       (callback as RowsCallback).call(this, error, rows);
     };
     copy.waiting?.push(answer);
-    copy.statement.all(parameters, answer);
+    if (method === 'all') copy.statement.all(parameters, answer);
+    else copy.statement.run(parameters, answer);
     return this;
   }
 

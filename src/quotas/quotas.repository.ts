@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import type { QueryResult } from 'typeorm/query-runner/QueryResult';
 import { dateParam } from '../database/date-param';
 import { TransactionRunner } from '../database/transaction-runner';
 import { QuotaCounter } from './entities/quota-counter.entity';
@@ -28,19 +29,50 @@ export interface QuotaRefusal {
 
 type CounterKey = Pick<QuotaCounter, 'policyId' | 'userId' | 'period'>;
 
-const COUNTER_KEY = 'policy_id = :policyId AND user_id = :userId AND period = :period';
 /** How often a quota transaction that SQLite found busy is tried again, a few milliseconds apart. */
 const BUSY_ATTEMPTS = 50;
 
+const COUNTER_KEY = 'policy_id = ? AND user_id = ? AND period = ?';
+const ADD = `UPDATE quota_counters SET used_requests = used_requests + ?, used_tokens = used_tokens + ? WHERE ${COUNTER_KEY}`;
+const READ_COUNTER = `SELECT used_requests, used_tokens FROM quota_counters WHERE ${COUNTER_KEY}`;
+const DELETE_RESERVATION = 'DELETE FROM quota_reservations WHERE reservation_id = ? AND policy_id = ?';
+const RESERVATION_COLUMNS = 'reservation_id, policy_id, user_id, period, requests, tokens, expires_at';
+
+/**
+ * Adds a call's estimate to its counter, creating the period's counter with it, and only if the total stays within
+ * the limits: one statement, atomic on both databases (PostgreSQL makes a concurrent one wait for the row and
+ * then sees the new total). A first counter is created unconditionally: the caller has checked that the call fits
+ * an empty one. Per combination of limits, so that each SQL text is fixed (and kept prepared).
+ */
+function addWithinLimitsSql(maxRequests: boolean, maxTokens: boolean): string {
+  const limits = [
+    maxRequests && 'quota_counters.used_requests + excluded.used_requests <= ?',
+    maxTokens && 'quota_counters.used_tokens + excluded.used_tokens <= ?',
+  ].filter(Boolean);
+  return (
+    'INSERT INTO quota_counters (policy_id, user_id, period, used_requests, used_tokens) VALUES (?, ?, ?, ?, ?) ' +
+    'ON CONFLICT (policy_id, user_id, period) DO UPDATE SET ' +
+    'used_requests = quota_counters.used_requests + excluded.used_requests, ' +
+    'used_tokens = quota_counters.used_tokens + excluded.used_tokens' +
+    (limits.length > 0 ? ` WHERE ${limits.join(' AND ')}` : '')
+  );
+}
+
 @Injectable()
 export class QuotasRepository {
+  private readonly postgres: boolean;
+  /** The SQL texts as this database is sent them, by the `?` text written here. */
+  private readonly texts = new Map<string, string>();
+
   constructor(
     @InjectRepository(QuotaPolicy) private readonly policies: Repository<QuotaPolicy>,
     @InjectRepository(QuotaCounter) private readonly counters: Repository<QuotaCounter>,
     @InjectRepository(QuotaReservation) private readonly reservations: Repository<QuotaReservation>,
     private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
-  ) {}
+  ) {
+    this.postgres = dataSource.options.type === 'postgres';
+  }
 
   /** Every policy, oldest first; few enough to be kept in memory (QuotaPoliciesService caches them). */
   listPolicies(): Promise<QuotaPolicy[]> {
@@ -95,90 +127,88 @@ export class QuotasRepository {
 
   /**
    * Adds every item to its counter, each only if that keeps it within its policy's limits, and records what was
-   * added as reservation `reservationId`; all or nothing. The first statement writes, so that on SQLite shared by
-   * several processes the transaction holds the write lock from its start (a read first could not upgrade to a
-   * write once another process had written). On PostgreSQL each conditional UPDATE locks its row until commit, so a
-   * concurrent one waits and then sees the new total. A refused item undoes the ones before it in the same
-   * transaction, which then commits nothing: on SQLite a rollback could undo other requests' statements too.
+   * added as reservation `reservationId`; all or nothing, in the caller's transaction (a send's, so that a send
+   * costs no transaction of its own for its quota). A refused item undoes the items before it, so that a refusal
+   * leaves nothing written: the transaction commits whatever else it did (on SQLite a rollback could undo other
+   * requests' statements too). Before refusing, the person's expired reservations (of calls whose process died)
+   * are given back, and the call is tried once more.
+   */
+  async reserveWithin(
+    manager: EntityManager,
+    reservationId: string,
+    items: ReservationItem[],
+    expiresAt: Date,
+    now: Date,
+  ): Promise<QuotaRefusal | null> {
+    let refused = await this.addAll(manager, items);
+    if (refused && (await this.giveBackExpired(manager, now, items[0].userId)) > 0) {
+      refused = await this.addAll(manager, items);
+    }
+    if (refused) return this.refusal(manager, refused);
+    const row = `(${RESERVATION_COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')})`;
+    await this.execute(
+      manager,
+      `INSERT INTO quota_reservations (${RESERVATION_COLUMNS}) VALUES ${items.map(() => row).join(', ')}`,
+      items.flatMap((item) => [
+        reservationId,
+        item.policy.id,
+        item.userId,
+        item.period,
+        item.requests,
+        item.tokens,
+        dateParam(this.dataSource, expiresAt),
+      ]),
+    );
+    return null;
+  }
+
+  /**
+   * reserveWithin in a transaction of its own, for a call that stores nothing before it starts (/v1). Its first
+   * statement writes, so that on SQLite shared by several processes it takes the write lock from its start.
    */
   reserve(reservationId: string, items: ReservationItem[], expiresAt: Date, now: Date): Promise<QuotaRefusal | null> {
     return this.whenFree(() =>
-      this.transactions.run(async (manager) => {
-        for (const item of items) {
-          await manager
-            .createQueryBuilder()
-            .insert()
-            .into(QuotaCounter)
-            .values({
-              policyId: item.policy.id,
-              userId: item.userId,
-              period: item.period,
-              usedRequests: 0,
-              usedTokens: 0,
-            })
-            .orIgnore()
-            .execute();
-        }
-        await this.giveBackExpired(manager, now, items[0].userId);
-        const added: ReservationItem[] = [];
-        for (const item of items) {
-          if (await this.addWithinLimits(manager, item)) {
-            added.push(item);
-            continue;
-          }
-          for (const done of added) await this.add(manager, key(done), -done.requests, -done.tokens);
-          return this.refusal(manager, item);
-        }
-        await manager.getRepository(QuotaReservation).insert(
-          items.map((item) => ({
-            reservationId,
-            policyId: item.policy.id,
-            userId: item.userId,
-            period: item.period,
-            requests: item.requests,
-            tokens: item.tokens,
-            expiresAt,
-          })),
-        );
-        return null;
-      }),
+      this.transactions.run((manager) => this.reserveWithin(manager, reservationId, items, expiresAt, now)),
     );
   }
 
   /**
-   * Replaces reservation `reservationId` by what the call used, on the counters it was taken on. One that has
-   * expired meanwhile was given back already: the use is then added on its own.
+   * Replaces reservation `reservationId` of these items by what the call used, on the counters it was taken on,
+   * in the caller's transaction (the one that stores the answer). An item that expired meanwhile was given back
+   * already: the use is then added on its own. Items in policy order, as reserve takes them, so that two
+   * transactions never wait for each other's rows in turn.
    */
-  settle(reservationId: string, used: { requests: number; tokens: number }): Promise<void> {
+  async settleWithin(
+    manager: EntityManager,
+    reservationId: string,
+    items: ReservationItem[],
+    used: { requests: number; tokens: number },
+  ): Promise<void> {
+    for (const item of items) {
+      // Deleted first: whoever deletes it (this, or a sweep giving it back) is the one who adjusts the counter.
+      const still = (await this.execute(manager, DELETE_RESERVATION, [reservationId, item.policy.id])) > 0;
+      await this.add(
+        manager,
+        key(item),
+        used.requests - (still ? item.requests : 0),
+        used.tokens - (still ? item.tokens : 0),
+      );
+    }
+  }
+
+  /** settleWithin in a transaction of its own. */
+  settle(reservationId: string, items: ReservationItem[], used: { requests: number; tokens: number }): Promise<void> {
     return this.whenFree(() =>
-      this.transactions.run(async (manager) => {
-        // In policy order, as reserve takes them: two transactions then never wait for each other's rows in turn.
-        const held = await manager
-          .getRepository(QuotaReservation)
-          .find({ where: { reservationId }, order: { policyId: 'ASC' } });
-        for (const reservation of held) {
-          const removed = await manager.getRepository(QuotaReservation).delete({
-            reservationId,
-            policyId: reservation.policyId,
-          });
-          const still = (removed.affected ?? 0) > 0;
-          await this.add(
-            manager,
-            reservation,
-            used.requests - (still ? reservation.requests : 0),
-            used.tokens - (still ? reservation.tokens : 0),
-          );
-        }
-      }),
+      this.transactions.run((manager) => this.settleWithin(manager, reservationId, items, used)),
     );
   }
 
   /**
-   * Runs a quota transaction again when SQLite refuses it as busy. With several processes on one SQLite file, a
-   * transaction whose connection read before it wrote (the connection is shared by every request of a process)
-   * cannot take the write lock once another process has committed since, and SQLite says so at once instead of
-   * waiting. Such a transaction wrote nothing: running it again is safe. On PostgreSQL, the rare deadlock (a call
-   * giving back an expired reservation while another settles) ends one transaction whole, which is run again too.
+   * Runs a quota transaction again when SQLite refuses it as busy (another process holding the write lock past
+   * the busy timeout), or PostgreSQL ends it as a deadlock (a sweep giving back an expired reservation while a
+   * call settles it). Such a transaction wrote nothing: running it again is safe.
    */
   private async whenFree<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -205,54 +235,73 @@ export class QuotasRepository {
     const expired = await query.orderBy('r.policyId', 'ASC').getMany();
     let released = 0;
     for (const reservation of expired) {
-      // Deleted first: whoever deletes it (this, or the call settling now) is the one who adjusts the counter.
-      const removed = await manager
-        .getRepository(QuotaReservation)
-        .delete({ reservationId: reservation.reservationId, policyId: reservation.policyId });
-      if ((removed.affected ?? 0) === 0) continue;
+      const removed = await this.execute(manager, DELETE_RESERVATION, [
+        reservation.reservationId,
+        reservation.policyId,
+      ]);
+      if (removed === 0) continue;
       await this.add(manager, reservation, -reservation.requests, -reservation.tokens);
       released++;
     }
     return released;
   }
 
+  /** Adds every item within its limits, or none: the item refused (the ones before it undone), else null. */
+  private async addAll(manager: EntityManager, items: ReservationItem[]): Promise<ReservationItem | null> {
+    for (const [i, item] of items.entries()) {
+      if (await this.addWithinLimits(manager, item)) continue;
+      for (const done of items.slice(0, i)) await this.add(manager, key(done), -done.requests, -done.tokens);
+      return item;
+    }
+    return null;
+  }
+
   private async addWithinLimits(manager: EntityManager, item: ReservationItem): Promise<boolean> {
-    const query = manager
-      .createQueryBuilder()
-      .update(QuotaCounter)
-      .set({ usedRequests: () => 'used_requests + :requests', usedTokens: () => 'used_tokens + :tokens' })
-      .where(COUNTER_KEY, key(item))
-      .setParameters({ requests: item.requests, tokens: item.tokens });
-    if (item.policy.maxRequests !== null) {
-      query.andWhere('used_requests + :requests <= :maxRequests', { maxRequests: item.policy.maxRequests });
+    const { maxRequests, maxTokens } = item.policy;
+    // More than the whole limit never fits; checked here, so that the statement may create a counter unconditionally.
+    if ((maxRequests !== null && item.requests > maxRequests) || (maxTokens !== null && item.tokens > maxTokens)) {
+      return false;
     }
-    if (item.policy.maxTokens !== null) {
-      query.andWhere('used_tokens + :tokens <= :maxTokens', { maxTokens: item.policy.maxTokens });
-    }
-    return ((await query.execute()).affected ?? 0) === 1;
+    const parameters: unknown[] = [item.policy.id, item.userId, item.period, item.requests, item.tokens];
+    if (maxRequests !== null) parameters.push(maxRequests);
+    if (maxTokens !== null) parameters.push(maxTokens);
+    const sql = addWithinLimitsSql(maxRequests !== null, maxTokens !== null);
+    return (await this.execute(manager, sql, parameters)) === 1;
   }
 
   private async add(manager: EntityManager, counter: CounterKey, requests: number, tokens: number): Promise<void> {
     if (requests === 0 && tokens === 0) return;
-    await manager
-      .createQueryBuilder()
-      .update(QuotaCounter)
-      .set({ usedRequests: () => 'used_requests + :requests', usedTokens: () => 'used_tokens + :tokens' })
-      .where(COUNTER_KEY, { policyId: counter.policyId, userId: counter.userId, period: counter.period })
-      .setParameters({ requests, tokens })
-      .execute();
+    await this.execute(manager, ADD, [requests, tokens, counter.policyId, counter.userId, counter.period]);
   }
 
   private async refusal(manager: EntityManager, item: ReservationItem): Promise<QuotaRefusal> {
-    const counter = await manager.getRepository(QuotaCounter).findOneByOrFail(key(item));
+    const [counter] = (await manager.query(this.text(READ_COUNTER), [item.policy.id, item.userId, item.period])) as {
+      used_requests: number;
+      used_tokens: number;
+    }[];
+    const usedRequests = Number(counter?.used_requests ?? 0);
+    const usedTokens = Number(counter?.used_tokens ?? 0);
     const { maxRequests } = item.policy;
-    const overRequests = maxRequests !== null && counter.usedRequests + item.requests > maxRequests;
-    return {
-      policy: item.policy,
-      usedRequests: counter.usedRequests,
-      usedTokens: counter.usedTokens,
-      limit: overRequests ? 'requests' : 'tokens',
-    };
+    const overRequests = maxRequests !== null && usedRequests + item.requests > maxRequests;
+    return { policy: item.policy, usedRequests, usedTokens, limit: overRequests ? 'requests' : 'tokens' };
+  }
+
+  /** Runs a write in the caller's transaction; the number of rows it changed. */
+  private async execute(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
+    const result = (await manager.queryRunner!.query(this.text(sql), parameters, true)) as QueryResult;
+    return result.affected ?? 0;
+  }
+
+  /** The text as this database takes it: PostgreSQL numbers its placeholders. */
+  private text(sql: string): string {
+    if (!this.postgres) return sql;
+    let text = this.texts.get(sql);
+    if (text === undefined) {
+      let n = 0;
+      text = sql.replace(/\?/g, () => `$${++n}`);
+      this.texts.set(sql, text);
+    }
+    return text;
   }
 }
 

@@ -68,8 +68,9 @@ describe('QuotasService', () => {
   it('reserves one request and the prompt plus the most the answer may take, on every applying policy', async () => {
     const { service, repository } = setup([policy({ id: 'b', maxTokens: 9999 }), policy({ id: 'a', window: 'month' })]);
     const reservation = await service.reserve(me, 'echo/echo', { promptTokens: 5 });
-    expect(reservation).toEqual({ id: expect.any(String), promptTokens: 5 });
-    const [, items] = repository.reserve.mock.calls[0] as unknown as [string, { policy: QuotaPolicy }[]];
+    const [id, items] = repository.reserve.mock.calls[0] as unknown as [string, { policy: QuotaPolicy }[]];
+    // What settle needs later: the same id and items.
+    expect(reservation).toEqual({ id, promptTokens: 5, items, at: expect.any(Date) });
     expect(items.map((item) => ({ ...item, policy: item.policy.id }))).toEqual([
       { policy: 'a', userId: 'u1', period: expect.stringMatching(/^\d{4}-\d{2}$/), requests: 1, tokens: 1005 },
       { policy: 'b', userId: 'u1', period: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), requests: 1, tokens: 1005 },
@@ -97,21 +98,23 @@ describe('QuotasService', () => {
 
   it('settles with the reported usage, gives back a call that produced nothing, and estimates an unreported one', async () => {
     const { service, repository } = setup([]);
-    const reservation = { id: 'r', promptTokens: 10 };
+    const reservation = { id: 'r', promptTokens: 10, items: [], at: new Date() };
     await service.settle(reservation, { usage: { promptTokens: 7, completionTokens: 5 }, text: 'ignored' });
     await service.settle(reservation, { usage: null, text: '' });
     await service.settle(reservation, { usage: null, text: '12345678' });
     await service.settle(null, { usage: { promptTokens: 1, completionTokens: 1 }, text: '' });
     expect(repository.settle.mock.calls).toEqual([
-      ['r', { requests: 1, tokens: 12 }],
-      ['r', { requests: 0, tokens: 0 }],
-      ['r', { requests: 1, tokens: 13 }],
+      ['r', [], { requests: 1, tokens: 12 }],
+      ['r', [], { requests: 0, tokens: 0 }],
+      ['r', [], { requests: 1, tokens: 13 }],
     ]);
   });
 
   it('never fails the call when settling fails', async () => {
     const { service, repository } = setup([]);
     repository.settle.mockRejectedValueOnce(new Error('database down'));
-    await expect(service.settle({ id: 'r', promptTokens: 1 }, { usage: null, text: 'x' })).resolves.toBeUndefined();
+    await expect(
+      service.settle({ id: 'r', promptTokens: 1, items: [], at: new Date() }, { usage: null, text: 'x' }),
+    ).resolves.toBeUndefined();
   });
 });

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import type { AuthUser } from '../common/auth-user';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { quotasConfig, type QuotasConfig } from '../config/quotas.config';
 import { QuotaPoliciesService } from './quota-policies.service';
 import { periodOf, resetsAt, secondsUntil, type QuotaWindow } from './quota-window';
 import { QuotaExceededError } from './quotas.errors';
-import { QuotasRepository } from './quotas.repository';
+import { QuotasRepository, type QuotaRefusal, type ReservationItem } from './quotas.repository';
 
 /** How long a reservation counts when its call never settles (its process died); then it is given back. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
@@ -29,6 +30,10 @@ export interface CallOutcome {
 export interface QuotaReservation {
   id: string;
   promptTokens: number;
+  /** What it takes on each binding policy, in policy order. */
+  items: ReservationItem[];
+  /** When it was planned: the periods are those of this moment. */
+  at: Date;
 }
 
 export interface QuotaStatus {
@@ -67,58 +72,80 @@ export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.sweepTimer);
   }
 
-  /** Takes the call's estimate, or refuses it with QUOTA_EXCEEDED (429, Retry-After) when a limit would be passed. */
-  async reserve(principal: AuthUser, modelId: string, estimate: CallEstimate): Promise<QuotaReservation | null> {
+  /**
+   * What the call would reserve on the policies that bind the caller and the model, or null when none does; taken
+   * by reserveWithin in the transaction that stores the call's messages. Reads no database (policies are cached).
+   */
+  async plan(principal: AuthUser, modelId: string, estimate: CallEstimate): Promise<QuotaReservation | null> {
     const policies = await this.policies.applicable(principal.id, modelId);
     if (policies.length === 0) return null;
     // Always in the same order, so that concurrent calls lock a person's counters in the same order.
     policies.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const now = new Date();
+    const at = new Date();
     const tokens = estimate.promptTokens + (estimate.maxTokens ?? this.config.defaultMaxTokens);
-    const reservation = { id: randomUUID(), promptTokens: estimate.promptTokens };
-    const refusal = await this.quotas.reserve(
-      reservation.id,
-      policies.map((policy) => ({
+    return {
+      id: randomUUID(),
+      promptTokens: estimate.promptTokens,
+      at,
+      items: policies.map((policy) => ({
         policy,
         userId: principal.id,
-        period: periodOf(policy.window, now),
+        period: periodOf(policy.window, at),
         requests: 1,
         tokens,
       })),
-      new Date(now.getTime() + RESERVATION_TTL_MS),
-      now,
-    );
-    if (!refusal) return reservation;
-    const { policy, limit } = refusal;
-    this.metrics.quotaRefusals.inc({ window: policy.window });
-    const resets = resetsAt(policy.window, now);
-    throw new QuotaExceededError(
-      policy.window,
-      limit,
-      limit === 'requests' ? policy.maxRequests! : policy.maxTokens!,
-      limit === 'requests' ? refusal.usedRequests : refusal.usedTokens,
-      resets,
-      secondsUntil(resets, now),
-    );
+    };
   }
 
   /**
-   * Replaces the reservation by the call's use: the provider's reported tokens; without a report, nothing when
-   * the call produced nothing (it failed or was cancelled first), else the prompt estimate and the text's. Never
-   * fails the call: a reservation that could not be settled is given back when it expires.
+   * Takes a planned reservation in the caller's transaction, or refuses the call with QUOTA_EXCEEDED (429,
+   * Retry-After) when a limit would be passed, having written nothing. The transaction's rollback undoes it.
+   */
+  async reserveWithin(manager: EntityManager, reservation: QuotaReservation | null): Promise<void> {
+    if (!reservation) return;
+    const refusal = await this.quotas.reserveWithin(
+      manager,
+      reservation.id,
+      reservation.items,
+      this.expiry(reservation),
+      new Date(),
+    );
+    if (refusal) throw this.refused(refusal);
+  }
+
+  /** Takes the call's estimate in a transaction of its own, or refuses it as reserveWithin does. */
+  async reserve(principal: AuthUser, modelId: string, estimate: CallEstimate): Promise<QuotaReservation | null> {
+    const reservation = await this.plan(principal, modelId, estimate);
+    if (!reservation) return null;
+    const refusal = await this.quotas.reserve(reservation.id, reservation.items, this.expiry(reservation), new Date());
+    if (refusal) throw this.refused(refusal);
+    return reservation;
+  }
+
+  /**
+   * Replaces the reservation by the call's use (see used), in a transaction of its own. Never fails the call: a
+   * reservation that could not be settled is given back when it expires.
    */
   async settle(reservation: QuotaReservation | null, outcome: CallOutcome): Promise<void> {
     if (!reservation) return;
-    const used = outcome.usage
-      ? { requests: 1, tokens: outcome.usage.promptTokens + outcome.usage.completionTokens }
-      : outcome.text === ''
-        ? { requests: 0, tokens: 0 }
-        : { requests: 1, tokens: reservation.promptTokens + estimateTokens(outcome.text) };
     try {
-      await this.quotas.settle(reservation.id, used);
+      await this.quotas.settle(reservation.id, reservation.items, this.used(reservation, outcome));
     } catch (error) {
       this.logger.warn(`a quota reservation could not be settled: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * settle, in the caller's transaction (the one that stores the answer); its failure fails that transaction, whose
+   * caller then stores the answer without it (the reservation is given back when it expires).
+   */
+  async settleWithin(
+    manager: EntityManager,
+    reservation: QuotaReservation | null,
+    outcome: CallOutcome,
+  ): Promise<void> {
+    if (!reservation) return;
+    await this.quotas.settleWithin(manager, reservation.id, reservation.items, this.used(reservation, outcome));
   }
 
   /** Gives the reservation back whole: the call never started. */
@@ -148,6 +175,34 @@ export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
         resetsAt: resetsAt(policy.window, now),
       };
     });
+  }
+
+  /**
+   * The provider's reported tokens; without a report, nothing when the call produced nothing (it failed or was
+   * cancelled first), else the prompt estimate and the text's.
+   */
+  private used(reservation: QuotaReservation, outcome: CallOutcome): { requests: number; tokens: number } {
+    if (outcome.usage) return { requests: 1, tokens: outcome.usage.promptTokens + outcome.usage.completionTokens };
+    if (outcome.text === '') return { requests: 0, tokens: 0 };
+    return { requests: 1, tokens: reservation.promptTokens + estimateTokens(outcome.text) };
+  }
+
+  private expiry(reservation: QuotaReservation): Date {
+    return new Date(reservation.at.getTime() + RESERVATION_TTL_MS);
+  }
+
+  private refused({ policy, limit, usedRequests, usedTokens }: QuotaRefusal): QuotaExceededError {
+    this.metrics.quotaRefusals.inc({ window: policy.window });
+    const now = new Date();
+    const resets = resetsAt(policy.window, now);
+    return new QuotaExceededError(
+      policy.window,
+      limit,
+      limit === 'requests' ? policy.maxRequests! : policy.maxTokens!,
+      limit === 'requests' ? usedRequests : usedTokens,
+      resets,
+      secondsUntil(resets, now),
+    );
   }
 
   private async sweep(): Promise<void> {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { bearer, registerAdmin, registerUser, type Session } from '../support/auth';
 import { createApiKey } from '../support/api-keys';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { buildIfNeeded, startServerProcess, type ServerProcess } from '../support/server-process';
 import { upstreamEnv } from '../support/upstream-env';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 
@@ -29,7 +31,7 @@ describe('Quotas', () => {
   let t: TestApp;
   let admin: Session;
   /** Another server process on the same database, for the test that needs two. */
-  let second: TestApp | undefined;
+  let second: ServerProcess | undefined;
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
@@ -37,7 +39,7 @@ describe('Quotas', () => {
     admin = await registerAdmin(t);
   });
   afterAll(async () => {
-    await second?.close();
+    second?.process.kill();
     await t?.close();
     await upstream?.close();
   });
@@ -372,42 +374,44 @@ describe('Quotas', () => {
     });
 
     it('admits exactly one when 100 concurrent calls and sends go to two processes sharing the database', async () => {
-      second = await createTestApp({}, { databaseUrl: t.databaseUrl });
-      {
-        const user = await registerUser(t);
-        const { key } = await createApiKey(t, user.accessToken);
-        await addQuota({ scope: 'default', window: 'month', maxRequests: 2 }).expect(201);
-        await complete(key).expect(200);
-        const conversations = await Promise.all(Array.from({ length: 25 }, () => conversation(user.accessToken)));
+      // A real process: two apps in one process would share one thread pool, where SQLite's waits for a lock
+      // that the other app holds could take every thread.
+      await buildIfNeeded();
+      second = await startServerProcess(t.databaseUrl, {
+        JWT_SECRET: process.env.JWT_SECRET!,
+        RATE_LIMIT_PER_MINUTE: '100000',
+      });
+      const user = await registerUser(t);
+      const { key } = await createApiKey(t, user.accessToken);
+      await addQuota({ scope: 'default', window: 'month', maxRequests: 2 }).expect(201);
+      await complete(key).expect(200);
+      const conversations = await Promise.all(Array.from({ length: 25 }, () => conversation(user.accessToken)));
 
-        // Every fourth is a send, each in a conversation of its own; the others are /v1 calls.
-        const answers = await Promise.all(
-          Array.from({ length: 100 }, (_, i) => {
-            const app = i % 2 === 0 ? t : second!;
-            if (i % 4 === 1) {
-              return app
-                .http()
-                .post(`/conversations/${conversations[(i - 1) / 4]}/messages`)
-                .set(bearer(user.accessToken))
-                .send({ content: 'x' });
-            }
-            return app
-              .http()
-              .post('/v1/chat/completions')
-              .set(bearer(key))
-              .send({ model: 'echo/echo', messages: [{ role: 'user', content: 'hello' }] });
-          }),
-        );
+      // Every fourth is a send, each in a conversation of its own; the others are /v1 calls.
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => {
+          const http = i % 2 === 0 ? t.http() : request(second!.url);
+          if (i % 4 === 1) {
+            return http
+              .post(`/conversations/${conversations[(i - 1) / 4]}/messages`)
+              .set(bearer(user.accessToken))
+              .send({ content: 'x' });
+          }
+          return http
+            .post('/v1/chat/completions')
+            .set(bearer(key))
+            .send({ model: 'echo/echo', messages: [{ role: 'user', content: 'hello' }] });
+        }),
+      );
 
-        const admitted = answers.filter((res) => res.status === 200 || res.status === 201);
-        expect(admitted).toHaveLength(1);
-        const refused = answers.filter((res) => res.status === 429);
-        expect(refused).toHaveLength(99);
-        expect(
-          refused.every((res) => res.body.code === 'QUOTA_EXCEEDED' || res.body.error?.code === 'insufficient_quota'),
-        ).toBe(true);
-        expect(await myQuota(user.accessToken)).toEqual([expect.objectContaining({ usedRequests: 2 })]);
-      }
-    });
+      const admitted = answers.filter((res) => res.status === 200 || res.status === 201);
+      expect(admitted).toHaveLength(1);
+      const refused = answers.filter((res) => res.status === 429);
+      expect(refused).toHaveLength(99);
+      expect(
+        refused.every((res) => res.body.code === 'QUOTA_EXCEEDED' || res.body.error?.code === 'insufficient_quota'),
+      ).toBe(true);
+      expect(await myQuota(user.accessToken)).toEqual([expect.objectContaining({ usedRequests: 2 })]);
+    }, 120_000);
   });
 });
