@@ -3,7 +3,7 @@
 const { rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { createDatabase, migrate } = require('../support/database');
+const { createDatabase, migrate, openRaw } = require('../support/database');
 const { measure } = require('../support/load');
 const { check } = require('../support/report');
 const { seed } = require('../support/seed');
@@ -18,6 +18,7 @@ const REFERENCES = [
   ['floor', '(b) floor: + mapping, JSON.stringify'],
 ];
 const ORDER = ['ceiling', 'floor-auth', 'floor-db', 'floor', 'nest-trivial', 'app'];
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 async function run(ctx) {
   const messages = ctx.quick ? 20_000 : 100_000;
@@ -30,11 +31,22 @@ async function run(ctx) {
     progress(`scenario 1: seeding ${messages.toLocaleString('en-US')} messages`);
     const seeded = await seed(database, { messages });
 
-    // The app first: its answers are the bodies every reference serves or must reproduce.
-    const app = await startApp(database, { probe: false });
+    // The app first: its answers are the bodies every reference serves or must reproduce. It runs as a team
+    // would run it: with /metrics on and a default quota (the user administers it, as quotas are an admin's).
+    const raw = await openRaw(database);
+    await raw.run("UPDATE users SET role = 'admin' WHERE email = ?", [seeded.heavy.email]);
+    await raw.close();
+    const app = await startApp(database, { probe: false, env: { METRICS_TOKEN } });
     servers.push(app);
     const token = await login(app.url, seeded.heavy.email, seeded.password);
     const headers = { authorization: `Bearer ${token}` };
+    const quota = await request({
+      method: 'POST',
+      url: `${app.url}/admin/quotas`,
+      headers,
+      body: { scope: 'default', window: 'day', maxRequests: 1_000_000, maxTokens: 1_000_000_000 },
+    });
+    if (quota.status !== 201) throw new Error(`POST /admin/quotas answered ${quota.status}: ${quota.text}`);
     const routes = {
       list: { path: '/conversations?limit=20', label: 'GET /conversations?limit=20' },
       history: {
@@ -183,6 +195,7 @@ function report(results, routes, bodies, seeded, ctx) {
       `Token verification in the floor: ${createVerify(JWT_SECRET).library}, as the built app sets it up. ` +
         `Floor answers identical to the app's: ${results.floorIdentical_list && results.floorIdentical_history ? 'yes' : 'no'}.`,
       'The app logs one JSON line per request (LOG_LEVEL=info, to /dev/null), as in production; that is part of its cost.',
+      'The app runs with /metrics on (METRICS_TOKEN; every request is observed) and a default daily quota configured.',
       '(c) is the real AppModule plus one bench-only @Public() @SkipThrottle() controller answering the same body from memory.',
       'Each server is its own process; autocannon runs in the benchmark process on the same machine. The rounds ' +
         'alternate between the servers; the table shows the round with the most requests/s of each (all are in the JSON).',
