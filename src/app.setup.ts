@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import { INestApplication } from '@nestjs/common';
@@ -14,6 +13,7 @@ import { filesConfig, type FilesConfig } from './config/files.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
 import { InvalidTextError, JsonTooDeepError } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
+import { applySecurityHeaders, securityHeadersOf } from './common/http/security-headers';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { REQUEST_ID_HEADER, requestIdOf } from './common/logging/request-id';
 import { MetricsService } from './common/metrics/metrics.service';
@@ -74,17 +74,15 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
     if (metrics.enabled) timeRequest(metrics, request, reply);
     done();
   });
+  // Helmet's headers with these policies, made once: they are the same for every request.
+  const docsHeaders = securityHeadersOf({ contentSecurityPolicy: { directives: DOCS_CSP } });
   // Swagger UI styles itself inline and shows its logo as a data: URL; only its pages get a policy that allows that.
   fastify.addHook('onRoute', (route) => {
     if (route.url === DOCS_PATH || route.url.startsWith(`${DOCS_PATH}/`)) {
-      // @fastify/helmet reads `helmet` from the route's config but types it on the route options only.
-      route.config = {
-        ...route.config,
-        helmet: { contentSecurityPolicy: { directives: DOCS_CSP } },
-      } as typeof route.config;
+      route.config = { ...route.config, securityHeaders: docsHeaders };
     }
   });
-  await app.register(helmet, { contentSecurityPolicy: { directives: STRICT_CSP } });
+  applySecurityHeaders(fastify, securityHeadersOf({ contentSecurityPolicy: { directives: STRICT_CSP } }));
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     // @fastify/cors allows only GET, HEAD and POST by default, which would refuse the API's PATCH and DELETE routes.

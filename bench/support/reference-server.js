@@ -33,7 +33,7 @@ const CONVERSATION =
   'c."created_at", c."updated_at"';
 const MESSAGE =
   'm."id", m."conversation_id", m."parent_id", m."depth", m."jump_id", m."role", m."content", m."model", m."status", m."error", ' +
-  'm."prompt_tokens", m."completion_tokens", m."created_at", m."edited_at"';
+  'm."prompt_tokens", m."completion_tokens", m."created_at", m."edited_at", m."served_by"';
 const SIBLINGS =
   'CASE WHEN m.parent_id IS NULL ' +
   'THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL ' +
@@ -68,6 +68,11 @@ const SQL = {
     'WHERE p.depth > ? AND page.n < ?) ' +
     `SELECT ${MESSAGE}, ${SIBLINGS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.created_at, m.id`,
 };
+/** attachments.repository.ts `of`: the files of the page's messages, one statement per number of messages. */
+const attachmentsSql = (count) =>
+  'SELECT a.message_id AS attached_to, f."id", f."owner_id", f."name", f."mime_type", f."size", f."kind", f."status", ' +
+  'f."error", f."text_chars", f."created_at" FROM message_attachments a JOIN files f ON f.id = a.file_id ' +
+  `WHERE a.message_id IN (${Array.from({ length: count }, () => '?').join(', ')}) ORDER BY a.message_id, a.position`;
 /** The first page's parameters: `take` messages from the root down (nothing above it). */
 const firstPage = (take) => [take, take, take, 0, 0, take];
 
@@ -84,6 +89,13 @@ function openDatabase() {
         new Promise((resolve, reject) =>
           statements[name].all(params, (error, rows) => (error ? reject(error) : resolve(rows))),
         ),
+      attachments: (ids) => {
+        const name = `attachments${ids.length}`;
+        statements[name] ??= db.prepare(attachmentsSql(ids.length));
+        return new Promise((resolve, reject) =>
+          statements[name].all(ids, (error, rows) => (error ? reject(error) : resolve(rows))),
+        );
+      },
     };
   }
   const { Pool } = require('pg');
@@ -97,6 +109,11 @@ function openDatabase() {
   return {
     sqlite: false,
     query: async (name, params) => (await pool.query({ name, text: numbered[name], values: params })).rows,
+    attachments: async (ids) => {
+      let n = 0;
+      const text = attachmentsSql(ids.length).replace(/\?/g, () => `$${++n}`);
+      return (await pool.query({ name: `attachments${ids.length}`, text, values: ids })).rows;
+    },
   };
 }
 
@@ -133,7 +150,9 @@ const toMessage = (r) => ({
   siblingCount: Number(r.sibling_count),
   role: r.role,
   content: r.content,
+  attachments: [],
   model: r.model,
+  servedBy: r.served_by,
   status: r.status,
   error: r.error,
   usage:
@@ -184,7 +203,10 @@ async function handle(req, res) {
     if (!conversation) return send(res, 404, '{"statusCode":404}');
     const leaf = conversation.current_leaf_id;
     const rows = leaf ? await database.query('history', [leaf, history[1], ...firstPage(limit + 1)]) : [];
+    const attached = rows.length > 0 ? await database.attachments(rows.map((row) => row.id)) : [];
     if (mode === 'floor-db') return send(res, 200, stored);
+    // The bench seeds no files: a page with any would differ from the app's here, and the check below says so.
+    if (attached.length > 0) return send(res, 500, '{"statusCode":500}');
     body = JSON.stringify(page(rows, limit, toMessage, (m) => m.createdAt));
   } else {
     const rows = await database.query('list', [user.id, database.sqlite ? 0 : false, limit + 1]);

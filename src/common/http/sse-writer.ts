@@ -14,8 +14,8 @@ export interface SseFrame {
 
 /**
  * The one writer of Server-Sent Events on a Fastify reply. It takes the response over from Fastify, which
- * skips Fastify's reply pipeline: the headers that hooks already set (the security headers of
- * @fastify/helmet, CORS, rate limits, the request id) are carried over here, once, for every stream.
+ * skips Fastify's reply pipeline: the headers that hooks already set (helmet's security headers, CORS, rate
+ * limits, the request id) are carried over here, once, for every stream.
  */
 export class SseWriter {
   private readonly heartbeat: NodeJS.Timeout;
