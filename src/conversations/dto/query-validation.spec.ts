@@ -1,34 +1,10 @@
 import { ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import fc from 'fast-check';
-import { PageQueryDto } from './pagination/page-query.dto';
-import { AppValidationPipe, createValidationPipe, REMEMBERED_QUERIES } from './validation.pipe';
+import { AppValidationPipe, createValidationPipe, REMEMBERED_QUERIES } from '../../common/validation.pipe';
+import { ListConversationsQueryDto } from './list-conversations-query.dto';
+import { ListMessagesQueryDto } from './list-messages-query.dto';
 
-// Query DTOs like the features' own (the conversation list's and the history's), on the shared page query.
-class ListConversationsQueryDto extends PageQueryDto {
-  @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
-  @IsBoolean()
-  archived: boolean = false;
-
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  q?: string;
-}
-
-class ListMessagesQueryDto extends PageQueryDto {
-  @IsOptional()
-  @IsUUID('all')
-  leafId?: string;
-
-  @IsOptional()
-  @IsIn(['asc', 'desc'])
-  order: 'asc' | 'desc' = 'asc';
-}
-
+// The pipe is the app's global one (common/); it is tested here on the conversations' own query DTOs.
 const query = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'query', metatype });
 const LIST = query(ListConversationsQueryDto);
 const HISTORY = query(ListMessagesQueryDto);
