@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { toString as qrToString } from 'qrcode';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '../common/audit/audit-log.service';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
@@ -78,6 +77,8 @@ export class MfaService {
       totpLastStep: null,
     });
     const otpauthUrl = this.totp(user.email, secret).toString();
+    // Imported here, not at the top: qrcode (with its PNG encoder) is only for this step, and costs every start.
+    const { toString: qrToString } = await import('qrcode');
     const svg = await qrToString(otpauthUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
     return {
       secret: secret.base32,

@@ -1,4 +1,3 @@
-import { fileTypeFromFile } from 'file-type';
 import { DOCX_MIME, PDF_MIME } from './mime-types';
 import type { FileKind } from './stored-file.entity';
 
@@ -38,6 +37,8 @@ const TEXT_FLAVOURS: Record<string, string> = {
  * null otherwise.
  */
 export async function detectType(path: string, name: string, textChars: number | null): Promise<DetectedType | null> {
+  // Imported here, not at the top: file-type and its tokenizer are a few percent of every start, for uploads only.
+  const { fileTypeFromFile } = await import('file-type');
   const signature = await fileTypeFromFile(path);
   const known = signature && BY_SIGNATURE[signature.mime];
   if (known) return { ...known };

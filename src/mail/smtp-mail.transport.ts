@@ -1,4 +1,4 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { NewMail } from './mail-outbox.repository';
 import { MailDeliveryError, MailTransport } from './mail-transport';
 
@@ -17,6 +17,10 @@ export class SmtpMailTransport extends MailTransport {
 
   constructor(smtpUrl: string, from: string) {
     super();
+    // Required here, not imported at the top: nodemailer is for servers with SMTP_URL only, and loading it was a
+    // few percent of every start. A `require`, so that a bad SMTP_URL still fails at start as before.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createTransport } = require('nodemailer') as typeof import('nodemailer');
     // Short time-outs: a server that does not answer should delay this mail, not hold the sender for minutes.
     this.transporter = createTransport(
       { url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 },

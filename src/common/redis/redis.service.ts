@@ -1,7 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { appConfig } from '../../config/app.config';
+
+/**
+ * ioredis, loaded with the first connection rather than at start: a server without REDIS_URL never uses it, and
+ * loading it (its command table) was a few percent of every start. A `require`, not `import()`, because
+ * connections are opened synchronously, some from constructors.
+ */
+let loadedRedis: typeof Redis | undefined;
+function redisClass(): typeof Redis {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loadedRedis ??= (require('ioredis') as typeof import('ioredis')).default;
+  return loadedRedis;
+}
 
 /**
  * Whether an error means Redis could not be reached (rather than a bug): such a request is answered 503, and
@@ -70,7 +82,7 @@ export class RedisService implements OnApplicationShutdown {
   private connect(purpose: string, options: { enableAutoPipelining?: boolean }): Redis {
     if (this.config.redisUrl === null) throw new Error('REDIS_URL is not set');
     if (this.closed) throw new Error('the server is shutting down: Redis is closed');
-    const connection = new Redis(this.config.redisUrl, {
+    const connection = new (redisClass())(this.config.redisUrl, {
       ...options,
       connectionName: `colloquy-${purpose}`,
       // A command waits through a short outage, then fails: a request must not hang on a Redis that is gone.
