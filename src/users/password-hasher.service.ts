@@ -1,19 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import * as argon2 from 'argon2';
 import { availableParallelism } from 'node:os';
 import { ServerBusyError } from '../common/errors/app.error';
 import { authConfig } from '../config/auth.config';
-
-/**
- * argon2, a native addon, loaded by the first hash or check rather than at start (about 5 ms of every start). A
- * `require`, not `import()`: the addon stays outside the server's bundle, where import() of a package fails.
- */
-let loadedArgon2: typeof import('argon2') | undefined;
-function argon2(): typeof import('argon2') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loadedArgon2 ??= require('argon2') as typeof import('argon2');
-  return loadedArgon2;
-}
 
 /**
  * argon2id with OWASP's minimum profile (19 MiB, 2 passes). argon2 hashes on libuv's thread pool, so a burst
@@ -25,7 +15,7 @@ function argon2(): typeof import('argon2') {
  */
 @Injectable()
 export class PasswordHasher {
-  private readonly options = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+  private readonly options = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
   private readonly maxRunning = Math.max(1, Math.min(3, availableParallelism() - 1));
   private readonly maxWaiting: number;
   private running = 0;
@@ -39,16 +29,12 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.limited(() => argon2().hash(password, { ...this.options, type: argon2().argon2id }));
+    return this.limited(() => argon2.hash(password, this.options));
   }
 
   /** False for a wrong password; throws ServerBusyError when too many checks are waiting. */
   async verify(hash: string, password: string): Promise<boolean> {
-    return this.limited(() =>
-      argon2()
-        .verify(hash, password)
-        .catch(() => false),
-    );
+    return this.limited(() => argon2.verify(hash, password).catch(() => false));
   }
 
   /** Spends the same time as a real check, so an unknown email cannot be told apart by how fast login fails. */
