@@ -86,6 +86,36 @@ describe('sqliteDriver', () => {
     }
   });
 
+  it('resets a write that failed as busy, so the connection commits again afterwards', async () => {
+    const database = await open();
+    const other = await open();
+    try {
+      database.configure('busyTimeout', 50);
+      await exec(database, 'CREATE TABLE t (id integer primary key, n integer); INSERT INTO t VALUES (1, 0)');
+      const run = (sql: string, parameters: unknown[]) =>
+        new Promise<void>((resolve, reject) =>
+          database.run(sql, parameters, (error: Error | null) => (error ? reject(error) : resolve())),
+        );
+
+      await exec(other, 'BEGIN IMMEDIATE');
+      await expect(run('INSERT INTO t VALUES (?, ?)', [2, 0])).rejects.toThrow(/SQLITE_BUSY/);
+      await exec(other, 'COMMIT');
+
+      // Committed at once, as a write outside a transaction is: the other connection sees it and can write.
+      await run('UPDATE t SET n = ? WHERE id = ?', [7, 1]);
+      expect(await all(other, 'SELECT n FROM t WHERE id = ?', [1])).toEqual([{ n: 7 }]);
+      await exec(other, 'PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; UPDATE t SET n = 8; COMMIT');
+      await run('INSERT INTO t VALUES (?, ?)', [2, 0]);
+      expect(await all(other, 'SELECT id, n FROM t WHERE id > ? ORDER BY id', [0])).toEqual([
+        { id: 1, n: 8 },
+        { id: 2, n: 0 },
+      ]);
+    } finally {
+      await close(other);
+      await close(database);
+    }
+  });
+
   it('answers every call of one statement with its own parameters, also when they overlap', async () => {
     const database = await open();
     await exec(

@@ -22,6 +22,8 @@ interface Prepared {
   running: number;
   /** Callbacks queued before it is prepared: a failed prepare drops them, so they are answered here. */
   waiting: RowsCallback[] | null;
+  /** Prepared without error: only then can it be reset. */
+  prepared: boolean;
 }
 
 const Statement = sqlite3.Statement as unknown as new (
@@ -77,7 +79,10 @@ class CachingDatabase extends sqlite3.Database {
     copy.running += 1;
     const answer: RowsCallback = function (error, rows) {
       copy.running -= 1;
-      (callback as RowsCallback).call(this, error, rows);
+      if (!error || !copy.prepared) return (callback as RowsCallback).call(this, error, rows);
+      // A statement that failed mid-step (SQLITE_BUSY) stays active until it is reset: a write would keep the
+      // connection from ever committing again. sqlite3's own one-off statements are finalized, which resets them.
+      this.reset(() => (callback as RowsCallback).call(this, error, rows));
     };
     copy.waiting?.push(answer);
     if (method === 'all') copy.statement.all(parameters, answer);
@@ -105,10 +110,16 @@ class CachingDatabase extends sqlite3.Database {
   }
 
   private addCopy(sql: string, copies: Prepared[]): Prepared {
-    const copy: Prepared = { statement: undefined as unknown as sqlite3.Statement, running: 0, waiting: [] };
+    const copy: Prepared = {
+      statement: undefined as unknown as sqlite3.Statement,
+      running: 0,
+      waiting: [],
+      prepared: false,
+    };
     copy.statement = new Statement(this, sql, (error) => {
       const waiting = copy.waiting ?? [];
       copy.waiting = null;
+      copy.prepared = !error;
       if (!error) return;
       // sqlite3 has finalized the statement and dropped the calls queued on it without answering them.
       copies.splice(copies.indexOf(copy), 1);
