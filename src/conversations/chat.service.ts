@@ -91,7 +91,10 @@ export class ChatService {
     const reservation = await this.plan(principal, target, input.content, input);
     const budgetTokens = this.models.contextBudgetTokens(target.modelId);
     let history: Promise<Message[]> | undefined;
-    const stored = await this.transactions.runGrouped(conversationId, (manager) =>
+    // Keyed by the person, not the conversation: their sends run one after another within a group (those of a
+    // conversation too, as only its owner may send in it), so that one send's quota statements never interleave
+    // with another's on the person's counters.
+    const stored = await this.transactions.runGrouped(principal.id, (manager) =>
       this.sends.store(
         manager,
         {
@@ -143,7 +146,8 @@ export class ChatService {
         temperature: input.temperature,
         maxTokens: input.maxTokens,
       },
-      settleQuota: (manager, used) => this.quotas.settleWithin(manager, reservation, used),
+      settleQuota: (manager, used) =>
+        manager ? this.quotas.settleWithin(manager, reservation, used) : this.quotas.settle(reservation, used),
     });
     return { userMessage: question, userMessageIsNew: true, assistantMessage: answer, generation };
   }
@@ -313,7 +317,8 @@ export class ChatService {
         temperature: options.temperature,
         maxTokens: options.maxTokens,
       },
-      settleQuota: (manager, used) => this.quotas.settleWithin(manager, reservation, used),
+      settleQuota: (manager, used) =>
+        manager ? this.quotas.settleWithin(manager, reservation, used) : this.quotas.settle(reservation, used),
     });
     return { userMessage, userMessageIsNew, assistantMessage, generation };
   }

@@ -4,7 +4,7 @@ import type { ShutdownService } from '../common/lifecycle/shutdown.service';
 import type { TransactionRunner } from '../database/transaction-runner';
 import { GenerationEndedError, GenerationNotFoundError } from './conversations.errors';
 import { GenerationRelay } from './generation-relay.service';
-import { GenerationRegistry, KEEP_ENDED_MS } from './generation-registry.service';
+import { GenerationRegistry, KEEP_ENDED_MS, type GenerationStart } from './generation-registry.service';
 import type { MessagesRepository, PlacedMessage } from './messages.repository';
 import { metricsOff } from '../../test/support/metrics';
 
@@ -64,7 +64,7 @@ function setup() {
     { enabled: false } as GenerationRelay,
     metricsOff(),
   );
-  const start = (conversationId: string, messageId: string) => {
+  const start = (conversationId: string, messageId: string, settleQuota?: GenerationStart['settleQuota']) => {
     const { provider, push } = scriptedProvider();
     const generation = registry.start({
       ownerId: owner.id,
@@ -73,6 +73,7 @@ function setup() {
       assistantMessage: answer(messageId, conversationId),
       provider,
       request: { model: 'm', messages: [] },
+      settleQuota,
     });
     return { generation, push };
   };
@@ -85,6 +86,30 @@ const done: ChatEvent = { type: 'done', usage: null, finishReason: 'stop' };
 describe('GenerationRegistry', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
+
+  it("settles the quota in the answer's transaction, and apart after the answer when that transaction fails", async () => {
+    const { registry, messages, start } = setup();
+    const settled: unknown[] = [];
+    const together = start('c1', 'a1', async (manager, used) => {
+      settled.push([manager, used.text]);
+    });
+    together.push(delta('fine'), done);
+    await together.generation.ended;
+    // In the same transaction as the answer's final write (the fake transaction's manager is {}).
+    expect(settled).toEqual([[{}, 'fine']]);
+
+    settled.length = 0;
+    const apart = start('c2', 'b1', async (manager, used) => {
+      if (manager) throw new Error('deadlock detected');
+      settled.push([manager, used.text]);
+    });
+    apart.push(delta('kept'), done);
+    await apart.generation.ended;
+    expect(messages.update).toHaveBeenLastCalledWith({}, 'b1', expect.objectContaining({ content: 'kept' }));
+    expect(settled).toEqual([[undefined, 'kept']]);
+    expect(apart.generation.text).toBe('kept');
+    registry.onApplicationShutdown();
+  });
 
   it('saves the text so far about once a second, every running answer in one write, never once per delta', async () => {
     const { registry, messages, start } = setup();

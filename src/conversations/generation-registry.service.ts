@@ -31,10 +31,14 @@ export interface GenerationStart {
   provider: AiProvider;
   request: Omit<ChatRequest, 'signal'>;
   /**
-   * Told what the call used once it has ended, in the transaction that stores the answer, before its viewers are
-   * told (its quota reservation is settled).
+   * Told what the call used once it has ended, before its viewers are told (its quota reservation is settled): in
+   * the transaction that stores the answer, or, when that failed, without one (`manager` undefined) once the
+   * answer is stored alone.
    */
-  settleQuota?: (manager: EntityManager, used: { usage: ModelCallOutcome['usage']; text: string }) => Promise<void>;
+  settleQuota?: (
+    manager: EntityManager | undefined,
+    used: { usage: ModelCallOutcome['usage']; text: string },
+  ) => Promise<void>;
 }
 
 export interface ActiveGeneration {
@@ -282,13 +286,14 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * The answer's final write, with what has to be stored with it. Should that fail, the answer is stored alone:
-   * the answer matters more (a quota reservation left unsettled is given back when it expires).
+   * The answer's final write, with what has to be stored with it (`alongWith`, given the transaction). Should that
+   * transaction fail, the answer is stored alone first, as it matters more, and `alongWith` runs after it on its
+   * own (without a transaction).
    */
   private async storeAnswer(
     placeholder: PlacedMessage,
     outcome: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'servedBy'>,
-    alongWith?: (manager: EntityManager) => Promise<void>,
+    alongWith?: (manager: EntityManager | undefined) => Promise<void>,
   ): Promise<PlacedMessage> {
     const write = (manager: EntityManager) => this.messages.update(manager, placeholder.id, outcome);
     try {
@@ -298,8 +303,11 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
       });
     } catch (error) {
       if (!alongWith) throw error;
-      this.logger.warn(`a quota reservation could not be settled: ${error instanceof Error ? error.message : error}`);
+      this.logger.warn(
+        `an answer and its quota settlement could not be stored together, trying apart: ${error instanceof Error ? error.message : error}`,
+      );
       await this.transactions.run(write);
+      await alongWith(undefined);
     }
     const [stored] = await this.messages.findPlaced(placeholder.conversationId, [placeholder.id]);
     // Gone only when its conversation was deleted meanwhile: the viewers still get what was generated.

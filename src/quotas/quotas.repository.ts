@@ -141,7 +141,10 @@ export class QuotasRepository {
     now: Date,
   ): Promise<QuotaRefusal | null> {
     let refused = await this.addAll(manager, items);
-    if (refused && (await this.giveBackExpired(manager, now, items[0].userId)) > 0) {
+    // Only on the call's own counters, which this transaction has locked already (PostgreSQL): taking others'
+    // locks here, out of policy order, could deadlock with another call of the same person.
+    const mine = { userId: items[0].userId, policyIds: items.map((item) => item.policy.id) };
+    if (refused && (await this.giveBackExpired(manager, now, mine)) > 0) {
       refused = await this.addAll(manager, items);
     }
     if (refused) return this.refusal(manager, refused);
@@ -226,12 +229,19 @@ export class QuotasRepository {
     return this.whenFree(() => this.transactions.run((manager) => this.giveBackExpired(manager, now)));
   }
 
-  private async giveBackExpired(manager: EntityManager, now: Date, userId?: string): Promise<number> {
+  private async giveBackExpired(
+    manager: EntityManager,
+    now: Date,
+    of?: { userId: string; policyIds: string[] },
+  ): Promise<number> {
     const query = manager
       .getRepository(QuotaReservation)
       .createQueryBuilder('r')
       .where('r.expiresAt < :now', { now: dateParam(this.dataSource, now) });
-    if (userId) query.andWhere('r.userId = :userId', { userId });
+    if (of) {
+      query.andWhere('r.userId = :userId', { userId: of.userId });
+      query.andWhere('r.policyId IN (:...policyIds)', { policyIds: of.policyIds });
+    }
     const expired = await query.orderBy('r.policyId', 'ASC').getMany();
     let released = 0;
     for (const reservation of expired) {
