@@ -206,7 +206,7 @@ async function run(ctx) {
         `${busy.length} scrapes of ${(last.bytes / 1024).toFixed(1)} KiB; ${failed} sends failed`,
         `Registry alone: the app's metrics registry in the benchmark's process with the series of a busy server, ` +
           `${REGISTRY_UPDATES_PER_SECOND} updates/s applied in the same event loop, scraped every 100 ms ` +
-          `(${registry.scrapes.length} scrapes of ${(registry.bytes / 1024).toFixed(1)} KiB); no HTTP.`,
+          `(${registry.scrapes.length} scrapes of ${(registry.bytes / 1024).toFixed(1)} KiB); no HTTP, and not a check.`,
       ],
       tables: [
         {
@@ -243,9 +243,9 @@ async function run(ctx) {
       checks: [
         check('quota check added to a send, p50', added, '<', 0.5, 'ms'),
         check('/metrics scrape under load, p99', percentile(scrapeMs, 99), '<', 50, 'ms'),
-        check('registry scrape at 10^4 updates/s, p99', percentile(registry.scrapes, 99), '<', 50, 'ms'),
-        // The updates are applied every millisecond or so: the last millisecond's may be missing.
-        check('updates/s applied to the registry', registry.updatesPerSecond, '>=', 0.99 * REGISTRY_UPDATES_PER_SECOND),
+        // The target's rate, made by the server itself; the registry alone (above) is shown, not checked: its
+        // rate is applied by this benchmark and says nothing of what the server can do.
+        check('series updates/s during the scrapes', updatesPerSecond, '>=', 10_000),
         check('failed sends', failed, '<', 1),
       ],
       data: { sends, idle, busy: scrapeMs, updatesPerSecond, loaded, registry },

@@ -8,7 +8,7 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
   });
 }
 
-/** Queries remembered per query DTO: the few that recur (`?limit=20`) stay, anything else only refills it. */
+/** Queries remembered per query DTO; when full, all are dropped and the ones that recur (`?limit=20`) come back. */
 export const REMEMBERED_QUERIES = 256;
 
 type FlatDto = Record<string, string | number | boolean | null | undefined>;
