@@ -190,30 +190,28 @@ function moduleScope(bundleDir) {
         }
 
         if (BUILT_ON_FIRST_USE.includes(file)) {
-          if (!source.includes(DATE_FORMATTER)) {
-            throw new Error(
-              `${file} no longer builds its date formatter as before: review DATE_FORMATTER in scripts/bundle.js`,
-            );
-          }
-          // A function declaration at the end is hoisted, so no line moves.
-          source = source.replace(DATE_FORMATTER, 'const dateTimeFormatter = __formatterOnFirstUse(');
-          source +=
-            '\nfunction __formatterOnFirstUse(locales, options) { let formatter; ' +
-            'return { format: (date) => (formatter ??= new Intl.DateTimeFormat(locales, options)).format(date) }; }\n';
+          source = onFirstUse(file, source, {
+            marker: DATE_FORMATTER,
+            constant: 'DATE_FORMATTER',
+            what: 'builds its date formatter',
+            replacement: 'const dateTimeFormatter = __formatterOnFirstUse(',
+            helper:
+              'function __formatterOnFirstUse(locales, options) { let formatter; ' +
+              'return { format: (date) => (formatter ??= new Intl.DateTimeFormat(locales, options)).format(date) }; }',
+          });
           changed = true;
         }
 
         if (file === DEPRECATION_LOGGER_USER) {
-          if (!source.includes(DEPRECATION_LOGGER)) {
-            throw new Error(
-              `${file} no longer makes its deprecation logger as before: review DEPRECATION_LOGGER in scripts/bundle.js`,
-            );
-          }
-          // A function declaration at the end is hoisted, so no line moves.
-          source = source.replace(DEPRECATION_LOGGER, "var deprecate = __deprecateOnFirstUse('http-errors')");
-          source +=
-            '\nfunction __deprecateOnFirstUse(namespace) { let deprecate; ' +
-            "return (message) => (deprecate ??= require('depd')(namespace))(message); }\n";
+          source = onFirstUse(file, source, {
+            marker: DEPRECATION_LOGGER,
+            constant: 'DEPRECATION_LOGGER',
+            what: 'makes its deprecation logger',
+            replacement: "var deprecate = __deprecateOnFirstUse('http-errors')",
+            helper:
+              'function __deprecateOnFirstUse(namespace) { let deprecate; ' +
+              "return (message) => (deprecate ??= require('depd')(namespace))(message); }",
+          });
           changed = true;
         }
 
@@ -369,6 +367,17 @@ function lineLevelForPackages(json) {
     }),
   );
   return JSON.stringify(map);
+}
+
+/**
+ * Replaces what a bundled package's file makes at load (`marker`) by `replacement`, which makes it at first use
+ * through `helper`, a function declaration appended to the file: hoisted, so no line of the file moves.
+ */
+function onFirstUse(file, source, { marker, constant, what, replacement, helper }) {
+  if (!source.includes(marker)) {
+    throw new Error(`${file} no longer ${what} as before: review ${constant} in scripts/bundle.js`);
+  }
+  return `${source.replace(marker, replacement)}\n${helper}\n`;
 }
 
 async function bundle(entry) {
