@@ -178,7 +178,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     {
       plan: async () => null,
       reserveWithin: async () => undefined,
-      settleWithin: async () => undefined,
+      settle: async () => undefined,
       release: async () => undefined,
     } as unknown as QuotasService,
   );

@@ -114,7 +114,7 @@ export class ChatService {
       ),
     );
     return this.releasedOnFailure(reservation, () =>
-      this.startSent(principal, input, target, reservation, stored, history!),
+      this.startSent(principal, input, target, budgetTokens, reservation, stored, history!),
     );
   }
 
@@ -122,11 +122,11 @@ export class ChatService {
     principal: AuthUser,
     input: SendMessageInput,
     target: TargetModel,
+    budgetTokens: number,
     reservation: QuotaReservation | null,
     stored: StoredSend,
     history: Promise<Message[]>,
   ): Promise<Exchange> {
-    const budgetTokens = this.models.contextBudgetTokens(target.modelId);
     const { conversation, question, answer } = stored;
     const prompt = await this.prompts.assemble(
       conversation.systemPrompt,
@@ -146,8 +146,7 @@ export class ChatService {
         temperature: input.temperature,
         maxTokens: input.maxTokens,
       },
-      settleQuota: (manager, used) =>
-        manager ? this.quotas.settleWithin(manager, reservation, used) : this.quotas.settle(reservation, used),
+      settleQuota: (manager, used) => this.quotas.settle(reservation, used, manager),
     });
     return { userMessage: question, userMessageIsNew: true, assistantMessage: answer, generation };
   }
@@ -317,8 +316,7 @@ export class ChatService {
         temperature: options.temperature,
         maxTokens: options.maxTokens,
       },
-      settleQuota: (manager, used) =>
-        manager ? this.quotas.settleWithin(manager, reservation, used) : this.quotas.settle(reservation, used),
+      settleQuota: (manager, used) => this.quotas.settle(reservation, used, manager),
     });
     return { userMessage, userMessageIsNew, assistantMessage, generation };
   }

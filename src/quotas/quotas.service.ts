@@ -123,29 +123,19 @@ export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Replaces the reservation by the call's use (see used), in a transaction of its own. Never fails the call: a
-   * reservation that could not be settled is given back when it expires.
+   * Replaces the reservation by the call's use (see used): in the caller's transaction when given one (the one
+   * that stores the answer), whose failure it then fails; else in a transaction of its own, and then it never
+   * fails the call: a reservation that could not be settled is given back when it expires.
    */
-  async settle(reservation: QuotaReservation | null, outcome: CallOutcome): Promise<void> {
+  async settle(reservation: QuotaReservation | null, outcome: CallOutcome, manager?: EntityManager): Promise<void> {
     if (!reservation) return;
+    const used = this.used(reservation, outcome);
+    if (manager) return this.quotas.settleWithin(manager, reservation.id, reservation.items, used);
     try {
-      await this.quotas.settle(reservation.id, reservation.items, this.used(reservation, outcome));
+      await this.quotas.settle(reservation.id, reservation.items, used);
     } catch (error) {
       this.logger.warn(`a quota reservation could not be settled: ${(error as Error).message}`);
     }
-  }
-
-  /**
-   * settle, in the caller's transaction (the one that stores the answer); its failure fails that transaction, whose
-   * caller then stores the answer without it (the reservation is given back when it expires).
-   */
-  async settleWithin(
-    manager: EntityManager,
-    reservation: QuotaReservation | null,
-    outcome: CallOutcome,
-  ): Promise<void> {
-    if (!reservation) return;
-    await this.quotas.settleWithin(manager, reservation.id, reservation.items, this.used(reservation, outcome));
   }
 
   /** Gives the reservation back whole: the call never started. */
