@@ -102,6 +102,51 @@ describe('Failures and busy states in the chat page', () => {
     expect(await storedUserMessages('Are you there?')).toHaveLength(1);
   });
 
+  it('sends a question asked while the last answer is being swapped for its stored copy, once that is done', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    // The page reads the conversation back once an answer has ended; holding that read keeps the page settling.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    await tab.page.route('**/conversations/*', async (route: Route) => {
+      if (route.request().method() === 'GET' && !holding) {
+        holding = true;
+        await held;
+      }
+      await route.continue();
+    });
+    const answers = tab.page.getByRole('article', { name: 'Assistant' });
+    await ui().message.fill('Hold on');
+    await ui().message.press('Enter');
+    await eventually(() => holding, 'the page reading the stored answer');
+    expect(await answers.first().getAttribute('aria-busy')).toBeNull();
+
+    await ui().message.fill('And then?');
+    await ui().message.press('Enter');
+    expect(await answers.count()).toBe(1);
+    expect(await ui().message.inputValue()).toBe('And then?');
+
+    release();
+    await answers.nth(1).getByText('And then?').waitFor();
+    await tab.page.waitForFunction(() =>
+      [...document.querySelectorAll('#messages > article')].every((article) => article.querySelector('.message-tools')),
+    );
+    expect(await ui().message.inputValue()).toBe('');
+    expect(
+      await tab.page
+        .locator('#messages > article')
+        .evaluateAll((articles) =>
+          articles.map(
+            (a) => `${a.getAttribute('aria-label')}: ${a.querySelector('.message-body')?.textContent?.trim()}`,
+          ),
+        ),
+    ).toEqual(['You: Hold on', 'Assistant: Hold on', 'You: And then?', 'Assistant: And then?']);
+    const [question] = await server.t.query<{ parent: string }>(
+      "SELECT (SELECT content FROM messages p WHERE p.id = m.parent_id) AS parent FROM messages m WHERE m.content = 'And then?' AND m.role = 'user'",
+    );
+    expect(question.parent).toBe('Hold on');
+  });
+
   it('tells how long to wait when the API answers 429, and keeps the message', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     await tab.page.route('**/conversations/*/messages', (route: Route) =>

@@ -43,10 +43,21 @@ input.addEventListener('keydown', (event) => {
   }
 });
 
+/**
+ * The conversation whose question was submitted while its last answer was settling: it is sent once the stored
+ * messages are on show, so that it goes under the right one, instead of the Enter being lost.
+ * @type {string | null}
+ */
+let sendWhenSettled = null;
+
 composer.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value;
-  if (!text.trim() || streamingHere() || settlingHere()) return;
+  if (!text.trim() || streamingHere()) return;
+  if (settlingHere()) {
+    sendWhenSettled = state.conversation?.id ?? null;
+    return;
+  }
   const blocked = attachmentsBlocked();
   if (blocked) {
     showNotice(blocked);
@@ -282,6 +293,10 @@ export async function runExchange(spec) {
   } finally {
     state.settling.delete(id);
     renderComposer();
+    if (sendWhenSettled === id) {
+      sendWhenSettled = null;
+      if (state.conversation?.id === id) composer.requestSubmit();
+    }
   }
 }
 
