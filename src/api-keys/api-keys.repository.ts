@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
+import { sqlFor } from '../database/placeholders';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { AuthUser, Role } from '../common/auth-user';
 import { ApiKey } from './api-key.entity';
@@ -25,14 +26,13 @@ export class ApiKeysRepository {
     private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
   ) {
-    const postgres = dataSource.options.type === 'postgres';
-    let n = 0;
     // The parameters come in this order: staleBefore, keyHash, now.
-    this.liveSql = `SELECT k.id, k.user_id, u.email, u.role, u.disabled,
+    this.liveSql = sqlFor(
+      dataSource,
+      `SELECT k.id, k.user_id, u.email, u.role, u.disabled,
         CASE WHEN k.last_used_at IS NULL OR k.last_used_at < ? THEN 1 ELSE 0 END AS stale
       FROM api_keys k LEFT JOIN users u ON u.id = k.user_id
-      WHERE k.key_hash = ? AND (k.expires_at IS NULL OR k.expires_at > ?)`.replace(/\?/g, () =>
-      postgres ? `$${++n}` : '?',
+      WHERE k.key_hash = ? AND (k.expires_at IS NULL OR k.expires_at > ?)`,
     );
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { sqlFor } from '../database/placeholders';
 import { RowReader } from '../database/row-reader';
 import { StoredFile } from '../files/stored-file.entity';
 
@@ -55,7 +56,8 @@ export class AttachmentsRepository {
   async insert(manager: EntityManager, messageId: string, fileIds: string[]): Promise<void> {
     if (fileIds.length === 0) return;
     await manager.query(
-      this.sql(
+      sqlFor(
+        this.dataSource,
         `INSERT INTO message_attachments (message_id, position, file_id) VALUES ${fileIds.map(() => '(?, ?, ?)').join(', ')}`,
       ),
       fileIds.flatMap((fileId, position) => [messageId, position, fileId]),
@@ -71,16 +73,12 @@ export class AttachmentsRepository {
     for (let from = 0; from < rows.length; from += COPY_BATCH) {
       const batch = rows.slice(from, from + COPY_BATCH);
       await manager.query(
-        this.sql(
+        sqlFor(
+          this.dataSource,
           `INSERT INTO message_attachments (message_id, position, file_id) VALUES ${batch.map(() => '(?, ?, ?)').join(', ')}`,
         ),
         batch.flat(),
       );
     }
-  }
-
-  private sql(text: string): string {
-    let n = 0;
-    return this.postgres ? text.replace(/\?/g, () => `$${++n}`) : text;
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { childAncestry, type Ancestry } from '../database/ancestry';
+import { sqlFor } from '../database/placeholders';
 import { RowReader } from '../database/row-reader';
 import { FileNotFoundError, FileNotReadyError } from '../files/files.errors';
 import type { StoredFile } from '../files/stored-file.entity';
@@ -87,11 +88,10 @@ export class SendRepository {
     this.createdAt = messages.findColumnWithPropertyName('createdAt')!;
     this.updatedAt = dataSource.getMetadata(Conversation).findColumnWithPropertyName('updatedAt')!;
     const row = `(${this.messageColumns.map(() => '?').join(', ')})`;
-    this.insertSql =
-      `INSERT INTO messages (${this.messageColumns.map((c) => c.databaseName).join(', ')}) VALUES ${row}, ${row}`.replace(
-        /\?/g,
-        this.placeholder(),
-      );
+    this.insertSql = sqlFor(
+      dataSource,
+      `INSERT INTO messages (${this.messageColumns.map((c) => c.databaseName).join(', ')}) VALUES ${row}, ${row}`,
+    );
   }
 
   /**
@@ -166,9 +166,9 @@ export class SendRepository {
     await this.attachments.insert(manager, questionId, send.fileIds);
     const title = conversation.title ? null : titleFrom(send.content);
     await manager.query(
-      `UPDATE conversations SET current_leaf_id = ?, updated_at = ?${title === null ? '' : ', title = ?'} WHERE id = ?`.replace(
-        /\?/g,
-        this.placeholder(),
+      sqlFor(
+        this.dataSource,
+        `UPDATE conversations SET current_leaf_id = ?, updated_at = ?${title === null ? '' : ', title = ?'} WHERE id = ?`,
       ),
       [
         answer.id,
@@ -230,7 +230,7 @@ export class SendRepository {
       jump_jump_jump_id?: string | null;
       jump_jump_jump_depth?: unknown;
     };
-    const [row] = (await manager.query(sql.replace(/\?/g, this.placeholder()), parameters)) as Row[];
+    const [row] = (await manager.query(sqlFor(this.dataSource, sql), parameters)) as Row[];
     // The two generations of jumps of the question and of the answer below it; the last one's depth is enough.
     const known = new Map<string, Ancestry>();
     const parent =
@@ -268,12 +268,5 @@ export class SendRepository {
     return this.messageColumns.map((column) =>
       this.dataSource.driver.preparePersistentValue(message[column.propertyName as keyof Message], column),
     );
-  }
-
-  /** A replacer for the `?` of a text: PostgreSQL numbers its placeholders, SQLite keeps them. */
-  private placeholder(): () => string {
-    if (this.dataSource.options.type !== 'postgres') return () => '?';
-    let n = 0;
-    return () => `$${++n}`;
   }
 }

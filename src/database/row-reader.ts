@@ -4,6 +4,7 @@ import { QueryFailedError, type DataSource, type EntityManager, type EntityTarge
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { SqliteDriver } from 'typeorm/driver/sqlite/SqliteDriver';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { numberPlaceholders } from './placeholders';
 
 /** Column types both drivers answer as strings, which TypeORM hydrates unchanged. */
 const TEXT_TYPES = new Set(['varchar', 'character varying', 'text', 'uuid']);
@@ -27,8 +28,7 @@ const postgresStatements = new Map<string, PostgresStatement>();
 function postgresStatement(sql: string): PostgresStatement {
   const known = postgresStatements.get(sql);
   if (known) return known;
-  let n = 0;
-  const text = sql.replace(/\?/g, () => `$${++n}`);
+  const text = numberPlaceholders(sql);
   if (postgresStatements.size >= NAMED_STATEMENTS) return { text };
   const statement = { text, name: `colloquy_read_${postgresStatements.size + 1}` };
   postgresStatements.set(sql, statement);

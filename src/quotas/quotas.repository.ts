@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryResult } from 'typeorm/query-runner/QueryResult';
 import { dateParam } from '../database/date-param';
+import { sqlFor } from '../database/placeholders';
 import { TransactionRunner } from '../database/transaction-runner';
 import { QuotaCounter } from './entities/quota-counter.entity';
 import { QuotaPolicy } from './entities/quota-policy.entity';
@@ -60,19 +61,13 @@ function addWithinLimitsSql(maxRequests: boolean, maxTokens: boolean): string {
 
 @Injectable()
 export class QuotasRepository {
-  private readonly postgres: boolean;
-  /** The SQL texts as this database is sent them, by the `?` text written here. */
-  private readonly texts = new Map<string, string>();
-
   constructor(
     @InjectRepository(QuotaPolicy) private readonly policies: Repository<QuotaPolicy>,
     @InjectRepository(QuotaCounter) private readonly counters: Repository<QuotaCounter>,
     @InjectRepository(QuotaReservation) private readonly reservations: Repository<QuotaReservation>,
     private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
-  ) {
-    this.postgres = dataSource.options.type === 'postgres';
-  }
+  ) {}
 
   /** Every policy, oldest first; few enough to be kept in memory (QuotaPoliciesService caches them). */
   listPolicies(): Promise<QuotaPolicy[]> {
@@ -285,7 +280,11 @@ export class QuotasRepository {
   }
 
   private async refusal(manager: EntityManager, item: ReservationItem): Promise<QuotaRefusal> {
-    const [counter] = (await manager.query(this.text(READ_COUNTER), [item.policy.id, item.userId, item.period])) as {
+    const [counter] = (await manager.query(sqlFor(this.dataSource, READ_COUNTER), [
+      item.policy.id,
+      item.userId,
+      item.period,
+    ])) as {
       used_requests: number;
       used_tokens: number;
     }[];
@@ -298,20 +297,8 @@ export class QuotasRepository {
 
   /** Runs a write in the caller's transaction; the number of rows it changed. */
   private async execute(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
-    const result = (await manager.queryRunner!.query(this.text(sql), parameters, true)) as QueryResult;
+    const result = (await manager.queryRunner!.query(sqlFor(this.dataSource, sql), parameters, true)) as QueryResult;
     return result.affected ?? 0;
-  }
-
-  /** The text as this database takes it: PostgreSQL numbers its placeholders. */
-  private text(sql: string): string {
-    if (!this.postgres) return sql;
-    let text = this.texts.get(sql);
-    if (text === undefined) {
-      let n = 0;
-      text = sql.replace(/\?/g, () => `$${++n}`);
-      this.texts.set(sql, text);
-    }
-    return text;
   }
 }
 

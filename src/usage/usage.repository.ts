@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { sqlFor } from '../database/placeholders';
 import { UsageRecord } from './usage-record.entity';
 
 export interface UsageTotals {
@@ -61,9 +62,10 @@ export class UsageRepository {
     const metadata = dataSource.getMetadata(UsageRecord);
     const columns = INSERTED.map((property) => metadata.findColumnWithPropertyName(property)!.databaseName);
     this.createdAt = metadata.findColumnWithPropertyName('createdAt')!;
-    let n = 0;
-    const placeholder = dataSource.options.type === 'postgres' ? () => `$${++n}` : () => '?';
-    this.insertSql = `INSERT INTO usage_records (${columns.join(', ')}) VALUES (${columns.map(placeholder).join(', ')})`;
+    this.insertSql = sqlFor(
+      dataSource,
+      `INSERT INTO usage_records (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    );
   }
 
   /**
