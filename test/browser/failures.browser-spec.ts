@@ -147,6 +147,31 @@ describe('Failures and busy states in the chat page', () => {
     expect(question.parent).toBe('Hold on');
   });
 
+  it('keeps a question asked while an answer settles in the box when the stored answer cannot be read', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    await tab.page.route('**/conversations/*', async (route: Route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      holding = true;
+      await held;
+      await route.abort('internetdisconnected');
+    });
+    await ui().message.fill('Still there?');
+    await ui().message.press('Enter');
+    await eventually(() => holding, 'the page reading the stored answer');
+    await ui().message.fill('Are you sure?');
+    await ui().message.press('Enter');
+
+    release();
+    await tab.page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled);
+    // Sent now, it would go under the question before the answer: a branch the person did not ask for.
+    expect(await ui().message.inputValue()).toBe('Are you sure?');
+    expect(await tab.page.getByRole('article', { name: 'You' }).count()).toBe(1);
+    expect(await storedUserMessages('Are you sure?')).toEqual([]);
+  });
+
   it('tells how long to wait when the API answers 429, and keeps the message', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     await tab.page.route('**/conversations/*/messages', (route: Route) =>

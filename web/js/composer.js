@@ -45,7 +45,7 @@ input.addEventListener('keydown', (event) => {
 
 /**
  * The conversation whose question was submitted while its last answer was settling: it is sent once the stored
- * messages are on show, so that it goes under the right one, instead of the Enter being lost.
+ * answer is on show, so that it goes under it, instead of the Enter being lost.
  * @type {string | null}
  */
 let sendWhenSettled = null;
@@ -287,15 +287,18 @@ export async function runExchange(spec) {
     state.settling.add(id);
     renderComposer();
   }
+  let stored = false;
   try {
     if (refused) await refreshConversation(id);
-    else await showStored(exchange, id);
+    else stored = await showStored(exchange, id);
   } finally {
     state.settling.delete(id);
     renderComposer();
     if (sendWhenSettled === id) {
       sendWhenSettled = null;
-      if (state.conversation?.id === id) composer.requestSubmit();
+      // Without the stored answer on show, the question would go under the message before it: it stays in the
+      // box, to be sent again once the person has seen how things stand.
+      if (stored && state.conversation?.id === id) composer.requestSubmit();
     }
   }
 }
@@ -391,28 +394,29 @@ export function followAnswer(conversation, generation) {
 /**
  * Replaces the streamed elements with the messages the server stored, which carry their ids, their places
  * among their siblings and their buttons. An answer that was stopped can take the server a moment to store:
- * until it has, it is asked again a few times.
+ * until it has, it is asked again a few times. Answers whether a stored answer is on show now.
  * @param {LiveExchange} exchange
  * @param {string} id the conversation
+ * @returns {Promise<boolean>}
  */
 async function showStored(exchange, id) {
   for (let attempt = 1; ; attempt += 1) {
     const updated = await refreshConversation(id);
-    if (!updated?.currentLeafId || state.conversation?.id !== id || state.live.has(id)) return;
+    if (!updated?.currentLeafId || state.conversation?.id !== id || state.live.has(id)) return false;
     const mine = state.opening;
     try {
       const result = await fetchTail(id, updated.currentLeafId, exchange.anchorId);
-      if (mine !== state.opening || state.live.has(id)) return;
+      if (mine !== state.opening || state.live.has(id)) return false;
       const last = result.tail.at(-1);
       const settled = last?.role === 'assistant' && last.status !== 'streaming';
       if (settled || attempt === 5) {
         // Without a stored answer, the one streamed stays on show: it says how it ended.
         showTail(result, exchange.anchorId, last?.role === 'assistant' ? [] : [exchange.assistantElement]);
-        return;
+        return last?.role === 'assistant';
       }
     } catch {
       // Signed out, or the conversation went: what streamed stays on show.
-      return;
+      return false;
     }
     await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
   }
