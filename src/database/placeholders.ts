@@ -1,18 +1,20 @@
+import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 
-/** Rewritten texts kept at most: the app's SQL is a few dozen templates, so this is only a bound. */
-const KEPT = 500;
-
-/** By the `?` text the repositories write, so that a text is rewritten once, not on every call. */
-const numbered = new Map<string, string>();
+/**
+ * By the `?` text the repositories write, so that a text is rewritten once, not on every call. Most texts are
+ * fixed; those built per call (an `IN` list per length) come and go without pushing the busy ones out.
+ */
+const numbered = new LRUCache<string, string>({ max: 500 });
 
 /** The text with PostgreSQL's numbered placeholders ($1, $2, …) in place of its `?`s. */
 export function numberPlaceholders(sql: string): string {
-  const known = numbered.get(sql);
-  if (known !== undefined) return known;
-  let n = 0;
-  const text = sql.replace(/\?/g, () => `$${++n}`);
-  if (numbered.size < KEPT) numbered.set(sql, text);
+  let text = numbered.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    numbered.set(sql, text);
+  }
   return text;
 }
 
