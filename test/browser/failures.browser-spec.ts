@@ -102,23 +102,30 @@ describe('Failures and busy states in the chat page', () => {
     expect(await storedUserMessages('Are you there?')).toHaveLength(1);
   });
 
-  it('sends a question asked while the last answer is being swapped for its stored copy, once that is done', async () => {
-    await signUpThroughPage(tab.page, server.t.url);
-    // The page reads the conversation back once an answer has ended; holding that read keeps the page settling.
+  /**
+   * The page reads the conversation back (GET /conversations/:id) once an answer has ended: holding those reads
+   * keeps the page settling until `release`, after which they go on as `then` says.
+   */
+  async function holdConversationReads(then: (route: Route) => Promise<void>) {
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     let holding = false;
     await tab.page.route('**/conversations/*', async (route: Route) => {
-      if (route.request().method() === 'GET' && !holding) {
-        holding = true;
-        await held;
-      }
-      await route.continue();
+      if (route.request().method() !== 'GET') return route.continue();
+      holding = true;
+      await held;
+      await then(route);
     });
-    const answers = tab.page.getByRole('article', { name: 'Assistant' });
     await ui().message.fill('Hold on');
     await ui().message.press('Enter');
     await eventually(() => holding, 'the page reading the stored answer');
+    return release;
+  }
+
+  it('sends a question asked while the last answer is being swapped for its stored copy, once that is done', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    const answers = tab.page.getByRole('article', { name: 'Assistant' });
+    const release = await holdConversationReads((route) => route.continue());
     expect(await answers.first().getAttribute('aria-busy')).toBeNull();
 
     await ui().message.fill('And then?');
@@ -149,18 +156,7 @@ describe('Failures and busy states in the chat page', () => {
 
   it('keeps a question asked while an answer settles in the box when the stored answer cannot be read', async () => {
     await signUpThroughPage(tab.page, server.t.url);
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding = false;
-    await tab.page.route('**/conversations/*', async (route: Route) => {
-      if (route.request().method() !== 'GET') return route.continue();
-      holding = true;
-      await held;
-      await route.abort('internetdisconnected');
-    });
-    await ui().message.fill('Still there?');
-    await ui().message.press('Enter');
-    await eventually(() => holding, 'the page reading the stored answer');
+    const release = await holdConversationReads((route) => route.abort('internetdisconnected'));
     await ui().message.fill('Are you sure?');
     await ui().message.press('Enter');
 
