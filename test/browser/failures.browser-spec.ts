@@ -154,6 +154,30 @@ describe('Failures and busy states in the chat page', () => {
     expect(question.parent).toBe('Hold on');
   });
 
+  it('keeps Edit, Regenerate and Delete off while an answer is swapped for its stored copy', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await sendAndWait(tab.page, 'Before the held one');
+    // The first exchange's buttons: the streamed one gets its own only once it is stored.
+    const buttons = [
+      tab.page.getByRole('button', { name: 'Edit question' }).first(),
+      tab.page.getByRole('button', { name: 'Regenerate answer', exact: true }).first(),
+      tab.page.getByRole('button', { name: 'Delete answer and what follows' }).first(),
+    ];
+    await buttons[0].waitFor();
+    const release = await holdConversationReads((route) => route.continue());
+    for (const button of buttons) expect(await button.isDisabled()).toBe(true);
+    // Clicked anyway (as a script or an assistive tool may), it does nothing.
+    await buttons[1].dispatchEvent('click');
+
+    release();
+    for (const button of buttons) await eventually(() => button.isEnabled(), 'the buttons are back on');
+    expect(await tab.page.getByRole('article', { name: 'Assistant' }).count()).toBe(2);
+    const answersToFirst = await server.t.query(
+      "SELECT m.id FROM messages m JOIN messages q ON q.id = m.parent_id WHERE q.role = 'user' AND q.content = 'Before the held one'",
+    );
+    expect(answersToFirst).toHaveLength(1);
+  });
+
   it('keeps a question asked while an answer settles in the box when the stored answer cannot be read', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     const release = await holdConversationReads((route) => route.abort('internetdisconnected'));

@@ -16,7 +16,7 @@ import { confirmDialog } from './dialogs.js';
 import { copyText, h, whileBusy } from './dom.js';
 import { elementOf, focusMessage, indexOf, messagesBox, nounOf } from './messages-view.js';
 import { upsertConversation } from './sidebar.js';
-import { state, streamingHere } from './state.js';
+import { busyHere, state } from './state.js';
 
 /** @typedef {import('./state.js').Message} Message */
 
@@ -118,7 +118,7 @@ function openEditor(article, message, text) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const edited = field.value;
-    if (!edited.trim() || streamingHere()) return;
+    if (!edited.trim() || busyHere()) return;
     close();
     void saveEdit(message, edited);
   });
@@ -170,7 +170,7 @@ async function saveEdit(message, text) {
  */
 async function regenerate(message, model) {
   const conversation = state.conversation;
-  if (!conversation || streamingHere()) return;
+  if (!conversation || busyHere()) return;
   await runExchange({
     conversation,
     anchorId: message.role === 'assistant' ? message.parentId : message.id,
@@ -227,7 +227,7 @@ messagesBox.addEventListener('keydown', (event) => {
  */
 async function step(message, direction) {
   const conversation = state.conversation;
-  if (!conversation || changingBranch || streamingHere()) return;
+  if (!conversation || changingBranch || busyHere()) return;
   changingBranch = true;
   try {
     const { items } = await getTree(conversation.id);
@@ -269,7 +269,7 @@ async function fork(message, button) {
  */
 async function remove(message, button) {
   const conversation = state.conversation;
-  if (!conversation || streamingHere()) return;
+  if (!conversation || busyHere()) return;
   const noun = nounOf(message.role);
   const confirmed = await confirmDialog({
     title: `Delete this ${noun}?`,

@@ -2,7 +2,7 @@
 import { attachmentList } from './attachments.js';
 import { byId, h } from './dom.js';
 import { renderMarkdown } from './markdown.js';
-import { state, streamingHere } from './state.js';
+import { busyHere, state } from './state.js';
 
 /** @typedef {import('./state.js').Message} Message */
 
@@ -151,13 +151,16 @@ function siblingsNav(message) {
  */
 function tool(action, text, label) {
   const button = h('button', { type: 'button', class: 'tool', 'data-action': action, 'aria-label': label }, text);
-  if (NEEDS_IDLE.includes(action) && streamingHere()) button.disabled = true;
+  if (NEEDS_IDLE.includes(action) && busyHere()) button.disabled = true;
   return button;
 }
 
-/** Turns the branch-changing buttons off while an answer is streamed into the open conversation, and back on. */
+/**
+ * Turns the branch-changing buttons off while an answer is streamed into the open conversation or swapped for its
+ * stored copy, and back on.
+ */
 export function renderToolsState() {
-  const busy = streamingHere();
+  const busy = busyHere();
   for (const button of messagesBox.querySelectorAll('button[data-action]')) {
     if (button instanceof HTMLButtonElement && NEEDS_IDLE.includes(button.dataset.action ?? '')) {
       button.disabled = busy;

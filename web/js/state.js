@@ -87,3 +87,6 @@ export const streamingHere = () => state.conversation !== null && state.live.has
 
 /** Whether the open conversation's answer has ended and its stored messages are not shown yet. */
 export const settlingHere = () => state.conversation !== null && state.settling.has(state.conversation.id);
+
+/** Whether the open conversation's last answer is streaming or settling: what changes the branch waits for it. */
+export const busyHere = () => streamingHere() || settlingHere();
