@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -7,6 +7,7 @@ import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyResponseDto, ApiKeysPageResponseDto, CreatedApiKeyResponseDto } from './dto/api-key-response.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 @ApiTags('api-keys')
 @ApiBearerAuth()
@@ -38,7 +39,7 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key; requests made with it are refused from now on' })
   @ApiErrors(400, 404)
-  async revoke(@CurrentUser() principal: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async revoke(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.apiKeys.revoke(principal, id);
   }
 }

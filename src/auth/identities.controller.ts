@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -6,6 +6,7 @@ import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { IdentitiesPageResponseDto, IdentityResponseDto } from './dto/identity-response.dto';
 import { IdentitiesService } from './identities.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -35,7 +36,7 @@ export class IdentitiesController {
     'It is the last way to sign in to this account: no password and no other identity (LAST_SIGN_IN_METHOD); ' +
       'set a password (forgot password) or link another provider first',
   )
-  async unlink(@CurrentUser() principal: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async unlink(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.identities.unlink(principal, id);
   }
 }

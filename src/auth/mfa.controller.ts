@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +22,7 @@ import {
 import { MfaService } from './mfa.service';
 import { answerWithSession } from './session-answer';
 import { sessionClientOf } from './session-client';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 @ApiTags('auth')
 @ApiErrors(429)
@@ -89,7 +90,7 @@ export class MfaController {
   @ApiError(
     401,
     'A wrong or already used code (INVALID_MFA_CODE; counts as a failed sign-in), or an mfaToken that is ' +
-      'unknown, used or expired (INVALID_MFA_TOKEN)',
+      'unknown, used or expired (INVALID_TOKEN)',
   )
   @ApiError(
     429,
@@ -112,7 +113,7 @@ export class MfaController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Turn two-factor sign-in off for a user (admin), e.g. after a lost device' })
   @ApiErrors(400, 401, 403, 404)
-  async disableFor(@CurrentUser() admin: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async disableFor(@CurrentUser() admin: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.mfa.disableFor(admin.id, id);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -10,6 +10,7 @@ import { PasswordResetLinkResponseDto } from './dto/password-reset-link-response
 import { RequestPasswordResetDto } from './dto/request-password-reset.dto';
 import { ResetPasswordDto } from './dto/reset-password.dto';
 import { PasswordResetsService } from './password-resets.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 @ApiErrors(429)
 @Controller()
@@ -60,7 +61,7 @@ export class PasswordResetsController {
   @ApiErrors(400, 401, 403, 404)
   async createLink(
     @CurrentUser() admin: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
   ): Promise<PasswordResetLinkResponseDto> {
     return PasswordResetLinkResponseDto.from(await this.resets.createLink(admin.id, id));
   }

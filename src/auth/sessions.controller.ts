@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -6,6 +6,7 @@ import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { SessionResponseDto, SessionsPageResponseDto } from './dto/session-response.dto';
 import { SessionsService } from './sessions.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 @ApiTags('auth')
 @ApiBearerAuth()
@@ -37,7 +38,7 @@ export class SessionsController {
       'Ending your own current session signs you out.',
   })
   @ApiErrors(400, 404)
-  async end(@CurrentUser() principal: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async end(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.sessions.end(principal, id);
   }
 

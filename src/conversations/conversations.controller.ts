@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -12,6 +12,7 @@ import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
 import { SetCurrentLeafDto } from './dto/set-current-leaf.dto';
 import { UpdateConversationDto } from './dto/update-conversation.dto';
 import { MessagesService } from './messages.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -54,7 +55,7 @@ export class ConversationsController {
   @ApiErrors(400, 404)
   async get(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
   ): Promise<ConversationResponseDto> {
     return ConversationResponseDto.from(await this.conversations.getOwned(principal, id));
   }
@@ -64,7 +65,7 @@ export class ConversationsController {
   @ApiErrors(400, 404)
   async update(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Body() dto: UpdateConversationDto,
   ): Promise<ConversationResponseDto> {
     return ConversationResponseDto.from(await this.conversations.update(principal, id, dto));
@@ -74,7 +75,7 @@ export class ConversationsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a conversation and its messages' })
   @ApiErrors(400, 404)
-  async delete(@CurrentUser() principal: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async delete(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.conversations.delete(principal, id);
   }
 
@@ -88,7 +89,7 @@ export class ConversationsController {
   @ApiErrors(400, 404)
   async setCurrentLeaf(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Body() dto: SetCurrentLeafDto,
   ): Promise<ConversationResponseDto> {
     return ConversationResponseDto.from(await this.conversations.setCurrentLeaf(principal, id, dto.messageId));
@@ -104,7 +105,7 @@ export class ConversationsController {
   @ApiErrors(400, 404)
   async fork(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Body() dto: ForkConversationDto,
   ): Promise<ConversationResponseDto> {
     return ConversationResponseDto.from(await this.conversations.fork(principal, id, dto.messageId));
@@ -118,7 +119,7 @@ export class ConversationsController {
   @ApiErrors(400, 404)
   async tree(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
   ): Promise<ConversationTreeResponseDto> {
     return ConversationTreeResponseDto.from(await this.messages.tree(principal, id));
   }

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -9,6 +9,7 @@ import { GenerationEventsQueryDto } from './dto/generation-events-query.dto';
 import { GenerationRegistry } from './generation-registry.service';
 import { streamGeneration } from './generation-sse';
 import { MAX_BUFFERED_CHARS, MAX_BUFFERED_DELTAS } from './generation';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 const NOT_FOUND =
   'No such generation in this conversation (GENERATION_NOT_FOUND): unknown, another user’s, or ended more than ' +
@@ -51,8 +52,8 @@ export class GenerationsController {
   @ApiError(404, NOT_FOUND)
   async events(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('generationId', ParseUUIDPipe) generationId: string,
+    @Param('id', ParseUuidParamPipe) id: string,
+    @Param('generationId', ParseUuidParamPipe) generationId: string,
     @Query() query: GenerationEventsQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -80,8 +81,8 @@ export class GenerationsController {
   @ApiError(409, 'The generation has already ended (GENERATION_ENDED)')
   async cancel(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('generationId', ParseUUIDPipe) generationId: string,
+    @Param('id', ParseUuidParamPipe) id: string,
+    @Param('generationId', ParseUuidParamPipe) generationId: string,
   ): Promise<void> {
     await this.generations.cancel(principal, id, generationId);
   }

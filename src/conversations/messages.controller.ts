@@ -1,18 +1,5 @@
 import { QuotaExceededResponseDto } from '../quotas/dto/quota-exceeded-response.dto';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -26,6 +13,7 @@ import { RegenerateMessageDto } from './dto/regenerate-message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { MessagesService } from './messages.service';
 import { streamGeneration } from './generation-sse';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 const NOT_FOUND =
   'The conversation (CONVERSATION_NOT_FOUND) or a message id in it (MESSAGE_NOT_FOUND): not found, or not yours';
@@ -66,7 +54,7 @@ export class MessagesController {
   @ApiError(404, NOT_FOUND)
   async history(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Query() query: ListMessagesQueryDto,
   ): Promise<MessagesPageResponseDto> {
     const page = await this.messages.history(principal, id, query);
@@ -92,7 +80,7 @@ export class MessagesController {
   @ApiErrors(502, 503, 504)
   async send(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Body() dto: SendMessageDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -122,8 +110,8 @@ export class MessagesController {
   @ApiErrors(502, 503, 504)
   async regenerate(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('messageId', ParseUUIDPipe) messageId: string,
+    @Param('id', ParseUuidParamPipe) id: string,
+    @Param('messageId', ParseUuidParamPipe) messageId: string,
     @Body() dto: RegenerateMessageDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -141,8 +129,8 @@ export class MessagesController {
   @ApiError(409, 'This message is being generated (GENERATION_IN_PROGRESS)')
   async edit(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('messageId', ParseUUIDPipe) messageId: string,
+    @Param('id', ParseUuidParamPipe) id: string,
+    @Param('messageId', ParseUuidParamPipe) messageId: string,
     @Body() dto: EditMessageDto,
   ): Promise<MessageResponseDto> {
     return MessageResponseDto.from(await this.messages.edit(principal, id, messageId, dto.content));
@@ -161,8 +149,8 @@ export class MessagesController {
   @ApiError(409, 'An answer below this message is being generated (GENERATION_IN_PROGRESS)')
   async remove(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('messageId', ParseUUIDPipe) messageId: string,
+    @Param('id', ParseUuidParamPipe) id: string,
+    @Param('messageId', ParseUuidParamPipe) messageId: string,
   ): Promise<void> {
     await this.messages.remove(principal, id, messageId);
   }

@@ -1,16 +1,4 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Req,
-  Res,
-  StreamableFile,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -21,6 +9,7 @@ import { contentDisposition } from './content-disposition';
 import { FileResponseDto, FilesPageResponseDto } from './dto/file-response.dto';
 import { InvalidUploadError } from './files.errors';
 import { FilesService } from './files.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 const NOT_FOUND = 'Not found, or not yours (FILE_NOT_FOUND)';
 /**
@@ -67,7 +56,11 @@ export class FilesController {
   async upload(@CurrentUser() principal: AuthUser, @Req() request: FastifyRequest): Promise<FileResponseDto> {
     if (!request.isMultipart())
       throw new InvalidUploadError('send the file as multipart/form-data, in a part named "file"');
-    const part = await request.file();
+    const part = await request.file().catch((error: Error) => {
+      // The parser refuses what it cannot read (no boundary, a part named `__proto__`, too many parts): the
+      // client's fault, like the reading errors FilesService turns into the same 400.
+      throw new InvalidUploadError(`the multipart body could not be read: ${error.message}`);
+    });
     if (!part || part.fieldname !== 'file') {
       part?.file.resume();
       throw new InvalidUploadError('the multipart body needs a file part named "file"');
@@ -87,7 +80,7 @@ export class FilesController {
   @ApiOperation({ summary: 'One of your files' })
   @ApiErrors(400)
   @ApiError(404, NOT_FOUND)
-  async get(@CurrentUser() principal: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<FileResponseDto> {
+  async get(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<FileResponseDto> {
     return FileResponseDto.from(await this.files.get(principal, id));
   }
 
@@ -104,7 +97,7 @@ export class FilesController {
   @ApiError(404, NOT_FOUND)
   async content(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
     const { file, stream } = await this.files.content(principal, id);
@@ -127,7 +120,7 @@ export class FilesController {
   @ApiErrors(400)
   @ApiError(404, NOT_FOUND)
   @ApiError(409, 'A message has the file attached (FILE_ATTACHED)')
-  async remove(@CurrentUser() principal: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.files.remove(principal, id);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -7,6 +7,7 @@ import { Roles } from '../common/decorators/roles.decorator';
 import { CreateQuotaDto } from './dto/create-quota.dto';
 import { QuotaListResponseDto, QuotaResponseDto } from './dto/quota-response.dto';
 import { QuotaPoliciesService } from './quota-policies.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -44,7 +45,7 @@ export class QuotasController {
   @Roles('admin')
   @ApiOperation({ summary: 'Delete a quota policy and what was counted under it (admin)' })
   @ApiErrors(400, 404)
-  async remove(@CurrentUser() principal: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.policies.remove(principal, id);
   }
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -7,6 +7,7 @@ import { Roles } from '../common/decorators/roles.decorator';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageReportResponseDto } from './dto/usage-report-response.dto';
 import { UsageService } from './usage.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 const REPORT_DESCRIPTION =
   '`from` and `to` are UTC days, both included; the last 30 days by default, at most 366. The lines (one per ' +
@@ -39,7 +40,7 @@ export class UsageController {
   @ApiErrors(400, 403, 404)
   async forUser(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Query() query: UsageQueryDto,
   ): Promise<UsageReportResponseDto> {
     return UsageReportResponseDto.from(await this.usage.reportFor(principal, id, query));

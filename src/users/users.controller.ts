@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiError, ApiErrors, ApiPasswordHashing } from '../common/decorators/api-errors.decorator';
@@ -12,6 +12,7 @@ import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UpdateUserAccessDto } from './dto/update-user-access.dto';
 import { UserResponseDto, UsersPageResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
+import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 const WRONG_PASSWORDS =
   'Too many requests, or too many wrong passwords for this account within 15 minutes (TOO_MANY_PASSWORD_ATTEMPTS); ' +
@@ -88,7 +89,7 @@ export class UsersController {
   @ApiErrors(400, 403, 404)
   async updateAccess(
     @CurrentUser() principal: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseUuidParamPipe) id: string,
     @Body() dto: UpdateUserAccessDto,
   ): Promise<UserResponseDto> {
     return UserResponseDto.from(await this.users.updateAccess(principal, id, dto));

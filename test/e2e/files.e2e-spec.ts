@@ -346,6 +346,19 @@ describe('Files', () => {
       ['a JSON body', (r: Test) => r.send({ file: 'x' })],
       ['a multipart body without a part named file', (r: Test) => r.attach('document', PNG, 'a.png')],
       ['a multipart body with only a text field', (r: Test) => r.field('file', 'not a file')],
+      [
+        'a multipart type without a boundary',
+        (r: Test) => r.set('Content-Type', 'multipart/form-data').send('--x\r\n'),
+      ],
+      [
+        'a part named __proto__',
+        (r: Test) =>
+          r
+            .set('Content-Type', 'multipart/form-data; boundary=b')
+            .send(
+              '--b\r\nContent-Disposition: form-data; name="__proto__"; filename="a.txt"\r\n\r\nhello\r\n--b--\r\n',
+            ),
+      ],
     ])('refuses %s with 400 INVALID_UPLOAD', async (_case, body) => {
       const res = await body(t.http().post('/files').set(bearer(me.accessToken))).expect(400);
       expect(res.body.code).toBe('INVALID_UPLOAD');
