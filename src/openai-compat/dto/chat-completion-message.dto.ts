@@ -6,6 +6,7 @@ import {
   IsArray,
   IsIn,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -48,6 +49,7 @@ export class ChatCompletionMessageToolCallDto {
   @IsIn(['function'])
   type: 'function';
 
+  @IsObject()
   @ValidateNested()
   @Type(() => ChatCompletionToolCallFunctionDto)
   function: ChatCompletionToolCallFunctionDto;
@@ -121,6 +123,7 @@ export class ChatCompletionMessageDto {
   @IsArray()
   @ArrayMaxSize(128)
   @Validate(AssistantOnlyConstraint)
+  @IsObject({ each: true, message: 'tool_calls must be an array of objects' })
   @ValidateNested({ each: true })
   @Type(() => ChatCompletionMessageToolCallDto)
   tool_calls?: ChatCompletionMessageToolCallDto[];

@@ -45,6 +45,7 @@ export class ChatCompletionToolDto {
   @IsIn(['function'])
   type: 'function';
 
+  @IsObject()
   @ValidateNested()
   @Type(() => FunctionDefinitionDto)
   function: FunctionDefinitionDto;
@@ -79,8 +80,8 @@ export class ResponseFormatDto {
 
   /** Required with `json_schema`. */
   @ValidateIf((format: ResponseFormatDto) => format.type === 'json_schema' || format.json_schema !== undefined)
+  @IsObject({ message: 'json_schema is required when type is "json_schema"' })
   @ValidateNested()
   @Type(() => JsonSchemaFormatDto)
-  @IsObject({ message: 'json_schema is required when type is "json_schema"' })
   json_schema?: JsonSchemaFormatDto;
 }

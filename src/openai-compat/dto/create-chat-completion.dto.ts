@@ -8,6 +8,7 @@ import {
   IsInt,
   IsNotEmpty,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -43,6 +44,7 @@ export class CreateChatCompletionDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10_000)
+  @IsObject({ each: true, message: 'messages must be an array of objects' })
   @ValidateNested({ each: true })
   @Type(() => ChatCompletionMessageDto)
   messages: ChatCompletionMessageDto[];
@@ -54,6 +56,7 @@ export class CreateChatCompletionDto {
 
   /** Only read when `stream` is true. */
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => StreamOptionsDto)
   stream_options?: StreamOptionsDto;
@@ -89,6 +92,7 @@ export class CreateChatCompletionDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(128)
+  @IsObject({ each: true, message: 'tools must be an array of objects' })
   @ValidateNested({ each: true })
   @Type(() => ChatCompletionToolDto)
   tools?: ChatCompletionToolDto[];
@@ -129,6 +133,7 @@ export class CreateChatCompletionDto {
 
   /** `json_object` or `json_schema` for JSON answers; `text` is the default. */
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ResponseFormatDto)
   response_format?: ResponseFormatDto;
