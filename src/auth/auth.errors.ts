@@ -44,8 +44,9 @@ export class SessionRevokedError extends AppError {
   }
 }
 
+/** A replayed refresh token ends the whole sign-in: SESSION_REVOKED, as the contract names it; the message says why. */
 export class RefreshTokenReusedError extends AppError {
-  readonly code = 'REFRESH_TOKEN_REUSED';
+  readonly code = 'SESSION_REVOKED';
   constructor() {
     super('refresh token was already used; this login has been signed out everywhere');
   }
@@ -156,9 +157,12 @@ export class InvalidMfaCodeError extends AppError {
   }
 }
 
-/** One answer for an mfaToken that never existed, was used, has expired, or whose password check is stale. */
+/**
+ * One answer for an mfaToken that never existed, was used, has expired, or whose password check is stale: an
+ * invalid token among the contract's 401 codes.
+ */
 export class InvalidMfaTokenError extends AppError {
-  readonly code = 'INVALID_MFA_TOKEN';
+  readonly code = 'INVALID_TOKEN';
   constructor() {
     super('this sign-in step has expired or was already used; sign in again with your password');
   }

@@ -117,9 +117,7 @@ describe('Sessions in the chat page', () => {
     await chat(tab.page).message.press('Enter');
 
     await signInForm(tab.page).heading.waitFor();
-    await tab.page
-      .getByText('You were signed out because this sign-in was used somewhere else. Please sign in again.')
-      .waitFor();
+    await tab.page.getByText('This session was ended, from this or another device. Please sign in again.').waitFor();
     expect(await signInForm(tab.page).email.isVisible()).toBe(true);
 
     // The message the server never got is still there once they are back.

@@ -158,7 +158,7 @@ describe('Auth: the refresh cookie (X-Refresh-Cookie: 1)', () => {
       const replay = await refreshWithCookie(cookie.value);
 
       expect(replay.status).toBe(401);
-      expectErrorShape(replay.body, 401, 'REFRESH_TOKEN_REUSED');
+      expectErrorShape(replay.body, 401, 'SESSION_REVOKED');
       const cleared = refreshCookieOf(replay)!;
       expect(cleared.value).toBe('');
       expect(new Date(String(cleared.attributes.expires)).getTime()).toBeLessThanOrEqual(Date.now());

@@ -185,7 +185,7 @@ describe('Two-factor sign-in (TOTP)', () => {
       const mfaToken = await startMfaLogin(t, me.user.email, me.password);
       await loginMfa(mfaToken, me.backupCodes[0]).expect(200);
       const res = await loginMfa(mfaToken, me.backupCodes[1]).expect(401);
-      expect(res.body).toMatchObject({ code: 'INVALID_MFA_TOKEN' });
+      expect(res.body).toMatchObject({ code: 'INVALID_TOKEN' });
     });
 
     it('refuses an expired mfaToken, and an unknown one', async () => {
@@ -198,7 +198,7 @@ describe('Two-factor sign-in (TOTP)', () => {
         .where('user_id = :id', { id: me.user.id })
         .execute();
       const res = await loginMfa(mfaToken, me.backupCodes[0]).expect(401);
-      expect(res.body).toMatchObject({ code: 'INVALID_MFA_TOKEN' });
+      expect(res.body).toMatchObject({ code: 'INVALID_TOKEN' });
       await loginMfa('not-a-token', me.backupCodes[0]).expect(401);
     });
 
@@ -212,7 +212,7 @@ describe('Two-factor sign-in (TOTP)', () => {
         .send({ currentPassword: me.password, newPassword: 'another-horse-2' })
         .expect(204);
       const res = await loginMfa(mfaToken, me.backupCodes[0]).expect(401);
-      expect(res.body).toMatchObject({ code: 'INVALID_MFA_TOKEN' });
+      expect(res.body).toMatchObject({ code: 'INVALID_TOKEN' });
     });
   });
 

@@ -386,7 +386,8 @@ describe('Auth', () => {
       // The first token, already exchanged, is presented again: someone holds a copy.
       const reuse = await refresh(session.refreshToken);
       expect(reuse.status).toBe(401);
-      expectErrorShape(reuse.body, 401, 'REFRESH_TOKEN_REUSED');
+      expectErrorShape(reuse.body, 401, 'SESSION_REVOKED');
+      expect(reuse.body.message).toMatch(/already used/);
 
       // The newest token of that login no longer works...
       const newest = await refresh(third.body.refreshToken);

@@ -152,7 +152,7 @@ mfaForm.addEventListener('submit', async (event) => {
     onSignedIn(user);
   } catch (failure) {
     mfaError.textContent =
-      failure instanceof ApiError && failure.code === 'INVALID_MFA_TOKEN'
+      failure instanceof ApiError && failure.code === 'INVALID_TOKEN'
         ? 'This sign-in took too long. Sign in again with your password.'
         : describeError(failure);
   }

@@ -155,8 +155,6 @@ export function endSession(error) {
 /** @param {string | undefined} code */
 function endMessage(code) {
   switch (code) {
-    case 'REFRESH_TOKEN_REUSED':
-      return 'You were signed out because this sign-in was used somewhere else. Please sign in again.';
     case 'SESSION_REVOKED':
       return 'This session was ended, from this or another device. Please sign in again.';
     case 'ACCOUNT_DISABLED':
