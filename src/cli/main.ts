@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { validate } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { AppError } from '../common/errors/app.error';
+import { fieldMessages } from '../common/validation.pipe';
 import { dropAllTables, runPendingMigrations } from '../database/schema';
 import { SeedService } from './seed.service';
 import { UsersService } from '../users/users.service';
@@ -108,10 +109,8 @@ function parseOptions(args: string[], names: string[]): Record<string, string | 
 }
 
 async function validated<T extends object>(dto: T): Promise<T> {
-  const errors = await validate(dto, { stopAtFirstError: true });
-  if (errors.length > 0) {
-    throw new InputError(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('\n       '));
-  }
+  const errors = await validate(dto);
+  if (errors.length > 0) throw new InputError(fieldMessages(errors).join('\n       '));
   return dto;
 }
 

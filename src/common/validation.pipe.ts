@@ -1,10 +1,17 @@
 import { ArgumentMetadata, BadRequestException, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 
-function flatten(errors: ValidationError[], parent = ''): string[] {
+/**
+ * One message per offending field: the failure of the check written first, the type ("must be a string") before
+ * the detail ("must be shorter than"). class-validator runs a field's checks from the last decorator up, and
+ * `@ValidateNested()`'s own complaint ("must be either object or array") after them all, whatever its place.
+ */
+export function fieldMessages(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => (parent ? `${parent}.${message}` : message));
-    return [...own, ...flatten(error.children ?? [], path)];
+    const { nestedValidation, ...checks } = error.constraints ?? {};
+    const message = Object.values(checks).at(-1) ?? nestedValidation;
+    const own = message === undefined ? [] : [parent ? `${parent}.${message}` : message];
+    return [...own, ...fieldMessages(error.children ?? [], path)];
   });
 }
 
@@ -70,7 +77,7 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    stopAtFirstError: true,
-    exceptionFactory: (errors) => new BadRequestException({ message: flatten(errors), code: 'VALIDATION_FAILED' }),
+    exceptionFactory: (errors) =>
+      new BadRequestException({ message: fieldMessages(errors), code: 'VALIDATION_FAILED' }),
   });
 }

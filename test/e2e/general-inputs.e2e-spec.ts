@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { bearer, registerUser, uniqueEmail } from '../support/auth';
+import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
 import { createApiKey } from '../support/api-keys';
 import { createTestApp, TestApp } from '../support/create-test-app';
 
@@ -183,6 +183,107 @@ describe('Request text and structure that no route can use', () => {
         .set(bearer(token));
       expect(found.status).toBe(200);
       expect(found.body.items.map((c: { id: string }) => c.id)).toEqual([res.body.id]);
+    });
+  });
+
+  describe('null, wrong types and malformed ids', () => {
+    /** A 400 VALIDATION_FAILED whose one message is about `field`, and what it says. */
+    function expectInvalid(res: { status: number; body: unknown }, message: string) {
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: [message],
+        code: 'VALIDATION_FAILED',
+      });
+    }
+
+    it('refuses null where a field may only be left out, storing nothing', async () => {
+      const admin = await registerAdmin(t);
+      const other = await registerUser(t);
+      const conversation = (await json('post', '/conversations', '{"title":"Kept"}', token).expect(201)).body;
+      const patch = (path: string, body: object, auth = token) => json('patch', path, JSON.stringify(body), auth);
+
+      expectInvalid(await patch('/users/me', { displayName: null }), 'displayName must be a string');
+      expectInvalid(await patch('/users/me', { settings: null }), 'settings must be an object');
+      expectInvalid(
+        await patch(`/users/${other.user.id}`, { role: null }, admin.accessToken),
+        'role must be one of the following values: user, admin',
+      );
+      expectInvalid(
+        await patch(`/users/${other.user.id}`, { disabled: null }, admin.accessToken),
+        'disabled must be a boolean value',
+      );
+      const path = `/conversations/${conversation.id}`;
+      expectInvalid(await patch(path, { title: null }), 'title must be a string');
+      expectInvalid(await patch(path, { model: null }), 'model must be a string');
+      expectInvalid(await patch(path, { archived: null }), 'archived must be a boolean value');
+      expectInvalid(await json('post', '/auth/refresh', '{"refreshToken":null}'), 'refreshToken must be a string');
+      expectInvalid(await json('post', '/auth/logout', '{"refreshToken":null}'), 'refreshToken must be a string');
+      // A quota for one person never turns into one for everyone, nor into one that limits nothing.
+      const quota = (body: object) => json('post', '/admin/quotas', JSON.stringify(body), admin.accessToken);
+      expectInvalid(
+        await quota({ scope: 'user', userId: null, window: 'day', maxRequests: 7 }),
+        'userId must be a UUID',
+      );
+      expectInvalid(
+        await quota({ scope: 'default', window: 'day', maxRequests: null }),
+        'maxRequests must be an integer number',
+      );
+
+      const stored = (await t.http().get(path).set(bearer(token)).expect(200)).body;
+      expect(stored).toMatchObject({ title: 'Kept', archived: false, model: conversation.model });
+      expect((await t.http().get('/admin/quotas').set(bearer(admin.accessToken)).expect(200)).body.items).toEqual([]);
+      // Where null means something, it still does: it removes the system prompt.
+      await patch(path, { systemPrompt: 'Be brief' }).expect(200);
+      expect((await patch(path, { systemPrompt: null }).expect(200)).body.systemPrompt).toBeNull();
+    });
+
+    it('names the first broken rule of a field: its type before its length', async () => {
+      const register = await json('post', '/auth/register', '{}');
+      expect(register.status).toBe(400);
+      expect(register.body.message).toEqual(['email must be an email', 'password must be a string']);
+      expectInvalid(await json('patch', '/users/me', '{"displayName":5}', token), 'displayName must be a string');
+      expectInvalid(
+        await json('patch', '/users/me', '{"displayName":"   "}', token),
+        'displayName should not be empty',
+      );
+      expectInvalid(
+        await t.http().get('/conversations?limit=abc').set(bearer(token)),
+        'limit must be an integer number',
+      );
+      expectInvalid(
+        await t.http().get('/conversations?limit=500').set(bearer(token)),
+        'limit must not be greater than 100',
+      );
+    });
+
+    it('refuses an id that is not a UUID like any other invalid field, and finds one written in capitals', async () => {
+      expectInvalid(await t.http().get('/conversations/abc').set(bearer(token)), 'id must be a UUID');
+      expectInvalid(await t.http().delete('/files/abc').set(bearer(token)), 'id must be a UUID');
+      const id = (await json('post', '/conversations', '{"title":"Capitals"}', token).expect(201)).body.id as string;
+      const found = await t.http().get(`/conversations/${id.toUpperCase()}`).set(bearer(token)).expect(200);
+      expect(found.body).toMatchObject({ id, title: 'Capitals' });
+    });
+
+    it('lists every conversation for an empty search, as a cleared search box sends it', async () => {
+      const id = (await json('post', '/conversations', '{"title":"Anything"}', token).expect(201)).body.id;
+      const res = await t.http().get('/conversations?q=').set(bearer(token)).expect(200);
+      expect(res.body.items.map((c: { id: string }) => c.id)).toEqual([id]);
+    });
+
+    it('refuses an array where /v1 takes an object, in OpenAI’s shape', async () => {
+      const hi = [{ role: 'user', content: 'hi' }];
+      for (const [param, body] of [
+        ['messages', { messages: [[]] }],
+        ['response_format', { messages: hi, response_format: [] }],
+        ['stream_options', { messages: hi, stream_options: [], stream: true }],
+        ['tools', { messages: hi, tools: [[]] }],
+      ] as const) {
+        const res = await json('post', '/v1/chat/completions', JSON.stringify({ model: 'echo/echo', ...body }), apiKey);
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param, code: 'validation_failed' });
+      }
     });
   });
 });

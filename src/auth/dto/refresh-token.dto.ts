@@ -1,11 +1,12 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 export class RefreshTokenDto {
   /**
    * The refresh token from the last sign-in or refresh. Required, unless the request sends
    * `X-Refresh-Cookie: 1` and the token is in the refresh cookie instead.
    */
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @IsNotEmpty()
   @MaxLength(512)

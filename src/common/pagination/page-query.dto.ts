@@ -1,10 +1,10 @@
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ToInteger } from '../validators/to-integer';
 
 export class PageQueryDto {
   /** How many items to return (1 to 100). */
   @IsOptional()
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(1)
   @Max(100)

@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ToInteger } from '../../common/validators/to-integer';
 
 export class GenerationEventsQueryDto {
   /**
@@ -7,7 +7,7 @@ export class GenerationEventsQueryDto {
    * browser's EventSource reconnects to the same URL with that header). Default: 0, every event.
    */
   @IsOptional()
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(0)
   @Max(2_147_483_647)

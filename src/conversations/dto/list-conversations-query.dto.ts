@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 
 export class ListConversationsQueryDto extends PageQueryDto {
@@ -9,10 +9,13 @@ export class ListConversationsQueryDto extends PageQueryDto {
   @IsBoolean()
   archived: boolean = false;
 
-  /** Finds conversations whose title or messages contain this text (case-insensitive). */
+  /**
+   * Finds conversations whose title or messages contain this text (case-insensitive). Empty, as a cleared search
+   * box sends it, it lists them all.
+   */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
   @IsOptional()
   @IsString()
-  @MinLength(1)
   @MaxLength(200)
   q?: string;
 }

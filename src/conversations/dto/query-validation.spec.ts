@@ -27,7 +27,6 @@ const plainPipe = () => {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    stopAtFirstError: true,
     exceptionFactory: (pipe as unknown as { exceptionFactory: ValidationPipe['exceptionFactory'] }).exceptionFactory,
   });
 };

@@ -5,7 +5,6 @@ import {
   IsInt,
   IsNotEmpty,
   IsNumber,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -15,6 +14,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { MODEL_ID_PATTERN } from './create-conversation.dto';
+import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 export class SendMessageDto {
   /** @example "What should I see in Lisbon in one day?" */
@@ -38,7 +38,7 @@ export class SendMessageDto {
    * with the message (up to 100,000 characters of documents per request, newest messages' first); images are
    * kept with the message.
    */
-  @IsOptional()
+  @MayBeOmitted()
   @IsArray()
   @ArrayMaxSize(10)
   @ArrayUnique({ message: 'fileIds must not name a file twice' })
@@ -46,20 +46,20 @@ export class SendMessageDto {
   fileIds?: string[];
 
   /** Answer this message with another model than the conversation's. */
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @MaxLength(200)
   @Matches(MODEL_ID_PATTERN, { message: 'model must look like <provider>/<model>, e.g. openai/gpt-4o-mini' })
   model?: string;
 
-  @IsOptional()
+  @MayBeOmitted()
   @IsNumber()
   @Min(0)
   @Max(2)
   temperature?: number;
 
   /** Upper bound on the answer's length, in tokens. */
-  @IsOptional()
+  @MayBeOmitted()
   @IsInt()
   @Min(1)
   @Max(200_000)

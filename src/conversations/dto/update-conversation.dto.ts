@@ -1,14 +1,15 @@
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { MODEL_ID_PATTERN } from './create-conversation.dto';
+import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 export class UpdateConversationDto {
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   title?: string;
 
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @MaxLength(200)
   @Matches(MODEL_ID_PATTERN, { message: 'model must look like <provider>/<model>, e.g. openai/gpt-4o-mini' })
@@ -21,7 +22,7 @@ export class UpdateConversationDto {
   @MaxLength(20_000)
   systemPrompt?: string | null;
 
-  @IsOptional()
+  @MayBeOmitted()
   @IsBoolean()
   archived?: boolean;
 }

@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { QUOTA_WINDOWS, type QuotaWindow } from '../quota-window';
+import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -13,7 +14,7 @@ export class CreateQuotaDto {
   scope: 'default' | 'user';
 
   /** The person, with scope `user` only (required then). */
-  @IsOptional()
+  @MayBeOmitted()
   @IsUUID()
   userId?: string;
 
@@ -21,7 +22,7 @@ export class CreateQuotaDto {
    * The models it covers: an id (`openai/gpt-4o`) or a pattern where `*` stands for anything (`openai/*`);
    * every model when left out. @example "openai/*"
    */
-  @IsOptional()
+  @MayBeOmitted()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -34,14 +35,14 @@ export class CreateQuotaDto {
   window: QuotaWindow;
 
   /** Model calls per window. At least one of maxRequests and maxTokens is required. */
-  @IsOptional()
+  @MayBeOmitted()
   @IsInt()
   @Min(0)
   @Max(MAX_LIMIT)
   maxRequests?: number;
 
   /** Prompt and answer tokens per window, as the providers report them. */
-  @IsOptional()
+  @MayBeOmitted()
   @IsInt()
   @Min(0)
   @Max(MAX_LIMIT)

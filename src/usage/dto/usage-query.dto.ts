@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ToInteger } from '../../common/validators/to-integer';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** A page holds up to this many lines; a year of a few models fits in one. */
@@ -20,7 +20,7 @@ export class UsageQueryDto {
 
   /** How many day-and-model lines to return (1 to 1000). */
   @IsOptional()
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(1)
   @Max(MAX_REPORT_PAGE)

@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, Validate } from 'class-validator';
+import { IsNotEmpty, IsObject, IsString, MaxLength, Validate } from 'class-validator';
 import { JsonSizeConstraint } from '../../common/validators/json-size.validator';
+import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -8,14 +9,14 @@ export class UpdateProfileDto {
   // Trimmed before the checks, so a blank name is refused rather than stored empty.
   /** @example "Ada Lovelace" */
   @Transform(trim)
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
   displayName?: string;
 
   /** Client preferences (theme, default model, ...), replaced as a whole; at most 16 KiB of JSON. */
-  @IsOptional()
+  @MayBeOmitted()
   @IsObject()
   @Validate(JsonSizeConstraint, [16 * 1024])
   settings?: Record<string, unknown>;
