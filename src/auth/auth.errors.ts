@@ -201,7 +201,8 @@ export type ProviderSignInErrorCode =
   | 'PROVIDER_DENIED'
   | 'PROVIDER_UNAVAILABLE'
   | 'ACCOUNT_DISABLED'
-  | 'IDENTITY_IN_USE';
+  | 'IDENTITY_IN_USE'
+  | 'SIGN_IN_PROVIDER_NOT_FOUND';
 
 export class ProviderSignInError extends Error {
   constructor(

@@ -31,7 +31,7 @@ const PROVIDER_PARAM = { name: 'provider', description: 'A provider id from GET 
 
 const CALLBACK_DESCRIPTION =
   'Where the provider sends the browser back (register `<PUBLIC_URL>/auth/oidc/{provider}/callback` there). ' +
-  'Always a redirect to the page (`PUBLIC_URL/`), and the state cookie is cleared:\n\n' +
+  'Always a redirect to the page (`PUBLIC_URL/`), and the state cookie of a configured provider is cleared:\n\n' +
   '- signed in: the refresh cookie `colloquy_refresh` is set as with `X-Refresh-Cookie: 1` (the page then calls ' +
   'POST /auth/refresh with that header);\n' +
   '- two-factor sign-in on: `#signin-mfa=<mfaToken>`, to finish at POST /auth/login/mfa;\n' +
@@ -39,7 +39,8 @@ const CALLBACK_DESCRIPTION =
   '- refused: `#signin-error=<code>`, one of EMAIL_BELONGS_TO_ANOTHER_ACCOUNT (sign in with the password, then ' +
   'link the provider), EMAIL_NOT_VERIFIED, REGISTRATION_CLOSED, INVALID_STATE (the state cookie is missing, ' +
   'tampered with or older than 10 minutes), PROVIDER_DENIED (e.g. the person cancelled), PROVIDER_UNAVAILABLE, ' +
-  'ACCOUNT_DISABLED, IDENTITY_IN_USE (linking an account of the provider that signs in to another user).\n\n' +
+  'ACCOUNT_DISABLED, IDENTITY_IN_USE (linking an account of the provider that signs in to another user), ' +
+  'SIGN_IN_PROVIDER_NOT_FOUND (no provider with this id is configured here).\n\n' +
   "Accounts are matched by the provider's (issuer, subject), never by email. A first sign-in makes an account " +
   '(without a password) only when registration is open and the provider vouches for the email.';
 
@@ -104,7 +105,6 @@ export class ProviderSignInController {
   })
   @ApiParam(PROVIDER_PARAM)
   @ApiResponse({ status: 302, description: 'To the page: signed in, or with the outcome in the fragment' })
-  @ApiError(404, 'No provider with this id is configured (SIGN_IN_PROVIDER_NOT_FOUND)')
   async callback(
     @Param('provider') provider: string,
     @Req() request: FastifyRequest,
@@ -121,8 +121,11 @@ export class ProviderSignInController {
       query,
       sessionClientOf(request),
     );
-    // Whatever happened, this sign-in's state is spent.
-    reply.clearCookie(SIGN_IN_STATE_COOKIE, stateCookieOptions(request, provider));
+    // Whatever happened, this sign-in's state is spent. An unknown provider had none, and its id, which could hold
+    // any character, is no cookie path.
+    if (!(outcome.kind === 'refused' && outcome.code === 'SIGN_IN_PROVIDER_NOT_FOUND')) {
+      reply.clearCookie(SIGN_IN_STATE_COOKIE, stateCookieOptions(request, provider));
+    }
     let location: string;
     switch (outcome.kind) {
       case 'signed-in':

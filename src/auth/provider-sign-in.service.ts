@@ -68,8 +68,8 @@ export class ProviderSignInService {
   }
 
   /**
-   * Finishes a sign-in at the callback. Past an unknown provider (404), every failure is a refusal with a code for
-   * the page, never a throw.
+   * Finishes a sign-in at the callback. Every failure is a refusal with a code for the page, never a throw: the
+   * callback is a browser navigation, which a JSON error would leave on a blank page.
    */
   async complete(
     providerId: string,
@@ -77,7 +77,10 @@ export class ProviderSignInService {
     query: Record<string, string>,
     client: SessionClient,
   ): Promise<ProviderSignInOutcome> {
-    const provider = this.providers.get(providerId);
+    const provider = this.providers.find(providerId);
+    // Not a sign-in attempt (no provider was asked): refused without an audit record, so that requests for made-up
+    // provider ids cannot fill the log.
+    if (!provider) return { kind: 'refused', code: 'SIGN_IN_PROVIDER_NOT_FOUND' };
     try {
       const state = await this.states.read(stateToken, provider.id);
       if (query.error) {

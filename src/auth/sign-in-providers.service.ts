@@ -30,8 +30,13 @@ export class SignInProvidersService {
     return [...this.clients.values()].map(({ id, label }) => ({ id, label }));
   }
 
+  /** The provider with this id; none when it is not configured. */
+  find(id: string): SignInProviderClient | undefined {
+    return this.clients.get(id);
+  }
+
   get(id: string): SignInProviderClient {
-    const client = this.clients.get(id);
+    const client = this.find(id);
     if (!client) throw new SignInProviderNotFoundError();
     return client;
   }

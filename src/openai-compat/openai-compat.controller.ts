@@ -1,5 +1,5 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { ToolCall } from '../ai/ai-provider';
 import { UnknownModelError } from '../ai/ai.errors';
@@ -55,12 +55,29 @@ export class OpenAiCompatController {
   }
 
   @Get('models/:model')
-  @ApiOperation({ summary: 'One model; its id contains a slash, sent encoded (openai%2Fgpt-4o-mini)' })
+  @ApiOperation({
+    summary: 'One model',
+    description:
+      'Model ids contain a slash (`openai/gpt-4o-mini`). Send it encoded (`/v1/models/openai%2Fgpt-4o-mini`) or ' +
+      'as it is (`/v1/models/openai/gpt-4o-mini`): both find the model.',
+  })
+  @ApiParam({ name: 'model', description: 'A model id from GET /v1/models', example: 'openai/gpt-4o-mini' })
   @ApiOpenAiErrors(404)
   async getModel(@Param('model') id: string): Promise<OpenAiModelResponseDto> {
-    const model = (await this.models.listModels()).find((candidate) => candidate.id === id);
-    if (!model) throw new UnknownModelError(id);
-    return OpenAiModelResponseDto.from(model);
+    return this.modelById(id);
+  }
+
+  /**
+   * Some versions of OpenAI's SDKs put the id in the path without encoding its slash. The rest of the path may hold
+   * more slashes (`ollama/hf.co/org/model`). Left out of the document: it is GET /v1/models/{model} above.
+   */
+  @Get('models/:provider/*')
+  @ApiExcludeEndpoint()
+  async getModelBySlashedPath(
+    @Param('provider') provider: string,
+    @Param('*') rest: string,
+  ): Promise<OpenAiModelResponseDto> {
+    return this.modelById(`${provider}/${rest}`);
   }
 
   @Post('chat/completions')
@@ -112,5 +129,11 @@ export class OpenAiCompatController {
     }
     // Only reached when the client left before the answer was complete; nobody is listening any more.
     return;
+  }
+
+  private async modelById(id: string): Promise<OpenAiModelResponseDto> {
+    const model = (await this.models.listModels()).find((candidate) => candidate.id === id);
+    if (!model) throw new UnknownModelError(id);
+    return OpenAiModelResponseDto.from(model);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth-user';
 import { AuditLog } from '../common/audit/audit-log.service';
+import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { UsersService } from '../users/users.service';
 import { QuotaPolicy } from './entities/quota-policy.entity';
 import { modelMatches, type QuotaWindow } from './quota-window';
@@ -36,8 +37,10 @@ export class QuotaPoliciesService {
     private readonly audit: AuditLog,
   ) {}
 
-  list(): Promise<QuotaPolicy[]> {
-    return this.quotas.listPolicies();
+  /** A page of every policy, oldest first. */
+  async list(limit: number, cursor?: string): Promise<Page<QuotaPolicy>> {
+    const rows = await this.quotas.listPolicyPage(limit, cursor ? decodeCursor(cursor) : undefined);
+    return toPage(rows, limit, (policy) => policy.createdAt);
   }
 
   /**

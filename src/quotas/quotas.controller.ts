@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
+import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { CreateQuotaDto } from './dto/create-quota.dto';
-import { QuotaListResponseDto, QuotaResponseDto } from './dto/quota-response.dto';
+import { QuotaResponseDto, QuotasPageResponseDto } from './dto/quota-response.dto';
 import { QuotaPoliciesService } from './quota-policies.service';
 import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
@@ -18,9 +19,11 @@ export class QuotasController {
 
   @Get()
   @Roles('admin')
-  @ApiOperation({ summary: 'Every quota policy, oldest first (admin)' })
-  async list(): Promise<QuotaListResponseDto> {
-    return { items: (await this.policies.list()).map(QuotaResponseDto.from) };
+  @ApiOperation({ summary: 'The quota policies, oldest first, a page at a time (admin)' })
+  @ApiErrors(400)
+  async list(@Query() query: PageQueryDto): Promise<QuotasPageResponseDto> {
+    const page = await this.policies.list(query.limit, query.cursor);
+    return { items: page.items.map(QuotaResponseDto.from), nextCursor: page.nextCursor };
   }
 
   @Post()

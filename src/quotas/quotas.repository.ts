@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryResult } from 'typeorm/query-runner/QueryResult';
+import type { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
 import { sqlFor } from '../database/placeholders';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -72,6 +73,19 @@ export class QuotasRepository {
   /** Every policy, oldest first; few enough to be kept in memory (QuotaPoliciesService caches them). */
   listPolicies(): Promise<QuotaPolicy[]> {
     return this.policies.find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** `limit + 1` policies after `after`, oldest first, for the admins' list: the extra one tells whether more follow. */
+  listPolicyPage(limit: number, after?: Cursor): Promise<QuotaPolicy[]> {
+    const query = this.policies
+      .createQueryBuilder('p')
+      .orderBy('p.createdAt', 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .limit(limit + 1);
+    if (after) {
+      query.where('(p.createdAt, p.id) > (:at, :id)', { at: dateParam(this.dataSource, after.at), id: after.id });
+    }
+    return query.getMany();
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { registerAdmin, registerUser } from '../support/auth';
+import { bearer, registerAdmin, registerUser } from '../support/auth';
 import {
   accessibilityViolations,
   chat,
@@ -82,5 +82,33 @@ describe('Quotas in the chat page', () => {
       .waitFor();
     // Refused before anything was stored: the draft is given back.
     expect(await chat(page).message.inputValue()).toBe('one more');
+  });
+
+  it('shows every quota to an admin, past the first page the server answers', async () => {
+    const admin = await registerAdmin(server.t);
+    const http = () => server.t.http();
+    const ids: string[] = [];
+    // One more than the largest page (100).
+    for (let i = 0; i < 101; i++) {
+      const res = await http()
+        .post('/admin/quotas')
+        .set(bearer(admin.accessToken))
+        .send({ scope: 'default', window: 'day', model: `many-${i}/*`, maxRequests: 1000 })
+        .expect(201);
+      ids.push(res.body.id as string);
+    }
+    try {
+      const { page } = await openPage(browser);
+      await signIn(page, admin.user.email, admin.password);
+      await page.getByRole('button', { name: 'Admin' }).click();
+      const quotas = page.getByRole('dialog', { name: 'Administration' }).getByRole('table', { name: 'Quotas' });
+      await quotas.getByRole('cell', { name: 'many-100/*', exact: true }).waitFor();
+      await quotas.getByRole('cell', { name: 'many-0/*', exact: true }).waitFor();
+      const [{ n }] = await server.t.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM quota_policies');
+      expect(Number(n)).toBeGreaterThan(100);
+      expect(await quotas.locator('tbody tr').count()).toBe(Number(n));
+    } finally {
+      for (const id of ids) await http().delete(`/admin/quotas/${id}`).set(bearer(admin.accessToken)).expect(204);
+    }
   });
 });

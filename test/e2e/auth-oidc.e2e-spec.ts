@@ -124,7 +124,6 @@ describe('Sign-in with an OpenID Connect provider', () => {
       const res = await t.http().get('/auth/oidc/nowhere/start').expect(404);
 
       expect(res.body.code).toBe('SIGN_IN_PROVIDER_NOT_FOUND');
-      await t.http().get('/auth/oidc/nowhere/callback?code=x&state=y').expect(404);
     });
 
     it('sends the page PROVIDER_UNAVAILABLE when the provider cannot be discovered, and the server goes on', async () => {
@@ -271,6 +270,23 @@ describe('Sign-in with an OpenID Connect provider', () => {
   });
 
   describe('failed callbacks', () => {
+    it.each([
+      ['an unknown provider', 'nowhere'],
+      ['GitHub, when it is not configured', 'github'],
+      ['an id that could not be a cookie path', 'a%3Bb%C3%A9'],
+    ])('sends the page SIGN_IN_PROVIDER_NOT_FOUND for %s, signing no one in', async (_case, provider) => {
+      const failuresBefore = await t.query(`SELECT id FROM audit_events WHERE action = 'auth.sign_in'`);
+
+      const res = await new AppBrowser(t, PUBLIC_URL).get(`/auth/oidc/${provider}/callback?code=x&state=y`);
+
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe(`${PUBLIC_URL}/#signin-error=SIGN_IN_PROVIDER_NOT_FOUND`);
+      expect(setCookieOf(res, STATE_COOKIE)).toBeUndefined();
+      expect(setCookieOf(res, REFRESH_COOKIE)).toBeUndefined();
+      // Nothing was asked of any provider: not a sign-in attempt to record.
+      expect(await t.query(`SELECT id FROM audit_events WHERE action = 'auth.sign_in'`)).toEqual(failuresBefore);
+    });
+
     it('refuses a callback whose state cookie was tampered with, and clears it', async () => {
       const browser = new AppBrowser(t, PUBLIC_URL);
       const started = await browser.start('keycloak');

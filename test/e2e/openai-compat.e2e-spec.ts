@@ -91,6 +91,25 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect(error).toBeInstanceOf(NotFoundError);
       expect(error).toMatchObject({ status: 404, code: 'model_not_found', type: 'invalid_request_error' });
     });
+
+    it('retrieves a model whose slash came unencoded in the path, as some SDK versions send it', async () => {
+      const get = (path: string) => t.http().get(path).set(bearer(apiKey));
+      const model = { id: 'echo/echo', object: 'model', created: 0, owned_by: 'echo' };
+
+      expect((await get('/v1/models/echo/echo').expect(200)).body).toEqual(model);
+      expect((await get('/v1/models/echo%2Fecho').expect(200)).body).toEqual(model);
+      expect((await get('/v1/models/openai/gpt-4o-mini').expect(200)).body.id).toBe('openai/gpt-4o-mini');
+      const notFound = (await get('/v1/models/openai%2Fgpt-5').expect(404)).body;
+      expect(notFound).toEqual({
+        error: { message: expect.any(String), type: 'invalid_request_error', param: 'model', code: 'model_not_found' },
+      });
+      expect((await get('/v1/models/openai/gpt-5').expect(404)).body).toEqual(notFound);
+      for (const unknown of ['/v1/models/echo/echo/more', '/v1/models/echo/']) {
+        expect((await get(unknown).expect(404)).body.error).toMatchObject({ param: 'model', code: 'model_not_found' });
+      }
+      // The key is still required.
+      expect((await t.http().get('/v1/models/echo/echo').expect(401)).body.error.code).toBe('invalid_api_key');
+    });
   });
 
   describe('POST /v1/chat/completions without streaming', () => {
@@ -608,6 +627,8 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect(doc.components.securitySchemes['api-key']).toMatchObject({ type: 'http', scheme: 'bearer' });
       expect(doc.paths['/v1/chat/completions'].post.security).toEqual([{ 'api-key': [] }]);
       expect(doc.paths['/v1/models'].get.security).toEqual([{ 'api-key': [] }]);
+      // One path for a model, whether its slash is sent encoded or not.
+      expect(Object.keys(doc.paths).filter((path) => path.startsWith('/v1/models/'))).toEqual(['/v1/models/{model}']);
       expect(doc.paths['/v1/chat/completions'].post.responses).toHaveProperty(['429']);
       expect(doc.paths['/users/me/api-keys'].post.security).toEqual([{ bearer: [] }]);
       expect(doc.paths).toHaveProperty(['/users/me/usage']);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import type { Response } from 'supertest';
 import { bearer, registerAdmin, registerUser, type Session } from '../support/auth';
 import { createApiKey } from '../support/api-keys';
 import { createTestApp, TestApp } from '../support/create-test-app';
@@ -44,10 +45,30 @@ describe('Quotas', () => {
     await upstream?.close();
   });
   beforeEach(() => upstream.reset());
+  /** GET /admin/quotas page by page: every policy in the order served, and how many pages it took. */
+  async function walkPolicies(limit = 100): Promise<{ ids: string[]; pages: number }> {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: Response = await t
+        .http()
+        .get('/admin/quotas')
+        .query(cursor ? { limit, cursor } : { limit })
+        .set(bearer(admin.accessToken))
+        .expect(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(limit);
+      ids.push(...(res.body.items as { id: string }[]).map((item) => item.id));
+      cursor = res.body.nextCursor;
+      pages += 1;
+      expect(pages).toBeLessThan(100);
+    } while (cursor);
+    return { ids, pages };
+  }
+
   // A default policy binds everyone: each test starts without any.
   afterEach(async () => {
-    const res = await t.http().get('/admin/quotas').set(bearer(admin.accessToken)).expect(200);
-    for (const { id } of res.body.items as { id: string }[]) {
+    for (const id of (await walkPolicies()).ids) {
       await t.http().delete(`/admin/quotas/${id}`).set(bearer(admin.accessToken)).expect(204);
     }
   });
@@ -91,7 +112,7 @@ describe('Quotas', () => {
       expect(own.body).toMatchObject({ scope: 'user', userId: user.user.id, model: 'openai/*', maxTokens: 5000 });
 
       const list = await t.http().get('/admin/quotas').set(bearer(admin.accessToken)).expect(200);
-      expect(list.body.items).toEqual([everyone.body, own.body]);
+      expect(list.body).toEqual({ items: [everyone.body, own.body], nextCursor: null });
 
       await t.http().delete(`/admin/quotas/${own.body.id}`).set(bearer(admin.accessToken)).expect(204);
       const gone = await t.http().delete(`/admin/quotas/${own.body.id}`).set(bearer(admin.accessToken)).expect(404);
@@ -138,6 +159,66 @@ describe('Quotas', () => {
       // Another window or model is another policy.
       await addQuota({ scope: 'default', window: 'month', model: 'openai/*', maxRequests: 1 }).expect(201);
       await t.http().delete('/admin/quotas/not-a-uuid').set(bearer(admin.accessToken)).expect(400);
+    });
+
+    describe('GET /admin/quotas pages', () => {
+      const idsInOrder = async () =>
+        (await t.query<{ id: string }>('SELECT id FROM quota_policies ORDER BY created_at, id')).map((row) => row.id);
+      const addDefaults = async (count: number) => {
+        for (let i = 0; i < count; i++) {
+          await addQuota({ scope: 'default', window: 'day', model: `paged-${i}/*`, maxRequests: 10 }).expect(201);
+        }
+      };
+
+      it('walks every policy exactly once, oldest first, page by page', async () => {
+        await addDefaults(7);
+        const expected = await idsInOrder();
+        expect(expected).toHaveLength(7);
+
+        const { ids, pages } = await walkPolicies(3);
+
+        expect(ids).toEqual(expected);
+        expect(pages).toBe(3);
+      });
+
+      it('loses and repeats nothing when several policies share one creation time', async () => {
+        await addDefaults(6);
+        const tied = (await idsInOrder()).slice(1, 5);
+        await t.query(
+          `UPDATE quota_policies SET created_at = (SELECT created_at FROM quota_policies WHERE id = ?) ` +
+            `WHERE id IN (${tied.map(() => '?').join(', ')})`,
+          [tied[0], ...tied],
+        );
+        const expected = await idsInOrder();
+
+        for (const limit of [1, 2, 4]) expect((await walkPolicies(limit)).ids).toEqual(expected);
+      });
+
+      it('answers 20 policies by default, with a cursor to the rest', async () => {
+        await addDefaults(21);
+
+        const first = await t.http().get('/admin/quotas').set(bearer(admin.accessToken)).expect(200);
+
+        expect(first.body.items).toHaveLength(20);
+        expect(first.body.nextCursor).toEqual(expect.any(String));
+        const rest = await t
+          .http()
+          .get('/admin/quotas')
+          .query({ cursor: first.body.nextCursor })
+          .set(bearer(admin.accessToken))
+          .expect(200);
+        expect(rest.body).toEqual({ items: [expect.objectContaining({ model: 'paged-20/*' })], nextCursor: null });
+      });
+
+      it.each([
+        ['limit=0', { limit: 0 }, 'VALIDATION_FAILED'],
+        ['limit=101', { limit: 101 }, 'VALIDATION_FAILED'],
+        ['an unknown query parameter', { offset: 10 }, 'VALIDATION_FAILED'],
+        ['a cursor that is not ours', { cursor: 'not-a-cursor' }, 'INVALID_CURSOR'],
+      ])('answers 400 for %s', async (_case, query, code) => {
+        const res = await t.http().get('/admin/quotas').query(query).set(bearer(admin.accessToken)).expect(400);
+        expect(res.body.code).toBe(code);
+      });
     });
 
     it('is for admins only', async () => {

@@ -21,6 +21,8 @@ const formError = byId('admin-quota-error', HTMLElement);
 const submit = byId('admin-quota-submit', HTMLButtonElement);
 /** The people a quota can be for: the first hundred accounts, by email. */
 const PEOPLE = 100;
+/** The largest page the server gives. */
+const PAGE_SIZE = 100;
 
 /** @type {Map<string, string>} user id → email */
 let emails = new Map();
@@ -29,7 +31,7 @@ export async function reloadQuotas() {
   error.textContent = '';
   status.textContent = 'Loading…';
   try {
-    const [{ items }, people] = await Promise.all([listQuotas(), listUsers({ limit: PEOPLE })]);
+    const [items, people] = await Promise.all([allQuotas(), listUsers({ limit: PEOPLE })]);
     emails = new Map(people.items.map((user) => [user.id, user.email]));
     const chosen = person.value;
     person.replaceChildren(
@@ -44,6 +46,24 @@ export async function reloadQuotas() {
     status.textContent = '';
     error.textContent = describeError(failure);
   }
+}
+
+/**
+ * Every policy, page after page: they are few, and the table shows them all, so that a person's own policy is seen
+ * beside the default it replaces.
+ * @returns {Promise<QuotaPolicy[]>}
+ */
+async function allQuotas() {
+  /** @type {QuotaPolicy[]} */
+  const all = [];
+  /** @type {string | null} */
+  let cursor = null;
+  do {
+    const page = await listQuotas({ limit: PAGE_SIZE, cursor });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
 }
 
 /** @param {QuotaPolicy} quota */

@@ -389,8 +389,12 @@ export const getMyQuota = () => api('/users/me/quota');
  *   window: 'day' | 'month', maxRequests: number | null, maxTokens: number | null, createdAt: string }} QuotaPolicy
  */
 
-/** Every quota policy (admins only). @returns {Promise<{ items: QuotaPolicy[] }>} */
-export const listQuotas = () => api('/admin/quotas');
+/**
+ * The quota policies, oldest first (admins only).
+ * @param {{ limit: number, cursor?: string | null }} params
+ * @returns {Promise<Page<QuotaPolicy>>}
+ */
+export const listQuotas = (params) => api(`/admin/quotas${query(params)}`);
 
 /**
  * Sets a quota for everyone or one person (admins only).

@@ -217,6 +217,8 @@ const SIGN_IN_ERRORS = /** @type {Record<string, string>} */ ({
   PROVIDER_UNAVAILABLE: 'The sign-in provider could not be reached. Please try again later.',
   ACCOUNT_DISABLED: 'This account is disabled. Ask an admin.',
   IDENTITY_IN_USE: 'That account at the provider is already linked to another account here.',
+  SIGN_IN_PROVIDER_NOT_FOUND:
+    'This server does not offer that sign-in provider (any more). Choose another way to sign in.',
 });
 
 /** @param {string} code */

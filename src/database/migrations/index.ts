@@ -15,6 +15,7 @@ import { Identities1763851400000 } from './1763851400000-identities';
 import { Files1763851500000 } from './1763851500000-files';
 import { ServedBy1763851650000 } from './1763851650000-served-by';
 import { Quotas1763851700000 } from './1763851700000-quotas';
+import { QuotaPoliciesList1763851800000 } from './1763851800000-quota-policies-list';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   Files1763851500000,
   ServedBy1763851650000,
   Quotas1763851700000,
+  QuotaPoliciesList1763851800000,
 ];

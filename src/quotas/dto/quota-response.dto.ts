@@ -27,6 +27,8 @@ export class QuotaResponseDto {
   }
 }
 
-export class QuotaListResponseDto {
+export class QuotasPageResponseDto {
   items: QuotaResponseDto[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
 }
