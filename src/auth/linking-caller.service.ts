@@ -6,6 +6,7 @@ import { AuthFailuresService } from './auth-failures.service';
 import { InvalidTokenError } from './auth.errors';
 import { SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
+import { bearerToken } from './bearer-token';
 
 /**
  * Who asks to link a provider. The page goes to the provider's start by navigating (window.location), so it
@@ -23,7 +24,7 @@ export class LinkingCallerService {
   ) {}
 
   identify(credentials: { authorization?: string; refreshCookie?: string; ip: string }): Promise<User> {
-    const bearer = /^Bearer\s+(\S+)$/i.exec(credentials.authorization ?? '')?.[1];
+    const bearer = bearerToken(credentials.authorization);
     if (bearer) return this.failures.checkPresented(credentials.ip, () => this.fromAccessToken(bearer));
     const cookie = credentials.refreshCookie;
     if (cookie) return this.failures.checkPresented(credentials.ip, () => this.tokens.userOfLiveSession(cookie));

@@ -247,6 +247,14 @@ describe('API keys', () => {
       await useKey(made.key).expect(200);
     });
 
+    it('refuses a header that holds more than the key', async () => {
+      const me = await registerUser(t);
+      const made = await createApiKey(t, me.accessToken);
+      const res = await t.http().get('/v1/models').set('Authorization', `Bearer ${made.key} extra`).expect(401);
+      expect(res.body.error).toMatchObject({ code: 'invalid_api_key' });
+      await useKey(made.key).expect(200);
+    });
+
     it('refuses a made-up key that looks right', async () => {
       await useKey(`ck_${'A'.repeat(43)}`).expect(401);
     });

@@ -244,6 +244,16 @@ describe('Auth', () => {
       expectErrorShape(res.body, 401, 'INVALID_TOKEN');
     });
 
+    it('answers 401 INVALID_TOKEN when the header holds more than the token, and 200 for any spacing or case', async () => {
+      const session = await registerUser(t);
+      for (const header of [`Bearer ${session.accessToken} extra`, `Bearer ${session.accessToken},other`]) {
+        const res = await t.http().get('/auth/me').set('Authorization', header);
+        expect(res.status).toBe(401);
+        expectErrorShape(res.body, 401, 'INVALID_TOKEN');
+      }
+      await t.http().get('/auth/me').set('Authorization', `bearer   ${session.accessToken} `).expect(200);
+    });
+
     it('accepts a token this test signs with the server secret (the control for the forgeries below)', async () => {
       const session = await registerUser(t);
       const { sid } = claimsOf(session.accessToken);

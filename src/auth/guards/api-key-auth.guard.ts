@@ -5,6 +5,7 @@ import { ApiKeysService } from '../../api-keys/api-keys.service';
 import type { AuthUser } from '../../common/auth-user';
 import { API_KEY_AUTH_KEY } from '../../common/decorators/api-key-auth.decorator';
 import { AuthFailuresService } from '../auth-failures.service';
+import { bearerToken } from '../bearer-token';
 
 /**
  * Global, next to the JWT guard: on routes marked @ApiKeyAuth() it resolves `Authorization: Bearer ck_...` to
@@ -26,8 +27,7 @@ export class ApiKeyAuthGuard implements CanActivate {
     ]);
     if (!usesApiKey) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const [scheme, token] = (request.headers.authorization ?? '').trim().split(/\s+/);
-    const authenticate = () => this.apiKeys.authenticate(scheme?.toLowerCase() === 'bearer' ? token : undefined);
+    const authenticate = () => this.apiKeys.authenticate(bearerToken(request.headers.authorization));
     try {
       request.user = request.headers.authorization
         ? await this.failures.checkPresented(request.ip, authenticate)
