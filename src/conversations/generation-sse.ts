@@ -20,3 +20,13 @@ export async function streamGeneration(reply: FastifyReply, generation: Generati
   sse.onClose(unsubscribe);
   await sse.closed;
 }
+
+/** `text/event-stream` among the Accept header's media ranges (in any case) with a weight above 0. */
+export function asksForEventStream(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'text/event-stream') return false;
+    const weight = parameters.find((parameter) => parameter.startsWith('q='));
+    return weight === undefined || Number(weight.slice(2)) > 0;
+  });
+}

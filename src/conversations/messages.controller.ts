@@ -12,7 +12,7 @@ import { MessageResponseDto, MessagesPageResponseDto, SendMessageResponseDto } f
 import { RegenerateMessageDto } from './dto/regenerate-message.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { MessagesService } from './messages.service';
-import { streamGeneration } from './generation-sse';
+import { asksForEventStream, streamGeneration } from './generation-sse';
 import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 const NOT_FOUND =
@@ -165,7 +165,7 @@ async function respond(
   reply: FastifyReply,
   exchange: Exchange,
 ): Promise<SendMessageResponseDto | void> {
-  if ((request.headers.accept ?? '').includes('text/event-stream')) {
+  if (asksForEventStream(request.headers.accept)) {
     await streamGeneration(reply, exchange.generation, 0);
     return;
   }

@@ -145,6 +145,24 @@ describe('Conversations (echo model)', () => {
       ]);
     });
 
+    it('reads Accept as media ranges: any case streams, a weight of 0 does not', async () => {
+      const { body: conversation } = await create().expect(201);
+      const send = (accept: string, content: string) =>
+        t
+          .http()
+          .post(`/conversations/${conversation.id}/messages`)
+          .set(bearer(token))
+          .set('Accept', accept)
+          .send({ content });
+
+      const streamed = await send('TEXT/Event-Stream', 'shouted').expect(200);
+      expect(streamed.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(streamed.text).toContain('event: assistant_message');
+      const refused = await send('text/event-stream;q=0, application/json', 'not a stream').expect(201);
+      expect(refused.headers['content-type']).toMatch(/^application\/json/);
+      expect(refused.body.assistantMessage).toMatchObject({ content: 'not a stream', status: 'complete' });
+    });
+
     it('streams Server-Sent Events in the contract order', async () => {
       const { body: conversation } = await create().expect(201);
       const res = await postSse(`${t.url}/conversations/${conversation.id}/messages`, token, {
