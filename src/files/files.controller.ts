@@ -1,4 +1,16 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  PayloadTooLargeException,
+  Post,
+  Query,
+  Req,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -56,9 +68,11 @@ export class FilesController {
   async upload(@CurrentUser() principal: AuthUser, @Req() request: FastifyRequest): Promise<FileResponseDto> {
     if (!request.isMultipart())
       throw new InvalidUploadError('send the file as multipart/form-data, in a part named "file"');
-    const part = await request.file().catch((error: Error) => {
-      // The parser refuses what it cannot read (no boundary, a part named `__proto__`, too many parts): the
-      // client's fault, like the reading errors FilesService turns into the same 400.
+    const part = await request.file().catch((error: Error & { statusCode?: number }) => {
+      // The parser refuses what it cannot read (no boundary, a part named `__proto__`), or more parts or fields
+      // than an upload has (its limits answer 413): the client's fault, as the reading errors of FilesService.
+      if (error.statusCode === 413)
+        throw new PayloadTooLargeException(`the multipart body has too much: ${error.message}`);
       throw new InvalidUploadError(`the multipart body could not be read: ${error.message}`);
     });
     if (!part || part.fieldname !== 'file') {

@@ -364,6 +364,13 @@ describe('Files', () => {
       expect(res.body.code).toBe('INVALID_UPLOAD');
     });
 
+    it('refuses more parts than an upload has with 413', async () => {
+      let req = t.http().post('/files').set(bearer(me.accessToken));
+      for (let i = 0; i < 8; i++) req = req.field(`note${i}`, 'x');
+      const res = await req.attach('file', PNG, 'a.png').expect(413);
+      expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
     it('refuses a multipart body cut short with 400 INVALID_UPLOAD, keeping nothing', async () => {
       const before = filesUnder(dir);
       const boundary = 'cut-short';
