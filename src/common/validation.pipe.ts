@@ -3,15 +3,17 @@ import { ArgumentMetadata, BadRequestException, Type, ValidationError, Validatio
 /**
  * One message per offending field: the failure of the check written first, the type ("must be a string") before
  * the detail ("must be shorter than"). class-validator runs a field's checks from the last decorator up, and
- * `@ValidateNested()`'s own complaint ("must be either object or array") after them all, whatever its place.
+ * `@ValidateNested()` after them all, whatever its place: its own complaint ("must be either object or array")
+ * counts only alone, and the fields inside a value are reported only when the value itself passed (an array of
+ * objects holding a number says so once, not once more for the number).
  */
 export function fieldMessages(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
     const { nestedValidation, ...checks } = error.constraints ?? {};
     const message = Object.values(checks).at(-1) ?? nestedValidation;
-    const own = message === undefined ? [] : [parent ? `${parent}.${message}` : message];
-    return [...own, ...fieldMessages(error.children ?? [], path)];
+    if (message === undefined) return fieldMessages(error.children ?? [], path);
+    return [parent ? `${parent}.${message}` : message];
   });
 }
 

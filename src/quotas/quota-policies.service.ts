@@ -10,11 +10,11 @@ import { QuotasRepository } from './quotas.repository';
 
 export interface NewQuotaPolicy {
   scope: 'default' | 'user';
-  userId?: string;
-  model?: string;
+  userId?: string | null;
+  model?: string | null;
   window: QuotaWindow;
-  maxRequests?: number;
-  maxTokens?: number;
+  maxRequests?: number | null;
+  maxTokens?: number | null;
 }
 
 /**
@@ -48,16 +48,16 @@ export class QuotaPoliciesService {
    * scope, user, model pattern and window (else 409 QUOTA_EXISTS).
    */
   async create(principal: AuthUser, input: NewQuotaPolicy): Promise<QuotaPolicy> {
-    if (input.maxRequests === undefined && input.maxTokens === undefined) {
+    if (input.maxRequests == null && input.maxTokens == null) {
       throw new InvalidQuotaError('a quota needs maxRequests, maxTokens or both');
     }
-    if (input.scope === 'user' && input.userId === undefined) {
+    if (input.scope === 'user' && input.userId == null) {
       throw new InvalidQuotaError('userId is required when scope is user');
     }
-    if (input.scope === 'default' && input.userId !== undefined) {
+    if (input.scope === 'default' && input.userId != null) {
       throw new InvalidQuotaError('userId must be left out when scope is default');
     }
-    if (input.userId !== undefined) await this.users.getById(input.userId);
+    if (input.userId != null) await this.users.getById(input.userId);
     const saved = await this.quotas.insertPolicy(
       {
         userId: input.userId ?? null,

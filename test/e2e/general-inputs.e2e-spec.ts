@@ -198,7 +198,7 @@ describe('Request text and structure that no route can use', () => {
       });
     }
 
-    it('refuses null where a field may only be left out, storing nothing', async () => {
+    it('refuses null in a change where the field cannot be empty, storing nothing', async () => {
       const admin = await registerAdmin(t);
       const other = await registerUser(t);
       const conversation = (await json('post', '/conversations', '{"title":"Kept"}', token).expect(201)).body;
@@ -220,23 +220,42 @@ describe('Request text and structure that no route can use', () => {
       expectInvalid(await patch(path, { archived: null }), 'archived must be a boolean value');
       expectInvalid(await json('post', '/auth/refresh', '{"refreshToken":null}'), 'refreshToken must be a string');
       expectInvalid(await json('post', '/auth/logout', '{"refreshToken":null}'), 'refreshToken must be a string');
-      // A quota for one person never turns into one for everyone, nor into one that limits nothing.
-      const quota = (body: object) => json('post', '/admin/quotas', JSON.stringify(body), admin.accessToken);
-      expectInvalid(
-        await quota({ scope: 'user', userId: null, window: 'day', maxRequests: 7 }),
-        'userId must be a UUID',
-      );
-      expectInvalid(
-        await quota({ scope: 'default', window: 'day', maxRequests: null }),
-        'maxRequests must be an integer number',
-      );
-
       const stored = (await t.http().get(path).set(bearer(token)).expect(200)).body;
       expect(stored).toMatchObject({ title: 'Kept', archived: false, model: conversation.model });
-      expect((await t.http().get('/admin/quotas').set(bearer(admin.accessToken)).expect(200)).body.items).toEqual([]);
       // Where null means something, it still does: it removes the system prompt.
       await patch(path, { systemPrompt: 'Be brief' }).expect(200);
       expect((await patch(path, { systemPrompt: null }).expect(200)).body.systemPrompt).toBeNull();
+    });
+
+    it('takes null as "left out" when something is made, and never as a wider quota', async () => {
+      const made = await json('post', '/conversations', '{"title":null,"model":null,"systemPrompt":null}', token);
+      expect(made.status).toBe(201);
+      expect(made.body).toMatchObject({ title: null, model: 'echo/echo', systemPrompt: null });
+
+      const admin = await registerAdmin(t);
+      const quota = (body: object) => json('post', '/admin/quotas', JSON.stringify(body), admin.accessToken);
+      // A policy read back has nulls: posted again, it means the same.
+      const listed = await quota({ scope: 'default', window: 'day', model: null, maxRequests: null, maxTokens: 5 });
+      expect(listed.status).toBe(201);
+      expect(listed.body).toMatchObject({
+        scope: 'default',
+        userId: null,
+        model: null,
+        maxRequests: null,
+        maxTokens: 5,
+      });
+      // A quota for one person never turns into one for everyone, nor into one that limits nothing.
+      for (const [body, message] of [
+        [{ scope: 'user', userId: null, window: 'month', maxRequests: 7 }, /userId is required/],
+        [{ scope: 'default', window: 'month', maxRequests: null, maxTokens: null }, /maxRequests, maxTokens or both/],
+      ] as const) {
+        const res = await quota(body);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(message) });
+      }
+      const policies = (await t.http().get('/admin/quotas').set(bearer(admin.accessToken)).expect(200)).body.items;
+      expect(policies.map((p: { id: string }) => p.id)).toEqual([listed.body.id]);
+      await t.http().delete(`/admin/quotas/${listed.body.id}`).set(bearer(admin.accessToken)).expect(204);
     });
 
     it('names the first broken rule of a field: its type before its length', async () => {

@@ -1,6 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
-import { MayBeOmitted } from '../../common/validators/may-be-omitted';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -18,7 +17,7 @@ export class RegisterDto {
   password: string;
 
   /** Defaults to the part of the email before the @. @example "Ada" */
-  @MayBeOmitted()
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

@@ -12,6 +12,7 @@ import {
   MaxLength,
   Min,
   ValidateIf,
+  IsOptional,
 } from 'class-validator';
 import { MODEL_ID_PATTERN } from './create-conversation.dto';
 import { MayBeOmitted } from '../../common/validators/may-be-omitted';
@@ -38,7 +39,7 @@ export class SendMessageDto {
    * with the message (up to 100,000 characters of documents per request, newest messages' first); images are
    * kept with the message.
    */
-  @MayBeOmitted()
+  @IsOptional()
   @IsArray()
   @ArrayMaxSize(10)
   @ArrayUnique({ message: 'fileIds must not name a file twice' })
@@ -46,7 +47,7 @@ export class SendMessageDto {
   fileIds?: string[];
 
   /** Answer this message with another model than the conversation's. */
-  @MayBeOmitted()
+  @IsOptional()
   @IsString()
   @MaxLength(200)
   @Matches(MODEL_ID_PATTERN, { message: 'model must look like <provider>/<model>, e.g. openai/gpt-4o-mini' })

@@ -1,7 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { QUOTA_WINDOWS, type QuotaWindow } from '../quota-window';
-import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -14,7 +13,7 @@ export class CreateQuotaDto {
   scope: 'default' | 'user';
 
   /** The person, with scope `user` only (required then). */
-  @MayBeOmitted()
+  @IsOptional()
   @IsUUID()
   userId?: string;
 
@@ -22,7 +21,7 @@ export class CreateQuotaDto {
    * The models it covers: an id (`openai/gpt-4o`) or a pattern where `*` stands for anything (`openai/*`);
    * every model when left out. @example "openai/*"
    */
-  @MayBeOmitted()
+  @IsOptional()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -35,14 +34,14 @@ export class CreateQuotaDto {
   window: QuotaWindow;
 
   /** Model calls per window. At least one of maxRequests and maxTokens is required. */
-  @MayBeOmitted()
+  @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX_LIMIT)
   maxRequests?: number;
 
   /** Prompt and answer tokens per window, as the providers report them. */
-  @MayBeOmitted()
+  @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX_LIMIT)

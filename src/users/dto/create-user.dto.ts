@@ -1,7 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../../common/auth-user';
-import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -16,21 +15,21 @@ export class CreateUserDto {
    * At least 8 characters. Left out, no one knows the password: hand the user a link from
    * POST /users/:id/password-reset-link, or let them use "Forgot password?".
    */
-  @MayBeOmitted()
+  @IsOptional()
   @IsString()
   @MinLength(8)
   @MaxLength(256)
   password?: string;
 
   /** Defaults to the part of the email before the @. @example "Grace" */
-  @MayBeOmitted()
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
   displayName?: string;
 
   /** @default "user" */
-  @MayBeOmitted()
+  @IsOptional()
   @IsIn(ROLES)
   role?: Role;
 }
