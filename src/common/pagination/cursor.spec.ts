@@ -25,6 +25,8 @@ describe('cursor', () => {
       ['a pair with a non-UUID id', encodeRaw(['2025-01-01T00:00:00.000Z', "1' OR '1'='1"])],
       ['a pair with non-string members', encodeRaw([1, 2])],
       ['three members', encodeRaw(['2025-01-01T00:00:00.000Z', ID, 'extra'])],
+      ['a time past the year 9999', encodeRaw(['+275760-09-13T00:00:00.000Z', ID])],
+      ['a time before the year 1', encodeRaw(['-000001-01-01T00:00:00.000Z', ID])],
     ])('refuses %s with InvalidCursorError', (_case, value) => {
       expect(() => decodeCursor(value)).toThrow(InvalidCursorError);
     });

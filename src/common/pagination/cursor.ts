@@ -33,7 +33,9 @@ export function encodeCursor(cursor: Cursor): string {
 export function decodeCursor(value: string): Cursor {
   const [time, id] = decodeTuple(value, 2);
   const at = new Date(time);
-  if (Number.isNaN(at.getTime()) || !UUID.test(id)) throw new InvalidCursorError();
+  // Years past 9999 (JavaScript dates reach 275760) are outside PostgreSQL's timestamps and SQLite's text times.
+  const year = at.getUTCFullYear();
+  if (Number.isNaN(year) || year < 1 || year > 9999 || !UUID.test(id)) throw new InvalidCursorError();
   return { at, id };
 }
 
