@@ -277,12 +277,36 @@ describe('Request text and structure that no route can use', () => {
       );
     });
 
-    it('refuses an id that is not a UUID like any other invalid field, and finds one written in capitals', async () => {
+    it('refuses an id that is not a UUID like any other invalid field, and finds one written in capitals, anywhere', async () => {
       expectInvalid(await t.http().get('/conversations/abc').set(bearer(token)), 'id must be a UUID');
       expectInvalid(await t.http().delete('/files/abc').set(bearer(token)), 'id must be a UUID');
       const id = (await json('post', '/conversations', '{"title":"Capitals"}', token).expect(201)).body.id as string;
       const found = await t.http().get(`/conversations/${id.toUpperCase()}`).set(bearer(token)).expect(200);
       expect(found.body).toMatchObject({ id, title: 'Capitals' });
+      // In a body or a query as well.
+      const sent = (await json('post', `/conversations/${id}/messages`, '{"content":"First"}', token).expect(201)).body;
+      const answer = sent.assistantMessage.id as string;
+      const again = await json(
+        'post',
+        `/conversations/${id}/messages`,
+        JSON.stringify({ content: 'Again', parentId: answer.toUpperCase() }),
+        token,
+      );
+      expect(again.status).toBe(201);
+      expect(again.body.userMessage.parentId).toBe(answer);
+      const leaf = await t
+        .http()
+        .put(`/conversations/${id}/current-leaf`)
+        .set(bearer(token))
+        .send({ messageId: answer.toUpperCase() });
+      expect(leaf.status).toBe(200);
+      expect(leaf.body.currentLeafId).toBe(again.body.assistantMessage.id);
+      const page = await t
+        .http()
+        .get(`/conversations/${id}/messages?leafId=${answer.toUpperCase()}`)
+        .set(bearer(token));
+      expect(page.status).toBe(200);
+      expect(page.body.items.map((m: { content: string }) => m.content)).toEqual(['First', 'First']);
     });
 
     it('lists every conversation for an empty search, as a cleared search box sends it', async () => {

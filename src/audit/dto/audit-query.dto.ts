@@ -1,9 +1,11 @@
 import { IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
+import { LowerCaseId } from '../../common/validators/lower-case-id';
 
 export class AuditQueryDto extends PageQueryDto {
   /** Only what this user did. */
   @IsOptional()
+  @LowerCaseId()
   @IsUUID('all', { message: 'actorId must be a UUID' })
   actorId?: string;
 

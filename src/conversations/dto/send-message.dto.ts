@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { MODEL_ID_PATTERN } from './create-conversation.dto';
 import { MayBeOmitted } from '../../common/validators/may-be-omitted';
+import { LowerCaseId } from '../../common/validators/lower-case-id';
 
 export class SendMessageDto {
   /** @example "What should I see in Lisbon in one day?" */
@@ -31,6 +32,7 @@ export class SendMessageDto {
    */
   // Null is a value here (a new first message), so it is validated apart from "absent".
   @ValidateIf((_, value) => value !== undefined && value !== null)
+  @LowerCaseId()
   @IsUUID('all', { message: 'parentId must be a message id (a UUID) or null' })
   parentId?: string | null;
 
@@ -43,6 +45,7 @@ export class SendMessageDto {
   @IsArray()
   @ArrayMaxSize(10)
   @ArrayUnique({ message: 'fileIds must not name a file twice' })
+  @LowerCaseId()
   @IsUUID('all', { each: true, message: 'each of fileIds must be a file id (a UUID)' })
   fileIds?: string[];
 

@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { QUOTA_WINDOWS, type QuotaWindow } from '../quota-window';
+import { LowerCaseId } from '../../common/validators/lower-case-id';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -14,6 +15,7 @@ export class CreateQuotaDto {
 
   /** The person, with scope `user` only (required then). */
   @IsOptional()
+  @LowerCaseId()
   @IsUUID()
   userId?: string;
 
