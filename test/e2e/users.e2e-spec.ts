@@ -106,6 +106,21 @@ describe('Users', () => {
       expect(rows[0]).toEqual({ email: me.user.email, role: 'user', display_name: 'Unchanged', settings: '{}' });
     });
 
+    it('refuses a number too large to store rather than storing null', async () => {
+      const me = await registerUser(t);
+      const res = await t
+        .http()
+        .patch('/users/me')
+        .set(bearer(me.accessToken))
+        .set('Content-Type', 'application/json')
+        .send('{"settings":{"zoom":1e999}}');
+
+      expect(res.status).toBe(400);
+      expect(res.body.message).toEqual(['settings holds a number too large to store']);
+      const rows = await t.query<{ settings: string }>('SELECT settings FROM users WHERE id = ?', [me.user.id]);
+      expect(rows[0].settings).toBe('{}');
+    });
+
     it('accepts settings just under 16 KiB', async () => {
       const me = await registerUser(t);
       const settings = { blob: 'x'.repeat(16 * 1024 - 20) };

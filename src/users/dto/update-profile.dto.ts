@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsObject, IsString, MaxLength, Validate } from 'class-validator';
-import { JsonSizeConstraint } from '../../common/validators/json-size.validator';
+import { StorableJsonConstraint } from '../../common/validators/storable-json.validator';
 import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -18,6 +18,6 @@ export class UpdateProfileDto {
   /** Client preferences (theme, default model, ...), replaced as a whole; at most 16 KiB of JSON. */
   @MayBeOmitted()
   @IsObject()
-  @Validate(JsonSizeConstraint, [16 * 1024])
+  @Validate(StorableJsonConstraint, [16 * 1024])
   settings?: Record<string, unknown>;
 }
