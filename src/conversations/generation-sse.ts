@@ -11,7 +11,8 @@ export async function streamGeneration(reply: FastifyReply, generation: Generati
   const sse = SseWriter.open(reply);
   const unsubscribe = generation.subscribe(after, {
     onEvent: (event) => {
-      sse.send(event);
+      // A viewer who claims events not yet made gets none it says it has, and still its end.
+      if (event.id > after) sse.send(event);
       if (event.event === 'assistant_message' || event.event === 'error') sse.end();
     },
   });

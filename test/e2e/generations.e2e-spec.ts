@@ -111,6 +111,19 @@ describe('Generations: answers that run on their own, followed and resumed by an
     expect(newer.events).toEqual(rest.events.slice(2));
   });
 
+  it('sends nothing to a client that claims events not made yet, and ends its stream with the answer', async () => {
+    upstream.reply({ chunks: words(12), delayMs: 40 });
+    const { generation, stream } = await sendUntil('Count slowly', 2);
+
+    const ahead = await follow(generation.id, { 'Last-Event-ID': '1000' });
+
+    expect(ahead.status).toBe(200);
+    expect(ahead.events).toEqual([]);
+    // It ended with the generation, not before: the answer is stored whole by then.
+    expect(await storedAnswer()).toEqual({ content: words(12).join(''), status: 'complete' });
+    expect((await stream).events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'complete' } });
+  });
+
   it('sends the text of deltas older than the buffer first, as one delta, so that nothing is missing or repeated', async () => {
     const chunks = words(MAX_BUFFERED_DELTAS + 40);
     upstream.hang({ chunks, afterChunks: chunks.length });
