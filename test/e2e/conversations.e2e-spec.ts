@@ -11,6 +11,7 @@ import { bearer, registerUser, uniqueEmail } from '../support/auth';
 import { COMMON_PHRASE_HITS } from '../../src/conversations/conversations.repository';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { postSse } from '../support/sse';
+import { walkPages } from '../support/pages';
 
 describe('Conversations (echo model)', () => {
   let t: TestApp;
@@ -358,23 +359,8 @@ describe('Conversations (echo model)', () => {
     });
 
     it('answers a common word as it answers a rare one: the same conversations, newest first, page by page', async () => {
-      const walk = async (query: Record<string, unknown>, as = token) => {
-        const ids: string[] = [];
-        let cursor: string | null = null;
-        let pages = 0;
-        do {
-          const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t
-            .http()
-            .get('/conversations')
-            .query({ ...query, limit: 2, ...(cursor ? { cursor } : {}) })
-            .set(bearer(as))
-            .expect(200);
-          ids.push(...res.body.items.map((x) => x.id));
-          cursor = res.body.nextCursor;
-          pages++;
-        } while (cursor);
-        return { ids, pages };
-      };
+      const walk = (query: Record<string, string | boolean>, as = token) =>
+        walkPages(t, '/conversations', as, { ...query, limit: 2 });
       const other = (await registerUser(t)).accessToken;
       const crowded = (await create({ title: 'Crowded' }, other).expect(201)).body;
       // Past the threshold for "ubiquitous" only; "zephyrine" stays in a handful of messages.

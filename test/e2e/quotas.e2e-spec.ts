@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import type { Response } from 'supertest';
 import { bearer, registerAdmin, registerUser, type Session } from '../support/auth';
 import { createApiKey } from '../support/api-keys';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { buildIfNeeded, startServerProcess, type ServerProcess } from '../support/server-process';
 import { upstreamEnv } from '../support/upstream-env';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
+import { walkPages } from '../support/pages';
 
 interface QuotaItem {
   window: string;
@@ -45,26 +45,7 @@ describe('Quotas', () => {
     await upstream?.close();
   });
   beforeEach(() => upstream.reset());
-  /** GET /admin/quotas page by page: every policy in the order served, and how many pages it took. */
-  async function walkPolicies(limit = 100): Promise<{ ids: string[]; pages: number }> {
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const res: Response = await t
-        .http()
-        .get('/admin/quotas')
-        .query(cursor ? { limit, cursor } : { limit })
-        .set(bearer(admin.accessToken))
-        .expect(200);
-      expect(res.body.items.length).toBeLessThanOrEqual(limit);
-      ids.push(...(res.body.items as { id: string }[]).map((item) => item.id));
-      cursor = res.body.nextCursor;
-      pages += 1;
-      expect(pages).toBeLessThan(100);
-    } while (cursor);
-    return { ids, pages };
-  }
+  const walkPolicies = (limit = 100) => walkPages(t, '/admin/quotas', admin.accessToken, { limit });
 
   // A default policy binds everyone: each test starts without any.
   afterEach(async () => {

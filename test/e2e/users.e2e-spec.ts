@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { walkPages } from '../support/pages';
 
 type Registered = Awaited<ReturnType<typeof registerUser>>;
 
@@ -222,25 +222,7 @@ describe('Users', () => {
       for (let i = 0; i < 7; i++) await registerUser(t, { email: uniqueEmail('listed') });
     });
 
-    async function walk(limit: number): Promise<{ ids: string[]; pages: number }> {
-      const ids: string[] = [];
-      let cursor: string | null = null;
-      let pages = 0;
-      do {
-        const res: Response = await t
-          .http()
-          .get('/users')
-          .query(cursor ? { limit, cursor } : { limit })
-          .set(bearer(admin.accessToken));
-        expect(res.status).toBe(200);
-        expect(res.body.items.length).toBeLessThanOrEqual(limit);
-        ids.push(...res.body.items.map((user: { id: string }) => user.id));
-        cursor = res.body.nextCursor;
-        pages += 1;
-        expect(pages).toBeLessThan(100);
-      } while (cursor);
-      return { ids, pages };
-    }
+    const walk = (limit: number) => walkPages(t, '/users', admin.accessToken, { limit });
 
     async function allIdsInOrder(): Promise<string[]> {
       const rows = await t.query<{ id: string }>('SELECT id FROM users ORDER BY created_at, id');
