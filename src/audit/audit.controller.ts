@@ -29,8 +29,8 @@ export class AuditController {
       {
         actorId: query.actorId,
         action: query.action,
-        from: query.from ? new Date(query.from) : undefined,
-        to: query.to ? new Date(query.to) : undefined,
+        from: query.from,
+        to: query.to,
       },
       query.limit,
       query.cursor,

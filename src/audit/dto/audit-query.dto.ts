@@ -1,6 +1,7 @@
-import { IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsDate, IsOptional, IsUUID, Matches } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import { LowerCaseId } from '../../common/validators/lower-case-id';
+import { ToDate } from '../../common/validators/to-date';
 
 export class AuditQueryDto extends PageQueryDto {
   /** Only what this user did. */
@@ -16,11 +17,13 @@ export class AuditQueryDto extends PageQueryDto {
 
   /** From this time on (ISO 8601, included). @example "2026-01-01T00:00:00Z" */
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 time' })
-  from?: string;
+  @ToDate()
+  @IsDate({ message: 'from must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z' })
+  from?: Date;
 
   /** Up to this time (ISO 8601, included). */
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 time' })
-  to?: string;
+  @ToDate()
+  @IsDate({ message: 'to must be an ISO 8601 time, e.g. 2026-01-31T23:59:59Z' })
+  to?: Date;
 }
