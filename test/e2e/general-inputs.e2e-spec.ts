@@ -216,6 +216,7 @@ describe('Request text and structure that no route can use', () => {
       );
       const path = `/conversations/${conversation.id}`;
       expectInvalid(await patch(path, { title: null }), 'title must be a string');
+      expectInvalid(await patch(path, { title: ' \ufeff ' }), 'title should not be empty');
       expectInvalid(await patch(path, { model: null }), 'model must be a string');
       expectInvalid(await patch(path, { archived: null }), 'archived must be a boolean value');
       expectInvalid(await json('post', '/auth/refresh', '{"refreshToken":null}'), 'refreshToken must be a string');

@@ -1,12 +1,10 @@
-import { Transform } from 'class-transformer';
 import { IsDate, IsNotEmpty, IsOptional, IsString, MaxLength, MinDate } from 'class-validator';
 import { ToDate } from '../../common/validators/to-date';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Trimmed } from '../../common/validators/trimmed';
 
 export class CreateApiKeyDto {
   /** What the key is for, to tell keys apart. @example "laptop scripts" */
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

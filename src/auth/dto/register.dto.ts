@@ -1,11 +1,9 @@
-import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Trimmed } from '../../common/validators/trimmed';
 
 export class RegisterDto {
   /** @example "ada@example.com" */
-  @Transform(trim)
+  @Trimmed()
   @IsEmail()
   @MaxLength(254)
   email: string;

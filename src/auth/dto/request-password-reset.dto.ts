@@ -1,11 +1,9 @@
-import { Transform } from 'class-transformer';
 import { IsEmail, MaxLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Trimmed } from '../../common/validators/trimmed';
 
 export class RequestPasswordResetDto {
   /** @example "ada@example.com" */
-  @Transform(trim)
+  @Trimmed()
   @IsEmail()
   @MaxLength(254)
   email: string;

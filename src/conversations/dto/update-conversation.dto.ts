@@ -1,9 +1,12 @@
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { MODEL_ID_PATTERN } from './create-conversation.dto';
 import { MayBeOmitted } from '../../common/validators/may-be-omitted';
+import { Trimmed } from '../../common/validators/trimmed';
 
 export class UpdateConversationDto {
+  /** Blank is refused: a title can be changed, not removed. */
   @MayBeOmitted()
+  @Trimmed()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

@@ -1,9 +1,7 @@
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { QUOTA_WINDOWS, type QuotaWindow } from '../quota-window';
 import { LowerCaseId } from '../../common/validators/lower-case-id';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Trimmed } from '../../common/validators/trimmed';
 
 /** Sums are kept in 32-bit integer columns; a month of tokens stays well below that. */
 const MAX_LIMIT = 1_000_000_000;
@@ -24,7 +22,7 @@ export class CreateQuotaDto {
    * every model when left out. @example "openai/*"
    */
   @IsOptional()
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

@@ -1,12 +1,10 @@
-import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../../common/auth-user';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Trimmed } from '../../common/validators/trimmed';
 
 export class CreateUserDto {
   /** @example "grace@example.com" */
-  @Transform(trim)
+  @Trimmed()
   @IsEmail()
   @MaxLength(254)
   email: string;

@@ -1,14 +1,12 @@
-import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsObject, IsString, MaxLength, Validate } from 'class-validator';
 import { StorableJsonConstraint } from '../../common/validators/storable-json.validator';
 import { MayBeOmitted } from '../../common/validators/may-be-omitted';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Trimmed } from '../../common/validators/trimmed';
 
 export class UpdateProfileDto {
   // Trimmed before the checks, so a blank name is refused rather than stored empty.
   /** @example "Ada Lovelace" */
-  @Transform(trim)
+  @Trimmed()
   @MayBeOmitted()
   @IsString()
   @IsNotEmpty()
