@@ -46,6 +46,11 @@ export class ConversationsService {
     return this.view(conversation);
   }
 
+  /** Whether the conversation exists and is the caller's. */
+  async isOwned(principal: AuthUser, id: string): Promise<boolean> {
+    return (await this.conversations.findOwnedById(principal.id, id)) !== null;
+  }
+
   async getOwned(principal: AuthUser, id: string): Promise<ConversationView> {
     const conversation = await this.conversations.findOwnedById(principal.id, id);
     if (!conversation) throw new ConversationNotFoundError();

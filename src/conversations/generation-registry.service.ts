@@ -269,13 +269,13 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
    * per second would queue behind each other as soon as a few hundred answers run at once.
    */
   private async saveText(): Promise<void> {
-    const answers = [...this.unsaved].map((generation) => ({
-      id: generation.assistantMessageId,
-      content: generation.text,
-    }));
+    const saving = [...this.unsaved];
+    const answers = saving.map((generation) => ({ id: generation.assistantMessageId, content: generation.text }));
     this.unsaved.clear();
     try {
-      await this.transactions.run((manager) => this.messages.saveStreamingText(manager, answers));
+      const gone = new Set(await this.transactions.run((manager) => this.messages.saveStreamingText(manager, answers)));
+      // Its conversation (or account) was deleted: the model would go on answering into nothing, at a cost.
+      for (const generation of saving) if (gone.has(generation.assistantMessageId)) generation.cancel();
     } catch (error) {
       // The next save, or the final write, carries the text anyway.
       this.logger.warn(`the text so far of ${answers.length} answer(s) could not be saved: ${String(error)}`);

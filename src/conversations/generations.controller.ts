@@ -10,10 +10,12 @@ import { GenerationRegistry } from './generation-registry.service';
 import { streamGeneration } from './generation-sse';
 import { MAX_BUFFERED_CHARS, MAX_BUFFERED_DELTAS } from './generation';
 import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
+import { GenerationNotFoundError } from './conversations.errors';
+import { ConversationsService } from './conversations.service';
 
 const NOT_FOUND =
   'No such generation in this conversation (GENERATION_NOT_FOUND): unknown, another user’s, or ended more than ' +
-  '5 minutes ago';
+  '5 minutes ago, or of a conversation since deleted';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -27,7 +29,10 @@ const NOT_FOUND =
 })
 @Controller('conversations/:id/generations/:generationId')
 export class GenerationsController {
-  constructor(private readonly generations: GenerationRegistry) {}
+  constructor(
+    private readonly generations: GenerationRegistry,
+    private readonly conversations: ConversationsService,
+  ) {}
 
   @Get('events')
   @ApiOperation({
@@ -59,6 +64,7 @@ export class GenerationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     const after = lastEventId === undefined ? (query.after ?? 0) : parseEventId(lastEventId);
+    await this.checkConversation(principal, id);
     const { generation, release } = await this.generations.follow(principal, id, generationId);
     try {
       await streamGeneration(reply, generation, after);
@@ -84,7 +90,13 @@ export class GenerationsController {
     @Param('id', ParseUuidParamPipe) id: string,
     @Param('generationId', ParseUuidParamPipe) generationId: string,
   ): Promise<void> {
+    await this.checkConversation(principal, id);
     await this.generations.cancel(principal, id, generationId);
+  }
+
+  /** A deleted conversation's answers are gone with it, though their events are kept a while after they end. */
+  private async checkConversation(principal: AuthUser, id: string): Promise<void> {
+    if (!(await this.conversations.isOwned(principal, id))) throw new GenerationNotFoundError();
   }
 }
 

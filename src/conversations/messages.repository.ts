@@ -343,9 +343,11 @@ export class MessagesRepository {
 
   /**
    * Stores the text so far of answers being generated. Only rows still `streaming` change: an answer that has
-   * ended meanwhile keeps its final text, whichever write runs first.
+   * ended meanwhile keeps its final text, whichever write runs first. Answers the ids of those whose row is gone
+   * (its conversation or account deleted meanwhile).
    */
-  async saveStreamingText(manager: EntityManager, answers: { id: string; content: string }[]): Promise<void> {
+  async saveStreamingText(manager: EntityManager, answers: { id: string; content: string }[]): Promise<string[]> {
+    const gone: string[] = [];
     // One statement for many rows: a statement each would be most of the cost on SQLite's one connection.
     for (let from = 0; from < answers.length; from += SAVE_BATCH) {
       const batch = answers.slice(from, from + SAVE_BATCH);
@@ -355,13 +357,20 @@ export class MessagesRepository {
         params[`content${i}`] = content;
         return `WHEN :id${i} THEN :content${i}`;
       });
+      const ids = batch.map((_, i) => `:id${i}`).join(', ');
       await this.query(
         manager,
-        `UPDATE messages SET content = CASE id ${cases.join(' ')} END
-         WHERE id IN (${batch.map((_, i) => `:id${i}`).join(', ')}) AND status = 'streaming'`,
+        `UPDATE messages SET content = CASE id ${cases.join(' ')} END WHERE id IN (${ids}) AND status = 'streaming'`,
         params,
       );
+      const kept = new Set(
+        (await this.query<{ id: string }>(manager, `SELECT id FROM messages WHERE id IN (${ids})`, params)).map(
+          (row) => row.id,
+        ),
+      );
+      gone.push(...batch.filter(({ id }) => !kept.has(id)).map(({ id }) => id));
     }
+    return gone;
   }
 
   /** Answers being generated, created before `before`: the ones whose producer may be gone. */

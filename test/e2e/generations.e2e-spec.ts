@@ -124,6 +124,44 @@ describe('Generations: answers that run on their own, followed and resumed by an
     expect((await stream).events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'complete' } });
   });
 
+  it('stops the answer when its conversation is deleted, and its events go with it', async () => {
+    upstream.reply({ chunks: words(60), delayMs: 100 });
+    const { generation, stream } = await sendUntil('A long story', 2);
+
+    await t.http().delete(`/conversations/${conversationId}`).set(bearer(token)).expect(204);
+
+    // Within about a second (the next save of its text finds the row gone), not after the whole answer (6 s).
+    const ended = await stream;
+    expect(ended.events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'incomplete' } });
+    expect(deltaText(ended.events).length).toBeLessThan(words(60).join('').length);
+    expect(chats()[0].clientClosed).toBe(true);
+    const gone = await t.http().get(eventsPath(generation.id)).set(bearer(token)).expect(404);
+    expect(gone.body.code).toBe('GENERATION_NOT_FOUND');
+    await cancel(generation.id).expect(404);
+  });
+
+  it('stops the answers of an account that is deleted', async () => {
+    const session = await registerUser(t);
+    const id = (await t.http().post('/conversations').set(bearer(session.accessToken)).send({}).expect(201)).body.id;
+    upstream.reply({ chunks: words(60), delayMs: 100 });
+    const started = signal();
+    const stream = postSse(`${t.url}/conversations/${id}/messages`, session.accessToken, { content: 'Go on' }, (e) => {
+      if (e.event === 'delta') started.resolve();
+    });
+    await started.promise;
+
+    await t
+      .http()
+      .delete('/users/me')
+      .set(bearer(session.accessToken))
+      .send({ password: session.password })
+      .expect(204);
+
+    const ended = await stream;
+    expect(ended.events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'incomplete' } });
+    expect(chats()[0].clientClosed).toBe(true);
+  });
+
   it('sends the text of deltas older than the buffer first, as one delta, so that nothing is missing or repeated', async () => {
     const chunks = words(MAX_BUFFERED_DELTAS + 40);
     upstream.hang({ chunks, afterChunks: chunks.length });
