@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
 import { AlongWith, TransactionRunner } from '../database/transaction-runner';
 import { User } from '../users/user.entity';
 import { Identity } from './entities/identity.entity';
-
-const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT']);
+import { isUniqueViolation } from '../database/unique-violation';
 
 export type NewIdentity = Pick<Identity, 'userId' | 'provider' | 'issuer' | 'subject' | 'email'>;
 
@@ -30,10 +29,7 @@ export class IdentitiesRepository {
         transaction: false,
       });
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        UNIQUE_VIOLATION.has((error.driverError as { code?: string }).code ?? '')
-      ) {
+      if (isUniqueViolation(error)) {
         return null;
       }
       throw error;

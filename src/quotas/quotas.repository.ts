@@ -10,6 +10,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { QuotaCounter } from './entities/quota-counter.entity';
 import { QuotaPolicy } from './entities/quota-policy.entity';
 import { QuotaReservation } from './entities/quota-reservation.entity';
+import { isUniqueViolation } from '../database/unique-violation';
 
 /** One counter a call reserves on: the policy, the person, the current period, and what it takes. */
 export interface ReservationItem {
@@ -92,23 +93,29 @@ export class QuotasRepository {
    * Stores the policy unless one already has its scope, window and model (then null), with what else has to be
    * stored with it (the audit record) in the same transaction.
    */
-  insertPolicy(
+  async insertPolicy(
     policy: Omit<QuotaPolicy, 'id' | 'createdAt'>,
     andThen: (manager: EntityManager, saved: QuotaPolicy) => Promise<void>,
   ): Promise<QuotaPolicy | null> {
-    return this.transactions.run(async (manager) => {
-      const repository = manager.getRepository(QuotaPolicy);
-      const same = await repository
-        .createQueryBuilder('p')
-        .where(policy.userId === null ? 'p.userId IS NULL' : 'p.userId = :userId', { userId: policy.userId })
-        .andWhere(policy.model === null ? 'p.model IS NULL' : 'p.model = :model', { model: policy.model })
-        .andWhere('p.window = :window', { window: policy.window })
-        .getCount();
-      if (same > 0) return null;
-      const saved = await repository.save(repository.create({ ...policy, createdAt: new Date() }));
-      await andThen(manager, saved);
-      return saved;
-    });
+    try {
+      return await this.transactions.run(async (manager) => {
+        const repository = manager.getRepository(QuotaPolicy);
+        const same = await repository
+          .createQueryBuilder('p')
+          .where(policy.userId === null ? 'p.userId IS NULL' : 'p.userId = :userId', { userId: policy.userId })
+          .andWhere(policy.model === null ? 'p.model IS NULL' : 'p.model = :model', { model: policy.model })
+          .andWhere('p.window = :window', { window: policy.window })
+          .getCount();
+        if (same > 0) return null;
+        const saved = await repository.save(repository.create({ ...policy, createdAt: new Date() }));
+        await andThen(manager, saved);
+        return saved;
+      });
+    } catch (error) {
+      // The same policy, made by another request between the count and the insert (ux_quota_policies_scope).
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
   /** Deletes the policy with its counters and reservations; false when there was none. */

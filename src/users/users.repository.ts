@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
 import { AlongWith, TransactionRunner } from '../database/transaction-runner';
 import { User } from './user.entity';
 import { EmailTakenError } from './users.errors';
-
-const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT']);
+import { isUniqueViolation } from '../database/unique-violation';
 
 @Injectable()
 export class UsersRepository {
@@ -45,10 +44,7 @@ export class UsersRepository {
       return await this.users.save(user, { transaction: false });
     } catch (error) {
       // Two sign-ups racing for one address: the unique index decides, not a prior lookup.
-      if (
-        error instanceof QueryFailedError &&
-        UNIQUE_VIOLATION.has((error.driverError as { code?: string }).code ?? '')
-      ) {
+      if (isUniqueViolation(error)) {
         throw new EmailTakenError();
       }
       throw error;

@@ -142,6 +142,22 @@ describe('Quotas', () => {
       await t.http().delete('/admin/quotas/not-a-uuid').set(bearer(admin.accessToken)).expect(400);
     });
 
+    it('makes one policy of the same scope sent many times at once, and the database keeps it so', async () => {
+      const body = { scope: 'default', window: 'day', model: 'race/*', maxRequests: 5 };
+      const answers = await Promise.all(Array.from({ length: 8 }, () => addQuota(body)));
+      expect(answers.map((res) => res.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+      const [made] = await t.query<{ id: string; created_at: unknown }>(
+        "SELECT id, created_at FROM quota_policies WHERE model = 'race/*'",
+      );
+      // Even a write that skips the service's check cannot add a twin.
+      const twin = t.query(
+        "INSERT INTO quota_policies (id, user_id, model, quota_window, max_requests, created_at) VALUES (?, NULL, 'race/*', 'day', 9, ?)",
+        [randomUUID(), made.created_at],
+      );
+      await expect(twin).rejects.toThrow(/unique|duplicate/i);
+      expect(await t.query("SELECT id FROM quota_policies WHERE model = 'race/*'")).toHaveLength(1);
+    });
+
     describe('GET /admin/quotas pages', () => {
       const idsInOrder = async () =>
         (await t.query<{ id: string }>('SELECT id FROM quota_policies ORDER BY created_at, id')).map((row) => row.id);

@@ -1,0 +1,88 @@
+import argon2 from 'argon2';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { parseDatabaseUrl } from '../../src/config/database.config';
+import { buildDataSourceOptions } from '../../src/database/database.options';
+import { MIGRATIONS } from '../../src/database/migrations';
+import { QuotaPoliciesList1763851800000 } from '../../src/database/migrations/1763851800000-quota-policies-list';
+import { bearer } from '../support/auth';
+import { createTestApp, isolatedDatabaseUrl, TestApp } from '../support/create-test-app';
+
+/**
+ * Before this migration, two admins' requests at once could store the same policy twice (on PostgreSQL): the
+ * migration keeps the oldest of each scope, with its counters, and from then on the database refuses twins.
+ */
+describe('Migrating to one quota policy per scope', () => {
+  let t: TestApp;
+  const postgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+  const admin = randomUUID();
+  const email = 'quota-admin@example.com';
+  const oldest = randomUUID();
+  const twin = randomUUID();
+  const personal = randomUUID();
+  const at = (date: Date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1));
+
+  beforeAll(async () => {
+    const url = postgres
+      ? await isolatedDatabaseUrl(process.env.DATABASE_URL!)
+      : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-quota-policies-')), 'old.sqlite')}`;
+    const legacy = await new DataSource({
+      ...buildDataSourceOptions(parseDatabaseUrl(url)),
+      migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(QuotaPoliciesList1763851800000)),
+    }).initialize();
+    await legacy.runMigrations({ transaction: 'each' });
+    let n = 0;
+    const run = (sql: string, params: unknown[]) => {
+      n = 0;
+      return legacy.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
+    };
+    const created = new Date(Date.now() - 86_400_000);
+    await run(
+      `INSERT INTO users (id, email, password_hash, display_name, role, disabled, settings, session_version,
+         created_at, updated_at) VALUES (?, ?, ?, 'Admin', 'admin', ?, '{}', 0, ?, ?)`,
+      [admin, email, await argon2.hash('correct-horse-1'), false, at(created), at(created)],
+    );
+    const policy = (id: string, userId: string | null, minutes: number, maxRequests: number) =>
+      run(
+        `INSERT INTO quota_policies (id, user_id, model, quota_window, max_requests, max_tokens, created_at)
+         VALUES (?, ?, 'openai/*', 'day', ?, NULL, ?)`,
+        [id, userId, maxRequests, at(new Date(created.getTime() + minutes * 60_000))],
+      );
+    await policy(oldest, null, 0, 10);
+    await policy(twin, null, 1, 20);
+    await policy(personal, admin, 2, 30);
+    for (const id of [oldest, twin]) {
+      await run(
+        'INSERT INTO quota_counters (policy_id, user_id, period, used_requests, used_tokens) VALUES (?, ?, ?, 1, 5)',
+        [id, admin, new Date().toISOString().slice(0, 10)],
+      );
+    }
+    await legacy.destroy();
+    t = await createTestApp({}, { databaseUrl: url });
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('keeps the oldest policy of each scope and its counters, and drops its twin with theirs', async () => {
+    const login = await t.http().post('/auth/login').send({ email, password: 'correct-horse-1' }).expect(200);
+    const listed = await t.http().get('/admin/quotas').set(bearer(login.body.accessToken)).expect(200);
+
+    expect(listed.body.items.map((p: { id: string; maxRequests: number }) => [p.id, p.maxRequests])).toEqual([
+      [oldest, 10],
+      [personal, 30],
+    ]);
+    const counters = await t.query<{ policy_id: string }>('SELECT policy_id FROM quota_counters');
+    expect(counters.map((row) => row.policy_id)).toEqual([oldest]);
+  });
+
+  it('refuses a twin from then on', async () => {
+    const insert = t.query(
+      `INSERT INTO quota_policies (id, user_id, model, quota_window, max_requests, created_at)
+       VALUES (?, ?, 'openai/*', 'day', 1, ?)`,
+      [randomUUID(), admin, at(new Date())],
+    );
+    await expect(insert).rejects.toThrow(/unique|duplicate/i);
+  });
+});
