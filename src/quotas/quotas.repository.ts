@@ -36,7 +36,16 @@ type CounterKey = Pick<QuotaCounter, 'policyId' | 'userId' | 'period'>;
 const BUSY_ATTEMPTS = 50;
 
 const COUNTER_KEY = 'policy_id = ? AND user_id = ? AND period = ?';
-const ADD = `UPDATE quota_counters SET used_requests = used_requests + ?, used_tokens = used_tokens + ? WHERE ${COUNTER_KEY}`;
+/**
+ * The most tokens one call adds, and where a counter stops: beyond any limit (at most 10^9), and far enough below
+ * the 32-bit columns' 2^31 that no sum overflows, whatever tokens a provider reports.
+ */
+const MOST_TOKENS_A_CALL = 1_000_000_000;
+const FULL_COUNTER = 2 ** 30;
+const ADD =
+  'UPDATE quota_counters SET used_requests = used_requests + ?, ' +
+  `used_tokens = CASE WHEN used_tokens + ? > ${FULL_COUNTER} THEN ${FULL_COUNTER} ELSE used_tokens + ? END ` +
+  `WHERE ${COUNTER_KEY}`;
 const READ_COUNTER = `SELECT used_requests, used_tokens FROM quota_counters WHERE ${COUNTER_KEY}`;
 const DELETE_RESERVATION = 'DELETE FROM quota_reservations WHERE reservation_id = ? AND policy_id = ?';
 const RESERVATION_COLUMNS = 'reservation_id, policy_id, user_id, period, requests, tokens, expires_at';
@@ -297,7 +306,8 @@ export class QuotasRepository {
 
   private async add(manager: EntityManager, counter: CounterKey, requests: number, tokens: number): Promise<void> {
     if (requests === 0 && tokens === 0) return;
-    await this.execute(manager, ADD, [requests, tokens, counter.policyId, counter.userId, counter.period]);
+    const added = Math.min(tokens, MOST_TOKENS_A_CALL);
+    await this.execute(manager, ADD, [requests, added, added, counter.policyId, counter.userId, counter.period]);
   }
 
   private async refusal(manager: EntityManager, item: ReservationItem): Promise<QuotaRefusal> {

@@ -422,6 +422,20 @@ describe('Quotas', () => {
       ]);
     });
 
+    it('counts a provider’s absurd usage as the whole limit used, never as nothing', async () => {
+      const user = await registerUser(t);
+      const { key } = await createApiKey(t, user.accessToken);
+      await addQuota({ scope: 'default', window: 'day', maxTokens: 1_000_000_000 }).expect(201);
+      upstream.reply({ chunks: ['Hi'], usage: { promptTokens: 2_147_483_647, completionTokens: 2_147_483_647 } });
+      await complete(key, 'openai/gpt-4o-mini').expect(200);
+
+      const [quota] = await myQuota(user.accessToken);
+      expect(quota.usedTokens).toBeGreaterThanOrEqual(1_000_000_000);
+      const refused = await complete(key, 'openai/gpt-4o-mini');
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ code: 'insufficient_quota' });
+    });
+
     it('gives the reservation back when the provider fails', async () => {
       const user = await registerUser(t);
       const { key } = await createApiKey(t, user.accessToken);
