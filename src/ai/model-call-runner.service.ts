@@ -227,7 +227,10 @@ export class ModelCallRunner {
           started = true;
           yield event;
         } else {
-          usage = event.usage;
+          usage = event.usage && {
+            promptTokens: plausible(event.usage.promptTokens),
+            completionTokens: plausible(event.usage.completionTokens),
+          };
           finishReason = event.finishReason;
           finished = true;
         }
@@ -370,4 +373,14 @@ export class ModelCallRunner {
     this.logger.error(`model call failed: ${error instanceof Error ? error.message : String(error)}`);
     return new AiProviderError('UPSTREAM_ERROR', 'the model provider failed');
   }
+}
+
+/**
+ * The most tokens one figure of a call's usage is taken as: beyond any quota (at most 10^9), and within the 32-bit
+ * columns that store it, whatever a provider reports.
+ */
+const MOST_TOKENS = 1_000_000_000;
+
+function plausible(tokens: number): number {
+  return Number.isFinite(tokens) ? Math.min(Math.max(Math.trunc(tokens), 0), MOST_TOKENS) : 0;
 }

@@ -6,7 +6,7 @@ import { AuthFailuresService } from './auth-failures.service';
 import { InvalidTokenError } from './auth.errors';
 import { SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
-import { bearerToken } from './bearer-token';
+import { bearerToken } from '../common/http/bearer-token';
 
 /**
  * Who asks to link a provider. The page goes to the provider's start by navigating (window.location), so it

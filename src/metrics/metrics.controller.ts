@@ -18,6 +18,7 @@ import { ApiError } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { appConfig } from '../config/app.config';
+import { bearerToken } from '../common/http/bearer-token';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -56,7 +57,7 @@ export class MetricsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
     if (!this.expected) throw new NotFoundException('Cannot GET /metrics');
-    const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '';
+    const presented = bearerToken(authorization) ?? '';
     // Compared as digests of equal length, so neither the length nor the content leaks through timing.
     if (!timingSafeEqual(digest(presented), this.expected)) throw new UnauthorizedException('wrong metrics token');
     // Set here, not by a decorator: error answers stay JSON.

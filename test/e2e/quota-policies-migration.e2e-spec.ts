@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { parseDatabaseUrl } from '../../src/config/database.config';
 import { buildDataSourceOptions } from '../../src/database/database.options';
 import { MIGRATIONS } from '../../src/database/migrations';
-import { QuotaPoliciesList1763851800000 } from '../../src/database/migrations/1763851800000-quota-policies-list';
+import { QuotaPoliciesUnique1763851900000 } from '../../src/database/migrations/1763851900000-quota-policies-unique';
 import { bearer } from '../support/auth';
 import { createTestApp, isolatedDatabaseUrl, TestApp } from '../support/create-test-app';
 
@@ -31,7 +31,7 @@ describe('Migrating to one quota policy per scope', () => {
       : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-quota-policies-')), 'old.sqlite')}`;
     const legacy = await new DataSource({
       ...buildDataSourceOptions(parseDatabaseUrl(url)),
-      migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(QuotaPoliciesList1763851800000)),
+      migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(QuotaPoliciesUnique1763851900000)),
     }).initialize();
     await legacy.runMigrations({ transaction: 'each' });
     let n = 0;

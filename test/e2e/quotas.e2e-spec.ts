@@ -426,8 +426,15 @@ describe('Quotas', () => {
       const user = await registerUser(t);
       const { key } = await createApiKey(t, user.accessToken);
       await addQuota({ scope: 'default', window: 'day', maxTokens: 1_000_000_000 }).expect(201);
-      upstream.reply({ chunks: ['Hi'], usage: { promptTokens: 2_147_483_647, completionTokens: 2_147_483_647 } });
-      await complete(key, 'openai/gpt-4o-mini').expect(200);
+      upstream.reply({ chunks: ['Hi'], usage: { promptTokens: 3_000_000_000, completionTokens: 2_147_483_647 } });
+      const answered = await complete(key, 'openai/gpt-4o-mini').expect(200);
+      // Stored and reported as at most 10^9 each: beyond any limit, and within the columns that keep them.
+      expect(answered.body.usage).toMatchObject({ prompt_tokens: 1_000_000_000, completion_tokens: 1_000_000_000 });
+      const [record] = await t.query<{ prompt_tokens: number }>(
+        'SELECT prompt_tokens FROM usage_records WHERE user_id = ?',
+        [user.user.id],
+      );
+      expect(Number(record.prompt_tokens)).toBe(1_000_000_000);
 
       const [quota] = await myQuota(user.accessToken);
       expect(quota.usedTokens).toBeGreaterThanOrEqual(1_000_000_000);

@@ -5,7 +5,7 @@ import { ApiKeysService } from '../../api-keys/api-keys.service';
 import type { AuthUser } from '../../common/auth-user';
 import { API_KEY_AUTH_KEY } from '../../common/decorators/api-key-auth.decorator';
 import { AuthFailuresService } from '../auth-failures.service';
-import { bearerToken } from '../bearer-token';
+import { bearerToken } from '../../common/http/bearer-token';
 
 /**
  * Global, next to the JWT guard: on routes marked @ApiKeyAuth() it resolves `Authorization: Bearer ck_...` to

@@ -7,7 +7,7 @@ import type { AuthUser } from '../../common/auth-user';
 import { authConfig } from '../../config/auth.config';
 import { SessionsService } from '../sessions.service';
 import type { AccessTokenPayload } from '../tokens.service';
-import { bearerToken } from '../bearer-token';
+import { bearerToken } from '../../common/http/bearer-token';
 
 /**
  * Turns a verified access token into the caller; looks its session and user up so that ending the session,

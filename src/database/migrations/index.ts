@@ -16,6 +16,7 @@ import { Files1763851500000 } from './1763851500000-files';
 import { ServedBy1763851650000 } from './1763851650000-served-by';
 import { Quotas1763851700000 } from './1763851700000-quotas';
 import { QuotaPoliciesList1763851800000 } from './1763851800000-quota-policies-list';
+import { QuotaPoliciesUnique1763851900000 } from './1763851900000-quota-policies-unique';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   ServedBy1763851650000,
   Quotas1763851700000,
   QuotaPoliciesList1763851800000,
+  QuotaPoliciesUnique1763851900000,
 ];
