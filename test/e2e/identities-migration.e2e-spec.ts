@@ -1,15 +1,9 @@
 import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { parseDatabaseUrl } from '../../src/config/database.config';
-import { buildDataSourceOptions } from '../../src/database/database.options';
-import { MIGRATIONS } from '../../src/database/migrations';
 import { Identities1763851400000 } from '../../src/database/migrations/1763851400000-identities';
 import { bearer } from '../support/auth';
-import { createTestApp, isolatedDatabaseUrl, TestApp } from '../support/create-test-app';
+import { createTestApp, TestApp } from '../support/create-test-app';
+import { legacyDatabase } from '../support/legacy-database';
 
 /**
  * Accounts without a password need users.password_hash to allow NULL, which on SQLite means rebuilding the users
@@ -25,19 +19,8 @@ describe('Migrating to identities and accounts without a password', () => {
   const at = (date: Date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1));
 
   beforeAll(async () => {
-    const url = postgres
-      ? await isolatedDatabaseUrl(process.env.DATABASE_URL!)
-      : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-identities-')), 'old.sqlite')}`;
-    const legacy = await new DataSource({
-      ...buildDataSourceOptions(parseDatabaseUrl(url)),
-      migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(Identities1763851400000)),
-    }).initialize();
-    await legacy.runMigrations({ transaction: 'each' });
-    let n = 0;
-    const run = (sql: string, params: unknown[]) => {
-      n = 0;
-      return legacy.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
-    };
+    const legacy = await legacyDatabase(Identities1763851400000);
+    const { run } = legacy;
     await run(
       `INSERT INTO users (id, email, password_hash, display_name, role, disabled, settings, session_version,
          created_at, updated_at, totp_last_step) VALUES (?, ?, ?, ?, 'admin', ?, ?, 3, ?, ?, 12345)`,
@@ -56,8 +39,8 @@ describe('Migrating to identities and accounts without a password', () => {
       `INSERT INTO conversations (id, owner_id, title, model, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
       [conversation, user, 'Kept', 'echo/echo', at(created), at(created)],
     );
-    await legacy.destroy();
-    t = await createTestApp({}, { databaseUrl: url });
+    await legacy.close();
+    t = await createTestApp({}, { databaseUrl: legacy.url });
   }, 60_000);
   afterAll(() => t.close());
 

@@ -1,15 +1,9 @@
 import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { parseDatabaseUrl } from '../../src/config/database.config';
-import { buildDataSourceOptions } from '../../src/database/database.options';
-import { MIGRATIONS } from '../../src/database/migrations';
 import { QuotaPoliciesUnique1763851900000 } from '../../src/database/migrations/1763851900000-quota-policies-unique';
 import { bearer } from '../support/auth';
-import { createTestApp, isolatedDatabaseUrl, TestApp } from '../support/create-test-app';
+import { createTestApp, TestApp } from '../support/create-test-app';
+import { legacyDatabase } from '../support/legacy-database';
 
 /**
  * Before this migration, two admins' requests at once could store the same policy twice (on PostgreSQL): the
@@ -26,19 +20,8 @@ describe('Migrating to one quota policy per scope', () => {
   const at = (date: Date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1));
 
   beforeAll(async () => {
-    const url = postgres
-      ? await isolatedDatabaseUrl(process.env.DATABASE_URL!)
-      : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-quota-policies-')), 'old.sqlite')}`;
-    const legacy = await new DataSource({
-      ...buildDataSourceOptions(parseDatabaseUrl(url)),
-      migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(QuotaPoliciesUnique1763851900000)),
-    }).initialize();
-    await legacy.runMigrations({ transaction: 'each' });
-    let n = 0;
-    const run = (sql: string, params: unknown[]) => {
-      n = 0;
-      return legacy.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
-    };
+    const legacy = await legacyDatabase(QuotaPoliciesUnique1763851900000);
+    const { run } = legacy;
     const created = new Date(Date.now() - 86_400_000);
     await run(
       `INSERT INTO users (id, email, password_hash, display_name, role, disabled, settings, session_version,
@@ -60,8 +43,8 @@ describe('Migrating to one quota policy per scope', () => {
         [id, admin, new Date().toISOString().slice(0, 10)],
       );
     }
-    await legacy.destroy();
-    t = await createTestApp({}, { databaseUrl: url });
+    await legacy.close();
+    t = await createTestApp({}, { databaseUrl: legacy.url });
   }, 60_000);
   afterAll(() => t.close());
 

@@ -1,22 +1,15 @@
 import argon2 from 'argon2';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { parseDatabaseUrl } from '../../src/config/database.config';
-import { buildDataSourceOptions } from '../../src/database/database.options';
-import { MIGRATIONS } from '../../src/database/migrations';
 import { Sessions1763851000000 } from '../../src/database/migrations/1763851000000-sessions';
 import { bearer } from '../support/auth';
-import { createTestApp, isolatedDatabaseUrl, TestApp } from '../support/create-test-app';
+import { createTestApp, TestApp } from '../support/create-test-app';
+import { legacyDatabase } from '../support/legacy-database';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const claimsOf = (token: string) =>
   JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { sid: string };
 
 describe('Migrating sign-ins made before sessions', () => {
-  let url: string;
   let t: TestApp;
   const postgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
   const user = randomUUID();
@@ -30,20 +23,8 @@ describe('Migrating sign-ins made before sessions', () => {
   const later = (days: number) => new Date(Date.now() + days * 86_400_000);
 
   beforeAll(async () => {
-    url = postgres
-      ? await isolatedDatabaseUrl(process.env.DATABASE_URL!)
-      : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-sessions-')), 'old.sqlite')}`;
-    const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(Sessions1763851000000));
-    const legacy = await new DataSource({
-      ...buildDataSourceOptions(parseDatabaseUrl(url)),
-      migrations: before,
-    }).initialize();
-    await legacy.runMigrations({ transaction: 'each' });
-    let n = 0;
-    const run = (sql: string, params: unknown[]) => {
-      n = 0;
-      return legacy.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
-    };
+    const legacy = await legacyDatabase(Sessions1763851000000);
+    const { run } = legacy;
     await run(
       `INSERT INTO users (id, email, password_hash, display_name, settings, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -75,8 +56,8 @@ describe('Migrating sign-ins made before sessions', () => {
     await token(live.family, live.rotated, later(-2), later(-1), null);
     await token(live.family, live.token, later(-1), null, null);
     await token(ended.family, ended.token, later(-2), null, later(-1));
-    await legacy.destroy();
-    t = await createTestApp({}, { databaseUrl: url });
+    await legacy.close();
+    t = await createTestApp({}, { databaseUrl: legacy.url });
   }, 60_000);
   afterAll(() => t?.close());
 
