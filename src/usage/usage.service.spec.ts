@@ -1,7 +1,7 @@
 import type { AuditLog } from '../common/audit/audit-log.service';
 import { Logger } from '@nestjs/common';
 import type { UsersService } from '../users/users.service';
-import { InvalidDateRangeError } from './usage.errors';
+import { InvalidDateRangeError } from '../common/errors/app.error';
 import type { UsageRepository } from './usage.repository';
 import { resolveUsageRange, UsageService } from './usage.service';
 

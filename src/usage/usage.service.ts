@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../common/errors/app.error';
 import { decodeTuple, encodeTuple } from '../common/pagination/cursor';
 import { UsersService } from '../users/users.service';
 import type { UsageStatus } from './usage-record.entity';
-import { InvalidDateRangeError } from './usage.errors';
+import { InvalidDateRangeError } from '../common/errors/app.error';
 import {
   UsageGroupRow,
   UsageGrouping,

@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { appConfig } from '../../config/app.config';
 import { dateParam } from '../../database/date-param';
+import { InvalidDateRangeError } from '../errors/app.error';
 import { Cursor, decodeCursor, Page, toPage } from '../pagination/cursor';
 import { currentRequest } from '../request-context/request-context';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
@@ -86,6 +87,12 @@ export class AuditLog implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A page of events, newest first, continued with the previous page's `nextCursor`. */
   async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditEvent>> {
+    // A backwards range is a client's mistake (swapped fields), not a question whose answer is "nothing".
+    if (filter.from && filter.to && filter.from > filter.to) {
+      throw new InvalidDateRangeError(
+        `from (${filter.from.toISOString()}) must not be after to (${filter.to.toISOString()})`,
+      );
+    }
     const rows = await this.listPage(filter, limit, cursor ? decodeCursor(cursor) : undefined);
     return toPage(rows, limit, (event) => event.at);
   }

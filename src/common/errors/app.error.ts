@@ -22,6 +22,11 @@ export class InvalidCursorError extends AppError {
 }
 
 /** A body, query or route parameter whose text cannot be stored the same way on every database, or at all. */
+/** A time or date range that runs backwards (from after to), or is wider than the route allows. */
+export class InvalidDateRangeError extends AppError {
+  readonly code = 'INVALID_DATE_RANGE';
+}
+
 export class InvalidTextError extends AppError {
   readonly code = 'INVALID_TEXT';
 }
