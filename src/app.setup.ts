@@ -4,14 +4,14 @@ import multipart from '@fastify/multipart';
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { isUtf8 } from 'node:buffer';
 import type { Server } from 'node:http';
 import type { AppConfig } from './config/app.config';
 import { filesConfig, type FilesConfig } from './config/files.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
-import { InvalidTextError, JsonTooDeepError } from './common/errors/app.error';
+import { InvalidTextError, JsonTooDeepError, MalformedUrlError, UriTooLongError } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
 import { applySecurityHeaders, securityHeadersOf } from './common/http/security-headers';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
@@ -29,10 +29,27 @@ import { ChatService } from './conversations/chat.service';
 import { FilesService } from './files/files.service';
 import { serveWebPage } from './web/web-page';
 
+/**
+ * Path parameters (ids, model names) longer than this are refused with 414 before routing. Fastify's default, 100,
+ * is shorter than some providers' model names (fine-tuned ones, behind a provider prefix).
+ */
+const MAX_PARAM_LENGTH = 500;
+
+/** The app's error filter, for the errors Fastify's router raises before the app has a say (see setupApp). */
+interface LateFilter {
+  filter?: AllExceptionsFilter;
+}
+const lateFilters = new WeakMap<FastifyAdapter, LateFilter>();
+
 /** The Fastify options that have to be set before the app exists. */
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter({
+  const late: LateFilter = {};
+  const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // The router refuses some URLs before any hook or route runs; they are answered like every other error.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      answerRouterError(late, error, request, reply),
     genReqId: requestIdOf,
     // A hop count: only the nearest N proxies' X-Forwarded-For entries are believed. Given as a function
     // because Fastify (since 5.12) ignores a bare number and never trusts the header.
@@ -50,6 +67,20 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
       connectionsCheckingInterval: 1000,
     },
   });
+  lateFilters.set(adapter, late);
+  return adapter;
+}
+
+function answerRouterError(late: LateFilter, error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header(REQUEST_ID_HEADER, request.id);
+  const known =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new UriTooLongError(MAX_PARAM_LENGTH)
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new MalformedUrlError()
+        : error;
+  // Until setupApp has run there is no dialect to answer in; the API's own shape then.
+  (late.filter ?? new AllExceptionsFilter([])).answer(known, request.url, reply);
 }
 
 /** Everything global about the HTTP app, shared by main.ts and the e2e tests so both serve the same app. */
@@ -57,7 +88,10 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   // Every dialect any feature module provides (the OpenAI-compatible routes have one).
-  app.useGlobalFilters(new AllExceptionsFilter(app.get(ErrorDialect, { strict: false, each: true })));
+  const filter = new AllExceptionsFilter(app.get(ErrorDialect, { strict: false, each: true }));
+  app.useGlobalFilters(filter);
+  const late = lateFilters.get(app.getHttpAdapter() as FastifyAdapter);
+  if (late) late.filter = filter;
   app.get(ShutdownService).attach(app.getHttpAdapter().getInstance());
   // Before any request: an answer still `streaming` now belonged to a process that has stopped, and would
   // otherwise keep its conversation refusing new messages.

@@ -310,6 +310,54 @@ describe('Request text and structure that no route can use', () => {
       expect(page.body.items.map((m: { content: string }) => m.content)).toEqual(['First', 'First']);
     });
 
+    it('answers a path the router refuses in the API’s shape, and in OpenAI’s under /v1', async () => {
+      const malformed = await t.http().get('/conversations/%ZZ').set(bearer(token)).expect(400);
+      expect(malformed.headers['x-request-id']).toBeDefined();
+      expect(malformed.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: "the URL's path is not valid: a % must be followed by two hexadecimal digits",
+        code: 'BAD_REQUEST',
+      });
+      const tooLong = await t
+        .http()
+        .get(`/conversations/${'a'.repeat(501)}`)
+        .set(bearer(token))
+        .expect(414);
+      expect(tooLong.body).toMatchObject({
+        code: 'URI_TOO_LONG',
+        message: "a part of the URL's path is longer than 500 characters",
+      });
+      const v1 = await t
+        .http()
+        .get(`/v1/models/${'a'.repeat(501)}`)
+        .set(bearer(apiKey))
+        .expect(414);
+      expect(v1.body).toEqual({
+        error: {
+          message: "a part of the URL's path is longer than 500 characters",
+          type: 'invalid_request_error',
+          param: null,
+          code: 'uri_too_long',
+        },
+      });
+      // A long model name is routed and looked up like any other (Fastify's own limit was 100 characters).
+      const unknown = await t
+        .http()
+        .get(`/v1/models/echo%2F${'x'.repeat(200)}`)
+        .set(bearer(apiKey))
+        .expect(404);
+      expect(unknown.body.error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found' });
+      // The limit is the router's, per part: an id of normal length is still checked by its route.
+      expectInvalid(
+        await t
+          .http()
+          .get(`/conversations/${'a'.repeat(500)}`)
+          .set(bearer(token)),
+        'id must be a UUID',
+      );
+    });
+
     it('lists every conversation for an empty search, as a cleared search box sends it', async () => {
       const id = (await json('post', '/conversations', '{"title":"Anything"}', token).expect(201)).body.id;
       const res = await t.http().get('/conversations?q=').set(bearer(token)).expect(200);

@@ -27,6 +27,22 @@ export class InvalidDateRangeError extends AppError {
   readonly code = 'INVALID_DATE_RANGE';
 }
 
+/** A path that cannot be decoded (a % not followed by two hexadecimal digits), refused before any route runs. */
+export class MalformedUrlError extends AppError {
+  readonly code = 'BAD_REQUEST';
+  constructor() {
+    super("the URL's path is not valid: a % must be followed by two hexadecimal digits");
+  }
+}
+
+/** A part of the path (an id, a model's name) longer than the router accepts. */
+export class UriTooLongError extends AppError {
+  readonly code = 'URI_TOO_LONG';
+  constructor(maxLength: number) {
+    super(`a part of the URL's path is longer than ${maxLength} characters`);
+  }
+}
+
 export class InvalidTextError extends AppError {
   readonly code = 'INVALID_TEXT';
 }

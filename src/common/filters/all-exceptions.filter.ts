@@ -125,14 +125,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
   constructor(private readonly dialects: readonly ErrorDialect[]) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    this.answer(exception, http.getRequest<FastifyRequest | undefined>()?.url, http.getResponse<FastifyReply>());
+  }
+
+  /** Answers `exception` on `reply`, in the dialect that claims `url` if any. */
+  answer(exception: unknown, url: string | undefined, reply: FastifyReply): void {
     const { body, retryAfter, fields } = toErrorBody(exception);
     if (body.statusCode >= 500 && body.code === 'INTERNAL_ERROR') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (reply.sent || reply.raw.headersSent) return;
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
-    const url = host.switchToHttp().getRequest<FastifyRequest | undefined>()?.url;
     const dialect = url === undefined ? undefined : this.dialects.find((candidate) => candidate.claims(url));
     const answer = dialect ? dialect.render(body) : { status: body.statusCode, body: { ...body, ...fields } };
     void reply.status(answer.status).send(answer.body);
