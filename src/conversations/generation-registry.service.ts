@@ -152,7 +152,10 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     if (!found.running) throw new GenerationEndedError();
     const { generation, release } = await this.mirror(found);
     try {
-      await this.relay.requestCancel(generationId);
+      if (!(await this.relay.requestCancel(found))) {
+        await this.settleLost(generation);
+        return;
+      }
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         generation.ended,
@@ -165,6 +168,23 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     } finally {
       release();
     }
+  }
+
+  /**
+   * Ends a generation whose process has stopped, as that process would have on a cancel: its answer stored
+   * `incomplete` with the text its viewers were shown, and every viewer, on any process, given that answer.
+   */
+  private async settleLost(mirror: Generation): Promise<void> {
+    if (!mirror.running) throw new GenerationEndedError();
+    const settled = await this.transactions.run((manager) =>
+      this.messages.settleStreamingAs(manager, mirror.assistantMessageId, mirror.text),
+    );
+    // Settled meanwhile (by the sweep once its lease lapsed, or by another cancel): it had ended already.
+    if (!settled) throw new GenerationEndedError();
+    const [stored] = await this.messages.findPlaced(mirror.conversationId, [mirror.assistantMessageId]);
+    this.relay.adopt(mirror, KEEP_ENDED_MS);
+    mirror.finish(stored ? MessageResponseDto.from(stored) : null, null, null);
+    this.logger.warn(`an answer of a process that stopped was cancelled and stored incomplete`);
   }
 
   /** The caller's generation of that conversation in this process; another user's is not found either. */

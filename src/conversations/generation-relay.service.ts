@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { RedisService } from '../common/redis/redis.service';
 import { Generation, type GenerationEvent, type GenerationEventName, MAX_BUFFERED_DELTAS } from './generation';
 
@@ -21,6 +22,8 @@ export interface RelayedGeneration {
   conversationId: string;
   assistantMessageId: string;
   running: boolean;
+  /** The process that runs it (see GenerationRelay.processId); null for one published without. */
+  producer: string | null;
 }
 
 interface Tail {
@@ -36,12 +39,15 @@ interface Tail {
  * Generations shared between processes through Redis (REDIS_URL), so that any process serves the events of a
  * generation running on any other, and a cancel reaches it wherever it runs. Per generation `g`:
  *
- *   gen:<g>          hash: owner, conversation, answer, head (the first events, JSON), last (the final event)
+ *   gen:<g>          hash: owner, conversation, answer, producer (the process's id), head (the first events,
+ *                    JSON), last (the final event)
  *   gen:<g>:text     the text so far (APPEND per delta)
  *   gen:<g>:ends     where each delta ends in that text, 4 bytes each (APPEND per delta)
  *   gen:<g>:events   a stream of the latest deltas and the final event, entry id `0-<event id>`, capped
  *   conversation:<c>:generation   "<g> <answer id>" while it runs
  *   answer:<answer id>:lease      present while the producing process lives
+ *   generation-cancels:<process>  the channel on which a process hears cancels of the generations it runs; with no
+ *                                 listener the process has gone, and the canceller settles the answer itself
  *
  * The deltas of one turn of the event loop are three commands, sent in one write with everything else of that
  * moment (auto-pipelining), never a round trip of their own. Every key of
@@ -64,6 +70,8 @@ export class GenerationRelay implements OnApplicationShutdown {
   private closed = false;
   /** Counts the reader's reads, so that an interrupt can tell whether the read it meant to end has ended. */
   private reads = 0;
+  /** This process, as the producer of the generations it publishes. */
+  private readonly processId = randomUUID();
 
   constructor(private readonly redis: RedisService) {}
 
@@ -71,14 +79,17 @@ export class GenerationRelay implements OnApplicationShutdown {
     return this.redis.enabled;
   }
 
-  /** Listens for cancels of the generations this process runs. */
+  /**
+   * Listens for cancels of the generations this process runs: on its own channel, and on the one every process
+   * hears (where a canceller sends those published without a producer).
+   */
   listen(onCancel: (generationId: string) => void): void {
     if (!this.enabled || this.subscriber) return;
     this.subscriber = this.redis.connection('cancels');
     this.subscriber.on('message', (_channel: string, generationId: string) => onCancel(generationId));
     // Not awaited: a process starts while Redis is down, and ioredis subscribes again whenever it reconnects.
     this.subscriber
-      .subscribe(this.redis.key('generation-cancels'))
+      .subscribe(this.cancelChannel(null), this.cancelChannel(this.processId))
       .catch((error: unknown) => this.warn('cancels from other processes cannot be heard yet', error));
   }
 
@@ -97,6 +108,7 @@ export class GenerationRelay implements OnApplicationShutdown {
         owner: generation.ownerId,
         conversation: generation.conversationId,
         answer: generation.assistantMessageId,
+        producer: this.processId,
         head: JSON.stringify(head),
       })
       .catch(failed);
@@ -123,12 +135,13 @@ export class GenerationRelay implements OnApplicationShutdown {
 
   /** A generation of any process, running or ended within KEEP_ENDED_MS; null when Redis knows none. */
   async find(generationId: string): Promise<RelayedGeneration | null> {
-    const [owner, conversation, answer, last] = await this.redis.client.hmget(
+    const [owner, conversation, answer, last, producer] = await this.redis.client.hmget(
       this.keysOf(generationId).meta,
       'owner',
       'conversation',
       'answer',
       'last',
+      'producer',
     );
     if (owner === null || conversation === null || answer === null) return null;
     return {
@@ -137,6 +150,7 @@ export class GenerationRelay implements OnApplicationShutdown {
       conversationId: conversation,
       assistantMessageId: answer,
       running: last === null,
+      producer,
     };
   }
 
@@ -151,9 +165,25 @@ export class GenerationRelay implements OnApplicationShutdown {
     });
   }
 
-  /** Asks whichever process runs the generation to cancel it. */
-  async requestCancel(generationId: string): Promise<void> {
-    await this.redis.client.publish(this.redis.key('generation-cancels'), generationId);
+  /**
+   * Asks the process that runs the generation to cancel it. False when that process is known and nobody hears
+   * its channel: it has stopped (Redis drops a dead process's connection, and with it the subscription).
+   */
+  async requestCancel(found: RelayedGeneration): Promise<boolean> {
+    const heard = await this.redis.client.publish(this.cancelChannel(found.producer), found.id);
+    return found.producer === null || heard > 0;
+  }
+
+  /**
+   * Takes over the end of a mirrored generation whose process has stopped: the final event this process gives
+   * the mirror goes to Redis as the producer's own would have, for the viewers on every process.
+   */
+  adopt(mirror: Generation, keepEndedMs: number): void {
+    mirror.subscribe(mirror.lastEventId, {
+      onEvent: (event) => {
+        if (event.event !== 'delta') this.finish(mirror, event, keepEndedMs);
+      },
+    });
   }
 
   /** Of these answers, the ones whose producing process still renews their lease. */
@@ -406,6 +436,10 @@ export class GenerationRelay implements OnApplicationShutdown {
 
   private conversationKey(conversationId: string): string {
     return this.redis.key('conversation', conversationId, 'generation');
+  }
+
+  private cancelChannel(processId: string | null): string {
+    return processId === null ? this.redis.key('generation-cancels') : this.redis.key('generation-cancels', processId);
   }
 
   private leaseKey(answerId: string): string {

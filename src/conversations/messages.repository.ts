@@ -383,6 +383,20 @@ export class MessagesRepository {
     return rows.map((row) => row.id);
   }
 
+  /**
+   * An answer still being generated becomes `incomplete` with `content`: the text its viewers were shown, when the
+   * process that generated it has stopped. False when it was no longer `streaming` (it ended, or was settled).
+   */
+  async settleStreamingAs(manager: EntityManager, id: string, content: string): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Message)
+      .set({ status: 'incomplete', content })
+      .where("id = :id AND status = 'streaming'", { id })
+      .execute();
+    return result.affected === 1;
+  }
+
   /** Answers still marked as being generated (all, or those of `ids`) become `incomplete`; how many there were. */
   async settleStreaming(manager: EntityManager, ids?: string[]): Promise<number> {
     const update = manager

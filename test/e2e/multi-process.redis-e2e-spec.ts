@@ -25,6 +25,7 @@ describe('two server processes sharing a database and a Redis', () => {
   const servers: ServerProcess[] = [];
   let a: ServerProcess;
   let b: ServerProcess;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     await buildIfNeeded();
@@ -33,7 +34,7 @@ describe('two server processes sharing a database and a Redis', () => {
     databaseUrl = configured.startsWith('postgres')
       ? await isolatedDatabaseUrl(configured)
       : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-redis-')), 'shared.sqlite')}`;
-    const env = upstreamEnv(upstream, {
+    env = upstreamEnv(upstream, {
       DEFAULT_MODEL: 'openai/gpt-4o-mini',
       REDIS_URL: process.env.TEST_REDIS_URL!,
       REDIS_KEY_PREFIX: `test-${randomUUID()}:`,
@@ -152,6 +153,49 @@ describe('two server processes sharing a database and a Redis', () => {
     // Each process alone would have let RATE_LIMIT through; together they let at most RATE_LIMIT.
     expect(allowed).toBeLessThanOrEqual(RATE_LIMIT);
   });
+
+  it('when A dies mid-answer, a cancel from B stops it at once: stored incomplete, its viewers on B told', async () => {
+    const token = await signUp(b);
+    const conversationId = await newConversation(b, token);
+    upstream.hold({ chunks: words(6), afterChunks: 3 });
+    const { generationId, stream } = await sendOn(a, token, conversationId, 3);
+    const events = `${b.url}/conversations/${conversationId}/generations/${generationId}/events`;
+    // A viewer on B that has caught up with A before A dies.
+    let caughtUp!: () => void;
+    const seenOnB = new Promise<void>((resolve) => (caughtUp = resolve));
+    const viewer = getSse(events, token, {}, (event) => {
+      if (event.event === 'delta' && deltaText([event]) === words(3)[2]) caughtUp();
+    });
+    await seenOnB;
+    a.process.kill('SIGKILL');
+    await a.exited;
+    await stream.catch(() => undefined);
+
+    const startedAt = Date.now();
+    const cancel = await request(b.url)
+      .post(`/conversations/${conversationId}/generations/${generationId}/cancel`)
+      .set('Authorization', `Bearer ${token}`);
+    expect(cancel.status).toBe(202);
+    // Without waiting for A's lease (20 s) to lapse, nor for an answer from A that cannot come.
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(await answerOf(conversationId)).toEqual({ content: words(3).join(''), status: 'incomplete' });
+    const seen = await viewer;
+    expect(deltaText(seen.events)).toBe(words(3).join(''));
+    expect(seen.events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'incomplete' } });
+    // Stopped once: a second cancel finds it ended; the conversation takes a new message on B at once.
+    await request(b.url)
+      .post(`/conversations/${conversationId}/generations/${generationId}/cancel`)
+      .set('Authorization', `Bearer ${token}`)
+      .expect(409);
+    upstream.reply({ chunks: ['again'] });
+    await request(b.url)
+      .post(`/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${token}`)
+      .send({ content: 'Once more' })
+      .expect(201);
+    a = await startServerProcess(databaseUrl, env);
+    servers.push(a);
+  }, 60_000);
 
   it('when A dies mid-answer, B settles the answer as incomplete once A’s lease lapses', async () => {
     const token = await signUp(b);
