@@ -26,4 +26,19 @@ describe('Redis that cannot be reached', () => {
     // Nothing was stored without being counted.
     expect(await t.query('SELECT id FROM users')).toEqual([]);
   });
+
+  it('answers 503 within a second or two however long Redis has been gone, a refused credential too', async () => {
+    // Reconnections are tried less and less often while Redis stays down; a command waits for a few of them.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    for (const attempt of [
+      () => t.http().get('/conversations').set('Authorization', 'Bearer not-a-token'),
+      () => t.http().post('/auth/register').send({ email: 'later@example.com', password: 'correct-horse-1' }),
+    ]) {
+      const startedAt = Date.now();
+      const res = await attempt();
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(Date.now() - startedAt).toBeLessThan(2_500);
+    }
+  });
 });
