@@ -80,6 +80,16 @@ describe('two server processes sharing a database and a Redis', () => {
       )) as { content: string; status: string }[]
     )[0];
 
+  /** The conversation takes a new message on B: no answer of it is left running. */
+  const expectFreeOnB = async (token: string, conversationId: string) => {
+    upstream.reply({ chunks: ['again'] });
+    await request(b.url)
+      .post(`/conversations/${conversationId}/messages`)
+      .set('Authorization', `Bearer ${token}`)
+      .send({ content: 'Once more' })
+      .expect(201);
+  };
+
   /** Sends on `server`; resolves once its stream has shown `deltas` deltas. */
   const sendOn = async (server: ServerProcess, token: string, conversationId: string, deltas: number) => {
     let generationId = '';
@@ -187,12 +197,7 @@ describe('two server processes sharing a database and a Redis', () => {
       .post(`/conversations/${conversationId}/generations/${generationId}/cancel`)
       .set('Authorization', `Bearer ${token}`)
       .expect(409);
-    upstream.reply({ chunks: ['again'] });
-    await request(b.url)
-      .post(`/conversations/${conversationId}/messages`)
-      .set('Authorization', `Bearer ${token}`)
-      .send({ content: 'Once more' })
-      .expect(201);
+    await expectFreeOnB(token, conversationId);
     a = await startServerProcess(databaseUrl, env);
     servers.push(a);
   }, 60_000);
@@ -218,11 +223,6 @@ describe('two server processes sharing a database and a Redis', () => {
     );
     expect(settled).toEqual({ content: words(2).join(''), status: 'incomplete' });
     // The conversation is free again, on B.
-    upstream.reply({ chunks: ['again'] });
-    await request(b.url)
-      .post(`/conversations/${conversationId}/messages`)
-      .set('Authorization', `Bearer ${token}`)
-      .send({ content: 'Once more' })
-      .expect(201);
+    await expectFreeOnB(token, conversationId);
   }, 90_000);
 });
