@@ -28,11 +28,14 @@ export class AccessTokenExpiredError extends AppError {
   }
 }
 
-/** A genuine refresh token past its lifetime: the sign-in is over. */
+/**
+ * A genuine refresh token past its lifetime: the sign-in is over, so it is SESSION_REVOKED (sign in again), not
+ * TOKEN_EXPIRED, which tells a client to refresh and retry.
+ */
 export class RefreshTokenExpiredError extends AppError {
-  readonly code = 'TOKEN_EXPIRED';
+  readonly code = 'SESSION_REVOKED';
   constructor() {
-    super('refresh token has expired; sign in again');
+    super('this sign-in has expired (its refresh token is past its lifetime); sign in again');
   }
 }
 

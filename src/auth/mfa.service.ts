@@ -11,6 +11,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import {
+  AccountDisabledError,
   InvalidMfaCodeError,
   InvalidMfaTokenError,
   InvalidSetupCodeError,
@@ -184,7 +185,9 @@ export class MfaService {
       .getOne();
     if (!row) throw new InvalidMfaTokenError();
     const user = await this.withSecret(row.userId).catch(() => null);
-    if (!user || user.disabled || !user.totpEnabledAt || user.sessionVersion !== row.sessionVersion) {
+    // Disabled since the password step: said as the password step would say it, so the page tells the person.
+    if (user?.disabled) throw new AccountDisabledError();
+    if (!user || !user.totpEnabledAt || user.sessionVersion !== row.sessionVersion) {
       throw new InvalidMfaTokenError();
     }
     await this.attempts.recordAttempt(user.email, ip);

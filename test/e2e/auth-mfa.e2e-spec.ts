@@ -202,6 +202,16 @@ describe('Two-factor sign-in (TOTP)', () => {
       await loginMfa('not-a-token', me.backupCodes[0]).expect(401);
     });
 
+    it('answers ACCOUNT_DISABLED at the code step when an admin disabled the account after the password step', async () => {
+      const admin = await registerAdmin(t);
+      const me = await registerWithMfa(t);
+      const mfaToken = await startMfaLogin(t, me.user.email, me.password);
+      await t.http().patch(`/users/${me.user.id}`).set(bearer(admin.accessToken)).send({ disabled: true }).expect(200);
+      const res = await loginMfa(mfaToken, me.backupCodes[0]).expect(401);
+      expect(res.body).toMatchObject({ code: 'ACCOUNT_DISABLED', message: 'this account is disabled' });
+      expect(res.body).not.toHaveProperty('accessToken');
+    });
+
     it('refuses an mfaToken from before a password change', async () => {
       const me = await registerWithMfa(t);
       const mfaToken = await startMfaLogin(t, me.user.email, me.password);

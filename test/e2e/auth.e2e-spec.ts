@@ -432,7 +432,7 @@ describe('Auth', () => {
       await refresh(session.accessToken).expect(401);
     });
 
-    it('answers 401 TOKEN_EXPIRED for a refresh token past its lifetime, and keeps it refused', async () => {
+    it('answers 401 SESSION_REVOKED for a refresh token past its lifetime (refreshing cannot help), and keeps it refused', async () => {
       const session = await registerUser(t);
       await t.query('UPDATE refresh_tokens SET expires_at = ? WHERE token_hash = ?', [
         dateParam(t.dataSource, new Date(Date.now() - 1000)),
@@ -442,7 +442,8 @@ describe('Auth', () => {
       const res = await refresh(session.refreshToken);
 
       expect(res.status).toBe(401);
-      expectErrorShape(res.body, 401, 'TOKEN_EXPIRED');
+      expectErrorShape(res.body, 401, 'SESSION_REVOKED');
+      expect(res.body.message).toBe('this sign-in has expired (its refresh token is past its lifetime); sign in again');
       expect(res.body).not.toHaveProperty('accessToken');
       const rows = await t.query<{ rotated_at: unknown }>(
         'SELECT rotated_at FROM refresh_tokens WHERE token_hash = ?',
