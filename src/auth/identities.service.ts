@@ -38,10 +38,12 @@ export class IdentitiesService {
     if (!profile.email || !profile.emailVerified) {
       throw new ProviderSignInError('EMAIL_NOT_VERIFIED', 'the provider does not vouch for an email address');
     }
-    if (await this.users.isEmailTaken(profile.email)) throw this.emailTaken();
+    // Closed first: with sign-up closed nothing else tells whether an address has an account here, and this
+    // must not either (its owner links the provider after signing in with a password).
     if (!this.allowRegistration) {
       throw new ProviderSignInError('REGISTRATION_CLOSED', 'this server does not take new sign-ups');
     }
+    if (await this.users.isEmailTaken(profile.email)) throw this.emailTaken();
     const user = await this.users
       .createWithoutPassword({ email: profile.email, displayName: profile.name ?? undefined })
       .catch((error: unknown) => {

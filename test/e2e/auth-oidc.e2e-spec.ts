@@ -545,6 +545,11 @@ describe('Sign-in with an OpenID Connect provider', () => {
 
       expect((await visit(stranger)).location).toBe(`${PUBLIC_URL}/#signin-error=REGISTRATION_CLOSED`);
       expect(await usersWithEmail(email)).toBe(0);
+      // A provider account with the address of an account here, never linked to it, is told the same: with
+      // sign-up closed nothing reveals which addresses have accounts.
+      const lookalike = newSubject('lookalike');
+      op.setAccount(lookalike, { email: existing.user.email, email_verified: true });
+      expect((await visit(lookalike)).location).toBe(`${PUBLIC_URL}/#signin-error=REGISTRATION_CLOSED`);
       const back = await visit(known);
       expect(back.location).toBe(`${PUBLIC_URL}/`);
       expect((await sessionOf(back.response)).user.id).toBe(existing.user.id);
