@@ -4,6 +4,9 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { dateParam } from '../database/date-param';
 import { OutboxMail } from './outbox-mail.entity';
 
+/** What a mail that will not be sent again keeps of its text. */
+const NO_BODY = { text: '', html: '' } as const;
+
 export type NewMail = Pick<OutboxMail, 'recipient' | 'subject' | 'text' | 'html'>;
 
 @Injectable()
@@ -65,26 +68,24 @@ export class MailOutboxRepository {
     return this.mails.findOneBy({ id });
   }
 
+  /**
+   * Records the mail as sent. Its text goes: it holds a working link (a reset token, of which the database keeps
+   * otherwise only a hash), and nothing reads it again; recipient, subject and times stay for the record.
+   */
   async markSent(id: string): Promise<void> {
-    await this.mails.update({ id }, { sentAt: new Date(), nextAttemptAt: null, lastError: null });
+    await this.mails.update({ id }, { sentAt: new Date(), nextAttemptAt: null, lastError: null, ...NO_BODY });
   }
 
-  /** Records a failure; `retryAt` null gives the mail up. */
+  /** Records a failure; `retryAt` null gives the mail up, and then its text goes as a sent one's does. */
   async markFailed(id: string, error: string, retryAt: Date | null): Promise<void> {
-    await this.mails.update({ id }, { lastError: error.slice(0, 500), nextAttemptAt: retryAt });
+    await this.mails.update(
+      { id },
+      { lastError: error.slice(0, 500), nextAttemptAt: retryAt, ...(retryAt === null ? NO_BODY : {}) },
+    );
   }
 
-  /** Mails still to go out, and the latest reason one of them could not. */
-  async pendingSummary(): Promise<{ pending: number; lastError: string | null }> {
-    const pending = await this.mails.createQueryBuilder('m').where('m.next_attempt_at IS NOT NULL').getCount();
-    if (pending === 0) return { pending, lastError: null };
-    const failed = await this.mails
-      .createQueryBuilder('m')
-      .select('m.last_error', 'lastError')
-      .where('m.next_attempt_at IS NOT NULL AND m.last_error IS NOT NULL')
-      .orderBy('m.attempts', 'DESC')
-      .limit(1)
-      .getRawOne<{ lastError: string }>();
-    return { pending, lastError: failed?.lastError ?? null };
+  /** Mails still to go out. */
+  countPending(): Promise<number> {
+    return this.mails.createQueryBuilder('m').where('m.next_attempt_at IS NOT NULL').getCount();
   }
 }

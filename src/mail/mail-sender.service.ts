@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { mailConfig } from '../config/mail.config';
@@ -20,6 +21,11 @@ const BATCH = 10;
 export class MailSender implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Mail');
   private timer?: NodeJS.Timeout;
+  /**
+   * The sender's own async scope, made at start-up: its timers run outside whichever request woke it, so that its
+   * log lines (about mails of other people) never carry that request's id.
+   */
+  private readonly scope = new AsyncResource('colloquy.mail-sender');
   private running?: Promise<void>;
   private wakeRequested = false;
   private stopped = true;
@@ -53,7 +59,7 @@ export class MailSender implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     // Unref'd: a pending poll never keeps the process alive on its own.
-    this.timer = setTimeout(() => void this.tick(), delayMs).unref();
+    this.timer = this.scope.runInAsyncScope(() => setTimeout(() => void this.tick(), delayMs).unref());
   }
 
   private async tick(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { MetricsRegistryModule } from '../common/metrics/metrics-registry.module';
 import { mailConfig } from '../config/mail.config';
 import { LogMailTransport } from './log-mail.transport';
 import { MailOutboxRepository } from './mail-outbox.repository';
@@ -11,7 +12,7 @@ import { OutboxMail } from './outbox-mail.entity';
 import { SmtpMailTransport } from './smtp-mail.transport';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([OutboxMail])],
+  imports: [TypeOrmModule.forFeature([OutboxMail]), MetricsRegistryModule],
   providers: [
     MailService,
     MailSender,

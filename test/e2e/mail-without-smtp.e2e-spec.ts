@@ -48,8 +48,6 @@ describe('Mail without SMTP_URL', () => {
       status: 'up',
       configured: false,
       delivery: 'off',
-      pending: 0,
-      lastError: null,
     });
     // Time for a mail to reach the log, had one been made.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -74,6 +72,6 @@ describe('Mail without SMTP_URL', () => {
     await request(server.url).post('/auth/password/reset').send({ token, newPassword: 'from the log' }).expect(204);
     await request(server.url).post('/auth/login').send({ email, password: 'from the log' }).expect(200);
     const health = await request(server.url).get('/health').expect(200);
-    expect(health.body.info.mail).toEqual(expect.objectContaining({ configured: false, delivery: 'log', pending: 0 }));
+    expect(health.body.info.mail).toEqual({ status: 'up', configured: false, delivery: 'log' });
   }, 60_000);
 });

@@ -269,8 +269,6 @@ describe('Password reset', () => {
       status: 'up',
       configured: true,
       delivery: 'smtp',
-      pending: 0,
-      lastError: null,
     });
     expect(res.text).not.toContain(SMTP_PASSWORD);
   });

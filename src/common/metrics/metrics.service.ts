@@ -109,6 +109,21 @@ export class MetricsService {
     });
   })();
 
+  /** Read when scraped, from the shared outbox; the mailer says how (trackPendingMail). */
+  private countPendingMail: () => Promise<number> = () => Promise.resolve(0);
+
+  readonly pendingMail = (() => {
+    const count = () => this.countPendingMail();
+    return new Gauge({
+      name: 'colloquy_mail_pending',
+      help: 'Mails in the outbox not yet accepted by the mail server (shared by every process on the database)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await count());
+      },
+    });
+  })();
+
   readonly signIns = new Counter({
     name: 'colloquy_sign_ins_total',
     help: 'Sign-in attempts by method (password, mfa, provider) and outcome',
@@ -130,6 +145,10 @@ export class MetricsService {
 
   trackActiveGenerations(count: () => number): void {
     this.countActiveGenerations = count;
+  }
+
+  trackPendingMail(count: () => Promise<number>): void {
+    this.countPendingMail = count;
   }
 
   signIn(method: SignInMethod, outcome: SignInOutcome): void {

@@ -17,6 +17,7 @@ import { ServedBy1763851650000 } from './1763851650000-served-by';
 import { Quotas1763851700000 } from './1763851700000-quotas';
 import { QuotaPoliciesList1763851800000 } from './1763851800000-quota-policies-list';
 import { QuotaPoliciesUnique1763851900000 } from './1763851900000-quota-policies-unique';
+import { MailOutboxForgetsSentText1763852000000 } from './1763852000000-mail-outbox-forgets-sent-text';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   Quotas1763851700000,
   QuotaPoliciesList1763851800000,
   QuotaPoliciesUnique1763851900000,
+  MailOutboxForgetsSentText1763852000000,
 ];
