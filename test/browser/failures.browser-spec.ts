@@ -78,7 +78,8 @@ describe('Failures and busy states in the chat page', () => {
     await signInForm(tab.page).password.fill(session.password);
     await tab.page.getByRole('button', { name: 'Sign in' }).click();
 
-    await error.filter({ hasText: /^Too many requests\. Please wait \d+ seconds and try again\.$/ }).waitFor();
+    // Named for what was too many, and in minutes: the lock-out lasts a quarter of an hour.
+    await error.filter({ hasText: /^Too many failed sign-ins\. Please wait 1[45] minutes and try again\.$/ }).waitFor();
     expect(await ui().logout.isVisible()).toBe(false);
   });
 
@@ -190,6 +191,123 @@ describe('Failures and busy states in the chat page', () => {
     expect(await ui().message.inputValue()).toBe('Are you sure?');
     expect(await tab.page.getByRole('article', { name: 'You' }).count()).toBe(1);
     expect(await storedUserMessages('Are you sure?')).toEqual([]);
+  });
+
+  it('puts the next question under the last answer even when reading that answer back failed for a while', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await sendAndWait(tab.page, 'First of all');
+    const release = await holdConversationReads((route) => route.abort('internetdisconnected'));
+    release();
+    await tab.page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled);
+    await tab.page.unroute('**/conversations/*');
+
+    await sendAndWait(tab.page, 'Next one');
+
+    const [question] = await server.t.query<{ parent: string; role: string }>(
+      "SELECT p.content AS parent, p.role FROM messages m JOIN messages p ON p.id = m.parent_id WHERE m.content = 'Next one' AND m.role = 'user'",
+    );
+    expect(question).toEqual({ parent: 'Hold on', role: 'assistant' });
+    expect(
+      await tab.page
+        .locator('#messages > article')
+        .evaluateAll((articles) =>
+          articles.map(
+            (a) => `${a.getAttribute('aria-label')}: ${a.querySelector('.message-body')?.textContent?.trim()}`,
+          ),
+        ),
+    ).toEqual([
+      'You: First of all',
+      'Assistant: First of all',
+      'You: Hold on',
+      'Assistant: Hold on',
+      'You: Next one',
+      'Assistant: Next one',
+    ]);
+  });
+
+  it('sends nothing while a conversation loads or after it failed to, and opens it again when chosen again', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await sendAndWait(tab.page, 'Kept here');
+    const conversationId = (await server.t.query<{ id: string }>('SELECT id FROM conversations'))[0].id;
+    await ui().newChat.click();
+    await tab.page.getByRole('heading', { name: 'New chat' }).waitFor();
+    let failing = true;
+    await tab.page.route(
+      (url) => url.pathname === `/conversations/${conversationId}/messages`,
+      (route: Route) => (failing ? route.abort('internetdisconnected') : route.continue()),
+    );
+    await ui().conversations.getByRole('link', { name: 'Kept here' }).click();
+    await tab.page.getByRole('heading', { name: 'Could not open the conversation' }).waitFor();
+
+    await ui().message.fill('Where does this go?');
+    await ui().message.press('Enter');
+    expect(await ui().send.isDisabled()).toBe(true);
+    expect(await ui().message.inputValue()).toBe('Where does this go?');
+    expect(await server.t.query('SELECT id FROM conversations')).toHaveLength(1);
+
+    // Chosen again from the list, it opens, and the message can go there.
+    failing = false;
+    await ui().conversations.getByRole('link', { name: 'Kept here' }).click();
+    await ui().lastAnswer.getByText('Kept here').waitFor();
+    await ui().send.click();
+    await ui().lastQuestion.getByText('Where does this go?').waitFor();
+    const stored = await server.t.query<{ conversation_id: string }>(
+      "SELECT conversation_id FROM messages WHERE content = 'Where does this go?' AND role = 'user'",
+    );
+    expect(stored).toEqual([{ conversation_id: conversationId }]);
+  });
+
+  it('keeps saying that a conversation does not exist when its link is opened', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await tab.page.goto(`${server.t.url}/#/c/00000000-0000-4000-8000-000000000000`);
+    await ui().alert.getByText('That conversation does not exist or was deleted.').waitFor();
+    await tab.page.waitForTimeout(300);
+    expect(await ui().alert.getByText('That conversation does not exist or was deleted.').isVisible()).toBe(true);
+    expect(await tab.page.evaluate(() => location.hash)).toBe('');
+  });
+
+  it('leaves no empty conversation behind when the first message of a new chat is refused', async () => {
+    const { email } = await signUpThroughPage(tab.page, server.t.url);
+    await tab.page.route('**/conversations/*/messages', (route: Route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+            status: 429,
+            headers: { 'content-type': 'application/json' },
+            body: errorBody(429, 'Too Many Requests', 'quota used up', 'QUOTA_EXCEEDED'),
+          })
+        : route.continue(),
+    );
+    await ui().message.fill('Refused at once');
+    await ui().message.press('Enter');
+    await ui()
+      .alert.getByText(/^You have used up your quota/)
+      .waitFor();
+    expect(await ui().message.inputValue()).toBe('Refused at once');
+    await eventually(
+      async () =>
+        (
+          await server.t.query('SELECT c.id FROM conversations c JOIN users u ON u.id = c.owner_id WHERE u.email = ?', [
+            email,
+          ])
+        ).length === 0,
+      'the empty conversation deleted',
+    );
+    expect(await ui().conversations.getByRole('link').count()).toBe(0);
+    expect(await tab.page.evaluate(() => location.hash)).toBe('');
+    expect(
+      await ui()
+        .alert.getByText(/^You have used up your quota/)
+        .isVisible(),
+    ).toBe(true);
+  });
+
+  it('starts a new chat on the default model, whatever the conversation open before used', async () => {
+    await signUpThroughPage(tab.page, server.t.url);
+    await ui().model.selectOption('openai/gpt-4o-mini');
+    await sendAndWait(tab.page, 'On another model');
+    await ui().newChat.click();
+    await tab.page.getByRole('heading', { name: 'New chat' }).waitFor();
+    expect(await ui().model.inputValue()).toBe('');
   });
 
   it('tells how long to wait when the API answers 429, and keeps the message', async () => {

@@ -1,5 +1,5 @@
 import type { Browser, Response } from 'playwright-core';
-import { bearer, registerAdmin } from '../support/auth';
+import { bearer, registerAdmin, registerUser } from '../support/auth';
 import {
   chat,
   chatSettled,
@@ -126,6 +126,33 @@ describe('Sessions in the chat page', () => {
     await tab.page.getByRole('button', { name: 'Sign in' }).click();
     await chat(tab.page).logout.waitFor();
     expect(await chat(tab.page).message.inputValue()).toBe('Is my message kept?');
+  });
+
+  it('offers someone else who signs in on that page neither the draft nor the files of the session that ended', async () => {
+    const tab = await newTab();
+    await signUpThroughPage(tab.page, server.t.url);
+    const chooser = tab.page.waitForEvent('filechooser');
+    await tab.page.getByRole('button', { name: 'Attach files' }).click();
+    await (
+      await chooser
+    ).setFiles([{ name: 'private-notes.txt', mimeType: 'text/plain', buffer: Buffer.from('only mine') }]);
+    const chip = tab.page.locator('.attachment-chip', { hasText: 'private-notes.txt' });
+    await chip.getByText('Ready').waitFor();
+    const [cookie] = await tab.context.cookies();
+    await server.t.http().post('/auth/refresh').send({ refreshToken: cookie.value }).expect(200);
+    await waitOutAccessToken();
+    await chat(tab.page).message.fill('My private draft');
+    await chat(tab.page).message.press('Enter');
+    await signInForm(tab.page).heading.waitFor();
+
+    const other = await registerUser(server.t);
+    await signInForm(tab.page).email.fill(other.user.email);
+    await signInForm(tab.page).password.fill(other.password);
+    await tab.page.getByRole('button', { name: 'Sign in' }).click();
+    await chat(tab.page).logout.waitFor();
+    await chatSettled(tab.page);
+    expect(await chat(tab.page).message.inputValue()).toBe('');
+    expect(await tab.page.getByText('private-notes.txt').count()).toBe(0);
   });
 
   it('tells a person whose account was disabled', async () => {

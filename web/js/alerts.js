@@ -40,3 +40,8 @@ export function announce(text) {
     announcer.textContent = text;
   });
 }
+
+/** Forgets the last announcement: it was about the person who was signed in (a file they attached, say). */
+export function clearAnnouncement() {
+  announcer.textContent = '';
+}

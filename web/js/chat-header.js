@@ -39,6 +39,8 @@ export function showHeading(text) {
 export function resetSettings() {
   systemPrompt.value = '';
   systemPromptPanel.open = false;
+  // A new chat starts on the default model, not on the model of the conversation open before.
+  modelSelect.value = '';
 }
 
 /**

@@ -1,6 +1,6 @@
 // @ts-check
 import { ApiError, getConversation } from './api.js';
-import { hideAlert, showError } from './alerts.js';
+import { clearAnnouncement, hideAlert, showError } from './alerts.js';
 import { fetchBranchEnd } from './branch.js';
 import { refreshConversation, renderHeader, resetSettings, showHeading, systemPrompt } from './chat-header.js';
 import { clearDraft, followAnswer, input, keepDraftFor, renderComposer } from './composer.js';
@@ -17,6 +17,7 @@ export { showError } from './alerts.js';
 export function openNewChat() {
   state.opening += 1;
   state.conversation = null;
+  state.unopened = null;
   setCurrent(null);
   hideAlert();
   resetSettings();
@@ -35,14 +36,19 @@ export async function openConversation(id) {
   if (state.conversation?.id === id) return;
   const mine = ++state.opening;
   state.conversation = null;
+  state.unopened = id;
   setCurrent(id);
   hideAlert();
   showHeading('Loading…');
   showPlaceholder([h('p', { class: 'empty-chat', role: 'status' }, 'Loading messages…')]);
+  renderComposer();
   try {
     const [found, branch] = await Promise.all([getConversation(id), fetchBranchEnd(id)]);
     if (mine !== state.opening) return;
     state.conversation = found;
+    state.unopened = null;
+    // Read afresh: what this page had failed to read back is on show now.
+    state.unsettled.delete(id);
     systemPrompt.value = found.systemPrompt ?? '';
     renderHeader();
     showBranch(branch.path, branch.olderCursor);
@@ -62,12 +68,14 @@ export async function openConversation(id) {
   } catch (error) {
     if (mine !== state.opening) return;
     if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
-      location.hash = '';
+      // replaceState fires no hashchange: that would open a new chat again, and hide the message below.
+      history.replaceState(null, '', location.pathname + location.search);
       openNewChat();
       showError(new ApiError({ status: 404, message: 'That conversation does not exist or was deleted.' }));
     } else {
       showHeading('Could not open the conversation');
       showPlaceholder([]);
+      renderComposer();
       showError(error);
     }
   }
@@ -120,8 +128,11 @@ export function resetChat({ keepDraft = false } = {}) {
   state.live.clear();
   state.models = [];
   state.conversation = null;
+  state.unopened = null;
+  state.unsettled.clear();
   state.opening += 1;
   if (!keepDraft) clearDraft();
   hideAlert();
+  clearAnnouncement();
   showPlaceholder([]);
 }

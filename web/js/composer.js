@@ -1,9 +1,16 @@
 // @ts-check
-import { ApiError, cancelGeneration, createConversation, followGeneration, sendMessage } from './api.js';
+import {
+  ApiError,
+  cancelGeneration,
+  createConversation,
+  deleteConversation,
+  followGeneration,
+  sendMessage,
+} from './api.js';
 import { hideAlert, showError, showNotice } from './alerts.js';
 import { attachmentList, attachmentsBlocked, clearAttachments, takeAttachments } from './attachments.js';
 import { fetchTail, reloadAfter, showTail } from './branch.js';
-import { changed, modelSelect, refreshConversation, systemPrompt } from './chat-header.js';
+import { changed, modelSelect, refreshConversation, renderHeader, systemPrompt } from './chat-header.js';
 import { byId, whileBusy } from './dom.js';
 import { describeError, isAbort } from './errors.js';
 import {
@@ -14,7 +21,9 @@ import {
   replaceAfter,
   setContent,
   setStatus,
+  showPlaceholder,
 } from './messages-view.js';
+import { removeConversation, setCurrent } from './sidebar.js';
 import { settlingHere, state, streamingHere } from './state.js';
 import { readEvents } from './stream.js';
 
@@ -29,7 +38,7 @@ const stopButton = byId('stop', HTMLButtonElement);
 export function renderComposer() {
   const streaming = streamingHere();
   sendButton.hidden = streaming;
-  sendButton.disabled = settlingHere();
+  sendButton.disabled = settlingHere() || state.unopened !== null;
   stopButton.hidden = !streaming;
   messagesBox.setAttribute('aria-busy', String(streaming));
   renderToolsState();
@@ -53,7 +62,8 @@ let sendWhenSettled = null;
 composer.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value;
-  if (!text.trim() || streamingHere()) return;
+  // While the conversation in the address loads (or after it failed to), the text waits in the box.
+  if (!text.trim() || streamingHere() || state.unopened !== null) return;
   if (settlingHere()) {
     sendWhenSettled = state.conversation?.id ?? null;
     return;
@@ -97,18 +107,30 @@ function stopGeneration(conversationId, generationId) {
 async function send(text) {
   hideAlert();
   const attached = takeAttachments();
+  /** @param {unknown} error */
+  const giveBack = (error) => {
+    restoreDraft(text);
+    attached.restore();
+    showError(error);
+  };
   let target = state.conversation;
+  const createdHere = !target;
   if (!target) {
     try {
       target = await whileBusy(sendButton, 'Sending…', () => createOpenConversation());
     } catch (error) {
-      restoreDraft(text);
-      attached.restore();
-      showError(error);
+      giveBack(error);
       return;
     }
   }
   const conversationId = target.id;
+  // The last answer here ended, but what the server stored could not be read: read it now, or the question
+  // would go under the message before it, on a branch of its own.
+  const unsettled = state.unsettled.get(conversationId);
+  if (unsettled && !(await whileBusy(sendButton, 'Sending…', () => showStored(unsettled, conversationId)))) {
+    giveBack(new ApiError({ status: 0, network: true, message: 'the last answer could not be read back' }));
+    return;
+  }
   const leaf = state.path.at(-1) ?? null;
   // Under the answer on show, which need not be the server's current leaf when another tab chose another branch.
   /** @type {{ content: string, parentId?: string, fileIds?: string[] }} */
@@ -123,11 +145,33 @@ async function send(text) {
     focus: null,
     start: (signal) => sendMessage(conversationId, body, signal),
     onRefused: (error) => {
-      restoreDraft(text);
-      attached.restore();
-      showError(error);
+      giveBack(error);
+      // A conversation made for this message and left empty goes again: the chat is new, as before.
+      if (createdHere && state.path.length === 0) void discardEmpty(conversationId);
     },
   });
+}
+
+/**
+ * Deletes a conversation just made for a first message that the server refused, and shows a new chat again
+ * (the message is back in the box). Kept when it has messages after all, or cannot be deleted.
+ * @param {string} id
+ */
+async function discardEmpty(id) {
+  try {
+    await deleteConversation(id);
+  } catch {
+    return;
+  }
+  removeConversation(id);
+  if (state.conversation?.id !== id) return;
+  state.conversation = null;
+  setCurrent(null);
+  // replaceState fires no hashchange, which would open a new chat and hide the reason the message was refused.
+  history.replaceState(null, '', location.pathname + location.search);
+  renderHeader();
+  showPlaceholder([]);
+  renderComposer();
 }
 
 /** @param {string} text */
@@ -402,20 +446,28 @@ export function followAnswer(conversation, generation) {
 async function showStored(exchange, id) {
   for (let attempt = 1; ; attempt += 1) {
     const updated = await refreshConversation(id);
-    if (!updated?.currentLeafId || state.conversation?.id !== id || state.live.has(id)) return false;
-    const mine = state.opening;
-    try {
-      const result = await fetchTail(id, updated.currentLeafId, exchange.anchorId);
-      if (mine !== state.opening || state.live.has(id)) return false;
-      const last = result.tail.at(-1);
-      const settled = last?.role === 'assistant' && last.status !== 'streaming';
-      if (settled || attempt === 5) {
-        // Without a stored answer, the one streamed stays on show: it says how it ended.
-        showTail(result, exchange.anchorId, last?.role === 'assistant' ? [] : [exchange.assistantElement]);
-        return last?.role === 'assistant';
+    if (state.conversation?.id !== id || state.live.has(id)) return false;
+    if (updated?.currentLeafId) {
+      const mine = state.opening;
+      try {
+        const result = await fetchTail(id, updated.currentLeafId, exchange.anchorId);
+        if (mine !== state.opening || state.live.has(id)) return false;
+        const last = result.tail.at(-1);
+        const settled = last?.role === 'assistant' && last.status !== 'streaming';
+        if (settled || attempt === 5) {
+          // Without a stored answer, the one streamed stays on show: it says how it ended.
+          showTail(result, exchange.anchorId, last?.role === 'assistant' ? [] : [exchange.assistantElement]);
+          state.unsettled.delete(id);
+          return last?.role === 'assistant';
+        }
+      } catch (error) {
+        // Signed out, or the conversation went: what streamed stays on show.
+        if (!(error instanceof ApiError && error.network)) return false;
       }
-    } catch {
-      // Signed out, or the conversation went: what streamed stays on show.
+    }
+    // The conversation could not be read (the network failed a moment): asked again, a few times.
+    if (attempt === 5) {
+      state.unsettled.set(id, exchange);
       return false;
     }
     await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
@@ -432,7 +484,11 @@ let draftOwner = null;
  * @param {string} userId
  */
 export function keepDraftFor(userId) {
-  if (draftOwner !== userId) input.value = '';
+  if (draftOwner !== userId) {
+    input.value = '';
+    // Files are the person's own: another's could not be sent, and are not theirs to see.
+    clearAttachments();
+  }
   draftOwner = userId;
 }
 

@@ -76,6 +76,30 @@ export function isAbort(error) {
   return error instanceof DOMException && error.name === 'AbortError';
 }
 
+/** What each kind of 429 says was too much; a plain rate limit is "Too many requests." */
+/** @type {Record<string, string>} */
+const TOO_MANY = {
+  TOO_MANY_LOGIN_ATTEMPTS: 'Too many failed sign-ins.',
+  TOO_MANY_MFA_CODES: 'Too many wrong codes.',
+  TOO_MANY_PASSWORD_ATTEMPTS: 'Too many wrong passwords.',
+  TOO_MANY_REGISTRATIONS: 'Too many new accounts from this network.',
+  TOO_MANY_PASSWORD_RESETS: 'Too many password reset requests.',
+  TOO_MANY_AUTH_FAILURES: 'Too many refused sign-ins from this network.',
+};
+
+/**
+ * A wait in words: seconds up to a minute and a half, then whole minutes (rounded up), then hours and minutes.
+ * @param {number} seconds
+ */
+export function duration(seconds) {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return `${minutes} minutes`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} hours` : `${hours} hours ${rest} minute${rest === 1 ? '' : 's'}`;
+}
+
 /**
  * What to tell the person about a failed request.
  * @param {unknown} error
@@ -92,9 +116,10 @@ export function describeError(error) {
   }
   if (error.status === 429) {
     const wait = error.retryAfter;
+    const cause = TOO_MANY[error.code ?? ''] ?? 'Too many requests.';
     return wait === undefined
-      ? 'Too many requests. Please wait a moment and try again.'
-      : `Too many requests. Please wait ${wait} second${wait === 1 ? '' : 's'} and try again.`;
+      ? `${cause} Please wait a moment and try again.`
+      : `${cause} Please wait ${duration(wait)} and try again.`;
   }
   if (error.status >= 500) {
     const detail = error.code && error.code !== 'INTERNAL_ERROR' ? `: ${error.message}` : '';

@@ -8,6 +8,7 @@ import { describeError } from './errors.js';
 import { providerLabel, reloadIdentities } from './identities-view.js';
 import { currentUser, onSessionEnded, restore, signOut } from './session.js';
 import { clearList, resetList } from './sidebar.js';
+import { state } from './state.js';
 
 /** @typedef {import('./session.js').User} User */
 
@@ -109,9 +110,14 @@ function setSidebarOpen(open) {
   sidebarToggle.setAttribute('aria-expanded', String(open));
 }
 sidebarToggle.addEventListener('click', () => setSidebarOpen(!chatView.classList.contains('sidebar-open')));
-// Choosing a conversation closes the panel, also when it is the one already open (no hashchange then).
+// Choosing a conversation closes the panel, also when it is the one already open (no hashchange then); choosing
+// again one that failed to open tries again.
 byId('conversation-list', HTMLUListElement).addEventListener('click', (event) => {
-  if (event.target instanceof Element && event.target.closest('a')) setSidebarOpen(false);
+  const link = event.target instanceof Element ? event.target.closest('a') : null;
+  if (!link) return;
+  setSidebarOpen(false);
+  const id = link.closest('li')?.dataset.id;
+  if (id && id === state.unopened && link.getAttribute('href') === location.hash) void openConversation(id);
 });
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && chatView.classList.contains('sidebar-open')) {

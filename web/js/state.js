@@ -78,6 +78,18 @@ export const state = {
    * @type {Set<string>}
    */
   settling: new Set(),
+  /**
+   * Conversations whose answer ended here but whose stored messages could not be read (the network failed):
+   * before anything is sent under it, the page reads them again, so that it goes under that answer.
+   * @type {Map<string, LiveExchange>}
+   */
+  unsettled: new Map(),
+  /**
+   * The conversation the address names while it is not open: loading, or it failed to load. Nothing is sent
+   * meanwhile, since a message would otherwise start a new conversation.
+   * @type {string | null}
+   */
+  unopened: null,
   /** Bumped whenever another conversation is opened, so that late answers for the previous one are dropped. */
   opening: 0,
 };
