@@ -1,13 +1,18 @@
 // @ts-check
 import { changePassword } from './api.js';
+import { reloadApiKeys } from './api-keys-view.js';
 import { byId, whileBusy } from './dom.js';
 import { ApiError, describeError, SessionEndedError } from './errors.js';
 import { reloadIdentities } from './identities-view.js';
 import { refreshMfa } from './mfa-view.js';
 import { reloadQuota } from './quota-view.js';
 import { reloadSessions } from './sessions-view.js';
+import { reloadUsage } from './usage-view.js';
 
-/** The Account dialog: the quota, sessions, two-factor sign-in, sign-in providers and the password. */
+/**
+ * The Account dialog: the quota, sessions, two-factor sign-in, sign-in providers, API keys and their usage, and
+ * the password.
+ */
 
 const dialog = byId('account-dialog', HTMLDialogElement);
 const notice = byId('account-notice', HTMLElement);
@@ -31,7 +36,14 @@ export async function openAccount(options) {
   newPassword.value = '';
   passwordError.textContent = '';
   if (!dialog.open) dialog.showModal();
-  await Promise.all([reloadQuota(), reloadSessions(), refreshMfa(), reloadIdentities()]);
+  await Promise.all([
+    reloadQuota(),
+    reloadSessions(),
+    refreshMfa(),
+    reloadIdentities(),
+    reloadApiKeys(),
+    reloadUsage(),
+  ]);
 }
 
 /** Closes it, as when the person signs out or their session ends. */

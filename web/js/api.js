@@ -446,3 +446,43 @@ export const deleteFile = (id) => api(`/files/${encodeURIComponent(id)}`, { meth
  */
 export const getFileContent = (id) =>
   request(`/files/${encodeURIComponent(id)}/content`, { accept: '*/*' }).then((response) => response.blob());
+
+/**
+ * @typedef {{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null,
+ *   expiresAt: string | null }} ApiKey
+ */
+
+/**
+ * The signed-in person's API keys for the OpenAI-compatible routes, newest first (never the keys themselves).
+ * @param {{ limit: number, cursor?: string | null }} params
+ * @returns {Promise<Page<ApiKey>>}
+ */
+export const listApiKeys = (params) => api(`/users/me/api-keys${query(params)}`);
+
+/**
+ * Makes an API key; the answer holds the whole key (`key`), which is never shown again.
+ * @param {{ name: string, expiresAt?: string }} body `expiresAt` an ISO date-time; never, when left out
+ * @returns {Promise<Omit<ApiKey, 'lastUsedAt'> & { key: string }>}
+ */
+export const createApiKey = (body) => api('/users/me/api-keys', { method: 'POST', body });
+
+/** Revokes an API key: it is refused from its next request. @param {string} id */
+export const revokeApiKey = (id) => api(`/users/me/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/**
+ * @typedef {{ day: string, model: string, requests: number, failed: number, cancelled: number,
+ *   promptTokens: number, completionTokens: number, totalTokens: number, averageLatencyMs: number }} UsageRow
+ */
+
+/**
+ * @typedef {{ requests: number, failed: number, cancelled: number, promptTokens: number,
+ *   completionTokens: number, totalTokens: number }} UsageTotals
+ */
+
+/**
+ * The signed-in person's calls to the API per UTC day and model, oldest first; `totals` cover the whole range.
+ * Days left out are the server's default (the last 30 days).
+ * @param {{ from?: string, to?: string, limit: number, cursor?: string | null }} params days as YYYY-MM-DD
+ * @returns {Promise<Page<UsageRow> & { from: string, to: string, totals: UsageTotals }>}
+ */
+export const getMyUsage = (params) => api(`/users/me/usage${query(params)}`);
