@@ -306,6 +306,25 @@ describe('Failures and busy states in the chat page', () => {
     ).toBe(true);
   });
 
+  it('says so when the open conversation was deleted elsewhere, and keeps the message for a new chat', async () => {
+    const { email } = await signUpThroughPage(tab.page, server.t.url);
+    await sendAndWait(tab.page, 'Soon gone');
+    const [{ id }] = await server.t.query<{ id: string }>(
+      'SELECT c.id FROM conversations c JOIN users u ON u.id = c.owner_id WHERE u.email = ?',
+      [email],
+    );
+    await server.t.query('DELETE FROM conversations WHERE id = ?', [id]);
+
+    await ui().message.fill('Still there?');
+    await ui().message.press('Enter');
+
+    await ui().alert.getByText('That conversation was deleted, here or on another device.').waitFor();
+    expect(await ui().message.inputValue()).toBe('Still there?');
+    expect(await ui().conversations.getByRole('link', { name: 'Soon gone' }).count()).toBe(0);
+    await tab.page.getByRole('heading', { name: 'New chat' }).waitFor();
+    expect(await tab.page.getByRole('article').count()).toBe(0);
+  });
+
   it('starts a new chat on the default model, whatever the conversation open before used', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     await ui().model.selectOption('openai/gpt-4o-mini');

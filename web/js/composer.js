@@ -145,6 +145,12 @@ async function send(text) {
     focus: null,
     start: (signal) => sendMessage(conversationId, body, signal),
     onRefused: (error) => {
+      if (error instanceof ApiError && error.code === 'CONVERSATION_NOT_FOUND') {
+        // Deleted in another tab or on another device: the message stays in the box, for a new chat.
+        giveBack(new ApiError({ status: 404, message: 'That conversation was deleted, here or on another device.' }));
+        leaveConversation(conversationId);
+        return;
+      }
       giveBack(error);
       // A conversation made for this message and left empty goes again: the chat is new, as before.
       if (createdHere && state.path.length === 0) void discardEmpty(conversationId);
@@ -163,6 +169,15 @@ async function discardEmpty(id) {
   } catch {
     return;
   }
+  leaveConversation(id);
+}
+
+/**
+ * Takes a conversation that is gone off the list and, when it is open, shows a new chat in its place, keeping
+ * what the alert says.
+ * @param {string} id
+ */
+function leaveConversation(id) {
   removeConversation(id);
   if (state.conversation?.id !== id) return;
   state.conversation = null;
