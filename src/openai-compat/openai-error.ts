@@ -72,7 +72,10 @@ export class OpenAiErrorDialect extends ErrorDialect {
     return isOpenAiCompatPath(url);
   }
 
-  render(body: ErrorBody): { status: number; body: OpenAiErrorBody } {
-    return toOpenAiError(body);
+  render(body: ErrorBody): { status: number; body: OpenAiErrorBody; headers?: Record<string, string> } {
+    const answer = toOpenAiError(body);
+    // OpenAI's SDKs retry a 429 after its Retry-After, however long: a spent quota would hold the caller until
+    // midnight or the next month. This header, which they read first, makes them raise the error at once.
+    return body.code === 'QUOTA_EXCEEDED' ? { ...answer, headers: { 'x-should-retry': 'false' } } : answer;
   }
 }

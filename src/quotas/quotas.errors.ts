@@ -10,12 +10,19 @@ export class QuotaExceededError extends AppError {
     kind: 'requests' | 'tokens',
     limit: number,
     used: number,
+    /** What the call would have added: 1 request, or the tokens it may use (its prompt and its longest answer). */
+    asked: number,
     resetsAt: Date,
     retryAfterSeconds: number,
   ) {
+    const quota = `your ${window === 'day' ? 'daily' : 'monthly'} quota of ${limit} ${kind}`;
+    const resets = `it resets at ${resetsAt.toISOString()}`;
     super(
-      `your ${window === 'day' ? 'daily' : 'monthly'} quota of ${limit} ${kind} is used up ` +
-        `(${used} used); it resets at ${resetsAt.toISOString()}`,
+      // Tokens left, but fewer than the call may use: "used up" would be untrue, and the fix is a smaller answer.
+      kind === 'tokens' && used < limit
+        ? `this call may use up to ${asked} tokens (its prompt and its longest answer), more than the ` +
+            `${limit - used} left of ${quota} (${used} used): ask for fewer output tokens, or wait; ${resets}`
+        : `${quota} is used up (${used} used); ${resets}`,
     );
     this.retryAfterSeconds = retryAfterSeconds;
     this.fields = { limit, used, resetsAt: resetsAt.toISOString() };

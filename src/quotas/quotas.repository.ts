@@ -28,6 +28,8 @@ export interface QuotaRefusal {
   usedTokens: number;
   /** Which of the policy's limits the call would pass. */
   limit: 'requests' | 'tokens';
+  /** What the call would add under that limit: 1 request, or its token estimate. */
+  asked: number;
 }
 
 type CounterKey = Pick<QuotaCounter, 'policyId' | 'userId' | 'period'>;
@@ -323,7 +325,9 @@ export class QuotasRepository {
     const usedTokens = Number(counter?.used_tokens ?? 0);
     const { maxRequests } = item.policy;
     const overRequests = maxRequests !== null && usedRequests + item.requests > maxRequests;
-    return { policy: item.policy, usedRequests, usedTokens, limit: overRequests ? 'requests' : 'tokens' };
+    return overRequests
+      ? { policy: item.policy, usedRequests, usedTokens, limit: 'requests', asked: item.requests }
+      : { policy: item.policy, usedRequests, usedTokens, limit: 'tokens', asked: item.tokens };
   }
 
   /** Runs a write in the caller's transaction; the number of rows it changed. */

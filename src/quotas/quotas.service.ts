@@ -181,7 +181,7 @@ export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
     return new Date(reservation.at.getTime() + RESERVATION_TTL_MS);
   }
 
-  private refused({ policy, limit, usedRequests, usedTokens }: QuotaRefusal): QuotaExceededError {
+  private refused({ policy, limit, usedRequests, usedTokens, asked }: QuotaRefusal): QuotaExceededError {
     this.metrics.quotaRefusals.inc({ window: policy.window });
     const now = new Date();
     const resets = resetsAt(policy.window, now);
@@ -190,6 +190,7 @@ export class QuotasService implements OnApplicationBootstrap, OnModuleDestroy {
       limit,
       limit === 'requests' ? policy.maxRequests! : policy.maxTokens!,
       limit === 'requests' ? usedRequests : usedTokens,
+      asked,
       resets,
       secondsUntil(resets, now),
     );

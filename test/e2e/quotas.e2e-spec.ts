@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import OpenAI from 'openai';
 import request from 'supertest';
 import { bearer, registerAdmin, registerUser, type Session } from '../support/auth';
 import { createApiKey } from '../support/api-keys';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { buildIfNeeded, startServerProcess, type ServerProcess } from '../support/server-process';
+import { openAiClient } from '../support/openai';
 import { upstreamEnv } from '../support/upstream-env';
 import { startFakeUpstream, type FakeUpstream } from '../fakes/fake-upstream';
 import { walkPages } from '../support/pages';
@@ -333,6 +335,10 @@ describe('Quotas', () => {
         .send({ content: 'hi', maxTokens: 200 })
         .expect(429);
       expect(refused.body).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 150, used: 0, resetsAt: nextMonthStart() });
+      // Not "used up": the call asks for more than is left, and a shorter answer would fit.
+      expect(refused.body.message).toMatch(
+        /^this call may use up to 20\d tokens \(its prompt and its longest answer\), more than the 150 left of your monthly quota of 150 tokens \(0 used\): ask for fewer output tokens, or wait; it resets at /,
+      );
       await t
         .http()
         .post(`/conversations/${id}/messages`)
@@ -408,6 +414,16 @@ describe('Quotas', () => {
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       const usage = await t.query('SELECT status FROM usage_records WHERE user_id = ?', [user.user.id]);
       expect(usage).toHaveLength(1);
+
+      // The official SDK raises it at once: it would otherwise wait out Retry-After (hours, here) and try again.
+      expect(refused.headers['x-should-retry']).toBe('false');
+      const startedAt = Date.now();
+      const raised = await openAiClient(t, key)
+        .chat.completions.create({ model: 'echo/echo', messages: [{ role: 'user', content: 'hello' }] })
+        .catch((error: unknown) => error);
+      expect(raised).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(raised).toMatchObject({ status: 429, code: 'insufficient_quota' });
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
     });
 
     it('settles tokens from the usage the provider reports, and only models matching the pattern count', async () => {

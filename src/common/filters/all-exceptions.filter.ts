@@ -114,7 +114,8 @@ export function toErrorBody(exception: unknown): {
 export abstract class ErrorDialect {
   /** Whether errors on this request URL (path and query string) are answered in this dialect. */
   abstract claims(url: string): boolean;
-  abstract render(body: ErrorBody): { status: number; body: object };
+  /** The answer: its status, body, and headers of the dialect's own (added to Retry-After, say). */
+  abstract render(body: ErrorBody): { status: number; body: object; headers?: Record<string, string> };
 }
 
 /** The one place where an error becomes an HTTP answer. Unknown errors are logged and answered without detail. */
@@ -139,6 +140,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
     const dialect = url === undefined ? undefined : this.dialects.find((candidate) => candidate.claims(url));
     const answer = dialect ? dialect.render(body) : { status: body.statusCode, body: { ...body, ...fields } };
+    if ('headers' in answer && answer.headers) reply.headers(answer.headers);
     void reply.status(answer.status).send(answer.body);
   }
 }
