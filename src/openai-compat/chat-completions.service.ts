@@ -4,7 +4,7 @@ import type { AiProvider, ChatEvent, ChatRequest, Usage } from '../ai/ai-provide
 import { ModelCallRunner } from '../ai/model-call-runner.service';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
-import { AppError } from '../common/errors/app.error';
+import { AppError, ShuttingDownError } from '../common/errors/app.error';
 import { QuotasService, estimateTokens, type QuotaReservation } from '../quotas/quotas.service';
 import type { UsageStatus } from '../usage/usage-record.entity';
 import { UsageService } from '../usage/usage.service';
@@ -100,7 +100,11 @@ export class ChatCompletionsService {
           servedBy: outcome.servedBy,
         });
         if (outcome.error) yield { type: 'error', error: outcome.error };
-        else if (outcome.status === 'complete') {
+        else if (outcome.status === 'cancelled' && !request.signal?.aborted) {
+          // Stopped by the server (its shutdown), not by the client, who is still there and must not take the
+          // answer so far for a whole one: an error it can retry, as a status or as the stream's last frame.
+          yield { type: 'error', error: new ShuttingDownError('this answer') };
+        } else if (outcome.status === 'complete') {
           const finishReason = toFinishReason(outcome.finishReason);
           // OpenAI itself says `stop` after a forced tool call; agent loops look for `tool_calls` to run them.
           yield {

@@ -198,4 +198,58 @@ describe('SIGTERM with requests in flight', () => {
       }
     }
   }, 60_000);
+
+  it('ends /v1 calls cut by the shutdown with an error the client can retry, never as a whole answer', async () => {
+    const server = await start();
+    const registered = await request(server.url)
+      .post('/auth/register')
+      .send({ email: uniqueEmail('shutdown-v1'), password: 'correct-horse-1' })
+      .expect(201);
+    const created = await request(server.url)
+      .post('/users/me/api-keys')
+      .set('Authorization', `Bearer ${registered.body.accessToken}`)
+      .send({ name: 'shutdown' })
+      .expect(201);
+    const key = created.body.key as string;
+    upstream.setDefault({ chunks: Array.from({ length: 300 }, (_, i) => `w${i} `), delayMs: 100 });
+    const body = { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'a long one' }] };
+    const plain = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const streamed = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, stream: true }),
+    });
+    const streamedText = streamed.text();
+    await waitFor(
+      async () => upstream.requests.filter((r) => r.path.endsWith('/chat/completions')).length,
+      (count) => count >= 2,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.process.kill('SIGTERM');
+
+    // Without a stream: a 503 in OpenAI's shape, which its SDKs retry (on another process, behind a balancer).
+    expect(await plain).toEqual({
+      status: 503,
+      body: {
+        error: {
+          message: 'the server is shutting down and stopped this answer; try again',
+          type: 'server_error',
+          param: null,
+          code: 'service_unavailable',
+        },
+      },
+    });
+    // Streamed: the deltas so far, then an error frame, and no [DONE].
+    const frames = (await streamedText).split('\n\n').filter((frame) => frame.startsWith('data: '));
+    expect(frames.length).toBeGreaterThan(1);
+    expect(JSON.parse(frames.at(-1)!.slice(6))).toEqual({
+      error: expect.objectContaining({ code: 'service_unavailable', type: 'server_error' }),
+    });
+    expect(frames).not.toContain('data: [DONE]');
+    expect(await server.exited).toBe(0);
+  }, 60_000);
 });

@@ -64,6 +64,15 @@ export class RateLimitedError extends AppError {
 }
 
 /** Too much work of one kind is already waiting; taking more would only make every caller wait longer. */
+/** Work the server stopped because it is shutting down; another process (or this one, restarted) will take it. */
+export class ShuttingDownError extends AppError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(what: string) {
+    super(`the server is shutting down and stopped ${what}; try again`);
+    this.retryAfterSeconds = 1;
+  }
+}
+
 export class ServerBusyError extends AppError {
   readonly code = 'SERVER_BUSY';
   constructor(retryAfterSeconds: number) {
