@@ -56,6 +56,11 @@ export interface ChatRequest {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  /**
+   * OpenAI-format servers: send `maxTokens` as `max_completion_tokens`, as the /v1 caller named it (OpenAI's
+   * reasoning models take only that), rather than `max_tokens`, which every compatible server knows.
+   */
+  maxTokensAsCompletionTokens?: boolean;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   /** False: at most one tool call per answer. */
@@ -92,6 +97,8 @@ export interface ProviderFeatures {
   frequencyPenalty: boolean;
   presencePenalty: boolean;
   user: boolean;
+  /** The highest temperature the provider takes (OpenAI's range is 0 to 2, Anthropic's 0 to 1). */
+  maxTemperature: number;
 }
 
 /** A provider that takes text and nothing more. */
@@ -109,6 +116,7 @@ export const TEXT_ONLY: ProviderFeatures = {
   frequencyPenalty: false,
   presencePenalty: false,
   user: false,
+  maxTemperature: 2,
 };
 
 export interface Usage {

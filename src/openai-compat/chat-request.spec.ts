@@ -49,6 +49,7 @@ describe('toChatOptions', () => {
     ).toEqual({
       temperature: undefined,
       maxTokens: 20,
+      maxTokensAsCompletionTokens: true,
       stop: ['END'],
       tools: [{ name: 'get_weather' }],
       toolChoice: { name: 'get_weather' },

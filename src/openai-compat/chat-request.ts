@@ -37,9 +37,13 @@ export function toChatOptions(input: ChatOptionsInput, provider: TargetProvider)
       `is not supported by ${provider.id} models${detail ? ` (${detail})` : ''}; leave it out or choose another model`,
     );
   };
+  if (input.temperature != null && input.temperature > features.maxTemperature) {
+    refuse('temperature', `at most ${features.maxTemperature}`);
+  }
   const options: ChatOptions = {
     temperature: input.temperature ?? undefined,
     maxTokens: input.max_completion_tokens ?? input.max_tokens ?? undefined,
+    ...(input.max_completion_tokens != null && { maxTokensAsCompletionTokens: true }),
   };
 
   const tools = input.tools?.length ? input.tools.map((tool) => tool.function) : undefined;

@@ -565,6 +565,57 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
       expect(sentBodies()[0]).toMatchObject({ response_format: { type: 'json_object' }, ...all });
     });
 
+    it('send the token limit under the name the caller used: OpenAI’s reasoning models take only the newer one', async () => {
+      for (const limit of [
+        { max_completion_tokens: 7 },
+        { max_tokens: 5 },
+        { max_tokens: 5, max_completion_tokens: 7 },
+      ]) {
+        upstream.reply({ chunks: ['ok'] });
+        await client.chat.completions.create({
+          model: 'openai/gpt-4o-mini',
+          messages: [{ role: 'user', content: 'Short' }],
+          ...limit,
+        });
+      }
+      expect(
+        sentBodies().map(({ max_tokens, max_completion_tokens }) => ({ max_tokens, max_completion_tokens })),
+      ).toEqual([
+        { max_tokens: undefined, max_completion_tokens: 7 },
+        { max_tokens: 5, max_completion_tokens: undefined },
+        { max_tokens: undefined, max_completion_tokens: 7 },
+      ]);
+    });
+
+    it('refuse a temperature above what the provider takes (Anthropic: 1), before anything is sent or counted', async () => {
+      const error = await failure(() =>
+        client.chat.completions.create({
+          model: 'anthropic/claude-sonnet-4-5',
+          messages: [{ role: 'user', content: 'Hi' }],
+          temperature: 1.5,
+        }),
+      );
+      expect(error).toBeInstanceOf(BadRequestError);
+      expect(error).toMatchObject({ status: 400, param: 'temperature', code: 'unsupported_parameter' });
+      expect(error.message).toContain('temperature is not supported by anthropic models (at most 1)');
+      expect(posts()).toEqual([]);
+      expect(await usageRows()).toEqual([]);
+      // Within its range it goes through, as does 1.5 to an OpenAI-format server.
+      upstream.reply({ chunks: ['ok'] });
+      await client.chat.completions.create({
+        model: 'anthropic/claude-sonnet-4-5',
+        messages: [{ role: 'user', content: 'Hi' }],
+        temperature: 1,
+      });
+      upstream.reply({ chunks: ['ok'] });
+      await client.chat.completions.create({
+        model: 'openai/gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        temperature: 1.5,
+      });
+      expect(sentBodies().map((body) => body.temperature)).toEqual([1, 1.5]);
+    });
+
     it('pass a json_schema response format on whole', async () => {
       upstream.reply({ chunks: ['{"city":"Lisbon"}'] });
       const format = {

@@ -47,6 +47,7 @@ export const ANTHROPIC_FEATURES: ProviderFeatures = {
   frequencyPenalty: false,
   presencePenalty: false,
   user: true,
+  maxTemperature: 1,
 };
 
 interface AnthropicUsage {

@@ -30,6 +30,7 @@ export const ECHO_FEATURES: ProviderFeatures = {
   frequencyPenalty: true,
   presencePenalty: true,
   user: true,
+  maxTemperature: 2,
 };
 
 /**

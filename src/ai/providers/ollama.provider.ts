@@ -44,6 +44,7 @@ export const OLLAMA_FEATURES: ProviderFeatures = {
   frequencyPenalty: true,
   presencePenalty: true,
   user: false,
+  maxTemperature: 2,
 };
 
 interface OllamaToolCall {

@@ -60,6 +60,7 @@ export const OPENAI_FEATURES: ProviderFeatures = {
   frequencyPenalty: true,
   presencePenalty: true,
   user: true,
+  maxTemperature: 2,
 };
 
 /**
@@ -93,7 +94,9 @@ export class OpenAiProvider extends AiProvider {
       // Without it the stream carries no token counts at all.
       stream_options: { include_usage: true },
       ...(request.temperature !== undefined && { temperature: request.temperature }),
-      ...(request.maxTokens !== undefined && { max_tokens: request.maxTokens }),
+      ...(request.maxTokens !== undefined && {
+        [request.maxTokensAsCompletionTokens ? 'max_completion_tokens' : 'max_tokens']: request.maxTokens,
+      }),
       ...samplingOf(request),
       ...toolsOf(request),
     };
