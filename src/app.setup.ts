@@ -195,6 +195,9 @@ function guardRequestInput(app: NestFastifyApplication): void {
     // Decoding would silently replace each invalid byte with U+FFFD, so two different passwords could be one.
     if (!isUtf8(body)) return done(new InvalidTextError('request body is not valid UTF-8'), undefined);
     const text = body.toString('utf8');
+    // No body at all, whatever the Content-Type says: some clients send `application/json` with every request,
+    // a DELETE's included. A route that needs a body says what is missing from it, as for `{}`.
+    if (text === '') return done(null, undefined);
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined);
     parseJson(request, text, done);
   });

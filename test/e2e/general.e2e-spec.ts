@@ -27,6 +27,23 @@ describe('General', () => {
       expect(res.body.error).toBe('Bad Request');
     });
 
+    it('takes an empty body sent as application/json as no body: a DELETE goes through, a POST says what is missing', async () => {
+      const me = await registerUser(t);
+      const created = await t.http().post('/users/me/api-keys').set(bearer(me.accessToken)).send({ name: 'k' });
+      expect(created.status).toBe(201);
+      // As some HTTP clients send every request, a body-less DELETE included.
+      await t
+        .http()
+        .delete(`/users/me/api-keys/${created.body.id}`)
+        .set(bearer(me.accessToken))
+        .set('Content-Type', 'application/json')
+        .expect(204);
+      const empty = await t.http().post('/auth/login').set('Content-Type', 'application/json').send('');
+      expect(empty.status).toBe(400);
+      expectErrorShape(empty.body, 400, 'VALIDATION_FAILED');
+      expect(empty.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/^email /)]));
+    });
+
     it('answers 413 PAYLOAD_TOO_LARGE for a body over 1 MiB, before any auth check', async () => {
       const body = JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(1024 * 1024) });
       const res = await t.http().post('/auth/register').set('Content-Type', 'application/json').send(body);
