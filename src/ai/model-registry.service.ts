@@ -27,6 +27,8 @@ interface CachedList {
 export class ModelRegistry implements OnModuleInit {
   private readonly logger = new Logger(ModelRegistry.name);
   private readonly cache = new Map<string, CachedList>();
+  /** Each provider's last list that arrived, to check names against while it cannot list (see resolve). */
+  private readonly lastKnown = new Map<string, ModelInfo[]>();
 
   constructor(
     @Inject(AI_PROVIDERS) private readonly providers: AiProvider[],
@@ -54,8 +56,10 @@ export class ModelRegistry implements OnModuleInit {
       slash > 0 ? this.providers.find((candidate) => candidate.id === modelId.slice(0, slash)) : undefined;
     const model = modelId.slice(slash + 1);
     if (!provider || !model) throw new UnknownModelError(modelId);
-    const models = await this.modelsOf(provider);
-    // A provider that cannot list right now may still answer; the call itself will report a real outage.
+    // A provider that cannot list right now may still answer, and the call itself reports a real outage: its
+    // names are checked against the last list it gave, so that made-up ones are refused (and never recorded in
+    // usage or metrics) all the same. Only a provider that has never listed is taken at its word.
+    const models = (await this.modelsOf(provider)) ?? this.lastKnown.get(provider.id);
     if (models && !models.some((candidate) => candidate.name === model)) throw new UnknownModelError(modelId);
     return { provider, model };
   }
@@ -97,7 +101,9 @@ export class ModelRegistry implements OnModuleInit {
       }, LIST_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([provider.listModels(controller.signal), timeout]);
+      const models = await Promise.race([provider.listModels(controller.signal), timeout]);
+      this.lastKnown.set(provider.id, models);
+      return models;
     } catch (error) {
       // Adapter errors are written to be safe to show; nothing else of the failure is logged.
       const reason = error instanceof Error ? error.message : 'unknown error';
