@@ -42,6 +42,8 @@ function typeFor(status: number): string {
 /** The offending field, as OpenAI names it in `param`: read from the first validation message. */
 function paramFor(body: ErrorBody): string | null {
   if (body.code === 'UNKNOWN_MODEL') return 'model';
+  // "body.messages[0].content contains ...": the field, without where it came in (a query or path has none).
+  if (body.code === 'INVALID_TEXT') return /^body\.(\S+) contains /.exec(String(body.message))?.[1] ?? null;
   if (body.code !== 'VALIDATION_FAILED' && body.code !== 'UNSUPPORTED_PARAMETER') return null;
   const first = (Array.isArray(body.message) ? body.message[0] : body.message) ?? '';
   const unknown = /^(.*?)property (\S+) should not exist$/.exec(first);

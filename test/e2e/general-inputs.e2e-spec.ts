@@ -43,10 +43,10 @@ describe('Request text and structure that no route can use', () => {
     expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(message), code });
   }
 
-  function expectOpenAiError(res: { status: number; body: unknown }, code: string) {
+  function expectOpenAiError(res: { status: number; body: unknown }, code: string, param: string | null = null) {
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
-      error: { message: expect.any(String), type: 'invalid_request_error', param: null, code },
+      error: { message: expect.any(String), type: 'invalid_request_error', param, code },
     });
   }
 
@@ -167,9 +167,18 @@ describe('Request text and structure that no route can use', () => {
 
     it('answers in OpenAI’s shape under /v1, for message text and for route parameters', async () => {
       const body = JSON.stringify({ model: 'echo/echo', messages: [{ role: 'user', content: 'hi\u0000there' }] });
-      expectOpenAiError(await json('post', '/v1/chat/completions', body, apiKey), 'invalid_text');
+      // The field, as OpenAI's `param` names one.
+      expectOpenAiError(
+        await json('post', '/v1/chat/completions', body, apiKey),
+        'invalid_text',
+        'messages[0].content',
+      );
       const surrogate = '{"model":"echo/echo","messages":[{"role":"user","content":"\\udc00"}]}';
-      expectOpenAiError(await json('post', '/v1/chat/completions', surrogate, apiKey), 'invalid_text');
+      expectOpenAiError(
+        await json('post', '/v1/chat/completions', surrogate, apiKey),
+        'invalid_text',
+        'messages[0].content',
+      );
       expectOpenAiError(await t.http().get('/v1/models/echo%00echo').set(bearer(apiKey)), 'invalid_text');
     });
 
