@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Identities1763851400000 } from '../../src/database/migrations/1763851400000-identities';
 import { bearer } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { legacyDatabase } from '../support/legacy-database';
+import { legacyDatabase, type LegacyDatabase } from '../support/legacy-database';
 
 /**
  * Accounts without a password need users.password_hash to allow NULL, which on SQLite means rebuilding the users
@@ -12,14 +12,16 @@ import { legacyDatabase } from '../support/legacy-database';
 describe('Migrating to identities and accounts without a password', () => {
   let t: TestApp;
   const postgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+  /** A time as the database under test keeps it (see LegacyDatabase). */
+  let at: LegacyDatabase['at'];
   const user = randomUUID();
   const conversation = randomUUID();
   const email = 'before-identities@example.com';
   const created = new Date(Date.now() - 86_400_000);
-  const at = (date: Date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1));
 
   beforeAll(async () => {
     const legacy = await legacyDatabase(Identities1763851400000);
+    at = legacy.at;
     const { run } = legacy;
     await run(
       `INSERT INTO users (id, email, password_hash, display_name, role, disabled, settings, session_version,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { QuotaPoliciesUnique1763851900000 } from '../../src/database/migrations/1763851900000-quota-policies-unique';
 import { bearer } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { legacyDatabase } from '../support/legacy-database';
+import { legacyDatabase, type LegacyDatabase } from '../support/legacy-database';
 
 /**
  * Before this migration, two admins' requests at once could store the same policy twice (on PostgreSQL): the
@@ -11,16 +11,17 @@ import { legacyDatabase } from '../support/legacy-database';
  */
 describe('Migrating to one quota policy per scope', () => {
   let t: TestApp;
-  const postgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+  /** A time as the database under test keeps it (see LegacyDatabase). */
+  let at: LegacyDatabase['at'];
   const admin = randomUUID();
   const email = 'quota-admin@example.com';
   const oldest = randomUUID();
   const twin = randomUUID();
   const personal = randomUUID();
-  const at = (date: Date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1));
 
   beforeAll(async () => {
     const legacy = await legacyDatabase(QuotaPoliciesUnique1763851900000);
+    at = legacy.at;
     const { run } = legacy;
     const created = new Date(Date.now() - 86_400_000);
     await run(

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Sessions1763851000000 } from '../../src/database/migrations/1763851000000-sessions';
 import { bearer } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { legacyDatabase } from '../support/legacy-database';
+import { legacyDatabase, type LegacyDatabase } from '../support/legacy-database';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const claimsOf = (token: string) =>
@@ -11,7 +11,8 @@ const claimsOf = (token: string) =>
 
 describe('Migrating sign-ins made before sessions', () => {
   let t: TestApp;
-  const postgres = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+  /** A time as the database under test keeps it (see LegacyDatabase). */
+  let at: LegacyDatabase['at'];
   const user = randomUUID();
   const live = {
     family: randomUUID(),
@@ -19,11 +20,11 @@ describe('Migrating sign-ins made before sessions', () => {
     token: 'newest-token-of-the-live-login',
   };
   const ended = { family: randomUUID(), token: 'token-of-the-ended-login' };
-  const at = (date: Date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1));
   const later = (days: number) => new Date(Date.now() + days * 86_400_000);
 
   beforeAll(async () => {
     const legacy = await legacyDatabase(Sessions1763851000000);
+    at = legacy.at;
     const { run } = legacy;
     await run(
       `INSERT INTO users (id, email, password_hash, display_name, settings, created_at, updated_at)
