@@ -10,7 +10,11 @@ import { TransactionRunner } from './transaction-runner';
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(options: { runMigrations: boolean }): DynamicModule {
+  /**
+   * `retryConnection: false` (the CLI) fails at once when the database cannot be opened: a person is waiting for the
+   * answer. The server keeps TypeORM's retries (10, 3 s apart), which let it wait for a database still starting.
+   */
+  static forRoot(options: { runMigrations: boolean; retryConnection?: boolean }): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -20,6 +24,8 @@ export class DatabaseModule {
           useFactory: (config: ConfigType<typeof databaseConfig>) => ({
             ...buildDataSourceOptions(config),
             autoLoadEntities: true,
+            // Checked before the module logs "Unable to connect ... Retrying" with a stack, so nothing is logged.
+            ...(options.retryConnection === false && { toRetry: () => false }),
           }),
           dataSourceFactory: async (dataSourceOptions) => {
             const dataSource = await new DataSource(dataSourceOptions!).initialize();

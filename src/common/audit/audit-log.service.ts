@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { appConfig } from '../../config/app.config';
 import { dateParam } from '../../database/date-param';
 import { InvalidDateRangeError } from '../errors/app.error';
@@ -49,7 +49,7 @@ export class AuditLog implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    void this.prune();
+    void this.pruneAtStart();
     this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
   }
@@ -116,13 +116,37 @@ export class AuditLog implements OnApplicationBootstrap, OnModuleDestroy {
 
   async prune(now = Date.now()): Promise<void> {
     try {
-      await this.events
-        .createQueryBuilder()
-        .delete()
-        .where('at < :before', { before: dateParam(this.dataSource, new Date(now - this.retentionMs)) })
-        .execute();
+      await this.deleteOlderThanRetention(now);
     } catch (error) {
       this.logger.warn(`old audit events could not be deleted: ${(error as Error).message}`);
     }
   }
+
+  /**
+   * The command line starts this before it applies the migrations to a new database (and while `db:drop` removes
+   * the tables): with no table yet there is nothing to delete, and nothing to warn about.
+   */
+  private async pruneAtStart(): Promise<void> {
+    try {
+      await this.deleteOlderThanRetention(Date.now());
+    } catch (error) {
+      if (isMissingTable(error)) return;
+      this.logger.warn(`old audit events could not be deleted: ${(error as Error).message}`);
+    }
+  }
+
+  private async deleteOlderThanRetention(now: number): Promise<void> {
+    await this.events
+      .createQueryBuilder()
+      .delete()
+      .where('at < :before', { before: dateParam(this.dataSource, new Date(now - this.retentionMs)) })
+      .execute();
+  }
+}
+
+/** PostgreSQL's undefined_table (42P01); SQLite reports it as a generic SQLITE_ERROR, told apart by its message. */
+function isMissingTable(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const code = (error.driverError as { code?: string }).code;
+  return code === '42P01' || (code === 'SQLITE_ERROR' && /no such table/.test(error.message));
 }
