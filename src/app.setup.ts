@@ -46,7 +46,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   const late: LateFilter = {};
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router refuses some URLs before any hook or route runs; they are answered like every other error.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
       answerRouterError(late, error, request, reply),
