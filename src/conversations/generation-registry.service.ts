@@ -152,7 +152,9 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     if (!found.running) throw new GenerationEndedError();
     const { generation, release } = await this.mirror(found);
     try {
-      if (!(await this.relay.requestCancel(found))) {
+      // Nobody heard it, and the lease has missed a renewal: the process has stopped.
+      const heard = await this.relay.requestCancel(found);
+      if (!heard && (await this.relay.producerStopped(found))) {
         await this.settleLost(generation);
         return;
       }
@@ -162,6 +164,11 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
         new Promise((resolve) => (timer = setTimeout(resolve, REMOTE_CANCEL_WAIT_MS))),
       ]);
       clearTimeout(timer);
+      // It died just before the cancel: its lease shows it by now.
+      if (generation.running && !heard && (await this.relay.producerStopped(found))) {
+        await this.settleLost(generation);
+        return;
+      }
       // It ended by itself before the cancel reached it: nothing was stopped, as for a local one that had ended.
       const stored = generation.outcome?.message;
       if (!generation.running && stored?.status !== 'incomplete') throw new GenerationEndedError();

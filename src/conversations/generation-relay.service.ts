@@ -13,6 +13,8 @@ export const LEASE_MS = 20_000;
 export const HEARTBEAT_MS = 5_000;
 /** Entries a generation's stream keeps: tailing viewers read from it; anyone further behind reads text and ends. */
 const STREAM_LENGTH = 4 * MAX_BUFFERED_DELTAS;
+/** How late a lease's renewal may be before its process is taken for stopped (a busy event loop, a slow Redis). */
+const RENEWAL_MARGIN_MS = 2_000;
 /** How long a blocked read waits before it looks again at what it follows (and whether its producers live). */
 const BLOCK_MS = 5_000;
 
@@ -87,10 +89,18 @@ export class GenerationRelay implements OnApplicationShutdown {
     if (!this.enabled || this.subscriber) return;
     this.subscriber = this.redis.connection('cancels');
     this.subscriber.on('message', (_channel: string, generationId: string) => onCancel(generationId));
-    // Not awaited: a process starts while Redis is down, and ioredis subscribes again whenever it reconnects.
-    this.subscriber
-      .subscribe(this.cancelChannel(null), this.cancelChannel(this.processId))
-      .catch((error: unknown) => this.warn('cancels from other processes cannot be heard yet', error));
+    this.subscribe();
+  }
+
+  /**
+   * Not awaited: a process starts while Redis is down. ioredis subscribes again on a reconnection only to what was
+   * subscribed, so a subscription that failed is tried again until it is.
+   */
+  private subscribe(): void {
+    this.subscriber?.subscribe(this.cancelChannel(null), this.cancelChannel(this.processId)).catch((error: unknown) => {
+      this.warn('cancels from other processes cannot be heard yet', error);
+      if (!this.closed) setTimeout(() => this.subscribe(), 1_000).unref();
+    });
   }
 
   /**
@@ -167,11 +177,21 @@ export class GenerationRelay implements OnApplicationShutdown {
 
   /**
    * Asks the process that runs the generation to cancel it. False when that process is known and nobody hears
-   * its channel: it has stopped (Redis drops a dead process's connection, and with it the subscription).
+   * its channel: it may have stopped (Redis drops a dead process's connection, and with it the subscription), or
+   * be reconnecting; see producerStopped.
    */
   async requestCancel(found: RelayedGeneration): Promise<boolean> {
     const heard = await this.redis.client.publish(this.cancelChannel(found.producer), found.id);
     return found.producer === null || heard > 0;
+  }
+
+  /**
+   * Whether the generation's process has missed a heartbeat: its lease was not renewed for longer than
+   * HEARTBEAT_MS and a margin. A process that lives renews it every HEARTBEAT_MS, whatever its subscriptions.
+   */
+  async producerStopped(found: RelayedGeneration): Promise<boolean> {
+    const left = await this.redis.client.pttl(this.leaseKey(found.assistantMessageId));
+    return left < LEASE_MS - HEARTBEAT_MS - RENEWAL_MARGIN_MS;
   }
 
   /**
