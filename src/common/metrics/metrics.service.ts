@@ -118,8 +118,14 @@ export class MetricsService {
       name: 'colloquy_mail_pending',
       help: 'Mails in the outbox not yet accepted by the mail server (shared by every process on the database)',
       registers: [this.registry],
+      // A database that fails or hangs must not take every other series of the scrape with it: the gauge then
+      // keeps its last value, and the scrape goes on after a second at most.
       async collect() {
-        this.set(await count());
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 1_000)));
+        const value = await Promise.race([count().catch(() => null), late]);
+        clearTimeout(timer);
+        if (value !== null) this.set(value);
       },
     });
   })();
