@@ -158,18 +158,21 @@ describe('ModelRegistry', () => {
 
     it('checks names against the last list while a provider cannot list, so made-up ones stay refused', async () => {
       const now = jest.spyOn(Date, 'now').mockReturnValue(2_000_000);
-      const flaky = new StubProvider('openai', ['gpt-4o-mini']);
-      const own = new ModelRegistry([flaky], config());
-      await expect(own.resolve('openai/gpt-4o-mini')).resolves.toMatchObject({ model: 'gpt-4o-mini' });
-      flaky.listModels.mockRejectedValue(new AiProviderError('UPSTREAM_ERROR', 'list is down'));
-      now.mockReturnValue(2_000_000 + 61_000);
+      try {
+        const flaky = new StubProvider('openai', ['gpt-4o-mini']);
+        const own = new ModelRegistry([flaky], config());
+        await expect(own.resolve('openai/gpt-4o-mini')).resolves.toMatchObject({ model: 'gpt-4o-mini' });
+        flaky.listModels.mockRejectedValue(new AiProviderError('UPSTREAM_ERROR', 'list is down'));
+        now.mockReturnValue(2_000_000 + 61_000);
 
-      await expect(own.resolve('openai/made-up-model')).rejects.toBeInstanceOf(UnknownModelError);
-      await expect(own.resolve('openai/gpt-4o-mini')).resolves.toMatchObject({ model: 'gpt-4o-mini' });
-      expect(flaky.listModels).toHaveBeenCalledTimes(2);
-      // The list of available models says what is true now: nothing from it.
-      await expect(own.listModels()).resolves.toEqual([]);
-      now.mockRestore();
+        await expect(own.resolve('openai/made-up-model')).rejects.toBeInstanceOf(UnknownModelError);
+        await expect(own.resolve('openai/gpt-4o-mini')).resolves.toMatchObject({ model: 'gpt-4o-mini' });
+        expect(flaky.listModels).toHaveBeenCalledTimes(2);
+        // The list of available models says what is true now: nothing from it.
+        await expect(own.listModels()).resolves.toEqual([]);
+      } finally {
+        now.mockRestore();
+      }
     });
   });
 

@@ -246,6 +246,8 @@ describe('Failures and busy states in the chat page', () => {
 
     await ui().message.fill('Where does this go?');
     await ui().message.press('Enter');
+    // Time for a conversation to be made and the message sent, had Enter done that.
+    await tab.page.waitForTimeout(500);
     expect(await ui().send.isDisabled()).toBe(true);
     expect(await ui().message.inputValue()).toBe('Where does this go?');
     expect(await conversationsOf()).toHaveLength(1);
@@ -255,7 +257,8 @@ describe('Failures and busy states in the chat page', () => {
     await ui().conversations.getByRole('link', { name: 'Kept here' }).click();
     await ui().lastAnswer.getByText('Kept here').waitFor();
     await ui().send.click();
-    await ui().lastQuestion.getByText('Where does this go?').waitFor();
+    // Stored once its answer (echo) is on show.
+    await ui().lastAnswer.getByText('Where does this go?').waitFor();
     const stored = await server.t.query<{ conversation_id: string }>(
       "SELECT conversation_id FROM messages WHERE content = 'Where does this go?' AND role = 'user'",
     );

@@ -211,7 +211,9 @@ const SIGN_IN_ERRORS = /** @type {Record<string, string>} */ ({
   EMAIL_BELONGS_TO_ANOTHER_ACCOUNT:
     'An account with this email already exists. Sign in with its password, then link the provider under Account.',
   EMAIL_NOT_VERIFIED: 'The provider has not verified your email address, so no account was made.',
-  REGISTRATION_CLOSED: 'This server does not take new accounts. Ask an admin to make one for you.',
+  REGISTRATION_CLOSED:
+    'This server does not take new accounts. If you have one here, sign in with its password and link the provider ' +
+    'under Account; otherwise ask an admin to make one for you.',
   INVALID_STATE: 'That sign-in took too long or was started elsewhere. Please try again.',
   PROVIDER_DENIED: 'The sign-in was cancelled at the provider.',
   PROVIDER_UNAVAILABLE: 'The sign-in provider could not be reached. Please try again later.',

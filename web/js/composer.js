@@ -5,6 +5,8 @@ import {
   createConversation,
   deleteConversation,
   followGeneration,
+  getConversation,
+  listMessages,
   sendMessage,
 } from './api.js';
 import { hideAlert, showError, showNotice } from './alerts.js';
@@ -127,9 +129,13 @@ async function send(text) {
   // The last answer here ended, but what the server stored could not be read: read it now, or the question
   // would go under the message before it, on a branch of its own.
   const unsettled = state.unsettled.get(conversationId);
-  if (unsettled && !(await whileBusy(sendButton, 'Sending…', () => showStored(unsettled, conversationId)))) {
-    giveBack(new ApiError({ status: 0, network: true, message: 'the last answer could not be read back' }));
-    return;
+  if (unsettled) {
+    const shown = await whileBusy(sendButton, 'Sending…', () => showStored(unsettled, conversationId));
+    // Still unread (the network): kept for later. Read, or gone (the server then answers the send as it should).
+    if (!shown && state.unsettled.has(conversationId)) {
+      giveBack(new ApiError({ status: 0, network: true, message: 'the last answer could not be read back' }));
+      return;
+    }
   }
   const leaf = state.path.at(-1) ?? null;
   // Under the answer on show, which need not be the server's current leaf when another tab chose another branch.
@@ -152,8 +158,10 @@ async function send(text) {
         return;
       }
       giveBack(error);
-      // A conversation made for this message and left empty goes again: the chat is new, as before.
-      if (createdHere && state.path.length === 0) void discardEmpty(conversationId);
+      // A conversation made for this message and left empty goes again: the chat is new, as before. Only on the
+      // server's own refusal: after a network failure or a proxy's 5xx it may have taken the message after all.
+      const refused = error instanceof ApiError && !error.network && error.status >= 400 && error.status < 500;
+      if (createdHere && refused && state.path.length === 0) void discardEmpty(conversationId);
     },
   });
 }
@@ -165,6 +173,8 @@ async function send(text) {
  */
 async function discardEmpty(id) {
   try {
+    // Another tab may have sent into it meanwhile: kept then.
+    if ((await listMessages(id, { limit: 1 })).items.length > 0) return;
     await deleteConversation(id);
   } catch {
     return;
@@ -460,12 +470,26 @@ export function followAnswer(conversation, generation) {
  */
 async function showStored(exchange, id) {
   for (let attempt = 1; ; attempt += 1) {
-    const updated = await refreshConversation(id);
+    /** @type {Conversation | null} */
+    let updated = null;
+    try {
+      updated = await getConversation(id);
+      changed(updated);
+    } catch (error) {
+      // Deleted, or signed out: nothing to read back, ever. A network failure or a 5xx may pass.
+      if (!transient(error)) {
+        state.unsettled.delete(id);
+        return false;
+      }
+    }
     if (state.conversation?.id !== id || state.live.has(id)) return false;
-    if (updated?.currentLeafId) {
+    // The branch through the answer streamed here (its id came with the stream), whichever branch another device
+    // has chosen since; the branch's end when the stream said nothing of it.
+    const leafId = exchange.assistantElement.dataset.id ?? updated?.currentLeafId;
+    if (updated && leafId) {
       const mine = state.opening;
       try {
-        const result = await fetchTail(id, updated.currentLeafId, exchange.anchorId);
+        const result = await fetchTail(id, leafId, exchange.anchorId);
         if (mine !== state.opening || state.live.has(id)) return false;
         const last = result.tail.at(-1);
         const settled = last?.role === 'assistant' && last.status !== 'streaming';
@@ -477,7 +501,10 @@ async function showStored(exchange, id) {
         }
       } catch (error) {
         // Signed out, or the conversation went: what streamed stays on show.
-        if (!(error instanceof ApiError && error.network)) return false;
+        if (!transient(error)) {
+          state.unsettled.delete(id);
+          return false;
+        }
       }
     }
     // The conversation could not be read (the network failed a moment): asked again, a few times.
@@ -488,6 +515,12 @@ async function showStored(exchange, id) {
     await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
   }
 }
+
+/**
+ * Whether a failed request may succeed if made again: the network, or the server for a moment.
+ * @param {unknown} error
+ */
+const transient = (error) => error instanceof ApiError && (error.network || error.status >= 500);
 
 /** Whose draft the message box holds. */
 /** @type {string | null} */

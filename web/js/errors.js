@@ -112,6 +112,10 @@ export function describeError(error) {
   if (error.network) return 'Cannot reach the server. Check your connection and try again.';
   if (error.code === 'QUOTA_EXCEEDED') {
     const when = error.resetsAt ? ` It resets on ${new Date(error.resetsAt).toLocaleString()}.` : '';
+    // Tokens are left, but fewer than this answer may use (the server's message begins so).
+    if (/^this call may use/.test(error.message)) {
+      return `Your quota has fewer tokens left than this answer may use.${when} See Account for what you have left.`;
+    }
     return `You have used up your quota for the models.${when} See Account for what you have left.`;
   }
   if (error.status === 429) {

@@ -148,15 +148,18 @@ export function refreshAccessToken() {
 export function endSession(error) {
   const wasSignedIn = current !== null;
   current = null;
-  if (wasSignedIn) for (const listener of endListeners) listener(endMessage(error.code));
+  if (wasSignedIn) for (const listener of endListeners) listener(endMessage(error));
   return new SessionEndedError(error);
 }
 
-/** @param {string | undefined} code */
-function endMessage(code) {
+/** @param {ApiError} error */
+function endMessage({ code, message }) {
   switch (code) {
     case 'SESSION_REVOKED':
-      return 'This session was ended, from this or another device. Please sign in again.';
+      // The server says which: ended by someone, or past its lifetime (REFRESH_TTL) unused.
+      return /expired/.test(message)
+        ? 'Your sign-in has expired. Please sign in again.'
+        : 'This session was ended, from this or another device. Please sign in again.';
     case 'ACCOUNT_DISABLED':
       return 'This account has been disabled.';
     default:
