@@ -31,9 +31,15 @@ const PAGE_SIZE = 20;
 
 /** @type {string | null} */
 let nextCursor = null;
+/**
+ * Bumped by every reload (the dialog opened again, for the same person or another): an answer to a request made
+ * before it belongs to what was on show then, and is dropped.
+ */
+let shown = 0;
 
 /** Lists the keys from the newest; forgets a new key's secret shown before. */
 export async function reloadApiKeys() {
+  shown += 1;
   forgetSecret();
   list.replaceChildren();
   nextCursor = null;
@@ -48,13 +54,16 @@ export async function reloadApiKeys() {
 }
 
 async function loadPage() {
+  const mine = shown;
   try {
     const page = await listApiKeys({ limit: PAGE_SIZE, cursor: nextCursor });
+    if (mine !== shown) return;
     list.append(...page.items.map(item));
     nextCursor = page.nextCursor;
     moreButton.hidden = !nextCursor;
     describeList();
   } catch (failure) {
+    if (mine !== shown) return;
     if (list.children.length === 0) status.textContent = '';
     show(failure, error);
   }
@@ -167,8 +176,11 @@ form.addEventListener('submit', async (event) => {
   /** @type {{ name: string, expiresAt?: string }} */
   const body = { name };
   if (day) body.expiresAt = new Date(`${day}T23:59:59.999`).toISOString();
+  const mine = shown;
   try {
     const made = await whileBusy(submit, 'Making…', () => createApiKey(body));
+    // The dialog was opened again meanwhile (perhaps for someone else): the key is in its list, its secret not shown.
+    if (mine !== shown) return;
     nameInput.value = '';
     expiresInput.value = '';
     list.prepend(item({ ...made, lastUsedAt: null }));
@@ -182,6 +194,7 @@ form.addEventListener('submit', async (event) => {
     secretBox.hidden = false;
     copyButton.focus();
   } catch (failure) {
+    if (mine !== shown) return;
     if (failure instanceof ApiError && failure.code === 'TOO_MANY_API_KEYS') {
       formError.textContent = 'You have as many API keys as an account may have. Revoke one you no longer use first.';
     } else {
