@@ -38,6 +38,12 @@ describe('Failures and busy states in the chat page', () => {
   });
 
   const ui = () => chat(tab.page);
+  /** The conversations of the person with `email`: the server is shared by this file's tests. */
+  const conversationsOf = (email: string) =>
+    server.t.query<{ id: string }>(
+      'SELECT c.id FROM conversations c JOIN users u ON u.id = c.owner_id WHERE u.email = ?',
+      [email],
+    );
   const storedUserMessages = (content: string) =>
     server.t.query("SELECT id FROM messages WHERE role = 'user' AND content = ?", [content]);
 
@@ -228,12 +234,7 @@ describe('Failures and busy states in the chat page', () => {
   it('sends nothing while a conversation loads or after it failed to, and opens it again when chosen again', async () => {
     const { email } = await signUpThroughPage(tab.page, server.t.url);
     await sendAndWait(tab.page, 'Kept here');
-    const conversationsOf = () =>
-      server.t.query<{ id: string }>(
-        'SELECT c.id FROM conversations c JOIN users u ON u.id = c.owner_id WHERE u.email = ?',
-        [email],
-      );
-    const conversationId = (await conversationsOf())[0].id;
+    const conversationId = (await conversationsOf(email))[0].id;
     await ui().newChat.click();
     await tab.page.getByRole('heading', { name: 'New chat' }).waitFor();
     let failing = true;
@@ -250,7 +251,7 @@ describe('Failures and busy states in the chat page', () => {
     await tab.page.waitForTimeout(500);
     expect(await ui().send.isDisabled()).toBe(true);
     expect(await ui().message.inputValue()).toBe('Where does this go?');
-    expect(await conversationsOf()).toHaveLength(1);
+    expect(await conversationsOf(email)).toHaveLength(1);
 
     // Chosen again from the list, it opens, and the message can go there.
     failing = false;
@@ -291,15 +292,7 @@ describe('Failures and busy states in the chat page', () => {
       .alert.getByText(/^You have used up your quota/)
       .waitFor();
     expect(await ui().message.inputValue()).toBe('Refused at once');
-    await eventually(
-      async () =>
-        (
-          await server.t.query('SELECT c.id FROM conversations c JOIN users u ON u.id = c.owner_id WHERE u.email = ?', [
-            email,
-          ])
-        ).length === 0,
-      'the empty conversation deleted',
-    );
+    await eventually(async () => (await conversationsOf(email)).length === 0, 'the empty conversation deleted');
     expect(await ui().conversations.getByRole('link').count()).toBe(0);
     expect(await tab.page.evaluate(() => location.hash)).toBe('');
     expect(
@@ -312,10 +305,7 @@ describe('Failures and busy states in the chat page', () => {
   it('says so when the open conversation was deleted elsewhere, and keeps the message for a new chat', async () => {
     const { email } = await signUpThroughPage(tab.page, server.t.url);
     await sendAndWait(tab.page, 'Soon gone');
-    const [{ id }] = await server.t.query<{ id: string }>(
-      'SELECT c.id FROM conversations c JOIN users u ON u.id = c.owner_id WHERE u.email = ?',
-      [email],
-    );
+    const [{ id }] = await conversationsOf(email);
     await server.t.query('DELETE FROM conversations WHERE id = ?', [id]);
 
     await ui().message.fill('Still there?');
