@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { createApiKey } from '../support/api-keys';
+import { completeWithEcho, createApiKey } from '../support/api-keys';
 import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
 import {
   accessibilityViolations,
@@ -87,12 +87,7 @@ describe('The Admin dialog in the chat page', () => {
     const admin = await registerAdmin(server.t);
     const caller = await registerUser(server.t);
     const key = await createApiKey(server.t, caller.accessToken);
-    await server.t
-      .http()
-      .post('/v1/chat/completions')
-      .set('Authorization', `Bearer ${key.key}`)
-      .send({ model: 'echo/echo', messages: [{ role: 'user', content: 'count me' }] })
-      .expect(200);
+    await completeWithEcho(server.t, key.key, 'count me');
     const { page } = await openPage(browser);
     await signIn(page, admin.user.email, admin.password);
     await page.getByRole('button', { name: 'Admin' }).click();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { createApiKey } from '../support/api-keys';
+import { completeWithEcho, createApiKey } from '../support/api-keys';
 import { registerUser } from '../support/auth';
 import {
   accessibilityViolations,
@@ -143,12 +143,7 @@ describe('API keys and API usage in the Account dialog', () => {
   it('shows the calls made with a key per day and model, with the totals, over a chosen range', async () => {
     const person = await registerUser(server.t);
     const key = await createApiKey(server.t, person.accessToken, { name: 'counted' });
-    await server.t
-      .http()
-      .post('/v1/chat/completions')
-      .set('Authorization', `Bearer ${key.key}`)
-      .send({ model: 'echo/echo', messages: [{ role: 'user', content: 'count me' }] })
-      .expect(200);
+    await completeWithEcho(server.t, key.key, 'count me');
     await eventually(
       async () =>
         (await server.t.query('SELECT id FROM usage_records WHERE user_id = ?', [person.user.id])).length === 1,

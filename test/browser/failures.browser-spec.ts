@@ -12,8 +12,20 @@ import {
   TestPage,
 } from '../support/browser';
 
-const errorBody = (statusCode: number, error: string, message: string, code: string) =>
-  JSON.stringify({ statusCode, error, message, code });
+/** Answers an intercepted request as the API answers an error, with its body and any other headers. */
+const fulfillError = (
+  route: Route,
+  statusCode: number,
+  error: string,
+  message: string,
+  code: string,
+  headers: Record<string, string> = {},
+) =>
+  route.fulfill({
+    status: statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ statusCode, error, message, code }),
+  });
 
 describe('Failures and busy states in the chat page', () => {
   let server: ChatServer;
@@ -279,11 +291,7 @@ describe('Failures and busy states in the chat page', () => {
     const { email } = await signUpThroughPage(tab.page, server.t.url);
     await tab.page.route('**/conversations/*/messages', (route: Route) =>
       route.request().method() === 'POST'
-        ? route.fulfill({
-            status: 429,
-            headers: { 'content-type': 'application/json' },
-            body: errorBody(429, 'Too Many Requests', 'quota used up', 'QUOTA_EXCEEDED'),
-          })
+        ? fulfillError(route, 429, 'Too Many Requests', 'quota used up', 'QUOTA_EXCEEDED')
         : route.continue(),
     );
     await ui().message.fill('Refused at once');
@@ -330,10 +338,8 @@ describe('Failures and busy states in the chat page', () => {
   it('tells how long to wait when the API answers 429, and keeps the message', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     await tab.page.route('**/conversations/*/messages', (route: Route) =>
-      route.fulfill({
-        status: 429,
-        headers: { 'content-type': 'application/json', 'retry-after': '7' },
-        body: errorBody(429, 'Too Many Requests', 'ThrottlerException: Too Many Requests', 'RATE_LIMITED'),
+      fulfillError(route, 429, 'Too Many Requests', 'ThrottlerException: Too Many Requests', 'RATE_LIMITED', {
+        'retry-after': '7',
       }),
     );
 
@@ -349,11 +355,7 @@ describe('Failures and busy states in the chat page', () => {
       (url) => url.pathname === '/conversations',
       (route: Route) =>
         route.request().method() === 'GET'
-          ? route.fulfill({
-              status: 503,
-              headers: { 'content-type': 'application/json' },
-              body: errorBody(503, 'Service Unavailable', 'database unavailable', 'SERVICE_UNAVAILABLE'),
-            })
+          ? fulfillError(route, 503, 'Service Unavailable', 'database unavailable', 'SERVICE_UNAVAILABLE')
           : route.continue(),
     );
 

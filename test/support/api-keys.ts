@@ -24,3 +24,13 @@ export async function createApiKey(
     .expect(201);
   return res.body as CreatedApiKey;
 }
+
+/** One plain /v1 call to the built-in echo model with the key, as a tool using it would make: answered 200. */
+export async function completeWithEcho(t: TestApp, key: string, content: string): Promise<void> {
+  await t
+    .http()
+    .post('/v1/chat/completions')
+    .set(bearer(key))
+    .send({ model: 'echo/echo', messages: [{ role: 'user', content }] })
+    .expect(200);
+}
