@@ -183,7 +183,8 @@ export function withImages(prompt: Prompt, data: Map<string, string> | null): Ch
 export function titleFrom(content: string): string {
   const line = content.trim().split('\n')[0].replace(/\s+/g, ' ');
   if (line.length <= 60) return line || 'New conversation';
-  const cut = line.slice(0, 60);
+  // Not between the two halves of a character outside the BMP (an emoji): half of one is no character at all.
+  const cut = line.slice(0, /[\uD800-\uDBFF]/.test(line[59]) ? 59 : 60);
   const space = cut.lastIndexOf(' ');
   return `${(space > 30 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }

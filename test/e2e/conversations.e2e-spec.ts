@@ -146,6 +146,17 @@ describe('Conversations (echo model)', () => {
       ]);
     });
 
+    it('titles a conversation from a long first line without splitting an emoji at the cut', async () => {
+      const { body: conversation } = await create().expect(201);
+      // The 60th UTF-16 unit is the first half of the emoji, and no space comes late enough to cut at.
+      await send(conversation.id, `${'a'.repeat(59)}\u{1F600}${'b'.repeat(20)}`).expect(201);
+
+      const { body: after } = await t.http().get(`/conversations/${conversation.id}`).set(bearer(token)).expect(200);
+      expect(after.title).toBe(`${'a'.repeat(59)}…`);
+      const [row] = await t.query<{ title: string }>('SELECT title FROM conversations WHERE id = ?', [conversation.id]);
+      expect(row.title).toBe(`${'a'.repeat(59)}…`);
+    });
+
     it('reads Accept as media ranges: any case streams, a weight of 0 does not', async () => {
       const { body: conversation } = await create().expect(201);
       const send = (accept: string, content: string) =>
