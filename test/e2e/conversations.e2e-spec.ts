@@ -334,6 +334,29 @@ describe('Conversations (echo model)', () => {
       expect(await search('quixotic', other)).toEqual([theirs.id]);
     });
 
+    it('ignores the case of every letter, not only of ASCII ones, in titles and in short searches of messages', async () => {
+      const search = async (q: string) =>
+        (await t.http().get('/conversations').query({ q }).set(bearer(token)).expect(200)).body.items.map(
+          (x: { id: string }) => x.id,
+        );
+      const titled = (await create({ title: 'Éclair recipes' }).expect(201)).body;
+      const written = (await create({ title: 'Notes' }).expect(201)).body;
+      await send(written.id, 'Über Straße').expect(201);
+      const starred = (await create({ title: 'naïve * star' }).expect(201)).body;
+      await create({ title: 'naïve plain' }).expect(201);
+      const marked = (await create({ title: 'Résumé [?]' }).expect(201)).body;
+
+      expect(await search('éclair')).toEqual([titled.id]);
+      expect(await search('ÉCLAIR RECIPES')).toEqual([titled.id]);
+      // One or two letters are looked for in the messages themselves, not in the search index.
+      expect(await search('üb')).toEqual([written.id]);
+      expect(await search('ÜBER')).toEqual([written.id]);
+      // Wildcards are only themselves.
+      expect(await search('ÏVE *')).toEqual([starred.id]);
+      expect(await search('SUMÉ [?]')).toEqual([marked.id]);
+      expect(await search('é [')).toEqual([marked.id]);
+    });
+
     /** `count` messages containing `text` and a number, written directly: a crowd no test could send. */
     const crowd = async (conversationId: string, count: number, text: string) => {
       const postgres = t.dataSource.options.type === 'postgres';
