@@ -7,7 +7,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { isUtf8 } from 'node:buffer';
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AppConfig } from './config/app.config';
 import { filesConfig, type FilesConfig } from './config/files.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
@@ -51,6 +52,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
       answerRouterError(late, error, request, reply),
     genReqId: requestIdOf,
+    clientErrorHandler: answerUnreadableRequest,
     // A hop count: only the nearest N proxies' X-Forwarded-For entries are believed. Given as a function
     // because Fastify (since 5.12) ignores a bare number and never trusts the header.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
@@ -81,6 +83,33 @@ function answerRouterError(late: LateFilter, error: FastifyError, request: Fasti
         : error;
   // Until setupApp has run there is no dialect to answer in; the API's own shape then.
   (late.filter ?? new AllExceptionsFilter([])).answer(known, request.url, reply);
+}
+
+/**
+ * Answers a request Node's HTTP parser could not read (raw bytes outside ASCII in the URL, a malformed header, headers
+ * too large, a request that did not arrive in time) in the API's error shape. Fastify's own answer has no `code`.
+ */
+function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [statusCode, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', "the request's headers are too large"]
+        : [
+            400,
+            'BAD_REQUEST',
+            'the request is not valid HTTP (characters outside ASCII in a URL must be percent-encoded)',
+          ];
+  if (socket.writable) {
+    const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], message, code });
+    socket.write(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** Everything global about the HTTP app, shared by main.ts and the e2e tests so both serve the same app. */

@@ -1,7 +1,21 @@
 import { Logger } from '@nestjs/common';
+import { connect } from 'node:net';
 import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
 import { createApiKey } from '../support/api-keys';
 import { createTestApp, TestApp } from '../support/create-test-app';
+
+/** Sends `bytes` on a new connection and resolves with everything the server wrote before it closed. */
+function rawExchange(url: string, bytes: Buffer): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}
 
 /** `{"key": [[[ ... ]]]}` with `levels` brackets in all, written by hand: JSON.stringify would recurse as deep. */
 function nested(key: string, levels: number, inner = '"x"'): string {
@@ -365,6 +379,33 @@ describe('Request text and structure that no route can use', () => {
           .set(bearer(token)),
         'id must be a UUID',
       );
+    });
+
+    it('answers a request the HTTP parser cannot read in the API’s shape, with a code', async () => {
+      const nonAscii = await rawExchange(
+        t.url,
+        Buffer.concat([
+          Buffer.from('GET /conversations?q='),
+          Buffer.from('é'),
+          Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n'),
+        ]),
+      );
+      expect(nonAscii).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(nonAscii.slice(nonAscii.indexOf('\r\n\r\n') + 4))).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.stringContaining('percent-encoded'),
+        code: 'BAD_REQUEST',
+      });
+      const hugeHeaders = await rawExchange(
+        t.url,
+        Buffer.from(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`),
+      );
+      expect(hugeHeaders).toMatch(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(hugeHeaders.slice(hugeHeaders.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        statusCode: 431,
+        code: 'HEADERS_TOO_LARGE',
+      });
     });
 
     it('lists every conversation for an empty search, as a cleared search box sends it', async () => {

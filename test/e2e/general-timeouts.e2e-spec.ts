@@ -85,6 +85,7 @@ describe('Slow clients', () => {
     expect(elapsed).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 500);
     expect(elapsed).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
     expect(exchange.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(exchange.received()).toContain('"code":"REQUEST_TIMEOUT"');
   });
 
   it('cuts headers that trickle in, with 408, once the header time-out is up', async () => {
@@ -96,6 +97,7 @@ describe('Slow clients', () => {
     expect(elapsed).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 500);
     expect(elapsed).toBeLessThan(HEADERS_TIMEOUT_MS + SLACK_MS);
     expect(exchange.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(exchange.received()).toContain('"code":"REQUEST_TIMEOUT"');
   });
 
   it('serves a slow but steady client: headers in two parts, the body in three over two seconds', async () => {

@@ -18,6 +18,9 @@ export const ERROR_STATUS = {
   CONFLICT: HttpStatus.CONFLICT,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   URI_TOO_LONG: HttpStatus.URI_TOO_LONG,
+  // answered for Node's HTTP parser, before Fastify (app.setup.ts)
+  REQUEST_TIMEOUT: HttpStatus.REQUEST_TIMEOUT,
+  HEADERS_TOO_LARGE: 431 as HttpStatus, // Request Header Fields Too Large: missing from Nest's enum
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   SERVICE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
