@@ -167,6 +167,8 @@ export class QuotasRepository {
     expiresAt: Date,
     now: Date,
   ): Promise<QuotaRefusal | null> {
+    items = await this.ofExistingPolicies(manager, items);
+    if (items.length === 0) return null;
     let refused = await this.addAll(manager, items);
     // Only on the call's own counters, which this transaction has locked already (PostgreSQL): taking others'
     // locks here, out of policy order, could deadlock with another call of the same person.
@@ -281,6 +283,20 @@ export class QuotasRepository {
       released++;
     }
     return released;
+  }
+
+  /**
+   * The items whose policy still exists. The caller's list of policies may be a few seconds old (another process
+   * deleted one since): a deleted policy binds no more, and a counter for it could not be made (a foreign key).
+   */
+  private async ofExistingPolicies(manager: EntityManager, items: ReservationItem[]): Promise<ReservationItem[]> {
+    const ids = items.map((item) => item.policy.id);
+    const rows = (await manager.query(
+      sqlFor(this.dataSource, `SELECT id FROM quota_policies WHERE id IN (${ids.map(() => '?').join(', ')})`),
+      ids,
+    )) as { id: string }[];
+    const existing = new Set(rows.map((row) => row.id));
+    return existing.size === items.length ? items : items.filter((item) => existing.has(item.policy.id));
   }
 
   /** Adds every item within its limits, or none: the item refused (the ones before it undone), else null. */

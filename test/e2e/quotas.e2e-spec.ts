@@ -394,6 +394,26 @@ describe('Quotas', () => {
       expect(await myQuota(user.accessToken)).toEqual([expect.objectContaining({ usedRequests: 1, usedTokens: 2 })]);
       expect(await t.query('SELECT * FROM quota_reservations')).toEqual([]);
     });
+
+    it('lets calls through under the other quotas once a policy is deleted by another process', async () => {
+      const user = await registerUser(t);
+      const { key } = await createApiKey(t, user.accessToken);
+      const gone = await addQuota({ scope: 'default', window: 'day', maxRequests: 10 }).expect(201);
+      const kept = await addQuota({ scope: 'default', window: 'month', model: 'echo/*', maxRequests: 10 }).expect(201);
+      const id = await conversation(user.accessToken);
+      await send(user.accessToken, id, 'before').expect(201);
+      // As another server process sharing the database deletes it: this one's list of policies is a few seconds old.
+      await t.query('DELETE FROM quota_policies WHERE id = ?', [gone.body.id]);
+
+      await send(user.accessToken, id, 'after').expect(201);
+      await complete(key).expect(200);
+      const counters = await t.query<{ policy_id: string; used_requests: number }>(
+        'SELECT policy_id, used_requests FROM quota_counters WHERE user_id = ?',
+        [user.user.id],
+      );
+      expect(counters).toEqual([{ policy_id: kept.body.id, used_requests: 3 }]);
+      expect(await t.query('SELECT * FROM quota_reservations')).toEqual([]);
+    });
   });
 
   describe('/v1/chat/completions', () => {
