@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { isEmail } from 'class-validator';
 import { ServerBusyError } from '../common/errors/app.error';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
@@ -78,8 +79,10 @@ export class AuthService {
       this.events.passed('password', user.totpEnabledAt ? 'mfa_required' : 'success');
       return user;
     } catch (error) {
-      // The address typed, so an admin sees which account was tried.
-      await this.events.refused('password', error, { email: email.trim().toLowerCase().slice(0, 254) });
+      // The address typed, so an admin sees which account was tried; only when it is one: with the fields swapped,
+      // what was typed as the email is the password, which must never be kept.
+      const typed = email.trim().toLowerCase().slice(0, 254);
+      await this.events.refused('password', error, isEmail(typed) ? { email: typed } : {});
       throw error;
     }
   }

@@ -162,6 +162,23 @@ describe('Audit log (GET /admin/audit)', () => {
     expect(mine.every((event) => event.outcome === 'success')).toBe(true);
   });
 
+  it('keeps no password typed in the email field of a refused sign-in', async () => {
+    const me = await registerUser(t);
+    // The two fields swapped: what was typed as the email is the password.
+    const swapped = { email: me.password, password: me.user.email };
+    const res = await t.http().post('/auth/login').set('X-Request-Id', 'swapped-fields-1').send(swapped).expect(401);
+    expect(res.body.code).toBe('INVALID_CREDENTIALS');
+
+    const refused = (await audit('action=auth.sign_in&limit=100')).items.find(
+      (event) => event.requestId === 'swapped-fields-1',
+    );
+    expect(refused).toMatchObject({
+      outcome: 'failure',
+      details: { method: 'password', reason: 'INVALID_CREDENTIALS' },
+    });
+    expect(JSON.stringify(refused)).not.toContain(me.password);
+  });
+
   it('records two-factor changes, by the user or by an admin, and sign-ins with a code', async () => {
     const me = await registerWithMfa(t);
     await awayFromStepEdge();
