@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { AuditLog } from '../common/audit/audit-log.service';
 import type { AuthUser } from '../common/auth-user';
 import { InvalidCursorError } from '../common/errors/app.error';
@@ -177,6 +178,8 @@ export class UsageService {
 /** A cursor of the overview holds its grouping, so that one made for another grouping is refused, not misread. */
 function decodeGroupCursor(value: string, groupBy: UsageGrouping): string {
   const [grouping, key] = decodeTuple(value, 2);
-  if (grouping !== groupBy || key.length > 200) throw new InvalidCursorError();
+  // The key is compared with the column it came from: a user id column takes only an id (PostgreSQL refuses others).
+  const fits = groupBy === 'user' ? isUUID(key) : groupBy === 'day' ? DAY_PATTERN.test(key) : key.length <= 200;
+  if (grouping !== groupBy || !fits) throw new InvalidCursorError();
   return key;
 }

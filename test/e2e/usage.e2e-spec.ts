@@ -5,6 +5,8 @@ import { createTestApp, TestApp } from '../support/create-test-app';
 
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString().slice(0, 10);
+/** A cursor as the server writes them (a JSON array of strings, base64url), holding what a client put in it. */
+const tuple = (values: string[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
 
 describe('Usage reports', () => {
   let t: TestApp;
@@ -189,6 +191,8 @@ describe('Usage reports', () => {
       ['?limit=0', 'VALIDATION_FAILED'],
       ['?limit=1001', 'VALIDATION_FAILED'],
       ['?cursor=not-a-cursor', 'INVALID_CURSOR'],
+      // Well-formed but not one the server made: a NUL in the model, which PostgreSQL cannot compare.
+      [`?cursor=${tuple(['2025-03-01', 'echo/\u0000'])}`, 'INVALID_CURSOR'],
     ])('answers 400 for %s', async (query, code) => {
       const me = await registerUser(t);
       const res = await report(me.accessToken, query).expect(400);
@@ -329,6 +333,15 @@ describe('Usage reports', () => {
       // A cursor of one grouping does not continue another.
       const mixed = await overview(`groupBy=model&${range}&cursor=${first.body.nextCursor}`).expect(400);
       expect(mixed.body).toMatchObject({ code: 'INVALID_CURSOR' });
+    });
+
+    it.each([
+      ['user', 'not-a-user-id'],
+      ['day', 'yesterday'],
+      ['model', 'echo/\u0000'],
+    ])('answers 400 INVALID_CURSOR for a groupBy=%s cursor holding %j', async (groupBy, key) => {
+      const res = await overview(`groupBy=${groupBy}&${range}&cursor=${tuple([groupBy, key])}`).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, code: 'INVALID_CURSOR' });
     });
 
     it('is for admins only, and refuses a missing or unknown groupBy', async () => {

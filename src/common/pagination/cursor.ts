@@ -17,7 +17,9 @@ export function encodeTuple(values: string[]): string {
 export function decodeTuple(value: string, length: number): string[] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === length && parsed.every((part) => typeof part === 'string')) {
+    // No NUL: the values go to queries, and PostgreSQL cannot hold NUL in text (the door checks only what it sees).
+    const text = (part: unknown) => typeof part === 'string' && !part.includes('\u0000');
+    if (Array.isArray(parsed) && parsed.length === length && parsed.every(text)) {
       return parsed as string[];
     }
   } catch {
