@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { completeWithEcho, createApiKey } from '../support/api-keys';
 import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
@@ -14,6 +15,8 @@ import { registerWithMfa } from '../support/mfa';
 const PUBLIC_URL = 'http://chat.example.test:8080';
 /** How the People table names someone who kept the display name made from their email. */
 const nameAndEmail = (email: string) => `${email.split('@')[0]} (${email})`;
+/** A time as SQLite's rows hold it. */
+const sqliteTime = (date: Date) => date.toISOString().replace('T', ' ').slice(0, -1);
 
 describe('The Admin dialog in the chat page', () => {
   let server: ChatServer;
@@ -110,6 +113,58 @@ describe('The Admin dialog in the chat page', () => {
     await dialog.getByLabel('Per', { exact: true }).selectOption('model');
     await usage.getByRole('cell', { name: 'echo/echo' }).waitFor();
     await usage.getByRole('columnheader', { name: 'Model' }).waitFor();
+  });
+
+  it('loads more usage lines and audit events for what is shown, not for what the filters hold since', async () => {
+    const admin = await registerAdmin(server.t);
+    const caller = await registerUser(server.t);
+    // 55 days with a call, and 55 events of one action on one day, long enough ago that no other test adds to them.
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    const at = (date: Date) => (server.t.dataSource.options.type === 'postgres' ? date : sqliteTime(date));
+    for (let i = 0; i < 55; i++) {
+      await server.t.query(
+        'INSERT INTO usage_records (id, user_id, model, status, prompt_tokens, completion_tokens, latency_ms, day, ' +
+          "created_at) VALUES (?, ?, 'echo/echo', 'complete', 1, 1, 10, ?, ?)",
+        [randomUUID(), caller.user.id, day(200 + i), at(new Date(`${day(200 + i)}T12:00:00Z`))],
+      );
+      await server.t.query(
+        "INSERT INTO audit_events (id, at, actor_id, action, outcome) VALUES (?, ?, ?, 'api_key.revoked', 'success')",
+        [randomUUID(), at(new Date(`${day(100)}T12:00:${String(i).padStart(2, '0')}Z`)), caller.user.id],
+      );
+    }
+    const { page } = await openPage(browser);
+    await signIn(page, admin.user.email, admin.password);
+    await page.getByRole('button', { name: 'Admin' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Administration' });
+
+    const usage = dialog.getByRole('table', { name: 'Usage of the API' });
+    await dialog.getByLabel('Per', { exact: true }).selectOption('day');
+    await dialog.locator('#admin-usage-from').fill(day(254));
+    await dialog.locator('#admin-usage-to').fill(day(200));
+    await dialog.getByRole('button', { name: 'Show', exact: true }).click();
+    await dialog.getByText('55 calls and 110 tokens in this period.').waitFor();
+    expect(await usage.locator('tbody tr').count()).toBe(50);
+    // Another period typed in, not asked for yet: the next lines are still those of the period shown.
+    await dialog.locator('#admin-usage-to').fill(day(254));
+    await dialog.getByRole('button', { name: 'Load more lines' }).click();
+    await dialog.getByRole('button', { name: 'Load more lines' }).waitFor({ state: 'hidden' });
+    await dialog.getByText('55 calls and 110 tokens in this period.').waitFor();
+    expect(await usage.locator('tbody tr td:first-child').allTextContents()).toEqual(
+      Array.from({ length: 55 }, (_, i) => day(254 - i)),
+    );
+
+    const log = dialog.getByRole('table', { name: 'Audit log' });
+    await dialog.getByRole('combobox', { name: 'Action' }).selectOption('api_key.revoked');
+    await dialog.locator('#admin-audit-from').fill(day(100));
+    await dialog.locator('#admin-audit-to').fill(day(100));
+    await dialog.getByRole('button', { name: 'Show events' }).click();
+    await dialog.getByRole('button', { name: 'Load more events' }).waitFor();
+    expect(await log.locator('tbody tr').count()).toBe(50);
+    await dialog.getByRole('combobox', { name: 'Action' }).selectOption('user.deleted');
+    await dialog.getByRole('button', { name: 'Load more events' }).click();
+    await dialog.getByRole('button', { name: 'Load more events' }).waitFor({ state: 'hidden' });
+    const actions = await log.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(actions).toEqual(Array.from({ length: 55 }, () => 'api_key.revoked'));
   });
 
   it('shows the audit log: who did what to whom, from where, and refused sign-ins, filtered by action', async () => {

@@ -22,6 +22,8 @@ const PAGE_SIZE = 50;
 let nameOf = () => undefined;
 /** @type {string | null} */
 let cursor = null;
+/** The filters of the events shown: more of them continue those, whatever the form holds since. */
+let filters = { action: '', from: '', to: '' };
 
 /**
  * Loads the log from its newest event, as filtered.
@@ -31,6 +33,7 @@ export async function reloadAudit(emailOf) {
   nameOf = emailOf;
   rows.replaceChildren();
   cursor = null;
+  filters = { action: actionSelect.value, from: fromInput.value, to: toInput.value };
   error.textContent = '';
   status.textContent = 'Loading the audit log…';
   await loadAudit();
@@ -39,10 +42,10 @@ export async function reloadAudit(emailOf) {
 async function loadAudit() {
   try {
     const page = await listAuditEvents({
-      action: actionSelect.value || undefined,
+      action: filters.action || undefined,
       // Whole days, in UTC as the server keeps them.
-      from: fromInput.value ? `${fromInput.value}T00:00:00.000Z` : undefined,
-      to: toInput.value ? `${toInput.value}T23:59:59.999Z` : undefined,
+      from: filters.from ? `${filters.from}T00:00:00.000Z` : undefined,
+      to: filters.to ? `${filters.to}T23:59:59.999Z` : undefined,
       limit: PAGE_SIZE,
       cursor,
     });

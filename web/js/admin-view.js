@@ -42,6 +42,8 @@ const DAY_MS = 86_400_000;
 let peopleCursor = null;
 /** @type {string | null} */
 let usageCursor = null;
+/** What the lines shown were asked for: more of them continue that, whatever the form holds since. */
+let usageQuery = { groupBy: /** @type {'user' | 'model' | 'day'} */ ('user'), from: '', to: '' };
 /** The emails of the accounts listed, by id, for the audit log. */
 /** @type {Map<string, string>} */
 const emails = new Map();
@@ -234,19 +236,20 @@ async function reloadUsage() {
   usageRows.replaceChildren();
   usageCursor = null;
   usageError.textContent = '';
-  const group = usageGroup.value;
+  const group = /** @type {'user' | 'model' | 'day'} */ (usageGroup.value);
+  usageQuery = { groupBy: group, from: usageFrom.value, to: usageTo.value };
   usageKey.textContent = group === 'user' ? 'Person' : group === 'model' ? 'Model' : 'Day';
   usageStatus.textContent = 'Loading usage…';
   await loadUsage();
 }
 
 async function loadUsage() {
-  const groupBy = /** @type {'user' | 'model' | 'day'} */ (usageGroup.value);
+  const { groupBy, from, to } = usageQuery;
   try {
     const page = await getUsageOverview({
       groupBy,
-      from: usageFrom.value,
-      to: usageTo.value,
+      from,
+      to,
       limit: PAGE_SIZE,
       cursor: usageCursor,
     });
