@@ -36,7 +36,9 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === 'help') {
+  const help = ['--help', '-h', 'help'];
+  // `users:create --help` asks for the usage too: an answer, not a mistake in the command line.
+  if (!command || help.includes(command) || rest.some((arg) => arg === '--help' || arg === '-h')) {
     process.stdout.write(USAGE);
     return;
   }

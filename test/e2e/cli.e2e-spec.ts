@@ -83,6 +83,21 @@ describe('command line', () => {
     }
   }
 
+  it('prints its usage and exits 0 when asked for help, after a command too, touching nothing', async () => {
+    for (const args of [
+      ['--help'],
+      ['-h'],
+      ['users:create', '--help'],
+      ['users:reset-password', '--email', 'a@b.co', '-h'],
+    ]) {
+      const asked = await cli(args, `sqlite:${join(dir, 'help.sqlite')}`);
+      expect({ args, code: asked.code, stderr: asked.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(asked.stdout).toMatch(/^Usage: npm run -s cli -- <command>/);
+      expect(asked.stdout).toContain('users:create --email E');
+    }
+    expect(existsSync(join(dir, 'help.sqlite'))).toBe(false);
+  });
+
   it('refuses bad input with a message and a non-zero exit, touching nothing', async () => {
     const bad = await cli(['users:create', '--email', 'not-an-email', '--password', 'short'], databaseUrl);
     expect(bad.code).toBe(1);
