@@ -147,6 +147,25 @@ describe('Attachments in the chat page', () => {
     expect(await chat(page).message.inputValue()).toBe('');
   });
 
+  it('sends the files of a question again with its edited version', async () => {
+    const { page } = await signedIn();
+    await drop(page, spec('minutes.txt', 'text/plain', Buffer.from('The budget was approved.')));
+    await chipOf(page, 'minutes.txt').getByText('Ready').waitFor();
+    await sendAndWait(page, 'What was decided?');
+
+    await chat(page).lastQuestion.getByRole('button', { name: 'Edit question' }).click();
+    const editor = page.getByRole('textbox', { name: 'Edit your question' });
+    await editor.fill('What was decided about the budget?');
+    await editor.press('Enter');
+
+    const edited = chat(page).lastQuestion;
+    await edited.getByText('2 / 2', { exact: true }).waitFor();
+    const question = lastPrompt().at(-1)!;
+    expect(question.content).toContain('What was decided about the budget?');
+    expect(question.content).toContain('The budget was approved.');
+    await edited.getByRole('button', { name: 'Download minutes.txt' }).waitFor();
+  });
+
   it('says why a file failed, and sends nothing until it is removed', async () => {
     const { page } = await signedIn();
     await drop(page, spec('scan.pdf', 'application/pdf', pdf()));

@@ -147,12 +147,18 @@ function openEditor(article, message, text) {
 async function saveEdit(message, text) {
   const conversation = state.conversation;
   if (!conversation) return;
+  // The new version asks about the same files as the first: they go with it.
+  const files = message.attachments ?? [];
+  /** @type {{ content: string, parentId: string | null, fileIds?: string[] }} */
+  const body = { content: text, parentId: message.parentId };
+  if (files.length > 0) body.fileIds = files.map((file) => file.id);
   await runExchange({
     conversation,
     anchorId: message.parentId,
     question: text,
+    files,
     focus: 'question',
-    start: (signal) => sendMessage(conversation.id, { content: text, parentId: message.parentId }, signal),
+    start: (signal) => sendMessage(conversation.id, body, signal),
     onRefused: (error) => {
       showError(error);
       // Nothing was stored: the editor comes back with the edited text in it.
