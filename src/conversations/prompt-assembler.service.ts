@@ -4,7 +4,7 @@ import type { StoredFile } from '../files/stored-file.entity';
 import { AttachmentsRepository } from './attachments.repository';
 import type { Message } from './entities/message.entity';
 import type { ChatMessage } from '../ai/ai-provider';
-import { allotDocumentText, assemblePrompt, type DocumentTexts, withImages } from './prompt';
+import { allotDocumentText, assemblePrompt, documentBudgetChars, type DocumentTexts, withImages } from './prompt';
 
 /**
  * Builds a prompt from a path of messages with their attachments: one query for the attachments of the whole
@@ -30,7 +30,7 @@ export class PromptAssembler {
     const attached = await this.attachments.of(asking);
     const sources = history.map(({ id, role, content }) => ({ role, content, attachments: attached.get(id) ?? [] }));
     const texts: DocumentTexts = new Map();
-    for (const [file, chars] of allotDocumentText(sources)) {
+    for (const [file, chars] of allotDocumentText(sources, documentBudgetChars(budgetTokens))) {
       if (chars > 0) texts.set(file, await this.readText(file, chars));
     }
     const prompt = assemblePrompt(systemPrompt, sources, budgetTokens, texts);

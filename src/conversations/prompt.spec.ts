@@ -5,6 +5,7 @@ import {
   assemblePrompt,
   buildPrompt,
   DOCUMENT_BUDGET_CHARS,
+  documentBudgetChars,
   estimateTokens,
   HistoryBudget,
   titleFrom,
@@ -136,7 +137,7 @@ describe('assemblePrompt and allotDocumentText', () => {
     const prompt = assemblePrompt(
       'Be brief.',
       [{ role: 'user', content: 'Look.', attachments: [doc, image, cut] }],
-      10_000,
+      100_000,
       texts,
     );
 
@@ -147,6 +148,14 @@ describe('assemblePrompt and allotDocumentText', () => {
         'Look.',
     );
     expect(prompt.images).toEqual([[], [{ fileId: 'img', name: 'img.txt', mimeType: 'image/png' }]]);
+  });
+});
+
+describe('documentBudgetChars', () => {
+  it('gives documents DOCUMENT_BUDGET_CHARS, or half of a smaller model budget', () => {
+    expect(documentBudgetChars(100_000)).toBe(DOCUMENT_BUDGET_CHARS);
+    expect(documentBudgetChars(8_000)).toBe(14_000);
+    expect(documentBudgetChars(4_000)).toBe(7_000);
   });
 });
 

@@ -8,6 +8,14 @@ import type { MessageRole } from './entities/message.entity';
  */
 export const DOCUMENT_BUDGET_CHARS = 100_000;
 
+/**
+ * The characters of documents one request to a model with this budget may bring: DOCUMENT_BUDGET_CHARS, or half
+ * of a smaller model's budget, so that the question and some history still fit beside them.
+ */
+export function documentBudgetChars(budgetTokens: number): number {
+  return Math.min(DOCUMENT_BUDGET_CHARS, Math.floor((budgetTokens / 2) * 3.5));
+}
+
 /** A message as a prompt is built from it: its text and, for a user message, its attached files. */
 export interface PromptSource {
   role: MessageRole;
@@ -92,13 +100,16 @@ export function assemblePrompt(
   texts: DocumentTexts,
 ): Prompt {
   const budget = new HistoryBudget(systemPrompt, budgetTokens);
+  const documentBudget = documentBudgetChars(budgetTokens);
   const kept: { message: TextChatMessage; images: PromptImage[] }[] = [];
   for (let i = history.length - 1; i >= 0; i--) {
     const { role, content, attachments = [] } = history[i];
-    if (!budget.admit({ role, length: content.length })) break;
+    const text = withDocuments(content, attachments, texts, documentBudget);
+    // A message's documents count with it: the model's context has to hold them too.
+    if (!budget.admit({ role, length: text.length })) break;
     if (role === 'user' || content.length > 0) {
       kept.push({
-        message: { role, content: withDocuments(content, attachments, texts) },
+        message: { role, content: text },
         images: attachments
           .filter((file) => file.kind === 'image')
           .map((file) => ({ fileId: file.id, name: file.name, mimeType: file.mimeType })),
@@ -114,8 +125,9 @@ export function assemblePrompt(
 }
 
 /**
- * How many characters of each attached document fit DOCUMENT_BUDGET_CHARS: the newest message's documents
- * first, each in its order, as much of each as is left. Decided from the stored lengths, before any text is read.
+ * How many characters of each attached document fit the budget (see documentBudgetChars): the newest message's
+ * documents first, each in its order, as much of each as is left. Decided from the stored lengths, before any text
+ * is read.
  */
 export function allotDocumentText(
   history: PromptSource[],
@@ -134,7 +146,7 @@ export function allotDocumentText(
   return allotted;
 }
 
-function withDocuments(content: string, attachments: StoredFile[], texts: DocumentTexts): string {
+function withDocuments(content: string, attachments: StoredFile[], texts: DocumentTexts, budgetChars: number): string {
   const documents = attachments.filter((file) => file.kind === 'document');
   if (documents.length === 0) return content;
   const parts = documents.map((file) => {
@@ -144,10 +156,10 @@ function withDocuments(content: string, attachments: StoredFile[], texts: Docume
       text.length >= total
         ? ''
         : text.length === 0
-          ? `[Left out: attached documents may bring ${DOCUMENT_BUDGET_CHARS} characters to one request, and ` +
+          ? `[Left out: attached documents may bring ${budgetChars} characters to one request, and ` +
             'newer ones used them.]'
           : `\n[Cut here: ${text.length} of the document's ${total} characters are included; attached documents ` +
-            `may bring ${DOCUMENT_BUDGET_CHARS} characters to one request.]`;
+            `may bring ${budgetChars} characters to one request.]`;
     return `<document name="${file.name}" type="${file.mimeType}">\n${text}${note}\n</document>`;
   });
   return `${parts.join('\n\n')}\n\n${content}`;

@@ -17,7 +17,8 @@ describe('Files attached to messages', () => {
   let me: Awaited<ReturnType<typeof registerUser>>;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
+    // local-8k: a model the registry knows no larger budget for (8,000 tokens).
+    upstream = await startFakeUpstream({ models: { openai: ['gpt-4o-mini', 'gpt-4o', 'local-8k'] } });
     t = await createTestApp(upstreamEnv(upstream));
   });
   afterAll(async () => {
@@ -29,9 +30,8 @@ describe('Files attached to messages', () => {
     me = await registerUser(t);
   });
 
-  const newConversation = async (token = me.accessToken): Promise<string> =>
-    (await t.http().post('/conversations').set(bearer(token)).send({ model: 'openai/gpt-4o-mini' }).expect(201)).body
-      .id as string;
+  const newConversation = async (token = me.accessToken, model = 'openai/gpt-4o-mini'): Promise<string> =>
+    (await t.http().post('/conversations').set(bearer(token)).send({ model }).expect(201)).body.id as string;
   const send = (conversationId: string, body: Record<string, unknown>, token = me.accessToken) =>
     t.http().post(`/conversations/${conversationId}/messages`).set(bearer(token)).send(body);
   const uploadText = async (text: string, name = 'notes.txt', token = me.accessToken): Promise<string> =>
@@ -137,6 +137,22 @@ describe('Files attached to messages', () => {
     // The older message's document came after the budget was spent.
     expect(earlier).toContain('<document name="old.txt" type="text/plain">\n[Left out: ');
     expect(earlier).not.toContain('old old');
+  });
+
+  it("keeps a smaller model's prompt within its budget: documents get half of it, and older messages make room", async () => {
+    const conversationId = await newConversation(me.accessToken, 'openai/local-8k');
+    await send(conversationId, { content: 'a'.repeat(20_000) }).expect(201);
+    const fileId = await uploadText('d'.repeat(40_000), 'long.txt');
+
+    await send(conversationId, { content: 'Summarise.', fileIds: [fileId] }).expect(201);
+
+    const question = lastUserContent();
+    expect(question.length).toBeLessThan(14_500);
+    expect(question).toContain("[Cut here: 14000 of the document's 40000 characters are included");
+    const sent = sentPrompts().at(-1)!;
+    // 8,000 tokens at the 3.5 characters a token the budget counts.
+    expect(sent.reduce((chars, m) => chars + (m.content as string).length, 0)).toBeLessThanOrEqual(28_000);
+    expect(sent.map((m) => m.role)).toEqual(['user']);
   });
 
   it('sends the documents again when the answer is regenerated', async () => {

@@ -38,8 +38,8 @@ export class SendMessageDto {
 
   /**
    * Files to attach, in order (at most 10): your own, with status `ready`. A document's text goes to the model
-   * with the message (up to 100,000 characters of documents per request, newest messages' first); images are
-   * kept with the message.
+   * with the message (up to 100,000 characters of documents per request, less for a model with a small context,
+   * newest messages' first); images are kept with the message.
    */
   @IsOptional()
   @IsArray()
