@@ -147,6 +147,25 @@ describe('Attachments in the chat page', () => {
     expect(await chat(page).message.inputValue()).toBe('');
   });
 
+  it('keeps the page when a file is dropped outside the chat, rather than letting the browser open the file', async () => {
+    const { page } = await signedIn();
+
+    const prevented = await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['some text'], 'notes.txt', { type: 'text/plain' }));
+      const sidebar = document.getElementById('sidebar')!;
+      return ['dragover', 'drop'].map((type) => {
+        const event = new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true });
+        sidebar.dispatchEvent(event);
+        return event.defaultPrevented;
+      });
+    });
+
+    // Not prevented, the browser would replace the page with the file.
+    expect(prevented).toEqual([true, true]);
+    expect(await tray(page).isHidden()).toBe(true);
+  });
+
   it('sends the files of a question again with its edited version', async () => {
     const { page } = await signedIn();
     await drop(page, spec('minutes.txt', 'text/plain', Buffer.from('The budget was approved.')));

@@ -58,6 +58,17 @@ dropZone.addEventListener('drop', (event) => {
   addFiles(files);
 });
 
+// A file dropped anywhere else on the page would be opened by the browser in the page's place, losing what was
+// typed and the files waiting to be sent: refused instead.
+window.addEventListener('dragover', (event) => {
+  if (event.defaultPrevented || !event.dataTransfer?.types.includes('Files')) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = 'none';
+});
+window.addEventListener('drop', (event) => {
+  if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+});
+
 // A pasted screenshot is attached; pasted text goes into the message box as usual.
 messageInput.addEventListener('paste', (event) => {
   const images = [...(event.clipboardData?.files ?? [])].filter((file) => file.type.startsWith('image/'));
