@@ -135,7 +135,8 @@ export class MfaService {
   /** An admin turns it off for someone who lost their device and their backup codes. */
   async disableFor(adminId: string, userId: string): Promise<void> {
     const user = await this.users.getById(userId);
-    await this.turnOff(user.id, adminId);
+    // Also clears a setup that was started and never confirmed; only turning it off is an event.
+    await this.turnOff(user.id, adminId, user.totpEnabledAt != null);
   }
 
   /** After a good password: a token for the second step, bound to this user and this password (session version). */
@@ -239,7 +240,7 @@ export class MfaService {
     return result.affected === 1;
   }
 
-  private async turnOff(userId: string, actorId: string): Promise<void> {
+  private async turnOff(userId: string, actorId: string, wasOn = true): Promise<void> {
     await this.transactions.run(async (manager) => {
       await manager
         .createQueryBuilder()
@@ -249,7 +250,12 @@ export class MfaService {
         .execute();
       await manager.createQueryBuilder().delete().from(MfaBackupCode).where('user_id = :userId', { userId }).execute();
       await manager.createQueryBuilder().delete().from(MfaToken).where('user_id = :userId', { userId }).execute();
-      await this.audit.record({ action: 'auth.mfa_disabled', actorId, targetType: 'user', targetId: userId }, manager);
+      if (wasOn) {
+        await this.audit.record(
+          { action: 'auth.mfa_disabled', actorId, targetType: 'user', targetId: userId },
+          manager,
+        );
+      }
     });
   }
 

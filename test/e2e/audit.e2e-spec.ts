@@ -186,6 +186,8 @@ describe('Audit log (GET /admin/audit)', () => {
     await t.http().post('/auth/login/mfa').send({ mfaToken, code: '000000' }).expect(401);
     await t.http().post('/auth/login/mfa').send({ mfaToken, code: me.backupCodes[0] }).expect(200);
     await t.http().delete(`/users/${me.user.id}/mfa`).set(bearer(admin.accessToken)).expect(204);
+    // Already off: nothing changes, and nothing is recorded.
+    await t.http().delete(`/users/${me.user.id}/mfa`).set(bearer(admin.accessToken)).expect(204);
 
     const mine = (await audit(`actorId=${me.user.id}&limit=100`)).items;
     expect(mine.map((event) => [event.action, event.details?.method ?? null])).toEqual([
