@@ -130,11 +130,12 @@ export class FilesController {
   @HttpCode(204)
   @ApiOperation({
     summary: 'Delete a file and its bytes',
-    description: 'Refused while a message has it attached: delete the message, or its conversation, first.',
+    description:
+      'Messages it was attached to stay; their `attachments` no longer list it, and later turns of their ' +
+      'conversations no longer send it to the model.',
   })
   @ApiErrors(400)
   @ApiError(404, NOT_FOUND)
-  @ApiError(409, 'A message has the file attached (FILE_ATTACHED)')
   async remove(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.files.remove(principal, id);
   }

@@ -43,10 +43,3 @@ export class FileNotReadyError extends AppError {
     );
   }
 }
-
-export class FileAttachedError extends AppError {
-  readonly code = 'FILE_ATTACHED';
-  constructor() {
-    super('the file is attached to a message; delete the message (or its conversation) first');
-  }
-}

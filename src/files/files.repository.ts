@@ -75,15 +75,18 @@ export class FilesRepository {
    * Deletes the owner's file unless a message has it attached. One statement: a send attaching it meanwhile
    * either comes first (and the file stays) or finds it gone.
    */
-  async deleteOwned(ownerId: string, id: string): Promise<'deleted' | 'missing' | 'attached'> {
-    const result = await this.files
-      .createQueryBuilder()
-      .delete()
-      .where('id = :id AND owner_id = :ownerId', { id, ownerId })
-      .andWhere('NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = :id)', { id })
-      .execute();
-    if ((result.affected ?? 0) > 0) return 'deleted';
-    return (await this.findOwned(ownerId, id)) ? 'attached' : 'missing';
+  /**
+   * Deletes the owner's file, and with it its place among the attachments of any message: the messages stay, and
+   * list (and send to the model) their other files. False when the owner has no such file.
+   */
+  deleteOwned(ownerId: string, id: string): Promise<boolean> {
+    return this.transactions.run(async (manager) => {
+      const owned = await manager.getRepository(StoredFile).exists({ where: { id, ownerId } });
+      if (!owned) return false;
+      await manager.createQueryBuilder().delete().from('message_attachments').where('file_id = :id', { id }).execute();
+      await manager.getRepository(StoredFile).delete({ id });
+      return true;
+    });
   }
 
   /** Records an extraction's outcome, if the file is still there and still waiting for it. */

@@ -11,7 +11,6 @@ import { TextExtractor } from './extraction/text-extractor.service';
 import { FileStorage, StreamTooLongError } from './file-storage';
 import { detectType, displayName } from './file-types';
 import {
-  FileAttachedError,
   FileNotFoundError,
   FileNotReadyError,
   FileQuotaExceededError,
@@ -124,11 +123,9 @@ export class FilesService {
     return { file, stream: await this.storage.openBytes(id) };
   }
 
-  /** Deletes the file and its bytes; refused while a message has it attached. */
+  /** Deletes the file and its bytes; messages it was attached to keep their other files. */
   async remove(principal: AuthUser, id: string): Promise<void> {
-    const outcome = await this.files.deleteOwned(principal.id, id);
-    if (outcome === 'missing') throw new FileNotFoundError();
-    if (outcome === 'attached') throw new FileAttachedError();
+    if (!(await this.files.deleteOwned(principal.id, id))) throw new FileNotFoundError();
     await this.storage.remove(id);
   }
 

@@ -302,17 +302,25 @@ describe('Files attached to messages', () => {
     });
   });
 
-  it('refuses to delete an attached file (409) until its message is gone', async () => {
+  it('deletes an attached file: its messages stay and no longer list it or send it to the model', async () => {
     const conversationId = await newConversation();
-    const fileId = await uploadText('keep me');
-    await send(conversationId, { content: 'x', fileIds: [fileId] }).expect(201);
+    const gone = await uploadText('delete me');
+    const kept = await uploadText('keep me', 'kept.txt');
+    const sent = await send(conversationId, { content: 'x', fileIds: [gone, kept] }).expect(201);
 
-    const refused = await t.http().delete(`/files/${fileId}`).set(bearer(me.accessToken)).expect(409);
+    await t.http().delete(`/files/${gone}`).set(bearer(me.accessToken)).expect(204);
 
-    expect(refused.body.code).toBe('FILE_ATTACHED');
-    await t.http().get(`/files/${fileId}`).set(bearer(me.accessToken)).expect(200);
-    await t.http().delete(`/conversations/${conversationId}`).set(bearer(me.accessToken)).expect(204);
-    await t.http().delete(`/files/${fileId}`).set(bearer(me.accessToken)).expect(204);
+    await t.http().get(`/files/${gone}`).set(bearer(me.accessToken)).expect(404);
+    await t.http().get(`/files/${gone}/content`).set(bearer(me.accessToken)).expect(404);
+    const history = await t.http().get(`/conversations/${conversationId}/messages`).set(bearer(me.accessToken));
+    expect(history.body.items[0]).toMatchObject({ id: sent.body.userMessage.id, content: 'x' });
+    expect(history.body.items[0].attachments).toEqual([expect.objectContaining({ id: kept })]);
+    await send(conversationId, { content: 'And now?' }).expect(201);
+    const firstQuestion = sentPrompts()
+      .at(-1)!
+      .find((m) => m.role === 'user')!.content as string;
+    expect(firstQuestion).toContain('keep me');
+    expect(firstQuestion).not.toContain('delete me');
   });
 
   it('copies the attachments into a fork', async () => {

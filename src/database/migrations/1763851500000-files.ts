@@ -22,7 +22,7 @@ export class Files1763851500000 implements MigrationInterface {
     await queryRunner.query('CREATE INDEX ix_files_owner_list ON files (owner_id, created_at, id)');
     // The files whose text is still to be read, found at every start.
     await queryRunner.query("CREATE INDEX ix_files_processing ON files (status) WHERE status = 'processing'");
-    // A file that is attached cannot be deleted. Checked at commit: deleting an account removes its files and
+    // An attachment names a file that exists. Checked at commit: deleting an account removes its files and
     // (through its conversations) their attachments in cascades that PostgreSQL runs as separate statements.
     await queryRunner.query(`CREATE TABLE message_attachments (
       message_id ${t.uuid} NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
