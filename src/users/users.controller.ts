@@ -79,8 +79,8 @@ export class UsersController {
   })
   @ApiErrors(400, 403, 409)
   @ApiPasswordHashing()
-  async create(@Body() dto: CreateUserDto): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.create(dto));
+  async create(@CurrentUser() principal: AuthUser, @Body() dto: CreateUserDto): Promise<UserResponseDto> {
+    return UserResponseDto.from(await this.users.create(dto, principal));
   }
 
   @Patch(':id')

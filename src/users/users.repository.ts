@@ -30,7 +30,11 @@ export class UsersRepository {
     return this.users.findOneBy({ email: email.toLowerCase() });
   }
 
-  async insert(data: Pick<User, 'email' | 'passwordHash' | 'displayName' | 'role'>): Promise<User> {
+  /** With `andThen`, the new user and whatever it does (the audit record of it) are one transaction. */
+  async insert(
+    data: Pick<User, 'email' | 'passwordHash' | 'displayName' | 'role'>,
+    andThen?: (manager: EntityManager, user: User) => Promise<void>,
+  ): Promise<User> {
     const now = new Date();
     const user = this.users.create({
       ...data,
@@ -41,7 +45,9 @@ export class UsersRepository {
       updatedAt: now,
     });
     try {
-      return await this.users.save(user, { transaction: false });
+      return await this.write(andThen && ((manager) => andThen(manager, user)), (users) =>
+        users.save(user, { transaction: false }),
+      );
     } catch (error) {
       // Two sign-ups racing for one address: the unique index decides, not a prior lookup.
       if (isUniqueViolation(error)) {

@@ -50,14 +50,24 @@ export class UsersService {
     });
   }
 
-  async create(input: NewUser): Promise<User> {
+  /** With `admin`, an account an admin made: recorded in the audit log (`user.created`, with its role). */
+  async create(input: NewUser, admin?: AuthUser): Promise<User> {
     const email = input.email.trim().toLowerCase();
-    return this.users.insert({
-      email,
-      passwordHash: await this.hasher.hash(input.password ?? randomBytes(32).toString('base64url')),
-      displayName: input.displayName?.trim() || email.split('@')[0],
-      role: input.role ?? 'user',
-    });
+    const role = input.role ?? 'user';
+    return this.users.insert(
+      {
+        email,
+        passwordHash: await this.hasher.hash(input.password ?? randomBytes(32).toString('base64url')),
+        displayName: input.displayName?.trim() || email.split('@')[0],
+        role,
+      },
+      admin &&
+        ((manager, user) =>
+          this.audit.record(
+            { action: 'user.created', actorId: admin.id, targetType: 'user', targetId: user.id, details: { role } },
+            manager,
+          )),
+    );
   }
 
   /** An account made by a sign-in with another provider: no password until its owner sets one (password reset). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createApiKey } from '../support/api-keys';
-import { bearer, registerAdmin, registerUser } from '../support/auth';
+import { bearer, registerAdmin, registerUser, uniqueEmail } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { awayFromStepEdge, registerWithMfa, startMfaLogin } from '../support/mfa';
 import { waitFor } from '../support/wait-for';
@@ -110,6 +110,24 @@ describe('Audit log (GET /admin/audit)', () => {
     for (const secret of [me.password, 'a-new-secret-pass', key.key, me.accessToken, me.refreshToken]) {
       expect(everything).not.toContain(secret);
     }
+  });
+
+  it('records accounts an admin makes, with their role, and nothing for one refused', async () => {
+    const email = uniqueEmail();
+    const made = await t
+      .http()
+      .post('/users')
+      .set(bearer(admin.accessToken))
+      .send({ email, password: 'made-by-admin-1', role: 'admin' })
+      .expect(201);
+    await t.http().post('/users').set(bearer(admin.accessToken)).send({ email, role: 'user' }).expect(409);
+
+    const created = (await audit(`actorId=${admin.user.id}&action=user.created`)).items.filter((event) =>
+      [made.body.id, null].includes(event.targetId),
+    );
+    expect(created).toEqual([
+      expect.objectContaining({ targetType: 'user', targetId: made.body.id, details: { role: 'admin' } }),
+    ]);
   });
 
   it('records sign-ins with how they were made, refused ones with the reason, sign-outs and ended sessions', async () => {
