@@ -100,13 +100,23 @@ export class SessionsRepository {
 
   /**
    * Ends a session and revokes its refresh tokens, in one transaction (with `andThen`, when it ended one). With
-   * `userId`, only that user's: false when they have no such session that was still going.
+   * `userId`, only that user's, and only one their sessions list shows (not expired, not from before a password
+   * change): false when they have no such session that was still going.
    */
   end(id: string, userId?: string, andThen?: AlongWith): Promise<boolean> {
     return this.transactions.run(async (manager) => {
-      const ended = await manager
-        .getRepository(UserSession)
-        .update({ id, ...(userId ? { userId } : {}), revokedAt: IsNull() }, { revokedAt: new Date() });
+      const now = new Date();
+      const query = manager
+        .createQueryBuilder()
+        .update(UserSession)
+        .set({ revokedAt: now })
+        .where('id = :id AND revoked_at IS NULL', { id });
+      if (userId) {
+        query
+          .andWhere('user_id = :userId AND expires_at > :now', { userId, now: dateParam(this.dataSource, now) })
+          .andWhere('session_version = (SELECT u.session_version FROM users u WHERE u.id = :userId)');
+      }
+      const ended = await query.execute();
       if (!ended.affected) return false;
       await manager
         .getRepository(RefreshToken)

@@ -214,6 +214,41 @@ describe('Sessions', () => {
       await t.http().delete('/auth/sessions/not-a-uuid').set(bearer(other.accessToken)).expect(400);
       await t.http().delete(`/auth/sessions/${randomUUID()}`).expect(401);
     });
+
+    it('answers 404 for a session that is no longer listed: ended by a password change, or expired', async () => {
+      const { first, others } = await signedIn([
+        { ip: '198.51.100.40', userAgent: 'before the change' },
+        { ip: '198.51.100.41', userAgent: 'expired' },
+      ]);
+      const expiredSid = claimsOf(others[1].accessToken).sid;
+      await t.query('UPDATE sessions SET expires_at = ? WHERE id = ?', [
+        dateParam(t.dataSource, new Date(Date.now() - 60_000)),
+        expiredSid,
+      ]);
+      await t
+        .http()
+        .post('/users/me/password')
+        .set(bearer(first.accessToken))
+        .send({ currentPassword: first.password, newPassword: 'brand-new-pass-2' })
+        .expect(204);
+      const fresh = await t
+        .http()
+        .post('/auth/login')
+        .send({ email: first.user.email, password: 'brand-new-pass-2' })
+        .expect(200);
+      expect(((await list(fresh.body.accessToken).expect(200)).body.items as SessionItem[]).map((i) => i.id)).toEqual([
+        claimsOf(fresh.body.accessToken).sid,
+      ]);
+
+      for (const sid of [claimsOf(others[0].accessToken).sid, expiredSid]) {
+        const res = await t.http().delete(`/auth/sessions/${sid}`).set(bearer(fresh.body.accessToken)).expect(404);
+        expectError(res.body, 404, 'SESSION_NOT_FOUND');
+      }
+      const ended = await t.query("SELECT id FROM audit_events WHERE action = 'auth.session_ended' AND actor_id = ?", [
+        first.user.id,
+      ]);
+      expect(ended).toEqual([]);
+    });
   });
 
   describe('DELETE /auth/sessions', () => {
