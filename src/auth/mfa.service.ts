@@ -96,20 +96,23 @@ export class MfaService {
     if (!(await this.acceptTotp(user, code))) throw new InvalidSetupCodeError();
     const backupCodes = Array.from({ length: BACKUP_CODES }, newBackupCode);
     const now = new Date();
-    // On the transaction runner: SQLite's one connection takes one transaction at a time.
-    await this.transactions.run(async (manager) => {
+    // On the transaction runner: SQLite's one connection takes one transaction at a time. The refusal below comes
+    // before anything was written.
+    await this.transactions.runOrRefuse(async (manager) => {
+      const enabled = await manager
+        .createQueryBuilder()
+        .update(User)
+        .set({ totpEnabledAt: now })
+        .where('id = :id AND totp_enabled_at IS NULL', { id: userId })
+        .execute();
+      // Two confirms racing with two good codes: the later one must not replace the codes the first one answered.
+      if (enabled.affected !== 1) throw new MfaAlreadyEnabledError();
       await manager.createQueryBuilder().delete().from(MfaBackupCode).where('user_id = :userId', { userId }).execute();
       await manager
         .createQueryBuilder()
         .insert()
         .into(MfaBackupCode)
         .values(backupCodes.map((c) => ({ userId, codeHash: sha256(normalize(c)), usedAt: null, createdAt: now })))
-        .execute();
-      await manager
-        .createQueryBuilder()
-        .update(User)
-        .set({ totpEnabledAt: now })
-        .where('id = :id AND totp_enabled_at IS NULL', { id: userId })
         .execute();
       await this.audit.record(
         { action: 'auth.mfa_enabled', actorId: userId, targetType: 'user', targetId: userId },

@@ -85,6 +85,35 @@ describe('Two-factor sign-in (TOTP)', () => {
       expect(again.body).toMatchObject({ code: 'MFA_ALREADY_ENABLED' });
     });
 
+    it('turns on once when two confirms race with two good codes: the backup codes answered are the ones that work', async () => {
+      for (let round = 0; round < 3; round++) {
+        const me = await registerUser(t);
+        const setup = await t
+          .http()
+          .post('/auth/mfa/totp')
+          .set(bearer(me.accessToken))
+          .send({ password: me.password })
+          .expect(200);
+        const secret = (setup.body as { secret: string }).secret;
+        await awayFromStepEdge();
+        const confirm = (code: string) =>
+          t.http().post('/auth/mfa/totp/confirm').set(bearer(me.accessToken)).send({ code });
+        // The current step first, then the next one: both are good codes, and the second is later than the first.
+        const answers = await Promise.all([confirm(codeAt(secret)), confirm(codeAt(secret, 1))]);
+        const confirmed = answers.filter((res) => res.status === 200);
+        expect(answers.map((res) => res.status).filter((status) => status === 200)).toEqual([200]);
+        for (const codes of confirmed.map((res) => (res.body as { backupCodes: string[] }).backupCodes)) {
+          const mfaToken = await startMfaLogin(t, me.user.email, me.password);
+          await loginMfa(mfaToken, codes[0]).expect(200);
+        }
+        const audited = await t.query(
+          "SELECT id FROM audit_events WHERE action = 'auth.mfa_enabled' AND actor_id = ?",
+          [me.user.id],
+        );
+        expect(audited).toHaveLength(1);
+      }
+    });
+
     it('keeps the secret encrypted and the backup codes hashed', async () => {
       const me = await registerWithMfa(t);
       const [row] = (await t.dataSource
