@@ -12,7 +12,7 @@ const HEADER_DESCRIPTION = {
     '`refreshToken`. Meant for browser pages, whose scripts then never see the refresh token.',
   rotates:
     'Send `1` to use cookie mode: without a `refreshToken` in the body, the refresh cookie is read instead; the ' +
-    'new refresh token replaces the cookie and is left out of the body. A refresh that fails clears the cookie. ' +
+    'new refresh token replaces the cookie and is left out of the body. A refresh refused with 401 clears the cookie. ' +
     'The cookie is read only when this header is present.',
   clears:
     'Send `1` to use cookie mode: without a `refreshToken` in the body, the refresh cookie is read instead, and ' +

@@ -11,7 +11,8 @@ import { TooManyAuthFailuresError } from './auth.errors';
 
 const MINUTE_MS = 60_000;
 
-const isUnauthorized = (error: unknown) =>
+/** Whether an error refuses the credential itself (401), as opposed to a limit, a busy server or a failure. */
+export const isUnauthorized = (error: unknown) =>
   error instanceof AppError
     ? ERROR_STATUS[error.code] === HttpStatus.UNAUTHORIZED
     : error instanceof HttpException && error.getStatus() === HttpStatus.UNAUTHORIZED;

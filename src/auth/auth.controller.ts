@@ -11,6 +11,7 @@ import { UserResponseDto } from '../users/dto/user-response.dto';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { ApiRefreshCookie } from './api-refresh-cookie.decorator';
+import { isUnauthorized } from './auth-failures.service';
 import { AuthService, Session } from './auth.service';
 import { AuthProvidersResponseDto } from './dto/auth-providers-response.dto';
 import { AuthResponseDto } from './dto/auth-response.dto';
@@ -105,8 +106,9 @@ export class AuthController {
     try {
       return this.answer(request, reply, await this.auth.refresh(refreshToken, request.ip, sessionClientOf(request)));
     } catch (error) {
-      // A cookie that no longer works is removed, so the browser stops sending it.
-      if (wantsRefreshCookie(request)) clearRefreshCookie(request, reply);
+      // A cookie that no longer works is removed, so the browser stops sending it. One refused for another reason
+      // (429, a busy or failing server) still works, and is kept for the next try.
+      if (wantsRefreshCookie(request) && isUnauthorized(error)) clearRefreshCookie(request, reply);
       throw error;
     }
   }

@@ -327,6 +327,40 @@ describe('Throttling refused credentials (AUTH_FAILURES_PER_MINUTE)', () => {
       .expect(200);
   });
 
+  it("keeps a browser's refresh cookie that was refused only for the IP's spent budget", async () => {
+    const ip = nextIp();
+    const user = await registerUser(t);
+    const login = await t
+      .http()
+      .post('/auth/login')
+      .set('X-Forwarded-For', ip)
+      .set('X-Refresh-Cookie', '1')
+      .send({ email: user.user.email, password: user.password })
+      .expect(200);
+    const cookie = ([] as string[])
+      .concat(login.headers['set-cookie'] ?? [])
+      .find((line) => line.startsWith('colloquy_refresh='))!
+      .split(';')[0];
+    for (let i = 0; i < AUTH_FAILURES_PER_MINUTE; i++) {
+      await t.http().get('/auth/me').set('X-Forwarded-For', ip).set(bearer('not-a-token')).expect(401);
+    }
+    const refreshWithCookie = (from: string) =>
+      t
+        .http()
+        .post('/auth/refresh')
+        .set('X-Forwarded-For', from)
+        .set('X-Refresh-Cookie', '1')
+        .set('Cookie', cookie)
+        .send({});
+
+    const refused = await refreshWithCookie(ip);
+
+    expectTooManyFailures(refused);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+    // The cookie was not looked at, and the browser still holds it: it works once the address may try again.
+    await refreshWithCookie(nextIp()).expect(200);
+  });
+
   it('does not count requests that carry no credential as failures', async () => {
     const ip = nextIp();
     for (let i = 0; i < AUTH_FAILURES_PER_MINUTE * 2; i++) {
