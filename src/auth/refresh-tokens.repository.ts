@@ -23,13 +23,12 @@ export class RefreshTokensRepository {
 
   /**
    * Marks a live token as used. Returns false when another request got there first, which the caller
-   * treats as reuse: the check and the write are one statement, so two racing refreshes cannot both win.
+   * treats as reuse: the check and the write are one statement, so two racing refreshes cannot both win. Inside
+   * the caller's transaction when given its manager.
    */
-  async markRotated(id: string): Promise<boolean> {
-    const result = await this.tokens.update(
-      { id, rotatedAt: IsNull(), revokedAt: IsNull() },
-      { rotatedAt: new Date() },
-    );
+  async markRotated(id: string, manager?: EntityManager): Promise<boolean> {
+    const tokens = manager ? manager.getRepository(RefreshToken) : this.tokens;
+    const result = await tokens.update({ id, rotatedAt: IsNull(), revokedAt: IsNull() }, { rotatedAt: new Date() });
     return result.affected === 1;
   }
 }

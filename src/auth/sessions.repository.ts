@@ -63,8 +63,13 @@ export class SessionsRepository {
   }
 
   /** A refresh: where the session is used from now, and how long it may be resumed. */
-  async recordRefresh(id: string, changes: Pick<UserSession, 'ip' | 'userAgent' | 'expiresAt'>): Promise<void> {
-    await this.sessions.update({ id }, { ...changes, lastUsedAt: new Date() });
+  async recordRefresh(
+    id: string,
+    changes: Pick<UserSession, 'ip' | 'userAgent' | 'expiresAt'>,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const sessions = manager ? manager.getRepository(UserSession) : this.sessions;
+    await sessions.update({ id }, { ...changes, lastUsedAt: new Date() });
   }
 
   /** Records a use, unless one was recorded after `staleBefore` (then it writes nothing). */

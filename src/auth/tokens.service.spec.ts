@@ -176,18 +176,22 @@ describe('TokensService', () => {
   });
 
   describe('rotate', () => {
-    it('marks the presented token used and issues a new one in the same family', async () => {
+    it('marks the presented token used and issues a new one in the same family, in one transaction', async () => {
       repository.findByHash.mockResolvedValue(makeStored());
 
       const result = await service.rotate('presented-token', client);
 
       expect(repository.findByHash).toHaveBeenCalledWith(sha256('presented-token'));
-      expect(repository.markRotated).toHaveBeenCalledWith('token-1');
+      expect(repository.markRotated).toHaveBeenCalledWith('token-1', MANAGER);
       expect(repository.insert).toHaveBeenCalledWith(
         expect.objectContaining({ userId: 'user-1', familyId: 'family-1', sessionVersion: 2 }),
-        undefined,
+        MANAGER,
       );
-      expect(sessions.recordRefresh).toHaveBeenCalledWith('family-1', { ...client, expiresAt: expect.any(Date) });
+      expect(sessions.recordRefresh).toHaveBeenCalledWith(
+        'family-1',
+        { ...client, expiresAt: expect.any(Date) },
+        MANAGER,
+      );
       expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: 'family-1' });
       expect(result.user.id).toBe('user-1');
       expect(result.tokens.refreshToken).not.toBe('presented-token');

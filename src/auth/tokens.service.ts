@@ -99,12 +99,18 @@ export class TokensService {
     // Ended from the sessions list: its tokens are revoked in the same transaction, this is the second line.
     const session = await this.sessions.findById(stored.familyId);
     if (!session || session.revokedAt) throw new SessionRevokedError();
-    if (!(await this.refreshTokens.markRotated(stored.id))) {
+    // The old token is used up only together with its successor: a refresh that fails on the way (a database
+    // error) leaves the old one working, instead of making the client's retry look like a replayed token.
+    const tokens = await this.transactions.run(async (manager) => {
+      if (!(await this.refreshTokens.markRotated(stored.id, manager))) return null;
+      await this.sessions.recordRefresh(stored.familyId, { ...client, expiresAt: this.refreshExpiry() }, manager);
+      return this.issueInFamily(user, stored.familyId, manager);
+    });
+    if (!tokens) {
       await this.sessions.end(stored.familyId);
       throw new RefreshTokenReusedError();
     }
-    await this.sessions.recordRefresh(stored.familyId, { ...client, expiresAt: this.refreshExpiry() });
-    return { user, tokens: await this.issueInFamily(user, stored.familyId) };
+    return { user, tokens };
   }
 
   /**

@@ -417,6 +417,43 @@ describe('Auth', () => {
       expect(results.map((res) => res.status).sort()).toEqual([200, 401]);
     });
 
+    it('keeps the refresh token working when its refresh failed on the server, so that a retry is no reuse', async () => {
+      const session = await registerUser(t);
+      const postgres = t.dataSource.options.type === 'postgres';
+      // The new token cannot be stored: the database refuses every insert into refresh_tokens for a moment.
+      if (postgres) {
+        await t.query(
+          "CREATE FUNCTION refresh_tokens_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql",
+        );
+        await t.query(
+          'CREATE TRIGGER refresh_tokens_fail BEFORE INSERT ON refresh_tokens FOR EACH ROW EXECUTE FUNCTION refresh_tokens_fail()',
+        );
+      } else {
+        await t.query(
+          "CREATE TRIGGER refresh_tokens_fail BEFORE INSERT ON refresh_tokens BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+        );
+      }
+      let failed;
+      try {
+        failed = await refresh(session.refreshToken);
+      } finally {
+        await t.query(
+          postgres ? 'DROP TRIGGER refresh_tokens_fail ON refresh_tokens' : 'DROP TRIGGER refresh_tokens_fail',
+        );
+        if (postgres) await t.query('DROP FUNCTION refresh_tokens_fail()');
+      }
+      expect(failed.status).toBe(500);
+      const [row] = await t.query<{ rotated_at: unknown }>(
+        'SELECT rotated_at FROM refresh_tokens WHERE token_hash = ?',
+        [sha256(session.refreshToken)],
+      );
+      expect(row.rotated_at).toBeNull();
+
+      const retried = await refresh(session.refreshToken).expect(200);
+      await t.http().get('/auth/me').set(bearer(retried.body.accessToken)).expect(200);
+      await refresh(retried.body.refreshToken).expect(200);
+    });
+
     it('answers 401 INVALID_TOKEN for an unknown token and 400 for a missing one', async () => {
       const unknown = await refresh('definitely-not-a-refresh-token');
       expect(unknown.status).toBe(401);
