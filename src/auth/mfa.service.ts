@@ -93,7 +93,7 @@ export class MfaService {
     const user = await this.withSecret(userId);
     if (user.totpEnabledAt) throw new MfaAlreadyEnabledError();
     if (!user.totpSecretEncrypted) throw new MfaSetupNotStartedError();
-    if (!(await this.acceptTotp(user, code))) throw new InvalidSetupCodeError();
+    if (!(await this.acceptTotp(user, normalize(code)))) throw new InvalidSetupCodeError();
     const backupCodes = Array.from({ length: BACKUP_CODES }, newBackupCode);
     const now = new Date();
     // On the transaction runner: SQLite's one connection takes one transaction at a time. The refusal below comes

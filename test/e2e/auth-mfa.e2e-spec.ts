@@ -59,6 +59,25 @@ describe('Two-factor sign-in (TOTP)', () => {
       expect(res.body).toMatchObject({ code: 'INVALID_SETUP_CODE' });
     });
 
+    it('takes the first code as the app shows it, in two groups', async () => {
+      const me = await registerUser(t);
+      const setup = await t
+        .http()
+        .post('/auth/mfa/totp')
+        .set(bearer(me.accessToken))
+        .send({ password: me.password })
+        .expect(200);
+      await awayFromStepEdge();
+      const code = codeAt((setup.body as { secret: string }).secret);
+      const res = await t
+        .http()
+        .post('/auth/mfa/totp/confirm')
+        .set(bearer(me.accessToken))
+        .send({ code: ` ${code.slice(0, 3)} ${code.slice(3)} ` })
+        .expect(200);
+      expect((res.body as { backupCodes: string[] }).backupCodes).toHaveLength(10);
+    });
+
     it('answers 400 MFA_SETUP_NOT_STARTED for a confirm without a setup', async () => {
       const me = await registerUser(t);
       const res = await t

@@ -12,9 +12,9 @@ export class MfaPasswordDto {
 }
 
 export class MfaCodeDto {
-  /** The 6-digit code the authenticator app shows now. @example "123456" */
+  /** The 6-digit code the authenticator app shows now (as the app groups it, "123 456", is fine). @example "123456" */
   @IsString()
-  @Matches(/^\d{6}$/, { message: 'code must be the 6-digit code from the app' })
+  @Matches(/^\s*\d{3}[\s-]?\d{3}\s*$/, { message: 'code must be the 6-digit code from the app' })
   code: string;
 }
 
