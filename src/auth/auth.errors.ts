@@ -119,8 +119,8 @@ export class TooManyPasswordResetsError extends AppError {
 
 export class MfaUnavailableError extends AppError {
   readonly code = 'MFA_UNAVAILABLE';
-  constructor() {
-    super('two-factor sign-in is not available on this server: DATA_ENCRYPTION_KEY is not set');
+  constructor(message = 'two-factor sign-in is not available on this server: DATA_ENCRYPTION_KEY is not set') {
+    super(message);
   }
 }
 

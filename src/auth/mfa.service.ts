@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
@@ -44,6 +44,7 @@ const newBackupCode = () => (randomBytes(8).toString('hex').match(/.{4}/g) as st
  */
 @Injectable()
 export class MfaService {
+  private readonly logger = new Logger(MfaService.name);
   private readonly key: Buffer | null;
   /** Wrong codes per account when turning it off: a stolen password plus an open tab must not guess the code. */
   private readonly disableFailures: WindowCounter;
@@ -229,7 +230,7 @@ export class MfaService {
    */
   private async acceptTotp(user: User, code: string): Promise<boolean> {
     if (!user.totpSecretEncrypted) return false;
-    const secret = Secret.fromBase32(open(this.requireKey(), user.totpSecretEncrypted, user.id));
+    const secret = Secret.fromBase32(this.secretOf(user, user.totpSecretEncrypted));
     const now = Date.now();
     const delta = this.totp(user.email, secret).validate({ token: code, timestamp: now, window: 1 });
     if (delta === null) return false;
@@ -264,6 +265,22 @@ export class MfaService {
 
   private totp(email: string, secret: Secret): TOTP {
     return new TOTP({ issuer: ISSUER, label: email, algorithm: 'SHA1', digits: 6, period: PERIOD_SECONDS, secret });
+  }
+
+  /** The stored secret in the clear; a 503 that says why when this server's key cannot read it. */
+  private secretOf(user: User, sealed: string): string {
+    const key = this.requireKey();
+    try {
+      return open(key, sealed, user.id);
+    } catch {
+      this.logger.error(
+        `the two-factor secret of user ${user.id} cannot be read with DATA_ENCRYPTION_KEY: was the key changed?`,
+      );
+      throw new MfaUnavailableError(
+        'two-factor codes from the app cannot be checked for this account: the server cannot read its secret ' +
+          '(DATA_ENCRYPTION_KEY was changed); a backup code still works, or an admin can turn two-factor sign-in off',
+      );
+    }
   }
 
   private requireKey(): Buffer {

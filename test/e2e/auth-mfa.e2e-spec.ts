@@ -160,6 +160,21 @@ describe('Two-factor sign-in (TOTP)', () => {
   });
 
   describe('signing in', () => {
+    it('answers 503 MFA_UNAVAILABLE, saying why, when the secret cannot be read (the key was changed); backup codes still work', async () => {
+      const me = await registerWithMfa(t);
+      // Sealed with another key: the same length, other bytes.
+      await t.query('UPDATE users SET totp_secret_encrypted = ? WHERE id = ?', [
+        Buffer.alloc(60, 7).toString('base64'),
+        me.user.id,
+      ]);
+      const refused = await loginMfa(await startMfaLogin(t, me.user.email, me.password), '123456').expect(503);
+      expect(refused.body).toMatchObject({
+        code: 'MFA_UNAVAILABLE',
+        message: expect.stringContaining('DATA_ENCRYPTION_KEY was changed'),
+      });
+      await loginMfa(await startMfaLogin(t, me.user.email, me.password), me.backupCodes[0]).expect(200);
+    });
+
     it('answers mfaRequired with no tokens, then tokens for a good code; the code is refused a second time', async () => {
       const me = await registerWithMfa(t);
       const res = await t.http().post('/auth/login').send({ email: me.user.email, password: me.password }).expect(200);
