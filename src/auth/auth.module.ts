@@ -14,6 +14,7 @@ import { MailModule } from '../mail/mail.module';
 import { UsersModule } from '../users/users.module';
 import { AuthFailuresService } from './auth-failures.service';
 import { AuthController } from './auth.controller';
+import { AuthHousekeeping } from './auth-housekeeping.service';
 import { AuthService } from './auth.service';
 import { Identity } from './entities/identity.entity';
 import { MfaBackupCode } from './entities/mfa-backup-code.entity';
@@ -85,6 +86,7 @@ import { TokensService } from './tokens.service';
   ],
   providers: [
     AuthService,
+    AuthHousekeeping,
     AuthFailuresService,
     TokensService,
     LoginAttemptsService,

@@ -314,4 +314,35 @@ describe('Sessions', () => {
     const expired = signJwt({ sub, sid, iat: now - 3600, exp: now - 60 }, process.env.JWT_SECRET!);
     expectError((await me(expired).expect(401)).body, 401, 'TOKEN_EXPIRED');
   });
+
+  it('deletes ended sessions and their tokens a day after they ended, and keeps the live ones usable', async () => {
+    const { first, others } = await signedIn([{ ip: '203.0.113.9', userAgent: 'old-phone/1.0' }]);
+    const ended = claimsOf(others[0].accessToken).sid;
+    await t.http().delete(`/auth/sessions/${ended}`).set(bearer(first.accessToken)).expect(204);
+    const live = claimsOf(first.accessToken).sid;
+    const rotated = await refresh(first.refreshToken).expect(200);
+    const count = async (sql: string, params: unknown[]) =>
+      Number(((await t.query(sql, params)) as { n: number | string }[])[0].n);
+    const sessionRows = (id: string) => count('SELECT COUNT(*) AS n FROM sessions WHERE id = ?', [id]);
+    const tokenRows = (id: string) => count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ?', [id]);
+    // A reset link and a two-factor step that expired long ago.
+    const longAgo = dateParam(t.dataSource, new Date(Date.now() - 3 * 86_400_000));
+    await t.query(
+      'INSERT INTO password_reset_tokens (id, user_id, token_hash, expires_at, used_at, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
+      [randomUUID(), first.user.id, 'a'.repeat(64), longAgo, longAgo],
+    );
+    const { AuthHousekeeping } = await import('../../src/auth/auth-housekeeping.service');
+
+    // The same day: nothing goes yet.
+    await t.app.get(AuthHousekeeping).sweep();
+    expect(await sessionRows(ended)).toBe(1);
+    // Two days on: the ended session and its token go; the live one keeps its tokens, the used one included
+    // (presenting it again must still be recognised as a replay).
+    await t.app.get(AuthHousekeeping).sweep(Date.now() + 2 * 86_400_000);
+    expect([await sessionRows(ended), await tokenRows(ended)]).toEqual([0, 0]);
+    expect([await sessionRows(live), await tokenRows(live)]).toEqual([1, 2]);
+    expect(await count('SELECT COUNT(*) AS n FROM password_reset_tokens WHERE user_id = ?', [first.user.id])).toBe(0);
+    await me(rotated.body.accessToken).expect(200);
+    await refresh(rotated.body.refreshToken).expect(200);
+  });
 });

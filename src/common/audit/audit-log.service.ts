@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { appConfig } from '../../config/app.config';
 import { dateParam } from '../../database/date-param';
+import { isMissingTable } from '../../database/missing-table';
 import { InvalidDateRangeError } from '../errors/app.error';
 import { Cursor, decodeCursor, Page, toPage } from '../pagination/cursor';
 import { currentRequest } from '../request-context/request-context';
@@ -142,11 +143,4 @@ export class AuditLog implements OnApplicationBootstrap, OnModuleDestroy {
       .where('at < :before', { before: dateParam(this.dataSource, new Date(now - this.retentionMs)) })
       .execute();
   }
-}
-
-/** PostgreSQL's undefined_table (42P01); SQLite reports it as a generic SQLITE_ERROR, told apart by its message. */
-function isMissingTable(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const code = (error.driverError as { code?: string }).code;
-  return code === '42P01' || (code === 'SQLITE_ERROR' && /no such table/.test(error.message));
 }
