@@ -217,7 +217,7 @@ describe('TokensService', () => {
 
       await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(RefreshTokenReusedError);
 
-      expect(sessions.end).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1', undefined, expect.any(Function));
       expect(repository.markRotated).not.toHaveBeenCalled();
       expect(repository.insert).not.toHaveBeenCalled();
     });
@@ -270,7 +270,7 @@ describe('TokensService', () => {
 
       await expect(service.rotate('presented-token', client)).rejects.toBeInstanceOf(RefreshTokenReusedError);
 
-      expect(sessions.end).toHaveBeenCalledWith('family-1');
+      expect(sessions.end).toHaveBeenCalledWith('family-1', undefined, expect.any(Function));
       expect(repository.insert).not.toHaveBeenCalled();
       expect(jwt.signAsync).not.toHaveBeenCalled();
     });

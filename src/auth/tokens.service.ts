@@ -89,7 +89,7 @@ export class TokensService {
   async rotate(refreshToken: string, client: SessionClient): Promise<{ user: User; tokens: IssuedTokens }> {
     const stored = await this.findLive(refreshToken);
     if (stored.rotatedAt) {
-      await this.sessions.end(stored.familyId);
+      await this.endReplayed(stored);
       throw new RefreshTokenReusedError();
     }
     if (stored.expiresAt.getTime() <= Date.now()) throw new RefreshTokenExpiredError();
@@ -107,10 +107,29 @@ export class TokensService {
       return this.issueInFamily(user, stored.familyId, manager);
     });
     if (!tokens) {
-      await this.sessions.end(stored.familyId);
+      await this.endReplayed(stored);
       throw new RefreshTokenReusedError();
     }
     return { user, tokens };
+  }
+
+  /**
+   * A used refresh token presented again: whoever holds it may have stolen it, so the sign-in ends, and the
+   * audit log keeps that it did and why.
+   */
+  private async endReplayed(stored: RefreshToken): Promise<void> {
+    await this.sessions.end(stored.familyId, undefined, (manager) =>
+      this.audit.record(
+        {
+          action: 'auth.session_ended',
+          actorId: stored.userId,
+          targetType: 'session',
+          targetId: stored.familyId,
+          details: { reason: 'refresh_token_reused' },
+        },
+        manager,
+      ),
+    );
   }
 
   /**

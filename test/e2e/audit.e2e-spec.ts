@@ -180,6 +180,17 @@ describe('Audit log (GET /admin/audit)', () => {
     expect(mine.every((event) => event.outcome === 'success')).toBe(true);
   });
 
+  it('records a sign-in ended because a used refresh token was presented again', async () => {
+    const me = await registerUser(t);
+    await t.http().post('/auth/refresh').send({ refreshToken: me.refreshToken }).expect(200);
+    await t.http().post('/auth/refresh').send({ refreshToken: me.refreshToken }).expect(401);
+
+    const ended = (await audit(`actorId=${me.user.id}&action=auth.session_ended`)).items;
+    expect(ended).toEqual([
+      expect.objectContaining({ targetType: 'session', details: { reason: 'refresh_token_reused' } }),
+    ]);
+  });
+
   it('keeps no password typed in the email field of a refused sign-in', async () => {
     const me = await registerUser(t);
     // The two fields swapped: what was typed as the email is the password.

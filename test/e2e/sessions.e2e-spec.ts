@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
+import { AuthHousekeeping } from '../../src/auth/auth-housekeeping.service';
 import { dateParam } from '../../src/database/date-param';
 
 const claimsOf = (token: string) =>
@@ -331,7 +332,6 @@ describe('Sessions', () => {
       'INSERT INTO password_reset_tokens (id, user_id, token_hash, expires_at, used_at, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
       [randomUUID(), first.user.id, 'a'.repeat(64), longAgo, longAgo],
     );
-    const { AuthHousekeeping } = await import('../../src/auth/auth-housekeeping.service');
 
     // The same day: nothing goes yet.
     await t.app.get(AuthHousekeeping).sweep();
