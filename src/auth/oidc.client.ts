@@ -57,18 +57,12 @@ export class OidcClient implements SignInProviderClient {
       });
       const claims = tokens.claims();
       if (!claims) throw new Error('the token response has no ID token');
-      let details: Record<string, unknown> = claims;
       // Many providers put the email only in the userinfo answer unless the client asks for it in the ID token.
-      if (text(claims.email) === null || claims.email_verified === undefined) {
-        details = { ...(await client.fetchUserInfo(configuration, tokens.access_token, claims.sub)), ...claims };
-      }
-      return {
-        issuer: claims.iss,
-        subject: claims.sub,
-        email: text(details.email),
-        emailVerified: isTrue(details.email_verified),
-        name: text(details.name) ?? text(details.preferred_username),
-      };
+      const userInfo =
+        text(claims.email) === null || claims.email_verified === undefined
+          ? await client.fetchUserInfo(configuration, tokens.access_token, claims.sub)
+          : undefined;
+      return profileOf(claims, userInfo);
     } catch (error) {
       throw this.failure(error);
     }
@@ -107,4 +101,26 @@ export class OidcClient implements SignInProviderClient {
 
 export function messageOf(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Who the provider says signed in: the ID token's claims first, the userinfo answer for what they lack. Whether
+ * the email is verified is taken from the answer that gives that email: a userinfo answer about another address
+ * vouches for nothing here.
+ */
+export function profileOf(claims: client.IDToken, userInfo?: Record<string, unknown>): ProviderProfile {
+  const email = text(claims.email) ?? text(userInfo?.email);
+  const sameEmail = email !== null && text(userInfo?.email)?.toLowerCase() === email.toLowerCase();
+  const verified = claims.email_verified ?? (sameEmail ? userInfo?.email_verified : undefined);
+  return {
+    issuer: claims.iss,
+    subject: claims.sub,
+    email,
+    emailVerified: email !== null && isTrue(verified),
+    name:
+      text(claims.name) ??
+      text(claims.preferred_username) ??
+      text(userInfo?.name) ??
+      text(userInfo?.preferred_username),
+  };
 }
