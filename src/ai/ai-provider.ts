@@ -89,6 +89,8 @@ export interface ProviderFeatures {
   serialToolCalls: boolean;
   strictTools: boolean;
   imageData: boolean;
+  /** The largest image (its bytes, before base64) the provider takes in a request; null: no limit known. */
+  maxImageBytes: number | null;
   imageUrl: boolean;
   stop: boolean;
   responseFormats: readonly ResponseFormat['type'][];
@@ -108,6 +110,7 @@ export const TEXT_ONLY: ProviderFeatures = {
   serialToolCalls: false,
   strictTools: false,
   imageData: false,
+  maxImageBytes: null,
   imageUrl: false,
   stop: false,
   responseFormats: [],

@@ -1,5 +1,6 @@
 import { TEXT_ONLY, type ChatRequest } from './ai-provider';
 import { canHonour } from './features';
+import { ANTHROPIC_FEATURES } from './providers/anthropic.provider';
 import { OPENAI_FEATURES } from './providers/openai.provider';
 
 const request = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
@@ -33,5 +34,21 @@ describe('canHonour', () => {
   ])('refuses %s to a provider that cannot honour it, not to one that can', (_, extra) => {
     expect(canHonour(TEXT_ONLY, request(extra))).toBe(false);
     expect(canHonour(OPENAI_FEATURES, request(extra))).toBe(true);
+  });
+
+  it('refuses an image larger than the provider takes', () => {
+    const image = (bytes: number): Partial<ChatRequest> => ({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'A'.repeat((bytes / 3) * 4) } },
+          ],
+        },
+      ],
+    });
+    expect(canHonour(ANTHROPIC_FEATURES, request(image(5 * 1024 * 1024)))).toBe(true);
+    expect(canHonour(ANTHROPIC_FEATURES, request(image(5 * 1024 * 1024 + 3)))).toBe(false);
+    expect(canHonour(OPENAI_FEATURES, request(image(5 * 1024 * 1024 + 3)))).toBe(true);
   });
 });

@@ -19,6 +19,9 @@ export function canHonour(features: ProviderFeatures, request: ChatRequest): boo
     for (const part of message.content) {
       if (part.type !== 'image') continue;
       if (part.source.kind === 'base64' ? !features.imageData : !features.imageUrl) return false;
+      if (part.source.kind === 'base64' && features.maxImageBytes !== null) {
+        if (base64Bytes(part.source.data) > features.maxImageBytes) return false;
+      }
     }
   }
   if (responseFormat && !features.responseFormats.includes(responseFormat.type)) return false;
@@ -30,3 +33,7 @@ export function canHonour(features: ProviderFeatures, request: ChatRequest): boo
   if (request.user !== undefined && !features.user) return false;
   return true;
 }
+
+/** The bytes that base64 `data` stands for. */
+const base64Bytes = (data: string) =>
+  Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);

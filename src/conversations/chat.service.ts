@@ -132,7 +132,7 @@ export class ChatService {
       conversation.systemPrompt,
       [...(await history), question],
       budgetTokens,
-      target.provider.features.imageData,
+      target.provider.features,
     );
     const generation = this.generations.start({
       ownerId: principal.id,
@@ -298,12 +298,7 @@ export class ChatService {
       budget.admit(size),
     );
     const [userMessage, assistantMessage] = await this.messages.findPlaced(conversation.id, [question.id, answer.id]);
-    const prompt = await this.prompts.assemble(
-      conversation.systemPrompt,
-      history,
-      budgetTokens,
-      provider.features.imageData,
-    );
+    const prompt = await this.prompts.assemble(conversation.systemPrompt, history, budgetTokens, provider.features);
     const generation = this.generations.start({
       ownerId: principal.id,
       conversationId: conversation.id,

@@ -3,8 +3,15 @@ import { FilesService } from '../files/files.service';
 import type { StoredFile } from '../files/stored-file.entity';
 import { AttachmentsRepository } from './attachments.repository';
 import type { Message } from './entities/message.entity';
-import type { ChatMessage } from '../ai/ai-provider';
-import { allotDocumentText, assemblePrompt, documentBudgetChars, type DocumentTexts, withImages } from './prompt';
+import type { ChatMessage, ProviderFeatures } from '../ai/ai-provider';
+import {
+  allotDocumentText,
+  assemblePrompt,
+  documentBudgetChars,
+  type DocumentTexts,
+  fitsLimit,
+  withImages,
+} from './prompt';
 
 /**
  * Builds a prompt from a path of messages with their attachments: one query for the attachments of the whole
@@ -24,7 +31,7 @@ export class PromptAssembler {
     systemPrompt: string | null,
     history: Message[],
     budgetTokens: number,
-    seesImages: boolean,
+    features: Pick<ProviderFeatures, 'imageData' | 'maxImageBytes'>,
   ): Promise<ChatMessage[]> {
     const asking = history.filter((message) => message.role === 'user').map((message) => message.id);
     const attached = await this.attachments.of(asking);
@@ -34,14 +41,14 @@ export class PromptAssembler {
       if (chars > 0) texts.set(file, await this.readText(file, chars));
     }
     const prompt = assemblePrompt(systemPrompt, sources, budgetTokens, texts);
-    if (!seesImages) return withImages(prompt, null);
+    if (!features.imageData) return withImages(prompt, null);
     const data = new Map<string, string>();
     for (const image of prompt.images.flat()) {
-      if (data.has(image.fileId)) continue;
+      if (data.has(image.fileId) || !fitsLimit(image, features.maxImageBytes)) continue;
       const bytes = await this.readImage(image.fileId);
       if (bytes !== null) data.set(image.fileId, bytes);
     }
-    return withImages(prompt, data);
+    return withImages(prompt, data, features.maxImageBytes);
   }
 
   /** An image missing on disk goes as no image part rather than failing the send (its name stays in the text). */

@@ -167,8 +167,8 @@ describe('withImages', () => {
     ],
     images: [
       [
-        { fileId: 'a', name: 'a.png', mimeType: 'image/png' },
-        { fileId: 'b', name: 'b.webp', mimeType: 'image/webp' },
+        { fileId: 'a', name: 'a.png', mimeType: 'image/png', size: 3 },
+        { fileId: 'b', name: 'b.webp', mimeType: 'image/webp', size: 6 * 1024 * 1024 },
       ],
       [],
     ],
@@ -200,6 +200,21 @@ describe('withImages', () => {
     expect(asked.content).toEqual([
       { type: 'text', text: 'Compare these.' },
       { type: 'image', source: { kind: 'base64', mediaType: 'image/webp', data: 'QkJC' } },
+    ]);
+  });
+
+  it('names instead of sending an image larger than the provider takes', () => {
+    const data = new Map([
+      ['a', 'QUFB'],
+      ['b', 'QkJC'],
+    ]);
+    const [asked] = withImages(prompt, data, 5 * 1024 * 1024);
+    expect(asked.content).toEqual([
+      {
+        type: 'text',
+        text: '[Attached image "b.webp" left out: it is larger than the 5 MB this model takes.]\n\nCompare these.',
+      },
+      { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'QUFB' } },
     ]);
   });
 

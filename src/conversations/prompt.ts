@@ -28,6 +28,8 @@ export interface PromptImage {
   fileId: string;
   name: string;
   mimeType: string;
+  /** Its bytes. */
+  size: number;
 }
 
 /**
@@ -112,7 +114,7 @@ export function assemblePrompt(
         message: { role, content: text },
         images: attachments
           .filter((file) => file.kind === 'image')
-          .map((file) => ({ fileId: file.id, name: file.name, mimeType: file.mimeType })),
+          .map((file) => ({ fileId: file.id, name: file.name, mimeType: file.mimeType, size: file.size })),
       });
     }
   }
@@ -170,7 +172,11 @@ function withDocuments(content: string, attachments: StoredFile[], texts: Docume
  * `data` (base64 bytes by file id). For a model that cannot see images (`data` null) each image is named in the
  * text instead, so that the model can say it cannot see it rather than answer as if nothing was attached.
  */
-export function withImages(prompt: Prompt, data: Map<string, string> | null): ChatMessage[] {
+export function withImages(
+  prompt: Prompt,
+  data: Map<string, string> | null,
+  maxImageBytes: number | null = null,
+): ChatMessage[] {
   return prompt.messages.map((message, i) => {
     const images = prompt.images[i];
     if (images.length === 0) return message;
@@ -178,8 +184,16 @@ export function withImages(prompt: Prompt, data: Map<string, string> | null): Ch
       const names = images.map((image) => `[Attached image "${image.name}": this model cannot see images.]`);
       return { ...message, content: `${names.join('\n')}\n\n${message.content}` };
     }
-    const parts: ContentPart[] = [{ type: 'text', text: message.content }];
+    // Sent whole, an image over the provider's limit would fail this turn and every later one of the conversation.
+    const tooLarge = images.filter((image) => !fitsLimit(image, maxImageBytes));
+    const notes = tooLarge.map(
+      (image) =>
+        `[Attached image "${image.name}" left out: it is larger than the ${megabytes(maxImageBytes!)} MB this model takes.]`,
+    );
+    const text = notes.length > 0 ? `${notes.join('\n')}\n\n${message.content}` : message.content;
+    const parts: ContentPart[] = [{ type: 'text', text }];
     for (const image of images) {
+      if (!fitsLimit(image, maxImageBytes)) continue;
       const bytes = data.get(image.fileId);
       if (bytes === undefined) continue;
       parts.push({
@@ -190,6 +204,12 @@ export function withImages(prompt: Prompt, data: Map<string, string> | null): Ch
     return { ...message, content: parts };
   });
 }
+
+/** Whether the provider takes `image` (of at most `maxImageBytes`, when it has a limit). */
+export const fitsLimit = (image: PromptImage, maxImageBytes: number | null) =>
+  maxImageBytes === null || image.size <= maxImageBytes;
+
+const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 /** A title from the first message: its first line, cut at a word near 60 characters. */
 export function titleFrom(content: string): string {

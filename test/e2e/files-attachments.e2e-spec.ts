@@ -214,6 +214,33 @@ describe('Files attached to messages', () => {
     ]);
   });
 
+  it('names instead of sending an image over Anthropic’s 5 MB limit, so the turn and later ones still work', async () => {
+    const created = await t
+      .http()
+      .post('/conversations')
+      .set(bearer(me.accessToken))
+      .send({ model: 'anthropic/claude-sonnet-4-5' })
+      .expect(201);
+    // A PNG's signature and header, then padding: its type comes from the bytes, its size is what counts here.
+    const large = Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024)]);
+    const image = (await upload(t, me.accessToken, large, 'scan.png').expect(201)).body.id;
+
+    await send(created.body.id as string, { content: 'Read this.', fileIds: [image] }).expect(201);
+
+    const sent = upstream.requests.find((r) => r.path.endsWith('/v1/messages'))!.body as ChatBody;
+    expect(sent.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'text',
+            text: '[Attached image "scan.png" left out: it is larger than the 5 MB this model takes.]\n\nRead this.',
+          },
+        ],
+      },
+    ]);
+  });
+
   it("answers 400 with the provider's reason when the model refuses images, on /v1 too", async () => {
     const conversationId = await newConversation();
     const image = (await upload(t, me.accessToken, PNG, 'chart.png').expect(201)).body.id;

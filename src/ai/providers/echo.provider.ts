@@ -22,6 +22,7 @@ export const ECHO_FEATURES: ProviderFeatures = {
   serialToolCalls: false,
   strictTools: false,
   imageData: true,
+  maxImageBytes: null,
   imageUrl: false,
   stop: true,
   responseFormats: [],

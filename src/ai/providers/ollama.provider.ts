@@ -36,6 +36,7 @@ export const OLLAMA_FEATURES: ProviderFeatures = {
   serialToolCalls: false,
   strictTools: false,
   imageData: true,
+  maxImageBytes: null,
   imageUrl: false,
   stop: true,
   responseFormats: ['json_object', 'json_schema'],

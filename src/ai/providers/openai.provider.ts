@@ -52,6 +52,7 @@ export const OPENAI_FEATURES: ProviderFeatures = {
   serialToolCalls: true,
   strictTools: true,
   imageData: true,
+  maxImageBytes: null,
   imageUrl: true,
   stop: true,
   responseFormats: ['json_object', 'json_schema'],
