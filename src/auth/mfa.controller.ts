@@ -46,6 +46,11 @@ export class MfaController {
     409,
     'Two-factor sign-in is already on (MFA_ALREADY_ENABLED), or the account has no password yet (PASSWORD_NOT_SET)',
   )
+  @ApiError(
+    429,
+    'Too many requests, or too many wrong passwords for this account within 15 minutes ' +
+      '(TOO_MANY_PASSWORD_ATTEMPTS); see Retry-After',
+  )
   @ApiError(503, 'DATA_ENCRYPTION_KEY is not set on this server (MFA_UNAVAILABLE), or the server is busy')
   @ApiPasswordHashing()
   startSetup(@CurrentUser() principal: AuthUser, @Body() dto: MfaPasswordDto): Promise<MfaSetupResponseDto> {
@@ -76,7 +81,11 @@ export class MfaController {
     'Too many requests, too many wrong passwords (TOO_MANY_PASSWORD_ATTEMPTS) or wrong codes (TOO_MANY_MFA_CODES) ' +
       'for this account within 15 minutes; see Retry-After',
   )
-  @ApiPasswordHashing()
+  @ApiError(
+    503,
+    'Too many password checks are already waiting (SERVER_BUSY), or a code from the app cannot be checked because ' +
+      'DATA_ENCRYPTION_KEY is not set on this server (MFA_UNAVAILABLE); see Retry-After',
+  )
   async disable(@CurrentUser() principal: AuthUser, @Body() dto: MfaDisableDto): Promise<void> {
     await this.mfa.disable(principal.id, dto.password, dto.code);
   }
@@ -89,12 +98,17 @@ export class MfaController {
   @ApiErrors(400)
   @ApiError(
     401,
-    'A wrong or already used code (INVALID_MFA_CODE; counts as a failed sign-in), or an mfaToken that is ' +
-      'unknown, used or expired (INVALID_TOKEN)',
+    'A wrong or already used code (INVALID_MFA_CODE; counts as a failed sign-in), an mfaToken that is ' +
+      'unknown, used or expired (INVALID_TOKEN), or an account disabled since the password step (ACCOUNT_DISABLED)',
   )
   @ApiError(
     429,
     'Too many requests, or too many failed sign-ins for this account from this address (TOO_MANY_LOGIN_ATTEMPTS)',
+  )
+  @ApiError(
+    503,
+    'A code from the app cannot be checked: DATA_ENCRYPTION_KEY is not set on this server (MFA_UNAVAILABLE); ' +
+      'backup codes still work',
   )
   async loginMfa(
     @Body() dto: MfaLoginDto,

@@ -1,4 +1,4 @@
-import { bearer } from '../support/auth';
+import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { registerWithMfa, startMfaLogin } from '../support/mfa';
 
@@ -54,5 +54,18 @@ describe('Two-factor sign-in and the sign-in throttle', () => {
     // Still on: the good code sent while refused did nothing.
     const login = await t.http().post('/auth/login').send({ email: me.user.email, password: me.password }).expect(200);
     expect(login.body).toMatchObject({ mfaRequired: true });
+  });
+
+  it('limits wrong passwords when setting it up, then answers 429, as documented', async () => {
+    const me = await registerUser(t);
+    const setUp = (password: string) => t.http().post('/auth/mfa/totp').set(bearer(me.accessToken)).send({ password });
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) await setUp('wrong password').expect(401);
+    const res = await setUp(me.password).expect(429);
+    expect(res.body).toMatchObject({ code: 'TOO_MANY_PASSWORD_ATTEMPTS' });
+
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
+    expect(doc.paths['/auth/mfa/totp'].post.responses['429'].description).toContain('TOO_MANY_PASSWORD_ATTEMPTS');
   });
 });
