@@ -73,7 +73,11 @@ export class AuthController {
   })
   @ApiBody({ type: LoginDto })
   @ApiRefreshCookie('sets', 200, true)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
+  @ApiError(
+    401,
+    'A wrong email or password, one answer for both (INVALID_CREDENTIALS), or a disabled account (ACCOUNT_DISABLED)',
+  )
   @ApiError(
     429,
     'Too many requests, or too many failed sign-ins from this address, for this email or in all ' +

@@ -17,6 +17,9 @@ import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 const WRONG_PASSWORDS =
   'Too many requests, or too many wrong passwords for this account within 15 minutes (TOO_MANY_PASSWORD_ATTEMPTS); ' +
   'see Retry-After';
+const WRONG_PASSWORD =
+  'Missing, invalid or expired credentials (TOKEN_EXPIRED, SESSION_REVOKED, INVALID_TOKEN, ACCOUNT_DISABLED), or ' +
+  'the password given is wrong (INVALID_CREDENTIALS)';
 const NO_PASSWORD =
   'The account has no password (made by a sign-in with another provider): set one with POST /auth/password/forgot ' +
   'first (PASSWORD_NOT_SET)';
@@ -45,6 +48,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Change your password; ends every session of yours, this one too, at its next request' })
   @ApiErrors(400)
+  @ApiError(401, WRONG_PASSWORD)
   @ApiError(409, NO_PASSWORD)
   @ApiError(429, WRONG_PASSWORDS)
   @ApiPasswordHashing()
@@ -56,6 +60,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete your account with all its conversations, messages and files' })
   @ApiErrors(400)
+  @ApiError(401, WRONG_PASSWORD)
   @ApiError(409, NO_PASSWORD)
   @ApiError(429, WRONG_PASSWORDS)
   @ApiPasswordHashing()

@@ -244,6 +244,12 @@ describe('General', () => {
       expect(responses('/users/me/password', 'post')['429'].description).toContain('TOO_MANY_PASSWORD_ATTEMPTS');
       expect(responses('/auth/me', 'get')['429'].description).toContain('TOO_MANY_AUTH_FAILURES');
       expect(responses('/users/me', 'get')['429'].description).toContain('TOO_MANY_AUTH_FAILURES');
+      // A 401 names the codes the route answers: a wrong password is not a token to refresh.
+      expect(responses('/auth/login', 'post')['401'].description).toContain('INVALID_CREDENTIALS');
+      expect(responses('/auth/login', 'post')['401'].description).toContain('ACCOUNT_DISABLED');
+      expect(responses('/auth/login', 'post')['401'].description).not.toContain('TOKEN_EXPIRED');
+      expect(responses('/users/me/password', 'post')['401'].description).toContain('INVALID_CREDENTIALS');
+      expect(responses('/users/me', 'delete')['401'].description).toContain('INVALID_CREDENTIALS');
     });
 
     it('serves the OpenAPI document as YAML at /docs-yaml', async () => {
