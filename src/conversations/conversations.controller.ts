@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { ConversationsService } from './conversations.service';
 import { ConversationResponseDto, ConversationsPageResponseDto } from './dto/conversation-response.dto';
@@ -13,6 +13,10 @@ import { SetCurrentLeafDto } from './dto/set-current-leaf.dto';
 import { UpdateConversationDto } from './dto/update-conversation.dto';
 import { MessagesService } from './messages.service';
 import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
+
+const INVALID =
+  'Invalid input (one message per offending field), unknown fields, or a model that is not available ' +
+  '(UNKNOWN_MODEL; GET /ai/models lists the ones that are)';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
@@ -26,7 +30,7 @@ export class ConversationsController {
 
   @Post()
   @ApiOperation({ summary: 'Start a conversation' })
-  @ApiErrors(400)
+  @ApiError(400, INVALID)
   async create(
     @CurrentUser() principal: AuthUser,
     @Body() dto: CreateConversationDto,
@@ -62,7 +66,8 @@ export class ConversationsController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Rename, archive, or change the model or system prompt' })
-  @ApiErrors(400, 404)
+  @ApiError(400, INVALID)
+  @ApiErrors(404)
   async update(
     @CurrentUser() principal: AuthUser,
     @Param('id', ParseUuidParamPipe) id: string,

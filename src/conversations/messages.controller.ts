@@ -19,7 +19,11 @@ const NOT_FOUND =
   'The conversation (CONVERSATION_NOT_FOUND) or a message id in it (MESSAGE_NOT_FOUND): not found, or not yours';
 const QUOTA =
   'Too many requests (RATE_LIMITED), or the call would pass one of your quotas (QUOTA_EXCEEDED, with the `limit`, ' +
-  'what is `used` of it and when it `resetsAt`; nothing is stored); see Retry-After';
+  'what is `used` of it and when it `resetsAt`; nothing is stored), or the provider rate-limited the call ' +
+  '(UPSTREAM_RATE_LIMITED; the messages are kept, the answer with status "error"); see Retry-After';
+const REJECTED =
+  'the provider refused the request itself, e.g. images to a model that takes none (UPSTREAM_REJECTED, with its ' +
+  'reason; the messages are kept, the answer with status "error")';
 const BUSY = 'An answer is being generated in this conversation (GENERATION_IN_PROGRESS): one at a time';
 const ANSWERING =
   'The answer is stored before the model is called, with status "streaming", becomes the current leaf, and is ' +
@@ -71,8 +75,9 @@ export class MessagesController {
   })
   @ApiError(
     400,
-    'Invalid input (one message per offending field), unknown fields or model, a `parentId` that is a user ' +
-      'message (PARENT_NOT_ASSISTANT), or a file in `fileIds` that is still processing or failed (FILE_NOT_READY)',
+    'Invalid input (one message per offending field), unknown fields, a model that is not available ' +
+      '(UNKNOWN_MODEL), a `parentId` that is a user message (PARENT_NOT_ASSISTANT), a file in `fileIds` that is ' +
+      `still processing or failed (FILE_NOT_READY), or ${REJECTED}`,
   )
   @ApiError(404, `${NOT_FOUND}, or a file in \`fileIds\` (FILE_NOT_FOUND)`)
   @ApiError(409, BUSY)
@@ -101,8 +106,8 @@ export class MessagesController {
   @ApiResponse({ status: 200, description: 'text/event-stream of generation, delta..., assistant_message | error' })
   @ApiError(
     400,
-    'Invalid input (one message per offending field), unknown fields or model, or a message that answers no ' +
-      'question (NOT_A_QUESTION)',
+    'Invalid input (one message per offending field), unknown fields, a model that is not available ' +
+      `(UNKNOWN_MODEL), a message that answers no question (NOT_A_QUESTION), or ${REJECTED}`,
   )
   @ApiError(404, NOT_FOUND)
   @ApiError(409, BUSY)

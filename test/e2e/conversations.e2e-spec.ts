@@ -58,6 +58,21 @@ describe('Conversations (echo model)', () => {
       expect(extra.body.message).toEqual(['property ownerId should not exist']);
     });
 
+    it('names in the OpenAPI document the codes of a model that is not available and of a failing provider', async () => {
+      const doc = (await t.http().get('/docs-json').expect(200)).body as {
+        paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+      };
+      const description = (path: string, method: string, status: string) =>
+        doc.paths[path][method].responses[status].description;
+      expect(description('/conversations', 'post', '400')).toContain('UNKNOWN_MODEL');
+      expect(description('/conversations/{id}', 'patch', '400')).toContain('UNKNOWN_MODEL');
+      for (const path of ['/conversations/{id}/messages', '/conversations/{id}/messages/{messageId}/regenerate']) {
+        expect(description(path, 'post', '400')).toContain('UNKNOWN_MODEL');
+        expect(description(path, 'post', '400')).toContain('UPSTREAM_REJECTED');
+        expect(description(path, 'post', '429')).toContain('UPSTREAM_RATE_LIMITED');
+      }
+    });
+
     it('renames, archives, changes the system prompt and deletes with its messages', async () => {
       const { body: conversation } = await create().expect(201);
       await send(conversation.id, 'hello there').expect(201);
