@@ -18,7 +18,8 @@ import { OPENAI_COMPAT_PREFIX } from './openai-error';
 const ERRORS: Record<number, string> = {
   400:
     'Invalid request (validation_failed), or a field the chosen model cannot honour, e.g. `seed` for Anthropic ' +
-    '(unsupported_parameter); `param` names the field (invalid_request_error)',
+    '(unsupported_parameter); `param` names the field (invalid_request_error). Also the provider refusing the ' +
+    'request itself, e.g. images to a model without vision (upstream_rejected, with its reason)',
   401: 'Missing, unknown, expired or revoked API key, or a disabled account (invalid_api_key)',
   404: 'Unknown model (model_not_found)',
   413: 'Request body too large',
@@ -26,7 +27,9 @@ const ERRORS: Record<number, string> = {
     'Too many requests, or too many refused API keys from this address, here or at the provider ' +
     '(rate_limit_exceeded), or the call would pass one of your quotas (insufficient_quota); see Retry-After',
   502: 'The model provider failed (upstream_error)',
-  503: 'The model provider is unavailable (upstream_unavailable)',
+  503:
+    'The model provider is unavailable (upstream_unavailable), or the server is shutting down and stopped the call ' +
+    '(service_unavailable; try again)',
   504: 'The model provider did not answer in time (upstream_timeout)',
 };
 const ApiOpenAiErrors = (...statuses: number[]) =>

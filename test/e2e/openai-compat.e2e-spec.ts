@@ -630,6 +630,12 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       // One path for a model, whether its slash is sent encoded or not.
       expect(Object.keys(doc.paths).filter((path) => path.startsWith('/v1/models/'))).toEqual(['/v1/models/{model}']);
       expect(doc.paths['/v1/chat/completions'].post.responses).toHaveProperty(['429']);
+      const completionErrors = doc.paths['/v1/chat/completions'].post.responses as Record<
+        string,
+        { description: string }
+      >;
+      expect(completionErrors['400'].description).toContain('upstream_rejected');
+      expect(completionErrors['503'].description).toContain('service_unavailable');
       expect(doc.paths['/users/me/api-keys'].post.security).toEqual([{ bearer: [] }]);
       expect(doc.paths).toHaveProperty(['/users/me/usage']);
       expect(doc.paths).toHaveProperty(['/users/{id}/usage']);
