@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { isUtf8 } from 'node:buffer';
@@ -157,7 +157,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   await app.register(cookie);
   await registerMultipart(app, app.get<FilesConfig>(filesConfig.KEY));
 
-  if (config.docsEnabled) setupSwagger(app);
+  if (config.docsEnabled) setupSwagger(app, config.bodyLimitBytes);
   await serveWebPage(app);
 }
 
@@ -239,7 +239,7 @@ function guardRequestInput(app: NestFastifyApplication): void {
   });
 }
 
-function setupSwagger(app: INestApplication): void {
+function setupSwagger(app: INestApplication, bodyLimitBytes: number): void {
   // Built on the first request for it rather than at start: walking every route's metadata was about a tenth of
   // the start-up time, paid on every start for a page few requests ask for.
   const document = () =>
@@ -274,5 +274,26 @@ function setupSwagger(app: INestApplication): void {
         )
         .build(),
     );
-  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup(DOCS_PATH, app, () => withBodyLimit(bodyLimitBytes, document()), {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+  });
+}
+
+/**
+ * The body limit is applied before any route (createFastifyAdapter), so no controller declares it: every operation
+ * that takes a body and names no 413 of its own gets it here.
+ */
+function withBodyLimit(bodyLimitBytes: number, document: OpenAPIObject): OpenAPIObject {
+  const tooLarge = {
+    description: `A request body larger than ${bodyLimitBytes} bytes (BODY_LIMIT_BYTES): PAYLOAD_TOO_LARGE`,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponseDto' } } },
+  };
+  for (const path of Object.values(document.paths)) {
+    for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+      const operation = path[method];
+      if (operation?.requestBody && !operation.responses['413']) operation.responses['413'] = tooLarge;
+    }
+  }
+  return document;
 }

@@ -244,6 +244,15 @@ describe('General', () => {
       expect(responses('/users/me/password', 'post')['429'].description).toContain('TOO_MANY_PASSWORD_ATTEMPTS');
       expect(responses('/auth/me', 'get')['429'].description).toContain('TOO_MANY_AUTH_FAILURES');
       expect(responses('/users/me', 'get')['429'].description).toContain('TOO_MANY_AUTH_FAILURES');
+      // Every body is held to BODY_LIMIT_BYTES, whichever route it is sent to.
+      const withBody = Object.entries(doc.paths).flatMap(([path, operations]) =>
+        Object.entries(operations)
+          .filter(([, operation]) => 'requestBody' in operation)
+          .map(([method]) => [path, method]),
+      );
+      expect(withBody.length).toBeGreaterThan(20);
+      for (const [path, method] of withBody) expect(responses(path, method)).toHaveProperty(['413']);
+      expect(responses('/auth/register', 'post')['413'].description).toContain('1048576 bytes');
       // A 401 names the codes the route answers: a wrong password is not a token to refresh.
       expect(responses('/auth/login', 'post')['401'].description).toContain('INVALID_CREDENTIALS');
       expect(responses('/auth/login', 'post')['401'].description).toContain('ACCOUNT_DISABLED');
