@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { SessionResponseDto, SessionsPageResponseDto } from './dto/session-response.dto';
@@ -37,7 +37,8 @@ export class SessionsController {
       'Its refresh token stops working at once, its access tokens at their next request (401 `SESSION_REVOKED`). ' +
       'Ending your own current session signs you out.',
   })
-  @ApiErrors(400, 404)
+  @ApiErrors(400)
+  @ApiError(404, 'No such session of yours, or it has ended already (SESSION_NOT_FOUND)')
   async end(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.sessions.end(principal, id);
   }

@@ -53,7 +53,11 @@ export class GenerationsController {
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received' })
   @ApiProduces('text/event-stream')
   @ApiResponse({ status: 200, description: 'text/event-stream of the events after n, then the live ones' })
-  @ApiError(400, 'An id that is not a UUID, or an `after` / `Last-Event-ID` that is not a whole number >= 0')
+  @ApiError(
+    400,
+    'An id that is not a UUID, or an `after` / `Last-Event-ID` that is not a whole number >= 0 (INVALID_EVENT_ID for ' +
+      'the header)',
+  )
   @ApiError(404, NOT_FOUND)
   async events(
     @CurrentUser() principal: AuthUser,

@@ -47,7 +47,8 @@ export class QuotasController {
   @HttpCode(204)
   @Roles('admin')
   @ApiOperation({ summary: 'Delete a quota policy and what was counted under it (admin)' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400)
+  @ApiError(404, 'No such quota policy (QUOTA_NOT_FOUND)')
   async remove(@CurrentUser() principal: AuthUser, @Param('id', ParseUuidParamPipe) id: string): Promise<void> {
     await this.policies.remove(principal, id);
   }

@@ -91,7 +91,13 @@ export class UsersController {
   @Patch(':id')
   @Roles('admin')
   @ApiOperation({ summary: "Change a user's role or disable them (admin); applies from their next request" })
-  @ApiErrors(400, 403, 404)
+  @ApiError(
+    400,
+    'Invalid input (one message per offending field), unknown fields, or an admin removing their own admin role or ' +
+      'disabling themselves (CANNOT_CHANGE_OWN_ACCESS)',
+  )
+  @ApiErrors(403)
+  @ApiError(404, 'No user with this id (USER_NOT_FOUND)')
   async updateAccess(
     @CurrentUser() principal: AuthUser,
     @Param('id', ParseUuidParamPipe) id: string,

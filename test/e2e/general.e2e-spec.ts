@@ -253,6 +253,19 @@ describe('General', () => {
       expect(withBody.length).toBeGreaterThan(20);
       for (const [path, method] of withBody) expect(responses(path, method)).toHaveProperty(['413']);
       expect(responses('/auth/register', 'post')['413'].description).toContain('1048576 bytes');
+      // An error answer names the codes the route gives it.
+      for (const [path, method, status, code] of [
+        ['/users/me/api-keys', 'post', '409', 'TOO_MANY_API_KEYS'],
+        ['/users/me/api-keys/{id}', 'delete', '404', 'API_KEY_NOT_FOUND'],
+        ['/auth/sessions/{id}', 'delete', '404', 'SESSION_NOT_FOUND'],
+        ['/users/{id}', 'patch', '400', 'CANNOT_CHANGE_OWN_ACCESS'],
+        ['/users/{id}', 'patch', '403', 'FORBIDDEN'],
+        ['/users/{id}', 'patch', '404', 'USER_NOT_FOUND'],
+        ['/admin/quotas/{id}', 'delete', '404', 'QUOTA_NOT_FOUND'],
+        ['/conversations/{id}/generations/{generationId}/events', 'get', '400', 'INVALID_EVENT_ID'],
+      ]) {
+        expect(responses(path, method)[status].description).toContain(code);
+      }
       // A 401 names the codes the route answers: a wrong password is not a token to refresh.
       expect(responses('/auth/login', 'post')['401'].description).toContain('INVALID_CREDENTIALS');
       expect(responses('/auth/login', 'post')['401'].description).toContain('ACCOUNT_DISABLED');

@@ -7,7 +7,7 @@ const DESCRIPTIONS: Record<number, string> = {
   401:
     'Missing, invalid or expired credentials; `code` says what to do: TOKEN_EXPIRED (refresh and retry), ' +
     'SESSION_REVOKED (that sign-in was ended: sign in again), INVALID_TOKEN, ACCOUNT_DISABLED',
-  403: 'Signed in, but not allowed (admin only)',
+  403: 'Signed in, but not allowed: the route is for admins (FORBIDDEN)',
   404: 'Not found, or not yours',
   409: 'Conflicts with existing data',
   413: 'Request body too large',
