@@ -256,7 +256,11 @@ function setupSwagger(app: INestApplication, bodyLimitBytes: number): void {
             "errors in OpenAI's shape: `{ error: { message, type, param, code } }`. Any request answers 400 " +
             `\`JSON_TOO_DEEP\` for a JSON body nested deeper than ${MAX_JSON_DEPTH} levels, and 400 \`INVALID_TEXT\` ` +
             'for a body that is not UTF-8 or for a NUL character or an unpaired UTF-16 surrogate in any text of the ' +
-            'body, query or path.',
+            'body, query or path; 400 `INVALID_JSON` for a body that is not valid JSON, 415 `UNSUPPORTED_MEDIA_TYPE` ' +
+            'for a body of a type no route reads, 431 `HEADERS_TOO_LARGE` for headers too large, and 408 ' +
+            '`REQUEST_TIMEOUT` for a request that does not arrive in time (HTTP_HEADERS_TIMEOUT_MS, ' +
+            'HTTP_REQUEST_TIMEOUT_MS). Any request may answer 503 while the server shuts down (`SHUTTING_DOWN`) or ' +
+            'cannot reach Redis (`SERVICE_UNAVAILABLE`, with Retry-After).',
         )
         .setVersion('0.1.0')
         .setLicense('MIT', 'https://opensource.org/license/mit')

@@ -192,11 +192,22 @@ describe('General', () => {
       expect(res.status).toBe(200);
       const doc = res.body as {
         openapi: string;
+        info: { description: string };
         components: { securitySchemes: Record<string, { type: string; scheme: string }> };
         paths: Record<string, Record<string, { security?: Record<string, string[]>[]; responses: object }>>;
       };
 
       expect(doc.openapi).toMatch(/^3\./);
+      // The answers any route may give, before any route is found, are named once for all.
+      for (const code of [
+        'INVALID_JSON',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'HEADERS_TOO_LARGE',
+        'REQUEST_TIMEOUT',
+        'SHUTTING_DOWN',
+      ]) {
+        expect(doc.info.description).toContain(code);
+      }
       expect(Object.values(doc.components.securitySchemes)).toContainEqual(
         expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       );
