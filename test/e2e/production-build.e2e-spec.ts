@@ -125,6 +125,22 @@ describe('the production build (npm start)', () => {
       }
     });
 
+    it('keeps the quotes of the examples the Swagger plugin writes into the document', async () => {
+      const doc = JSON.parse((await get(built, '/docs-json')).body) as {
+        components: { schemas: Record<string, { properties?: Record<string, { example?: unknown }> }> };
+      };
+      const examples = Object.entries(doc.components.schemas).flatMap(([schema, { properties = {} }]) =>
+        Object.entries(properties).map(([property, { example }]) => ({ at: `${schema}.${property}`, example })),
+      );
+      // A JSDoc @example with escaped quotes once came out as {\city\:\Lisbon\}.
+      expect(examples.filter(({ example }) => typeof example === 'string' && example.includes('\\'))).toEqual([]);
+      const schemas = doc.components.schemas;
+      for (const schema of ['ChatCompletionToolCallFunctionDto', 'ChatCompletionFunctionCallDto']) {
+        expect(JSON.parse(schemas[schema].properties!.arguments.example as string)).toEqual({ city: 'Lisbon' });
+      }
+      expect(schemas.OpenAiErrorDetailDto.properties!.message.example).toContain('"openai/gpt-5"');
+    });
+
     it('reads the text of uploads in its worker thread, and sends it with a message', async () => {
       const auth = await fetch(`${built.url}/auth/register`, {
         method: 'POST',

@@ -32,7 +32,11 @@ export class ChatCompletionToolCallFunctionDto {
   @Matches(FUNCTION_NAME, { message: FUNCTION_NAME_MESSAGE })
   name: string;
 
-  /** The arguments as the model wrote them: the text of a JSON object. @example "{\"city\":\"Lisbon\"}" */
+  // The Swagger plugin drops the escaped quotes of a JSDoc @example, which would show {\city\:\Lisbon\}.
+  @ApiProperty({
+    description: 'The arguments as the model wrote them: the text of a JSON object.',
+    example: '{"city":"Lisbon"}',
+  })
   @Validate(JsonObjectTextConstraint)
   arguments: string;
 }

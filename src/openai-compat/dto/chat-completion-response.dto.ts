@@ -27,7 +27,8 @@ const FINISH_REASONS: OpenAiFinishReason[] = ['stop', 'length', 'content_filter'
 export class ChatCompletionFunctionCallDto {
   /** @example "get_weather" */
   name: string;
-  /** JSON text, as the model wrote it. @example "{\"city\":\"Lisbon\"}" */
+  // Set here rather than as a JSDoc @example, whose escaped quotes the Swagger plugin drops.
+  @ApiProperty({ description: 'JSON text, as the model wrote it.', example: '{"city":"Lisbon"}' })
   arguments: string;
 }
 

@@ -1,7 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 export class OpenAiErrorDetailDto {
-  /** What went wrong. @example "model \"openai/gpt-5\" is not available; GET /ai/models lists the ones that are" */
+  // Set here rather than as a JSDoc @example, whose escaped quotes the Swagger plugin drops.
+  @ApiProperty({
+    description: 'What went wrong.',
+    example: 'model "openai/gpt-5" is not available; GET /ai/models lists the ones that are',
+  })
   message: string;
-  /** invalid_request_error, permission_error, rate_limit_error or server_error. @example "invalid_request_error" */
+  /**
+   * invalid_request_error, permission_error, rate_limit_error, server_error, or insufficient_quota for a spent quota.
+   * @example "invalid_request_error"
+   */
   type: string;
   /** The offending request field, when there is one. @example "model" */
   param: string | null;
