@@ -34,7 +34,8 @@ const ANSWERING =
   'random UUID, and the answer as created), any number of `delta` ({"text"}), then one `assistant_message` (the ' +
   'stored answer, "complete" or "incomplete") or `error` ({"statusCode","code","message"}; the answer is stored ' +
   'with what had arrived and status "error"). Without it: 201 with both messages once the answer has ended, or ' +
-  '502/503/504/429 when the provider fails (the messages are kept, the answer with status "error").';
+  '400/429/502/503/504 when the provider refuses the request or fails (the messages are kept, the answer with ' +
+  'status "error").';
 
 @ApiTags('conversations')
 @ApiBearerAuth()

@@ -60,7 +60,10 @@ describe('Conversations (echo model)', () => {
 
     it('names in the OpenAPI document the codes of a model that is not available and of a failing provider', async () => {
       const doc = (await t.http().get('/docs-json').expect(200)).body as {
-        paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+        paths: Record<
+          string,
+          Record<string, { description?: string; responses: Record<string, { description: string }> }>
+        >;
       };
       const description = (path: string, method: string, status: string) =>
         doc.paths[path][method].responses[status].description;
@@ -70,6 +73,7 @@ describe('Conversations (echo model)', () => {
         expect(description(path, 'post', '400')).toContain('UNKNOWN_MODEL');
         expect(description(path, 'post', '400')).toContain('UPSTREAM_REJECTED');
         expect(description(path, 'post', '429')).toContain('UPSTREAM_RATE_LIMITED');
+        expect(doc.paths[path].post.description).toContain('400/429/502/503/504 when the provider refuses');
       }
     });
 
