@@ -141,6 +141,21 @@ describe('the production build (npm start)', () => {
       expect(schemas.OpenAiErrorDetailDto.properties!.message.example).toContain('"openai/gpt-5"');
     });
 
+    it('documents query parameters that have a default, such as limit, as ones that may be left out', async () => {
+      const doc = JSON.parse((await get(built, '/docs-json')).body) as {
+        paths: Record<string, Record<string, { parameters?: { name: string; required?: boolean; schema?: object }[] }>>;
+      };
+      const parameters = Object.entries(doc.paths).flatMap(([path, operations]) =>
+        Object.entries(operations).flatMap(([method, { parameters = [] }]) =>
+          parameters.map((parameter) => ({ at: `${method} ${path} ${parameter.name}`, ...parameter })),
+        ),
+      );
+      const limits = parameters.filter(({ name }) => name === 'limit');
+      expect(limits.length).toBeGreaterThan(10);
+      expect(parameters.filter(({ required, schema }) => required && schema && 'default' in schema)).toEqual([]);
+      expect(parameters.find(({ at }) => at === 'get /conversations archived')).toMatchObject({ required: false });
+    });
+
     it('reads the text of uploads in its worker thread, and sends it with a message', async () => {
       const auth = await fetch(`${built.url}/auth/register`, {
         method: 'POST',

@@ -1,8 +1,11 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ToInteger } from '../validators/to-integer';
 
 export class PageQueryDto {
   /** How many items to return (1 to 100). */
+  // A default makes the Swagger plugin call the parameter required; it may be left out.
+  @ApiProperty({ required: false })
   @IsOptional()
   @ToInteger()
   @IsInt()

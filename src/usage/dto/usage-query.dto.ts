@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ToInteger } from '../../common/validators/to-integer';
 
@@ -19,6 +20,8 @@ export class UsageQueryDto {
   to?: string;
 
   /** How many day-and-model lines to return (1 to 1000). */
+  // A default makes the Swagger plugin call the parameter required; it may be left out.
+  @ApiProperty({ required: false })
   @IsOptional()
   @ToInteger()
   @IsInt()
