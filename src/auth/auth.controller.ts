@@ -25,6 +25,11 @@ import { clearRefreshCookie, refreshTokenOf, wantsRefreshCookie } from './refres
 import { answerWithSession } from './session-answer';
 import { sessionClientOf } from './session-client';
 
+const REFRESH_REFUSED =
+  'A refresh token this server does not know, or no cookie with `X-Refresh-Cookie: 1` (INVALID_TOKEN), or one ' +
+  'whose sign-in has ended: signed out, ended from the session list, past REFRESH_TTL, or ended now because a ' +
+  'token already used was presented (SESSION_REVOKED: sign in again)';
+
 @ApiTags('auth')
 @ApiErrors(429)
 @Controller('auth')
@@ -100,7 +105,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange a refresh token for a new pair; reusing an old one signs that login out' })
   @ApiBody({ type: RefreshTokenDto, required: false })
   @ApiRefreshCookie('rotates', 200)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
+  @ApiError(401, `${REFRESH_REFUSED}, or the account is disabled (ACCOUNT_DISABLED); a refused cookie is cleared`)
   async refresh(
     @Body() dto: RefreshTokenDto,
     @Req() request: FastifyRequest,
@@ -123,7 +129,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign out the login this refresh token belongs to' })
   @ApiBody({ type: RefreshTokenDto, required: false })
   @ApiRefreshCookie('clears', 204)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
+  @ApiError(401, REFRESH_REFUSED)
   async logout(
     @Body() dto: RefreshTokenDto,
     @Req() request: FastifyRequest,

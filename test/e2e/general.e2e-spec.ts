@@ -281,6 +281,10 @@ describe('General', () => {
       expect(responses('/auth/login', 'post')['401'].description).toContain('INVALID_CREDENTIALS');
       expect(responses('/auth/login', 'post')['401'].description).toContain('ACCOUNT_DISABLED');
       expect(responses('/auth/login', 'post')['401'].description).not.toContain('TOKEN_EXPIRED');
+      for (const path of ['/auth/refresh', '/auth/logout']) {
+        expect(responses(path, 'post')['401'].description).toContain('SESSION_REVOKED');
+        expect(responses(path, 'post')['401'].description).not.toContain('TOKEN_EXPIRED');
+      }
       expect(responses('/users/me/password', 'post')['401'].description).toContain('INVALID_CREDENTIALS');
       expect(responses('/users/me', 'delete')['401'].description).toContain('INVALID_CREDENTIALS');
     });
