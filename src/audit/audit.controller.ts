@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditLog } from '../common/audit/audit-log.service';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { AuditEventResponseDto, AuditPageResponseDto } from './dto/audit-event-response.dto';
 import { AuditQueryDto } from './dto/audit-query.dto';
@@ -23,7 +23,12 @@ export class AuditController {
       "accounts, quota changes and admins reading another user's data. Filter by `actorId`, `action`, and a " +
       'time range (`from`, `to`, both included; 400 INVALID_DATE_RANGE when from is after to); pages of `limit` (20 by default, at most 100) with `cursor`.',
   })
-  @ApiErrors(400, 403)
+  @ApiError(
+    400,
+    'Invalid input (one message per offending field), unknown fields, a `cursor` this list did not give ' +
+      '(INVALID_CURSOR), or `from` after `to` (INVALID_DATE_RANGE)',
+  )
+  @ApiErrors(403)
   async list(@Query() query: AuditQueryDto): Promise<AuditPageResponseDto> {
     const page = await this.audit.list(
       {

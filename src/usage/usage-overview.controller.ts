@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { UsageOverviewQueryDto } from './dto/usage-overview-query.dto';
 import { UsageOverviewResponseDto } from './dto/usage-overview-response.dto';
@@ -22,7 +22,12 @@ export class UsageOverviewController {
       'default, at most 366. Lines come in pages of `limit` (100 by default, at most 1000) in key order, ' +
       'continued with `cursor`; `totals` always cover the whole range.',
   })
-  @ApiErrors(400, 403)
+  @ApiError(
+    400,
+    'Invalid input (one message per offending field), unknown fields, a `cursor` this list did not give ' +
+      '(INVALID_CURSOR), or `from` after `to` (INVALID_DATE_RANGE)',
+  )
+  @ApiErrors(403)
   async overview(@Query() query: UsageOverviewQueryDto): Promise<UsageOverviewResponseDto> {
     return UsageOverviewResponseDto.from(await this.usage.overview(query));
   }

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { UsageQueryDto } from './dto/usage-query.dto';
@@ -26,7 +26,11 @@ export class UsageController {
     summary: 'Your calls to the OpenAI-compatible API (/v1), summed per day and model',
     description: REPORT_DESCRIPTION,
   })
-  @ApiErrors(400)
+  @ApiError(
+    400,
+    'Invalid input (one message per offending field), unknown fields, a `cursor` this list did not give ' +
+      '(INVALID_CURSOR), or `from` after `to` (INVALID_DATE_RANGE)',
+  )
   async mine(@CurrentUser() principal: AuthUser, @Query() query: UsageQueryDto): Promise<UsageReportResponseDto> {
     return UsageReportResponseDto.from(await this.usage.report(principal.id, query));
   }
@@ -37,7 +41,12 @@ export class UsageController {
     summary: "A user's calls to the OpenAI-compatible API, summed per day and model (admin)",
     description: REPORT_DESCRIPTION,
   })
-  @ApiErrors(400, 403, 404)
+  @ApiError(
+    400,
+    'Invalid input (one message per offending field), unknown fields, a `cursor` this list did not give ' +
+      '(INVALID_CURSOR), or `from` after `to` (INVALID_DATE_RANGE)',
+  )
+  @ApiErrors(403, 404)
   async forUser(
     @CurrentUser() principal: AuthUser,
     @Param('id', ParseUuidParamPipe) id: string,

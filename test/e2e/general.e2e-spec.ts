@@ -274,6 +274,10 @@ describe('General', () => {
         ['/users/{id}', 'patch', '404', 'USER_NOT_FOUND'],
         ['/admin/quotas/{id}', 'delete', '404', 'QUOTA_NOT_FOUND'],
         ['/conversations/{id}/generations/{generationId}/events', 'get', '400', 'INVALID_EVENT_ID'],
+        ['/admin/audit', 'get', '400', 'INVALID_DATE_RANGE'],
+        ['/admin/usage', 'get', '400', 'INVALID_DATE_RANGE'],
+        ['/users/me/usage', 'get', '400', 'INVALID_DATE_RANGE'],
+        ['/users/{id}/usage', 'get', '400', 'INVALID_DATE_RANGE'],
       ]) {
         expect(responses(path, method)[status].description).toContain(code);
       }

@@ -143,7 +143,10 @@ describe('the production build (npm start)', () => {
 
     it('documents query parameters that have a default, such as limit, as ones that may be left out', async () => {
       const doc = JSON.parse((await get(built, '/docs-json')).body) as {
-        paths: Record<string, Record<string, { parameters?: { name: string; required?: boolean; schema?: object }[] }>>;
+        paths: Record<
+          string,
+          Record<string, { parameters?: { name: string; required?: boolean; description?: string; schema?: object }[] }>
+        >;
       };
       const parameters = Object.entries(doc.paths).flatMap(([path, operations]) =>
         Object.entries(operations).flatMap(([method, { parameters = [] }]) =>
@@ -154,6 +157,11 @@ describe('the production build (npm start)', () => {
       expect(limits.length).toBeGreaterThan(10);
       expect(parameters.filter(({ required, schema }) => required && schema && 'default' in schema)).toEqual([]);
       expect(parameters.find(({ at }) => at === 'get /conversations archived')).toMatchObject({ required: false });
+      // And every cursor says what a made-up one gets.
+      const cursors = parameters.filter(({ name }) => name === 'cursor');
+      expect(cursors.length).toBe(limits.length);
+      for (const cursor of cursors)
+        expect(cursor).toMatchObject({ description: expect.stringContaining('INVALID_CURSOR') });
     });
 
     it('reads the text of uploads in its worker thread, and sends it with a message', async () => {

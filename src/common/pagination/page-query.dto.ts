@@ -13,7 +13,7 @@ export class PageQueryDto {
   @Max(100)
   limit: number = 20;
 
-  /** The `nextCursor` of the previous page. */
+  /** The `nextCursor` of the previous page; anything else is 400 `INVALID_CURSOR`. */
   @IsOptional()
   @IsString()
   @MaxLength(512)

@@ -29,7 +29,7 @@ export class UsageQueryDto {
   @Max(MAX_REPORT_PAGE)
   limit: number = 100;
 
-  /** The `nextCursor` of the previous page (with the same `from` and `to`). */
+  /** The `nextCursor` of the previous page (with the same `from` and `to`); anything else is 400 `INVALID_CURSOR`. */
   @IsOptional()
   @IsString()
   @MaxLength(512)
