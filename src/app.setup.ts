@@ -12,7 +12,13 @@ import type { Duplex } from 'node:stream';
 import type { AppConfig } from './config/app.config';
 import { filesConfig, type FilesConfig } from './config/files.config';
 import { API_KEY_SCHEME } from './common/decorators/api-key-auth.decorator';
-import { InvalidTextError, JsonTooDeepError, MalformedUrlError, UriTooLongError } from './common/errors/app.error';
+import {
+  InvalidTextError,
+  JsonTooDeepError,
+  MalformedUrlError,
+  UnsupportedMediaTypeError,
+  UriTooLongError,
+} from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
 import { applySecurityHeaders, securityHeadersOf } from './common/http/security-headers';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
@@ -216,6 +222,11 @@ const DOCS_CSP = {
  * fail deep inside: JSON nested past MAX_JSON_DEPTH (class-transformer recurses once per level), bodies that are
  * not UTF-8, and NUL or unpaired surrogates in any text of the body, the query or the route parameters.
  */
+const NOT_JSON_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded']);
+
+const hasBody = (request: FastifyRequest) =>
+  request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+
 function guardRequestInput(app: NestFastifyApplication): void {
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
   // Fastify's own parser afterwards, for its handling of empty bodies, syntax errors and prototype poisoning.
@@ -229,6 +240,13 @@ function guardRequestInput(app: NestFastifyApplication): void {
     if (text === '') return done(null, undefined);
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined);
     parseJson(request, text, done);
+  });
+  // Fastify (plain text) and Nest (forms) would parse these; the API takes JSON. A form or a text body is also what
+  // another site can make a browser send without asking first (no CORS preflight).
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const type = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
+    if (type && NOT_JSON_TYPES.has(type) && hasBody(request)) return done(new UnsupportedMediaTypeError(type));
+    done();
   });
   fastify.addHook('preValidation', async (request) => {
     const found =

@@ -96,6 +96,46 @@ describe('Request text and structure that no route can use', () => {
     });
   });
 
+  describe('media types', () => {
+    it.each(['application/x-www-form-urlencoded', 'text/plain; charset=utf-8'])(
+      'refuses a body sent as %s with 415, as a cross-site form would send it, in both dialects',
+      async (type) => {
+        const login = await t
+          .http()
+          .post('/auth/register')
+          .set('Content-Type', type)
+          .send(type.startsWith('text') ? JSON.stringify({ email: uniqueEmail(), password: 'long enough 1' }) : 'a=b')
+          .expect(415);
+        expect(login.body).toEqual({
+          statusCode: 415,
+          error: 'Unsupported Media Type',
+          message: expect.stringContaining('send JSON'),
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+        });
+        const v1 = await t
+          .http()
+          .post('/v1/chat/completions')
+          .set(bearer(apiKey))
+          .set('Content-Type', type)
+          .send('x=1');
+        expect(v1.status).toBe(415);
+        expect(v1.body.error).toMatchObject({
+          type: 'invalid_request_error',
+          message: expect.stringContaining('JSON'),
+        });
+      },
+    );
+
+    it('takes a request without a body whatever its Content-Type says', async () => {
+      await t
+        .http()
+        .delete('/users/me/api-keys/00000000-0000-0000-0000-000000000000')
+        .set(bearer(token))
+        .set('Content-Type', 'text/plain')
+        .expect(404);
+    });
+  });
+
   describe('text', () => {
     it('refuses an unpaired surrogate in an email with 400 INVALID_TEXT, at login and registration', async () => {
       const body = '{"email":"x\\ud800y@example.com","password":"correct-horse-1"}';

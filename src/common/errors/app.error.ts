@@ -21,7 +21,6 @@ export class InvalidCursorError extends AppError {
   }
 }
 
-/** A body, query or route parameter whose text cannot be stored the same way on every database, or at all. */
 /** A time or date range that runs backwards (from after to), or is wider than the route allows. */
 export class InvalidDateRangeError extends AppError {
   readonly code = 'INVALID_DATE_RANGE';
@@ -43,6 +42,7 @@ export class UriTooLongError extends AppError {
   }
 }
 
+/** A body, query or route parameter whose text cannot be stored the same way on every database, or at all. */
 export class InvalidTextError extends AppError {
   readonly code = 'INVALID_TEXT';
 }
@@ -78,5 +78,13 @@ export class ServerBusyError extends AppError {
   constructor(retryAfterSeconds: number) {
     super(`the server is busy; try again in ${retryAfterSeconds} seconds`);
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A body in a form or as plain text: the API takes JSON (and uploads as multipart). */
+export class UnsupportedMediaTypeError extends AppError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  constructor(type: string) {
+    super(`a body of type ${type} is not accepted: send JSON (Content-Type: application/json)`);
   }
 }
