@@ -30,5 +30,19 @@ describe('quota windows', () => {
     expect(modelMatches('*/gpt-4o*', 'openai/gpt-4o-mini')).toBe(true);
     expect(modelMatches('openai/gpt-4o', 'openai/gpt-4o-mini')).toBe(false);
     expect(modelMatches('echo/e.ho', 'echo/echo')).toBe(false);
+    expect(modelMatches('*', 'echo/echo')).toBe(true);
+    expect(modelMatches('echo/*o', 'echo/echo')).toBe(true);
+    expect(modelMatches('echo/*o', 'echo/echoes')).toBe(false);
+    expect(modelMatches('*o*o', 'echo/echo')).toBe(true);
+    expect(modelMatches('e**/e*', 'echo/echo')).toBe(true);
+    expect(modelMatches('echo/echo*', 'echo/echo')).toBe(true);
+  });
+
+  it('matches a pattern of many stars against a long model id at once', () => {
+    const pattern = `openai/${'*a'.repeat(20)}*b`;
+    const startedAt = Date.now();
+    expect(modelMatches(pattern, `openai/${'a'.repeat(32)}`)).toBe(false);
+    expect(modelMatches(pattern, `openai/${'a'.repeat(32)}b`)).toBe(true);
+    expect(Date.now() - startedAt).toBeLessThan(100);
   });
 });

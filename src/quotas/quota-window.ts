@@ -25,14 +25,31 @@ export function secondsUntil(at: Date, now: Date): number {
 
 /**
  * Whether a policy's model pattern covers a model id: null covers every model; `*` stands for any run of
- * characters (`openai/*`, `echo/e*`); anything else is compared as is.
+ * characters (`openai/*`, `echo/e*`); anything else is compared as is. Matched without a regular expression: a
+ * pattern with many stars (`*a*a*a*`) would make one backtrack for minutes over a long model id, on every model call.
  */
 export function modelMatches(pattern: string | null, modelId: string): boolean {
   if (pattern === null) return true;
   if (!pattern.includes('*')) return pattern === modelId;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(modelId);
+  // The classic wildcard walk: on a mismatch, only the latest star takes one more character (linear in practice).
+  let p = 0;
+  let m = 0;
+  let star = -1;
+  let resume = 0;
+  while (m < modelId.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      resume = m;
+    } else if (p < pattern.length && pattern[p] === modelId[m]) {
+      p++;
+      m++;
+    } else if (star >= 0) {
+      p = star + 1;
+      m = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
