@@ -7,7 +7,7 @@ import { buildIfNeeded, ServerProcess, startServerProcess } from '../support/ser
 import { waitFor } from '../support/wait-for';
 
 interface RequestLine {
-  req: { method: string; url: string };
+  req: { id: string; method: string; url: string; remoteAddress: string };
   res: { statusCode: number };
 }
 
@@ -22,8 +22,10 @@ describe('request log', () => {
       ? await isolatedDatabaseUrl(configured)
       : `sqlite:${join(mkdtempSync(join(tmpdir(), 'colloquy-log-')), 'log.sqlite')}`;
     // An OpenAI-compatible provider nobody listens for: listing its models logs a warning inside the request.
+    // Behind one proxy, as most deployments are: requests without X-Forwarded-For come from the peer itself.
     server = await startServerProcess(databaseUrl, {
       LOG_LEVEL: 'info',
+      TRUST_PROXY: '1',
       OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
       OPENAI_API_KEY: 'unreachable-provider-key',
     });
@@ -119,5 +121,20 @@ describe('request log', () => {
       'request completed',
     ]);
     expect(linesOf(fresh).map((line) => line.msg)).toEqual(['request completed']);
+  });
+
+  it('names the client address that TRUST_PROXY lets X-Forwarded-For give, not the proxy', async () => {
+    await request(server.url)
+      .get('/ai/models')
+      .set('X-Forwarded-For', '198.51.100.23, 203.0.113.7')
+      .set('X-Request-Id', 'forwarded-4712')
+      .expect(401);
+    const [line] = await waitFor(
+      async () => requestLines().filter((found) => found.req.id === 'forwarded-4712'),
+      (found) => found.length === 1,
+      5_000,
+    );
+    // One trusted hop: the last entry is the address the proxy saw; those before it are only what the client claims.
+    expect(line.req.remoteAddress).toBe('203.0.113.7');
   });
 });

@@ -27,6 +27,25 @@ type RawRequest = IncomingMessage & { id?: unknown; originalUrl?: string };
 /** The request's path: its query string is dropped, as a client may have put a token there by mistake. */
 const pathOf = (req: RawRequest) => (req.originalUrl ?? req.url ?? '').split('?')[0];
 
+/**
+ * The client's address as Fastify's `request.ip` gives it (which the line is written too early to read): the peer,
+ * or with TRUST_PROXY hops the address that many proxies back in X-Forwarded-For (the last entry is the nearest
+ * proxy's report). Logging the peer would name the proxy on every line.
+ */
+export function clientAddressOf(req: IncomingMessage, trustProxy: number): string | undefined {
+  const peer = req.socket?.remoteAddress;
+  const forwarded = req.headers['x-forwarded-for'];
+  if (trustProxy <= 0 || typeof forwarded !== 'string') return peer;
+  const chain = [
+    peer,
+    ...forwarded
+      .split(',')
+      .map((address) => address.trim())
+      .reverse(),
+  ];
+  return chain[Math.min(trustProxy, chain.length - 1)];
+}
+
 export function requestLoggerOptions(config: AppConfig): Params {
   return {
     // nestjs-pino's default route pattern, '{/*splat}', no longer matches any request under the @fastify/middie
@@ -46,7 +65,7 @@ export function requestLoggerOptions(config: AppConfig): Params {
             id: req.id,
             method: req.method,
             url: pathOf(req),
-            remoteAddress: req.socket?.remoteAddress,
+            remoteAddress: clientAddressOf(req, config.trustProxy),
           }),
           res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
         },
