@@ -632,6 +632,27 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
       expect(sentBodies()[0].response_format).toEqual(format);
     });
 
+    it('pass schemas whose properties are named like JavaScript object methods (toString, valueOf) unchanged', async () => {
+      upstream.reply({ chunks: ['{"toString":"a"}'] });
+      const schema = {
+        type: 'object',
+        properties: { toString: { type: 'string' }, valueOf: { type: 'number' }, hasOwnProperty: { type: 'boolean' } },
+        required: ['toString', 'valueOf'],
+      };
+      const format = { type: 'json_schema' as const, json_schema: { name: 'odd_names', schema } };
+      const tool = { type: 'function' as const, function: { name: 'convert', parameters: schema } };
+
+      await client.chat.completions.create({
+        model: 'openai/gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Convert' }],
+        response_format: format,
+        tools: [tool],
+      });
+
+      expect(sentBodies()[0]).toMatchObject({ response_format: format, tools: [tool] });
+      expect((sentBodies()[0].tools as (typeof tool)[])[0].function.parameters).toEqual(schema);
+    });
+
     it("reach Anthropic under Anthropic's names: stop_sequences, top_p and metadata.user_id", async () => {
       upstream.reply({ chunks: ['ok'] });
 

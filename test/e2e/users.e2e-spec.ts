@@ -69,6 +69,17 @@ describe('Users', () => {
       expect(again.body).toEqual(expect.objectContaining({ displayName: 'Grace Hopper', settings }));
     });
 
+    it('keeps settings keys named like JavaScript object methods', async () => {
+      const me = await registerUser(t);
+      const settings = { toString: 'kept', valueOf: 1, hasOwnProperty: { isPrototypeOf: true } };
+
+      const res = await t.http().patch('/users/me').set(bearer(me.accessToken)).send({ settings }).expect(200);
+
+      expect(res.body.settings).toEqual(settings);
+      const rows = await t.query<{ settings: string }>('SELECT settings FROM users WHERE id = ?', [me.user.id]);
+      expect(JSON.parse(rows[0].settings)).toEqual(settings);
+    });
+
     it('changes only what is sent', async () => {
       const me = await registerUser(t, { displayName: 'Before' });
       await t

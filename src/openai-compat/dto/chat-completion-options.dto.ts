@@ -11,6 +11,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { AsSent } from '../../common/validators/as-sent';
 
 /** OpenAI's rule for function names, which Anthropic's matches. */
 export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -30,6 +31,7 @@ export class FunctionDefinitionDto {
 
   /** A JSON Schema of the arguments object; none means no arguments. */
   @ApiProperty({ required: false, type: Object, additionalProperties: true })
+  @AsSent()
   @IsOptional()
   @IsObject()
   parameters?: Record<string, unknown>;
@@ -63,6 +65,7 @@ export class JsonSchemaFormatDto {
   description?: string;
 
   @ApiProperty({ required: false, type: Object, additionalProperties: true })
+  @AsSent()
   @IsOptional()
   @IsObject()
   schema?: Record<string, unknown>;

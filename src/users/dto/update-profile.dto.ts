@@ -1,4 +1,5 @@
 import { IsNotEmpty, IsObject, IsString, MaxLength, Validate } from 'class-validator';
+import { AsSent } from '../../common/validators/as-sent';
 import { StorableJsonConstraint } from '../../common/validators/storable-json.validator';
 import { MayBeOmitted } from '../../common/validators/may-be-omitted';
 import { Trimmed } from '../../common/validators/trimmed';
@@ -14,6 +15,7 @@ export class UpdateProfileDto {
   displayName?: string;
 
   /** Client preferences (theme, default model, ...), replaced as a whole; at most 16 KiB of JSON. */
+  @AsSent()
   @MayBeOmitted()
   @IsObject()
   @Validate(StorableJsonConstraint, [16 * 1024])
