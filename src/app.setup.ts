@@ -17,6 +17,7 @@ import {
   JsonTooDeepError,
   MalformedUrlError,
   UnsupportedMediaTypeError,
+  TooManyFieldsError,
   UriTooLongError,
 } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
@@ -28,8 +29,10 @@ import { provideRequestContext } from './common/request-context/request-context'
 import {
   describeIllFormedText,
   findIllFormedText,
+  findObjectWiderThan,
   jsonNestsDeeperThan,
   MAX_JSON_DEPTH,
+  MAX_OBJECT_MEMBERS,
 } from './common/request-input/request-input';
 import { createValidationPipe } from './common/validation.pipe';
 import { ChatService } from './conversations/chat.service';
@@ -220,7 +223,8 @@ const DOCS_CSP = {
 /**
  * Refuses, with 400 before any route or validator sees them, inputs that no route can use and that would otherwise
  * fail deep inside: JSON nested past MAX_JSON_DEPTH (class-transformer recurses once per level), bodies that are
- * not UTF-8, and NUL or unpaired surrogates in any text of the body, the query or the route parameters.
+ * not UTF-8, NUL or unpaired surrogates in any text of the body, the query or the route parameters, and objects
+ * wider than MAX_OBJECT_MEMBERS (class-transformer's time grows with the square of an object's width).
  */
 const NOT_JSON_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded']);
 
@@ -254,6 +258,10 @@ function guardRequestInput(app: NestFastifyApplication): void {
       findIllFormedText(request.query, 'query') ??
       findIllFormedText(request.body, 'body');
     if (found) throw new InvalidTextError(describeIllFormedText(found));
+    const wide =
+      findObjectWiderThan(request.query, 'query', MAX_OBJECT_MEMBERS) ??
+      findObjectWiderThan(request.body, 'body', MAX_OBJECT_MEMBERS);
+    if (wide) throw new TooManyFieldsError(wide, MAX_OBJECT_MEMBERS);
   });
 }
 
@@ -272,9 +280,10 @@ function setupSwagger(app: INestApplication, bodyLimitBytes: number): void {
             '`X-Refresh-Cookie: 1` to register, login, refresh and logout. The chat page at / works that way. ' +
             'The OpenAI-compatible routes under /v1 take a personal API key (`api-key` scheme) instead and answer ' +
             "errors in OpenAI's shape: `{ error: { message, type, param, code } }`. Any request answers 400 " +
-            `\`JSON_TOO_DEEP\` for a JSON body nested deeper than ${MAX_JSON_DEPTH} levels, and 400 \`INVALID_TEXT\` ` +
+            `\`JSON_TOO_DEEP\` for a JSON body nested deeper than ${MAX_JSON_DEPTH} levels, 400 \`INVALID_TEXT\` ` +
             'for a body that is not UTF-8 or for a NUL character or an unpaired UTF-16 surrogate in any text of the ' +
-            'body, query or path; 400 `INVALID_JSON` for a body that is not valid JSON, 415 `UNSUPPORTED_MEDIA_TYPE` ' +
+            `body, query or path; 400 \`TOO_MANY_FIELDS\` for an object with more than ${MAX_OBJECT_MEMBERS} fields; ` +
+            '400 `INVALID_JSON` for a body that is not valid JSON, 415 `UNSUPPORTED_MEDIA_TYPE` ' +
             'for a body of a type no route reads, 431 `HEADERS_TOO_LARGE` for headers too large, and 408 ' +
             '`REQUEST_TIMEOUT` for a request that does not arrive in time (HTTP_HEADERS_TIMEOUT_MS, ' +
             'HTTP_REQUEST_TIMEOUT_MS). Any request may answer 503 while the server shuts down (`SHUTTING_DOWN`) or ' +

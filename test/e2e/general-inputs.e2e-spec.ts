@@ -136,6 +136,35 @@ describe('Request text and structure that no route can use', () => {
     });
   });
 
+  describe('width', () => {
+    const wide = (members: number, prefix = 'k') =>
+      JSON.stringify(Object.fromEntries(Array.from({ length: members }, (_, i) => [`${prefix}${i}`, 1])));
+
+    it('refuses an object of 70,000 fields at once with 400 TOO_MANY_FIELDS, in a body or a query', async () => {
+      const startedAt = Date.now();
+      expectError(await json('post', '/auth/login', wide(70_000)), 'TOO_MANY_FIELDS', /^body has more than 1000/);
+      const query = Array.from({ length: 1_001 }, (_, i) => `f${i}=1`).join('&');
+      const listed = await t.http().get(`/conversations?${query}`).set(bearer(token));
+      expect(listed.body).toMatchObject({ statusCode: 400, code: 'TOO_MANY_FIELDS' });
+      // It used to hold the whole server for about ten seconds.
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
+    });
+
+    it('names the wide object, and answers in OpenAI’s shape under /v1', async () => {
+      const settings = `{"settings":{"shortcuts":${wide(1_001)}}}`;
+      expectError(await json('patch', '/users/me', settings, token), 'TOO_MANY_FIELDS', /body\.settings\.shortcuts/);
+      const schema = `{"type":"object","properties":${wide(1_001, 'p')}}`;
+      const body = `{"model":"echo/echo","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${schema}}}]}`;
+      expectOpenAiError(await json('post', '/v1/chat/completions', body, apiKey), 'too_many_fields');
+    });
+
+    it('takes 1,000 fields', async () => {
+      const res = await json('patch', '/users/me', `{"settings":${wide(1_000)}}`, token);
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body.settings)).toHaveLength(1_000);
+    });
+  });
+
   describe('text', () => {
     it('refuses an unpaired surrogate in an email with 400 INVALID_TEXT, at login and registration', async () => {
       const body = '{"email":"x\\ud800y@example.com","password":"correct-horse-1"}';
@@ -209,13 +238,7 @@ describe('Request text and structure that no route can use', () => {
       expectError(await json('post', '/conversations', '{"ti\\u0000tle":"x"}', token), 'INVALID_TEXT', /NUL/);
     });
 
-    it('checks form-encoded bodies and route parameters too', async () => {
-      const form = await t
-        .http()
-        .post('/auth/login')
-        .set('Content-Type', 'application/x-www-form-urlencoded')
-        .send('email=a%00b%40example.com&password=correct-horse-1');
-      expectError(form, 'INVALID_TEXT', /email.*NUL/);
+    it('checks route parameters too', async () => {
       expectError(await t.http().get('/conversations/ab%00cd').set(bearer(token)), 'INVALID_TEXT', /id.*NUL/);
     });
 

@@ -54,6 +54,13 @@ export class JsonTooDeepError extends AppError {
   }
 }
 
+export class TooManyFieldsError extends AppError {
+  readonly code = 'TOO_MANY_FIELDS';
+  constructor(path: string, maxMembers: number) {
+    super(`${path} has more than ${maxMembers} fields`);
+  }
+}
+
 /** The caller's request budget (RATE_LIMIT_PER_MINUTE) is spent; where the rate limiter itself did not count. */
 export class RateLimitedError extends AppError {
   readonly code = 'RATE_LIMITED';

@@ -1,4 +1,10 @@
-import { describeIllFormedText, findIllFormedText, jsonNestsDeeperThan, textProblem } from './request-input';
+import {
+  describeIllFormedText,
+  findIllFormedText,
+  findObjectWiderThan,
+  jsonNestsDeeperThan,
+  textProblem,
+} from './request-input';
 
 describe('jsonNestsDeeperThan', () => {
   it('counts arrays and objects alike, up to the limit inclusive', () => {
@@ -81,5 +87,22 @@ describe('findIllFormedText', () => {
     let deep: unknown = 'a\u0000';
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(findIllFormedText(deep, 'body')?.problem).toBe('nul');
+  });
+});
+
+describe('findObjectWiderThan', () => {
+  const members = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]));
+
+  it('finds the first object with more members than allowed, at any depth, and names it', () => {
+    expect(findObjectWiderThan(members(3), 'body', 3)).toBeUndefined();
+    expect(findObjectWiderThan(members(4), 'body', 3)).toBe('body');
+    expect(findObjectWiderThan({ a: [{ b: members(4) }] }, 'body', 3)).toBe('body.a[0].b');
+    expect(findObjectWiderThan({ 'odd key': members(4) }, 'query', 3)).toBe('query["odd key"]');
+  });
+
+  it('counts the members of objects only, not the items of arrays', () => {
+    expect(findObjectWiderThan({ list: Array.from({ length: 10 }, () => 1) }, 'body', 3)).toBeUndefined();
+    expect(findObjectWiderThan(undefined, 'body', 3)).toBeUndefined();
+    expect(findObjectWiderThan('text', 'body', 3)).toBeUndefined();
   });
 });
