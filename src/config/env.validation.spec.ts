@@ -70,6 +70,15 @@ describe('validateEnv', () => {
     expect(env.TRUST_PROXY).toBe(2);
   });
 
+  it('takes CORS_ORIGINS as origins only, refusing what no browser origin would match', () => {
+    expect(validateEnv({ CORS_ORIGINS: 'https://chat.example.com, http://localhost:5173' }).CORS_ORIGINS).toBe(
+      'https://chat.example.com, http://localhost:5173',
+    );
+    for (const wrong of ['*', 'https://chat.example.com/', 'chat.example.com', 'https://a.example.com/app']) {
+      expect(() => validateEnv({ CORS_ORIGINS: wrong })).toThrow(/CORS_ORIGINS must be comma-separated origins/);
+    }
+  });
+
   it('runs without JWT_SECRET outside production', () => {
     expect(() => validateEnv({ NODE_ENV: 'development' })).not.toThrow();
     expect(() => validateEnv({ NODE_ENV: 'test' })).not.toThrow();

@@ -124,7 +124,12 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined)
   @IsOptional()
-  @IsString()
+  // A browser's Origin is exactly scheme://host[:port]: anything else (a trailing slash, a path, *) never matches.
+  @Matches(/^\s*https?:\/\/[^\s/,*]+(\s*,\s*https?:\/\/[^\s/,*]+)*\s*$/, {
+    message:
+      'CORS_ORIGINS must be comma-separated origins such as https://chat.example.com,http://localhost:5173 ' +
+      '(scheme, host and optional port: no path, no trailing slash, no *)',
+  })
   CORS_ORIGINS?: string;
 
   @Transform(emptyToUndefined)
