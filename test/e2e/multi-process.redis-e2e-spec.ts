@@ -145,6 +145,39 @@ describe('two server processes sharing a database and a Redis', () => {
     expect(rest.events.at(-1)).toEqual(onA.events.at(-1));
   });
 
+  it('a process stopped (SIGTERM) mid-answer tells the viewers on B how the answer was stored, at once', async () => {
+    const stopping = await startServerProcess(databaseUrl, { ...env, SHUTDOWN_GRACE_MS: '500' });
+    servers.push(stopping);
+    const token = await signUp(b);
+    const conversationId = await newConversation(b, token);
+    upstream.hold({ chunks: words(6), afterChunks: 3 });
+    const { generationId, stream } = await sendOn(stopping, token, conversationId, 3);
+    let caughtUp!: () => void;
+    const seenOnB = new Promise<void>((resolve) => (caughtUp = resolve));
+    const viewer = getSse(
+      `${b.url}/conversations/${conversationId}/generations/${generationId}/events`,
+      token,
+      {},
+      (event) => {
+        if (event.event === 'delta' && deltaText([event]) === words(3)[2]) caughtUp();
+      },
+    );
+    await seenOnB;
+
+    const stoppedAt = Date.now();
+    stopping.process.kill('SIGTERM');
+    expect(await stopping.exited).toBe(0);
+    const seen = await viewer;
+
+    // The answer's end reached Redis before the process left: no waiting for its lease (20 s) to lapse.
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    expect(await answerOf(conversationId)).toEqual({ content: words(3).join(''), status: 'incomplete' });
+    expect(deltaText(seen.events)).toBe(words(3).join(''));
+    expect(seen.events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'incomplete' } });
+    expect(seen.events.at(-1)).toEqual((await stream).events.at(-1));
+    expect(stopping.output()).not.toMatch(/could not be relayed/);
+  }, 60_000);
+
   it('one rate limit for both: requests spread over A and B are refused once their sum reaches it', async () => {
     const token = await signUp(b);
     let allowed = 0;

@@ -78,6 +78,9 @@ export class RedisService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    // Auto-pipelined commands go out at the next setImmediate, and QUIT would overtake them: the last writes of
+    // the shutdown (the end of the generations it cut) would fail with "Connection is closed".
+    await new Promise((resolve) => setImmediate(resolve));
     await Promise.all([...this.connections].map((connection) => this.close(connection)));
     this.commands = undefined;
   }
