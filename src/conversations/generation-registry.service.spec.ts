@@ -48,10 +48,13 @@ const answer = (id: string, conversationId: string) =>
   }) as unknown as PlacedMessage;
 
 function setup() {
+  const stored = new Map<string, object>();
   const messages = {
     saveStreamingText: jest.fn(async () => undefined),
-    update: jest.fn(async () => undefined),
-    findPlaced: jest.fn(async (conversationId: string, [id]: string[]) => [answer(id, conversationId)]),
+    update: jest.fn(async (_manager: unknown, id: string, changes: object) => void stored.set(id, changes)),
+    findPlaced: jest.fn(async (conversationId: string, [id]: string[]) => [
+      { ...answer(id, conversationId), ...stored.get(id) },
+    ]),
   };
   const transactions = { run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})) };
   const shutdown = { signal: new AbortController().signal, track: jest.fn() } as unknown as ShutdownService;

@@ -146,6 +146,8 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
       if (!local.running) throw new GenerationEndedError();
       local.cancel();
       await local.ended;
+      // It ended by itself (its answer was being stored when the cancel came): nothing was stopped.
+      if (local.outcome?.message?.status !== 'incomplete') throw new GenerationEndedError();
       return;
     }
     const found = await this.findElsewhere(principal, conversationId, generationId);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_BUFFERED_DELTAS } from '../../src/conversations/generation';
+import { GenerationRegistry } from '../../src/conversations/generation-registry.service';
+import { MessagesRepository } from '../../src/conversations/messages.repository';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
@@ -238,6 +240,46 @@ describe('Generations: answers that run on their own, followed and resumed by an
       .set(bearer(token))
       .send({ content: 'Shorter, then' })
       .expect(201);
+  });
+
+  it('answers 409 to a cancel that comes while the answer that ended by itself is being stored; it stays complete', async () => {
+    upstream.reply({ chunks: ['All', ' done'] });
+    // The answer's final write waits until the cancel has reached the server.
+    const messages = t.app.get(MessagesRepository);
+    const write = messages.update.bind(messages);
+    const storing = signal();
+    const release = signal();
+    const update = jest.spyOn(messages, 'update').mockImplementationOnce(async (...args) => {
+      storing.resolve();
+      await release.promise;
+      return write(...args);
+    });
+    const cancelling = jest.spyOn(t.app.get(GenerationRegistry), 'cancel');
+    try {
+      let generation: Generation | undefined;
+      const stream = send('Say it', (event) => {
+        if (event.event === 'generation') generation = event.data as Generation;
+      });
+      await storing.promise;
+      const cancelled = cancel(generation!.id).then((res) => res);
+      await waitFor(
+        async () => cancelling.mock.calls.length,
+        (calls) => calls === 1,
+      );
+      release.resolve();
+
+      const refused = await cancelled;
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('GENERATION_ENDED');
+      const { events } = await stream;
+      expect(events.filter((e) => e.event === 'assistant_message' || e.event === 'error')).toEqual([
+        expect.objectContaining({ event: 'assistant_message', data: expect.objectContaining({ status: 'complete' }) }),
+      ]);
+      expect(await storedAnswer()).toEqual({ content: 'All done', status: 'complete' });
+    } finally {
+      update.mockRestore();
+      cancelling.mockRestore();
+    }
   });
 
   it('writes the text so far to the answers while they stream', async () => {
