@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { AiProvider } from '../ai/ai-provider';
 import { ModelRegistry } from '../ai/model-registry.service';
 import type { AuthUser } from '../common/auth-user';
+import { isRedisUnavailable } from '../common/redis/redis.service';
 import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
 import { estimateTokens, QuotasService, type QuotaReservation } from '../quotas/quotas.service';
@@ -208,7 +209,16 @@ export class ChatService {
 
   /** Answers left `streaming` by a process that no longer runs are stored as what they have, `incomplete`. */
   async settleAbandonedAnswers(): Promise<void> {
-    const settled = await this.generations.settleAbandoned();
+    let settled: number;
+    try {
+      settled = await this.generations.settleAbandoned();
+    } catch (error) {
+      // A process starts while Redis is down; which answers still have a live process is known once it answers,
+      // and the sweep (GenerationRegistry) settles them then.
+      if (!isRedisUnavailable(error)) throw error;
+      this.logger.warn(`answers left unfinished by an earlier process are settled once Redis answers`);
+      return;
+    }
     if (settled > 0) this.logger.warn(`${settled} answer(s) left unfinished by an earlier process marked incomplete`);
   }
 

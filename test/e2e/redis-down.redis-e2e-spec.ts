@@ -1,3 +1,5 @@
+import { Message } from '../../src/conversations/entities/message.entity';
+import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { freePort } from '../support/server-process';
 
@@ -39,6 +41,42 @@ describe('Redis that cannot be reached', () => {
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('SERVICE_UNAVAILABLE');
       expect(Date.now() - startedAt).toBeLessThan(2_500);
+    }
+  });
+
+  it('starts while an answer left by a process that stopped is still streaming, and leaves it to the sweep', async () => {
+    const unreachable = process.env.REDIS_URL!;
+    delete process.env.REDIS_URL;
+    const alone = await createTestApp({}, { databaseUrl: t.databaseUrl });
+    let answerId: string;
+    try {
+      const { accessToken } = await registerUser(alone);
+      const id = (await alone.http().post('/conversations').set(bearer(accessToken)).send({}).expect(201)).body.id;
+      const sent = await alone
+        .http()
+        .post(`/conversations/${id}/messages`)
+        .set(bearer(accessToken))
+        .send({ content: 'Cut short' })
+        .expect(201);
+      answerId = sent.body.assistantMessage.id;
+      // As a process that died mid-answer a minute ago leaves it.
+      await alone.dataSource
+        .getRepository(Message)
+        .update({ id: answerId }, { status: 'streaming', createdAt: new Date(Date.now() - 60_000) });
+    } finally {
+      await alone.close();
+    }
+
+    const restarted = await createTestApp({ REDIS_URL: unreachable }, { databaseUrl: t.databaseUrl });
+    try {
+      await restarted.http().get('/health').expect(200);
+      // Whether its process still renews its lease cannot be told without Redis: settled once Redis answers.
+      const [answer] = await restarted.query<{ status: string }>('SELECT status FROM messages WHERE id = ?', [
+        answerId,
+      ]);
+      expect(answer.status).toBe('streaming');
+    } finally {
+      await restarted.close();
     }
   });
 });
