@@ -114,7 +114,7 @@ export class ChatService {
         },
       ),
     );
-    return this.releasedOnFailure(reservation, () =>
+    return this.releasedOnFailure(reservation, stored.answer, () =>
       this.startSent(principal, input, target, budgetTokens, reservation, stored, history!),
     );
   }
@@ -172,7 +172,7 @@ export class ChatService {
       const answer = await this.startAnswer(manager, current, question, target.modelId, {});
       return { conversation: current, question, answer };
     });
-    return this.releasedOnFailure(reservation, () =>
+    return this.releasedOnFailure(reservation, answer, () =>
       this.exchange(principal, conversation, question, answer, false, target, input, reservation),
     );
   }
@@ -196,13 +196,27 @@ export class ChatService {
 
   /**
    * Runs what comes between the commit of the call's messages (with its reservation) and the model call; should it
-   * fail, the reservation is given back.
+   * fail, the reservation is given back, and the answer, which no generation will end, is stored as failed (left
+   * `streaming`, it would keep its conversation refusing new messages).
    */
-  private async releasedOnFailure<T>(reservation: QuotaReservation | null, work: () => Promise<T>): Promise<T> {
+  private async releasedOnFailure<T>(
+    reservation: QuotaReservation | null,
+    answer: Pick<Message, 'id'>,
+    work: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await work();
     } catch (error) {
       await this.quotas.release(reservation);
+      await this.transactions
+        .run((manager) =>
+          this.messages.update(manager, answer.id, { status: 'error', error: 'the answer could not be started' }),
+        )
+        .catch((failure: unknown) =>
+          this.logger.error(
+            `a failed answer could not be stored: ${failure instanceof Error ? failure.message : failure}`,
+          ),
+        );
       throw error;
     }
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MAX_BUFFERED_DELTAS } from '../../src/conversations/generation';
 import { GenerationRegistry } from '../../src/conversations/generation-registry.service';
 import { MessagesRepository } from '../../src/conversations/messages.repository';
+import { PromptAssembler } from '../../src/conversations/prompt-assembler.service';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
@@ -280,6 +281,34 @@ describe('Generations: answers that run on their own, followed and resumed by an
       update.mockRestore();
       cancelling.mockRestore();
     }
+  });
+
+  it('frees the conversation when an answer cannot be started after its messages are stored', async () => {
+    const assemble = jest
+      .spyOn(t.app.get(PromptAssembler), 'assemble')
+      .mockRejectedValueOnce(new Error('the database connection was lost'));
+    try {
+      await t
+        .http()
+        .post(`/conversations/${conversationId}/messages`)
+        .set(bearer(token))
+        .send({ content: 'Unlucky' })
+        .expect(500);
+    } finally {
+      assemble.mockRestore();
+    }
+
+    // The question is kept; its answer is not left `streaming` with no generation to end it.
+    expect(await storedAnswer()).toMatchObject({ content: '', status: 'error' });
+    expect((await conversation()).activeGeneration).toBeNull();
+    upstream.reply({ chunks: ['Better', ' now'] });
+    const next = await t
+      .http()
+      .post(`/conversations/${conversationId}/messages`)
+      .set(bearer(token))
+      .send({ content: 'Again' })
+      .expect(201);
+    expect(next.body.assistantMessage).toMatchObject({ status: 'complete', content: 'Better now' });
   });
 
   it('writes the text so far to the answers while they stream', async () => {
