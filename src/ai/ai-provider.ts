@@ -75,6 +75,11 @@ export interface ChatRequest {
   user?: string;
   /** Aborting it cancels the upstream request. */
   signal: AbortSignal;
+  /**
+   * Called whenever bytes arrive from the vendor, whether or not they make an event (keep-alive comments, chunks
+   * with no text while a model reasons): AI_TIMEOUT_MS is the longest wait for the next byte, not the next word.
+   */
+  onData?: () => void;
 }
 
 /**

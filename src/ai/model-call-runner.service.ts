@@ -209,10 +209,13 @@ export class ModelCallRunner {
     let failure: AppError | null = null;
     let exhausted = false;
     const stop = new AbortError();
-    const iterator = provider.streamChat({ ...request, model, signal: call.signal })[Symbol.asyncIterator]();
+    // The idle timer of the wait in progress, if any: every byte from the vendor starts it again.
+    const idle: IdleTimer = {};
+    const onData = () => idle.timer?.refresh();
+    const iterator = provider.streamChat({ ...request, model, signal: call.signal, onData })[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await this.nextOf(iterator, call, stop, () => (timedOut = true));
+        const next = await this.nextOf(iterator, call, stop, idle, () => (timedOut = true));
         if (next.done) {
           exhausted = true;
           break;
@@ -315,14 +318,16 @@ export class ModelCallRunner {
 
   /**
    * The provider's next event. The timer runs only while the provider is awaited, never while the consumer
-   * holds an event; the wait ends as soon as the call is aborted (rejecting with `stop`), even when the
-   * provider is slow to notice. Everything it sets up is undone when it settles: a stream of thousands of
-   * deltas leaves nothing behind per delta.
+   * holds an event, and starts again with every byte the vendor sends (`idle`, see ChatRequest.onData); the wait
+   * ends as soon as the call is aborted (rejecting with `stop`), even when the provider is slow to notice.
+   * Everything it sets up is undone when it settles: a stream of thousands of deltas leaves nothing behind per
+   * delta.
    */
   private nextOf(
     iterator: AsyncIterator<ChatEvent>,
     call: AbortController,
     stop: AbortError,
+    idle: IdleTimer,
     onTimeout: () => void,
   ): Promise<IteratorResult<ChatEvent>> {
     if (call.signal.aborted) return Promise.reject(stop);
@@ -332,9 +337,11 @@ export class ModelCallRunner {
         onTimeout();
         call.abort();
       }, this.config.timeoutMs);
+      idle.timer = timer;
       call.signal.addEventListener('abort', onAbort, { once: true });
       const settle = () => {
         clearTimeout(timer);
+        idle.timer = undefined;
         call.signal.removeEventListener('abort', onAbort);
       };
       iterator.next().then(
@@ -373,6 +380,11 @@ export class ModelCallRunner {
     this.logger.error(`model call failed: ${error instanceof Error ? error.message : String(error)}`);
     return new AiProviderError('UPSTREAM_ERROR', 'the model provider failed');
   }
+}
+
+/** The time-out of a wait for a provider's next event, while one runs. */
+interface IdleTimer {
+  timer?: NodeJS.Timeout;
 }
 
 /**

@@ -282,6 +282,20 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
     ]);
   });
 
+  it('waits as long as bytes keep coming, however long before the first word (a model that thinks first)', async () => {
+    const id = await newConversation();
+    // Chunks with no text, as a reasoning model sends while it thinks: each within the time-out, all past it.
+    const quiet = Math.ceil((2 * TIMEOUT_MS) / (TIMEOUT_MS / 3));
+    upstream.reply({
+      chunks: [...Array<string>(quiet).fill(''), 'Thought', ' it', ' through'],
+      delayMs: TIMEOUT_MS / 3,
+    });
+
+    const res = await sendJson(id, 'Think hard').expect(201);
+
+    expect(res.body.assistantMessage).toMatchObject({ status: 'complete', content: 'Thought it through' });
+  });
+
   it('sends an error event and keeps the partial answer when the stream stalls past the time-out', async () => {
     const id = await newConversation();
     upstream.hang({ chunks: ['Half', ' an', ' answer'], afterChunks: 2 });

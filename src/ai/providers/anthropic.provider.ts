@@ -121,7 +121,7 @@ export class AnthropicProvider extends AiProvider {
     let finishReason: string | null = null;
     // Content blocks are numbered across text and tool_use alike; tool calls are numbered among themselves.
     const toolUses = new Map<number, OpenToolUse>();
-    for await (const event of streamSse({ ...call, body, signal: request.signal })) {
+    for await (const event of streamSse({ ...call, body, signal: request.signal, onData: request.onData })) {
       const data = parseEventData<StreamEvent>(this.id, event.data);
       switch (event.event ?? data.type) {
         case 'message_start':

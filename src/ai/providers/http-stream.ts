@@ -17,6 +17,9 @@ export interface UpstreamCall {
   connections?: UpstreamConnections;
 }
 
+/** A streamed call: its body, what aborts it, and what hears of every chunk of bytes (ChatRequest.onData). */
+export type UpstreamStreamCall = UpstreamCall & { body: unknown; signal: AbortSignal; onData?: () => void };
+
 /**
  * Connections a provider keeps open between its calls: a new one costs a TCP (and for https a TLS) handshake in
  * front of every answer's first byte. Node closes an idle one before the vendor's announced `Keep-Alive:
@@ -75,9 +78,7 @@ const KEY_PATTERN = /\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}/g;
  * runner's to decide (ModelCallRunner, AI_TIMEOUT_MS): it aborts `signal` when the vendor stays quiet. Leaving
  * the loop early, by abort or by `break`, closes the upstream connection so the vendor stops generating.
  */
-export function streamSse(
-  call: UpstreamCall & { body: unknown; signal: AbortSignal },
-): AsyncGenerator<EventSourceMessage> {
+export function streamSse(call: UpstreamStreamCall): AsyncGenerator<EventSourceMessage> {
   return streamFramed<EventSourceMessage>(call, 'text/event-stream', (push) => {
     const parser = createParser({ onEvent: push });
     // An event without its closing blank line is dropped, as the SSE spec says, so a cut shows as one.
@@ -86,7 +87,7 @@ export function streamSse(
 }
 
 /** As streamSse, for a vendor that streams one JSON document a line (Ollama): yields the lines. */
-export function streamNdjson(call: UpstreamCall & { body: unknown; signal: AbortSignal }): AsyncGenerator<string> {
+export function streamNdjson(call: UpstreamStreamCall): AsyncGenerator<string> {
   return streamFramed<string>(call, 'application/x-ndjson', (push) => {
     // A last line without its newline is never pushed, like an unfinished SSE event, so a cut shows as one.
     let rest = '';
@@ -99,7 +100,7 @@ export function streamNdjson(call: UpstreamCall & { body: unknown; signal: Abort
 }
 
 async function* streamFramed<T>(
-  call: UpstreamCall & { body: unknown; signal: AbortSignal },
+  call: UpstreamStreamCall,
   accept: string,
   /** Returns what cuts the decoded text into items, handing each to `push`. */
   framer: (push: (item: T) => void) => (text: string) => void,
@@ -150,6 +151,7 @@ async function* streamFramed<T>(
         ended = true;
         feed(decoder.end());
       } else {
+        call.onData?.();
         feed(decoder.write(next.value));
       }
       while (pending.length > 0) yield pending.shift()!;

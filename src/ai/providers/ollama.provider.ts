@@ -89,7 +89,12 @@ export class OllamaProvider extends AiProvider {
   async *streamChat(request: ChatRequest): AsyncGenerator<ChatEvent> {
     const call = this.call('/api/chat');
     let calls = 0;
-    for await (const line of streamNdjson({ ...call, body: toOllamaChat(request), signal: request.signal })) {
+    for await (const line of streamNdjson({
+      ...call,
+      body: toOllamaChat(request),
+      signal: request.signal,
+      onData: request.onData,
+    })) {
       const data = parseEventData<ChatLine>(this.id, line);
       if (data.error) throw streamError(call, data.error);
       if (data.message?.content) yield { type: 'delta', text: data.message.content };

@@ -106,7 +106,7 @@ export class OpenAiProvider extends AiProvider {
     let finishReason: string | null = null;
     /** The ids of the calls begun so far, by index: every piece after the first is sent without one. */
     const callIds: string[] = [];
-    for await (const event of streamSse({ ...call, body, signal: request.signal })) {
+    for await (const event of streamSse({ ...call, body, signal: request.signal, onData: request.onData })) {
       if (event.data.trim() === '[DONE]') {
         yield { type: 'done', usage, finishReason };
         return;
