@@ -26,7 +26,12 @@ export class SseWriter {
 
   private constructor(private readonly reply: FastifyReply) {
     const raw = reply.raw;
-    this.closed = new Promise((resolve) => raw.once('close', resolve));
+    this.closed = new Promise((resolve) => {
+      // A client that left while its request was being handled: the response's 'close' has come and gone, and the
+      // stream (its heartbeat, its subscription to a generation) would otherwise stay open for good.
+      if (raw.destroyed) resolve();
+      else raw.once('close', resolve);
+    });
     void this.closed.then(() => {
       this.isClosed = true;
       clearInterval(this.heartbeat);
