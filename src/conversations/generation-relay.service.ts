@@ -140,7 +140,13 @@ export class GenerationRelay implements OnApplicationShutdown {
 
   /** Renews the leases of the generations this process runs. */
   renew(generations: Iterable<Generation>): void {
-    for (const generation of generations) this.expire(generation, LEASE_MS);
+    for (const generation of generations) {
+      // Set again, not only extended: after a Redis outage longer than a lease the key is gone, and another
+      // process's sweep would take an answer that is still running for one whose process has stopped.
+      const lease = this.leaseKey(generation.assistantMessageId);
+      this.redis.client.set(lease, generation.id, 'PX', LEASE_MS).catch(() => undefined);
+      this.expire(generation, LEASE_MS);
+    }
   }
 
   /** A generation of any process, running or ended within KEEP_ENDED_MS; null when Redis knows none. */

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { RedisService } from '../../src/common/redis/redis.service';
 import { GenerationRegistry } from '../../src/conversations/generation-registry.service';
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../fakes/fake-upstream';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { deltaText, expectConsecutive, getSse, postSse, words } from '../support/sse';
 import { upstreamEnv } from '../support/upstream-env';
+import { waitFor } from '../support/wait-for';
 
 interface Generation {
   id: string;
@@ -205,4 +207,30 @@ describe('Generations across processes (REDIS_URL)', () => {
     release();
     expect((await stream).events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'complete' } });
   });
+
+  it('takes its lease back after Redis lost it (an outage longer than a lease): the running answer is not settled', async () => {
+    const release = upstream.hold({ chunks: words(4), afterChunks: 2 });
+    const { generation, stream } = await sendOnA('Keep going', 2);
+    const redis = a.app.get(RedisService);
+    const lease = redis.key('answer', generation.assistantMessage.id, 'lease');
+    await redis.client.del(lease);
+
+    // A's next heartbeat (every 5 s) renews it.
+    expect(
+      await waitFor(
+        () => redis.client.exists(lease),
+        (found) => found === 1,
+        7_000,
+      ),
+    ).toBe(1);
+    const old = new Date(Date.now() - 60_000);
+    await a.query('UPDATE messages SET created_at = ? WHERE id = ?', [
+      a.dataSource.options.type === 'postgres' ? old : old.toISOString().replace('T', ' ').slice(0, -1),
+      generation.assistantMessage.id,
+    ]);
+    expect(await b.app.get(GenerationRegistry).settleAbandoned()).toBe(0);
+    expect(await storedAnswer()).toMatchObject({ status: 'streaming' });
+    release();
+    expect((await stream).events.at(-1)).toMatchObject({ event: 'assistant_message', data: { status: 'complete' } });
+  }, 15_000);
 });
