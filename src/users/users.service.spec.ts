@@ -93,17 +93,23 @@ describe('UsersService', () => {
     it('stores a lower-cased email and a hash, never the password', async () => {
       await service.create({ email: '  Ada@Example.COM ', password: 'correct-horse' });
 
-      expect(repository.insert).toHaveBeenCalledWith({
-        email: 'ada@example.com',
-        passwordHash: 'hash-of-correct-horse',
-        displayName: 'ada',
-        role: 'user',
-      });
+      expect(repository.insert).toHaveBeenCalledWith(
+        {
+          email: 'ada@example.com',
+          passwordHash: 'hash-of-correct-horse',
+          displayName: 'ada',
+          role: 'user',
+        },
+        undefined,
+      );
     });
 
     it('keeps a given display name and role', async () => {
       await service.create({ email: 'x@example.com', password: 'pw', displayName: ' Grace ', role: 'admin' });
-      expect(repository.insert).toHaveBeenCalledWith(expect.objectContaining({ displayName: 'Grace', role: 'admin' }));
+      expect(repository.insert).toHaveBeenCalledWith(
+        expect.objectContaining({ displayName: 'Grace', role: 'admin' }),
+        undefined,
+      );
     });
   });
 
