@@ -11,12 +11,22 @@ const HOUR_MS = 3_600_000;
  */
 const KEEP_AFTER_END_MS = 24 * HOUR_MS;
 
-/** Each row of these is dead once the time in its column has passed (or, for sessions, once ended). */
-const DEAD_ROWS: { table: string; ended: string[] }[] = [
-  { table: 'refresh_tokens', ended: ['expires_at', 'revoked_at'] },
-  { table: 'sessions', ended: ['expires_at', 'revoked_at'] },
-  { table: 'mfa_tokens', ended: ['expires_at'] },
-  { table: 'password_reset_tokens', ended: ['expires_at'] },
+/** At most this many rows go in one statement: a first sweep after an upgrade would otherwise hold the database. */
+const BATCH = 1000;
+
+/**
+ * What is dead, table by table, as a condition on its rows. A refresh token lives as long as its session: a used
+ * one is kept while the session goes on (refreshed, it outlives the token's own expiry), since presenting it again
+ * must still end the session as a replay.
+ */
+const DEAD_ROWS: { table: string; where: string }[] = [
+  {
+    table: 'refresh_tokens',
+    where: 'family_id IN (SELECT s.id FROM sessions s WHERE s.revoked_at < :before OR s.expires_at < :before)',
+  },
+  { table: 'sessions', where: 'revoked_at < :before OR expires_at < :before' },
+  { table: 'mfa_tokens', where: 'expires_at < :before' },
+  { table: 'password_reset_tokens', where: 'expires_at < :before' },
 ];
 
 /**
@@ -44,18 +54,24 @@ export class AuthHousekeeping implements OnApplicationBootstrap, OnModuleDestroy
   async sweep(now = Date.now()): Promise<void> {
     const before = dateParam(this.dataSource, new Date(now - KEEP_AFTER_END_MS));
     try {
-      for (const { table, ended } of DEAD_ROWS) {
-        await this.dataSource
-          .createQueryBuilder()
-          .delete()
-          .from(table)
-          .where(ended.map((column) => `${column} < :before`).join(' OR '), { before })
-          .execute();
+      for (const { table, where } of DEAD_ROWS) {
+        // In batches, each its own statement, so that other requests' statements run between them.
+        while ((await this.deleteSome(table, where, before)) === BATCH);
       }
     } catch (error) {
       // The command line starts before it has applied the migrations to a new database: nothing to delete yet.
       if (isMissingTable(error)) return;
       this.logger.warn(`ended sign-in records could not be deleted: ${(error as Error).message}`);
     }
+  }
+
+  private async deleteSome(table: string, where: string, before: Date | string): Promise<number> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .delete()
+      .from(table)
+      .where(`id IN (SELECT id FROM ${table} WHERE ${where} LIMIT ${BATCH})`, { before })
+      .execute();
+    return result.affected ?? 0;
   }
 }

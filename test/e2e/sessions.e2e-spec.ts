@@ -343,6 +343,15 @@ describe('Sessions', () => {
     expect([await sessionRows(live), await tokenRows(live)]).toEqual([1, 2]);
     expect(await count('SELECT COUNT(*) AS n FROM password_reset_tokens WHERE user_id = ?', [first.user.id])).toBe(0);
     await me(rotated.body.accessToken).expect(200);
-    await refresh(rotated.body.refreshToken).expect(200);
+    const again = await refresh(rotated.body.refreshToken).expect(200);
+
+    // A used token past its own expiry, of a session refreshed since: still kept, still seen as a replay.
+    await t.query('UPDATE refresh_tokens SET expires_at = ? WHERE family_id = ? AND rotated_at IS NOT NULL', [
+      longAgo,
+      live,
+    ]);
+    await t.app.get(AuthHousekeeping).sweep();
+    await refresh(first.refreshToken).expect(401);
+    expectError((await refresh(again.body.refreshToken).expect(401)).body, 401, 'SESSION_REVOKED');
   });
 });
