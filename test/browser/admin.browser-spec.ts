@@ -147,7 +147,8 @@ describe('The Admin dialog in the chat page', () => {
     // Another period typed in, not asked for yet: the next lines are still those of the period shown.
     await dialog.locator('#admin-usage-to').fill(day(254));
     await dialog.getByRole('button', { name: 'Load more lines' }).click();
-    await dialog.getByRole('button', { name: 'Load more lines' }).waitFor({ state: 'hidden' });
+    // Its label says "Loading…" meanwhile: wait for the rows, not for the button to go.
+    await usage.locator('tbody tr').nth(54).waitFor();
     await dialog.getByText('55 calls and 110 tokens in this period.').waitFor();
     expect(await usage.locator('tbody tr td:first-child').allTextContents()).toEqual(
       Array.from({ length: 55 }, (_, i) => day(254 - i)),
@@ -162,7 +163,8 @@ describe('The Admin dialog in the chat page', () => {
     expect(await log.locator('tbody tr').count()).toBe(50);
     await dialog.getByRole('combobox', { name: 'Action' }).selectOption('user.deleted');
     await dialog.getByRole('button', { name: 'Load more events' }).click();
-    await dialog.getByRole('button', { name: 'Load more events' }).waitFor({ state: 'hidden' });
+    await log.locator('tbody tr').nth(54).waitFor();
+    await page.locator('#admin-audit-more').waitFor({ state: 'hidden' });
     const actions = await log.locator('tbody tr td:nth-child(2)').allTextContents();
     expect(actions).toEqual(Array.from({ length: 55 }, () => 'api_key.revoked'));
   });
