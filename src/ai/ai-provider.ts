@@ -94,7 +94,7 @@ export interface ProviderFeatures {
   serialToolCalls: boolean;
   strictTools: boolean;
   imageData: boolean;
-  /** The largest image (its bytes, before base64) the provider takes in a request; null: no limit known. */
+  /** The largest image the provider takes, counted as its base64 text (4 characters per 3 bytes); null: none known. */
   maxImageBytes: number | null;
   imageUrl: boolean;
   stop: boolean;

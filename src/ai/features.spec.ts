@@ -47,8 +47,9 @@ describe('canHonour', () => {
         },
       ],
     });
-    expect(canHonour(ANTHROPIC_FEATURES, request(image(5 * 1024 * 1024)))).toBe(true);
-    expect(canHonour(ANTHROPIC_FEATURES, request(image(5 * 1024 * 1024 + 3)))).toBe(false);
-    expect(canHonour(OPENAI_FEATURES, request(image(5 * 1024 * 1024 + 3)))).toBe(true);
+    // Counted as the base64 text the provider receives: 3.75 MiB of bytes are 5 MiB of it.
+    expect(canHonour(ANTHROPIC_FEATURES, request(image(3.75 * 1024 * 1024)))).toBe(true);
+    expect(canHonour(ANTHROPIC_FEATURES, request(image(3.75 * 1024 * 1024 + 3)))).toBe(false);
+    expect(canHonour(OPENAI_FEATURES, request(image(3.75 * 1024 * 1024 + 3)))).toBe(true);
   });
 });

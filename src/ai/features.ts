@@ -20,7 +20,7 @@ export function canHonour(features: ProviderFeatures, request: ChatRequest): boo
       if (part.type !== 'image') continue;
       if (part.source.kind === 'base64' ? !features.imageData : !features.imageUrl) return false;
       if (part.source.kind === 'base64' && features.maxImageBytes !== null) {
-        if (base64Bytes(part.source.data) > features.maxImageBytes) return false;
+        if (part.source.data.length > features.maxImageBytes) return false;
       }
     }
   }
@@ -33,7 +33,3 @@ export function canHonour(features: ProviderFeatures, request: ChatRequest): boo
   if (request.user !== undefined && !features.user) return false;
   return true;
 }
-
-/** The bytes that base64 `data` stands for. */
-const base64Bytes = (data: string) =>
-  Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);

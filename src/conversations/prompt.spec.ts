@@ -212,7 +212,7 @@ describe('withImages', () => {
     expect(asked.content).toEqual([
       {
         type: 'text',
-        text: '[Attached image "b.webp" left out: it is larger than the 5 MB this model takes.]\n\nCompare these.',
+        text: '[Attached image "b.webp" left out: it is larger than this model takes (5 MB as base64).]\n\nCompare these.',
       },
       { type: 'image', source: { kind: 'base64', mediaType: 'image/png', data: 'QUFB' } },
     ]);

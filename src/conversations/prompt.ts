@@ -188,7 +188,7 @@ export function withImages(
     const tooLarge = images.filter((image) => !fitsLimit(image, maxImageBytes));
     const notes = tooLarge.map(
       (image) =>
-        `[Attached image "${image.name}" left out: it is larger than the ${megabytes(maxImageBytes!)} MB this model takes.]`,
+        `[Attached image "${image.name}" left out: it is larger than this model takes (${megabytes(maxImageBytes!)} MB as base64).]`,
     );
     const text = notes.length > 0 ? `${notes.join('\n')}\n\n${message.content}` : message.content;
     const parts: ContentPart[] = [{ type: 'text', text }];
@@ -205,9 +205,9 @@ export function withImages(
   });
 }
 
-/** Whether the provider takes `image` (of at most `maxImageBytes`, when it has a limit). */
+/** Whether the provider takes `image`: its base64 text within `maxImageBytes`, when the provider has a limit. */
 export const fitsLimit = (image: PromptImage, maxImageBytes: number | null) =>
-  maxImageBytes === null || image.size <= maxImageBytes;
+  maxImageBytes === null || Math.ceil(image.size / 3) * 4 <= maxImageBytes;
 
 const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 

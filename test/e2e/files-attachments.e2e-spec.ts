@@ -222,7 +222,8 @@ describe('Files attached to messages', () => {
       .send({ model: 'anthropic/claude-sonnet-4-5' })
       .expect(201);
     // A PNG's signature and header, then padding: its type comes from the bytes, its size is what counts here.
-    const large = Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024)]);
+    // 4 MiB of bytes: under 5 MB, but its base64 text, which is what the provider counts, is over.
+    const large = Buffer.concat([PNG, Buffer.alloc(4 * 1024 * 1024)]);
     const image = (await upload(t, me.accessToken, large, 'scan.png').expect(201)).body.id;
 
     await send(created.body.id as string, { content: 'Read this.', fileIds: [image] }).expect(201);
@@ -234,7 +235,7 @@ describe('Files attached to messages', () => {
         content: [
           {
             type: 'text',
-            text: '[Attached image "scan.png" left out: it is larger than the 5 MB this model takes.]\n\nRead this.',
+            text: '[Attached image "scan.png" left out: it is larger than this model takes (5 MB as base64).]\n\nRead this.',
           },
         ],
       },

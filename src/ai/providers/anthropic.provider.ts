@@ -39,7 +39,7 @@ export const ANTHROPIC_FEATURES: ProviderFeatures = {
   serialToolCalls: true,
   strictTools: false,
   imageData: true,
-  // The Messages API refuses a larger image with a 400 ("image exceeds 5 MB maximum").
+  // The Messages API refuses an image whose base64 text is longer with a 400 ("image exceeds 5 MB maximum").
   maxImageBytes: 5 * 1024 * 1024,
   imageUrl: true,
   stop: true,
