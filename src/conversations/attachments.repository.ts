@@ -37,8 +37,8 @@ export class AttachmentsRepository {
 
   /**
    * The owner's files among `fileIds`, in that order (missing ones left out). On PostgreSQL they are share-locked
-   * until commit, so a concurrent delete waits and then finds them attached; SQLite's transactions run one at a
-   * time anyway. Call it in the transaction that attaches them.
+   * until commit, so a concurrent delete waits, then takes them out of the message with the rest of their
+   * attachments; SQLite's transactions run one at a time anyway. Call it in the transaction that attaches them.
    */
   async holdOwned(manager: EntityManager, ownerId: string, fileIds: string[]): Promise<StoredFile[]> {
     if (fileIds.length === 0) return [];
@@ -67,9 +67,19 @@ export class AttachmentsRepository {
   /** Gives each copied message (copies: original id to copy's id) the attachments of its original. */
   async copy(manager: EntityManager, copies: Map<string, string>): Promise<void> {
     const attached = await this.of([...copies.keys()], manager);
-    const rows = [...attached].flatMap(([original, files]) =>
+    let rows = [...attached].flatMap(([original, files]) =>
       files.map((file, position) => [copies.get(original)!, position, file.id]),
     );
+    if (this.postgres && rows.length > 0) {
+      // Held until commit, as holdOwned does: a file deleted meanwhile is left out rather than failing the fork.
+      const ids = [...new Set(rows.map(([, , fileId]) => fileId as string))];
+      const held = (await manager.query(
+        sqlFor(this.dataSource, `SELECT id FROM files WHERE id IN (${ids.map(() => '?').join(', ')}) FOR KEY SHARE`),
+        ids,
+      )) as { id: string }[];
+      const kept = new Set(held.map((file) => file.id));
+      rows = rows.filter(([, , fileId]) => kept.has(fileId as string));
+    }
     for (let from = 0; from < rows.length; from += COPY_BATCH) {
       const batch = rows.slice(from, from + COPY_BATCH);
       await manager.query(

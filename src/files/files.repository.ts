@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
 import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
+import { sqlFor } from '../database/placeholders';
 import { TransactionRunner } from '../database/transaction-runner';
 import { StoredFile } from './stored-file.entity';
 
@@ -72,17 +73,19 @@ export class FilesRepository {
   }
 
   /**
-   * Deletes the owner's file unless a message has it attached. One statement: a send attaching it meanwhile
-   * either comes first (and the file stays) or finds it gone.
-   */
-  /**
    * Deletes the owner's file, and with it its place among the attachments of any message: the messages stay, and
-   * list (and send to the model) their other files. False when the owner has no such file.
+   * list (and send to the model) their other files. False when the owner has no such file. On PostgreSQL the file
+   * is locked first, so a send or a fork attaching it meanwhile either commits before (and loses it here) or
+   * finds it gone; SQLite's transactions run one at a time anyway.
    */
   deleteOwned(ownerId: string, id: string): Promise<boolean> {
     return this.transactions.run(async (manager) => {
-      const owned = await manager.getRepository(StoredFile).exists({ where: { id, ownerId } });
-      if (!owned) return false;
+      const lock = manager.connection.options.type === 'postgres' ? ' FOR UPDATE' : '';
+      const owned = (await manager.query(
+        sqlFor(this.dataSource, `SELECT id FROM files WHERE id = ? AND owner_id = ?${lock}`),
+        [id, ownerId],
+      )) as unknown[];
+      if (owned.length === 0) return false;
       await manager.createQueryBuilder().delete().from('message_attachments').where('file_id = :id', { id }).execute();
       await manager.getRepository(StoredFile).delete({ id });
       return true;

@@ -351,6 +351,38 @@ describe('Files attached to messages', () => {
     expect(firstQuestion).not.toContain('delete me');
   });
 
+  it('deletes a file that a send is attaching at that moment: 204, and the message no longer lists it', async () => {
+    const conversationId = await newConversation();
+    const fileId = await uploadText('raced');
+    const sent = await send(conversationId, { content: 'x' }).expect(201);
+    const attach = `INSERT INTO message_attachments (message_id, position, file_id) VALUES (?, 0, ?)`;
+    if (t.dataSource.options.type !== 'postgres') {
+      // One transaction at a time: the attaching one has committed before the delete starts.
+      await t.query(attach, [sent.body.userMessage.id, fileId]);
+      await t.http().delete(`/files/${fileId}`).set(bearer(me.accessToken)).expect(204);
+    } else {
+      // The attaching transaction holds the file, as a send does, while the delete starts.
+      const other = t.dataSource.createQueryRunner();
+      await other.startTransaction();
+      try {
+        await other.query('SELECT id FROM files WHERE id = $1 FOR SHARE', [fileId]);
+        await other.query(attach.replace('?, 0, ?', '$1, 0, $2'), [sent.body.userMessage.id, fileId]);
+        const deleting = t
+          .http()
+          .delete(`/files/${fileId}`)
+          .set(bearer(me.accessToken))
+          .then((res) => res);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await other.commitTransaction();
+        expect((await deleting).status).toBe(204);
+      } finally {
+        await other.release();
+      }
+    }
+    expect(await t.query('SELECT file_id FROM message_attachments WHERE file_id = ?', [fileId])).toEqual([]);
+    await t.http().get(`/files/${fileId}`).set(bearer(me.accessToken)).expect(404);
+  });
+
   it('copies the attachments into a fork', async () => {
     const conversationId = await newConversation();
     const fileId = await uploadText('forked text');
