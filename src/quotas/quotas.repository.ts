@@ -197,8 +197,8 @@ export class QuotasRepository {
   }
 
   /**
-   * reserveWithin in a transaction of its own, for a call that stores nothing before it starts (/v1). Its first
-   * statement writes, so that on SQLite shared by several processes it takes the write lock from its start.
+   * reserveWithin in a transaction of its own, for a call that stores nothing before it starts (/v1). On SQLite
+   * shared by several processes, a transaction whose write waits for another process's is tried again (whenFree).
    */
   reserve(reservationId: string, items: ReservationItem[], expiresAt: Date, now: Date): Promise<QuotaRefusal | null> {
     return this.whenFree(() =>
@@ -288,11 +288,13 @@ export class QuotasRepository {
   /**
    * The items whose policy still exists. The caller's list of policies may be a few seconds old (another process
    * deleted one since): a deleted policy binds no more, and a counter for it could not be made (a foreign key).
+   * On PostgreSQL the policies found are held until commit, so that none is deleted before the counters are made.
    */
   private async ofExistingPolicies(manager: EntityManager, items: ReservationItem[]): Promise<ReservationItem[]> {
     const ids = items.map((item) => item.policy.id);
+    const hold = this.dataSource.options.type === 'postgres' ? ' FOR KEY SHARE' : '';
     const rows = (await manager.query(
-      sqlFor(this.dataSource, `SELECT id FROM quota_policies WHERE id IN (${ids.map(() => '?').join(', ')})`),
+      sqlFor(this.dataSource, `SELECT id FROM quota_policies WHERE id IN (${ids.map(() => '?').join(', ')})${hold}`),
       ids,
     )) as { id: string }[];
     const existing = new Set(rows.map((row) => row.id));
