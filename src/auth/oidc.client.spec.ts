@@ -27,6 +27,11 @@ describe('profileOf', () => {
     expect(other).toMatchObject({ email: 'ada@example.com', emailVerified: false });
   });
 
+  it('does not let the ID token vouch for an address only the userinfo answer gives', () => {
+    const profile = profileOf(claims({ email_verified: true }), { email: 'ada@example.com', email_verified: false });
+    expect(profile).toMatchObject({ email: 'ada@example.com', emailVerified: false });
+  });
+
   it('vouches for no email when there is none', () => {
     expect(profileOf(claims({ email_verified: true }), {})).toMatchObject({ email: null, emailVerified: false });
   });

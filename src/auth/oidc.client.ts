@@ -111,7 +111,13 @@ export function messageOf(error: unknown): string {
 export function profileOf(claims: client.IDToken, userInfo?: Record<string, unknown>): ProviderProfile {
   const email = text(claims.email) ?? text(userInfo?.email);
   const sameEmail = email !== null && text(userInfo?.email)?.toLowerCase() === email.toLowerCase();
-  const verified = claims.email_verified ?? (sameEmail ? userInfo?.email_verified : undefined);
+  // Each answer vouches only for the address it gives itself.
+  const verified =
+    text(claims.email) !== null && claims.email_verified !== undefined
+      ? claims.email_verified
+      : sameEmail
+        ? userInfo?.email_verified
+        : undefined;
   return {
     issuer: claims.iss,
     subject: claims.sub,
