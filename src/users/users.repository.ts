@@ -45,9 +45,16 @@ export class UsersRepository {
       updatedAt: now,
     });
     try {
-      return await this.write(andThen && ((manager) => andThen(manager, user)), (users) =>
-        users.save(user, { transaction: false }),
-      );
+      if (!andThen) return await this.users.save(user, { transaction: false });
+      // Refused before anything is written: on SQLite a failed insert's ROLLBACK would also undo what other
+      // requests ran on the shared connection meanwhile (see TransactionRunner.runOrRefuse).
+      return await this.transactions.runOrRefuse(async (manager) => {
+        const users = manager.getRepository(User);
+        if (await users.exists({ where: { email: user.email } })) throw new EmailTakenError();
+        const saved = await users.save(user, { transaction: false });
+        await andThen(manager, saved);
+        return saved;
+      });
     } catch (error) {
       // Two sign-ups racing for one address: the unique index decides, not a prior lookup.
       if (isUniqueViolation(error)) {
