@@ -226,10 +226,11 @@ const hasBody = (request: FastifyRequest) =>
   request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
 
 /**
- * Refuses, with 400 (415 for a form or plain-text body) before any route or validator sees them, inputs that no route can use and that would otherwise
+ * Refuses, with 400 before any route or validator sees them, inputs that no route can use and that would otherwise
  * fail deep inside: JSON nested past MAX_JSON_DEPTH (class-transformer recurses once per level), bodies that are
  * not UTF-8, NUL or unpaired surrogates in any text of the body, the query or the route parameters, and objects
- * wider than MAX_OBJECT_MEMBERS (class-transformer's time grows with the square of an object's width).
+ * wider than MAX_OBJECT_MEMBERS (class-transformer's time grows with the square of an object's width); and, with
+ * 415, form and plain-text bodies.
  */
 function guardRequestInput(app: NestFastifyApplication): void {
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
