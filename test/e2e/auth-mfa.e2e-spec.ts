@@ -1,7 +1,7 @@
 import { MfaToken } from '../../src/auth/entities/mfa-token.entity';
 import { bearer, registerAdmin, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
-import { awayFromStepEdge, codeAt, registerWithMfa, startMfaLogin } from '../support/mfa';
+import { awayFromStepEdge, codeAt, registerWithMfa, registerWithMfaSetup, startMfaLogin } from '../support/mfa';
 
 describe('Two-factor sign-in (TOTP)', () => {
   let t: TestApp;
@@ -60,15 +60,9 @@ describe('Two-factor sign-in (TOTP)', () => {
     });
 
     it('takes the first code as the app shows it, in two groups', async () => {
-      const me = await registerUser(t);
-      const setup = await t
-        .http()
-        .post('/auth/mfa/totp')
-        .set(bearer(me.accessToken))
-        .send({ password: me.password })
-        .expect(200);
+      const me = await registerWithMfaSetup(t);
       await awayFromStepEdge();
-      const code = codeAt((setup.body as { secret: string }).secret);
+      const code = codeAt(me.secret);
       const res = await t
         .http()
         .post('/auth/mfa/totp/confirm')
@@ -106,14 +100,7 @@ describe('Two-factor sign-in (TOTP)', () => {
 
     it('turns on once when two confirms race with two good codes: the backup codes answered are the ones that work', async () => {
       for (let round = 0; round < 3; round++) {
-        const me = await registerUser(t);
-        const setup = await t
-          .http()
-          .post('/auth/mfa/totp')
-          .set(bearer(me.accessToken))
-          .send({ password: me.password })
-          .expect(200);
-        const secret = (setup.body as { secret: string }).secret;
+        const { secret, ...me } = await registerWithMfaSetup(t);
         await awayFromStepEdge();
         const confirm = (code: string) =>
           t.http().post('/auth/mfa/totp/confirm').set(bearer(me.accessToken)).send({ code });

@@ -23,7 +23,8 @@ export async function awayFromStepEdge(): Promise<void> {
  * A user with two-factor sign-in on. The step the setup code used is forgotten afterwards, as if the setup was
  * minutes ago, so that a test may use any code of the current window.
  */
-export async function registerWithMfa(t: TestApp) {
+/** A new user who has started setting up two-factor sign-in (not confirmed yet), with its secret. */
+export async function registerWithMfaSetup(t: TestApp) {
   const session = await registerUser(t);
   const setup = await t
     .http()
@@ -31,7 +32,11 @@ export async function registerWithMfa(t: TestApp) {
     .set(bearer(session.accessToken))
     .send({ password: session.password })
     .expect(200);
-  const secret = (setup.body as { secret: string }).secret;
+  return { ...session, secret: (setup.body as { secret: string }).secret };
+}
+
+export async function registerWithMfa(t: TestApp) {
+  const { secret, ...session } = await registerWithMfaSetup(t);
   await awayFromStepEdge();
   const confirmed = await t
     .http()
