@@ -192,15 +192,10 @@ describe('Files attached to messages', () => {
   });
 
   it("sends an image in Anthropic's base64 source to an Anthropic-format model", async () => {
-    const created = await t
-      .http()
-      .post('/conversations')
-      .set(bearer(me.accessToken))
-      .send({ model: 'anthropic/claude-sonnet-4-5' })
-      .expect(201);
+    const conversationId = await newConversation(me.accessToken, 'anthropic/claude-sonnet-4-5');
     const image = (await upload(t, me.accessToken, JPEG, 'photo.jpg').expect(201)).body.id;
 
-    await send(created.body.id as string, { content: 'Who is this?', fileIds: [image] }).expect(201);
+    await send(conversationId, { content: 'Who is this?', fileIds: [image] }).expect(201);
 
     const sent = upstream.requests.find((r) => r.path.endsWith('/v1/messages'))!.body as ChatBody;
     expect(sent.messages).toEqual([
@@ -215,18 +210,13 @@ describe('Files attached to messages', () => {
   });
 
   it('names instead of sending an image over Anthropic’s 5 MB limit, so the turn and later ones still work', async () => {
-    const created = await t
-      .http()
-      .post('/conversations')
-      .set(bearer(me.accessToken))
-      .send({ model: 'anthropic/claude-sonnet-4-5' })
-      .expect(201);
+    const conversationId = await newConversation(me.accessToken, 'anthropic/claude-sonnet-4-5');
     // A PNG's signature and header, then padding: its type comes from the bytes, its size is what counts here.
     // 4 MiB of bytes: under 5 MB, but its base64 text, which is what the provider counts, is over.
     const large = Buffer.concat([PNG, Buffer.alloc(4 * 1024 * 1024)]);
     const image = (await upload(t, me.accessToken, large, 'scan.png').expect(201)).body.id;
 
-    await send(created.body.id as string, { content: 'Read this.', fileIds: [image] }).expect(201);
+    await send(conversationId, { content: 'Read this.', fileIds: [image] }).expect(201);
 
     const sent = upstream.requests.find((r) => r.path.endsWith('/v1/messages'))!.body as ChatBody;
     expect(sent.messages).toEqual([
