@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { LoggerModule } from 'nestjs-pino';
 import { AiModule } from './ai/ai.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
@@ -21,17 +20,14 @@ import { MetricsModule } from './metrics/metrics.module';
 import { AuditModule } from './audit/audit.module';
 import { OpenAiCompatModule } from './openai-compat/openai-compat.module';
 import { QuotasModule } from './quotas/quotas.module';
-import { requestLoggerOptions } from './common/logging/request-logger.options';
+import { LoggingModule } from './common/logging/logging.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 
 @Module({
   imports: [
     AppConfigModule,
-    LoggerModule.forRootAsync({
-      inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => requestLoggerOptions(config),
-    }),
+    LoggingModule,
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
       inject: [appConfig.KEY, RedisService],

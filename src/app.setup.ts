@@ -24,6 +24,7 @@ import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptio
 import { applySecurityHeaders, securityHeadersOf } from './common/http/security-headers';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { REQUEST_ID_HEADER, requestIdOf } from './common/logging/request-id';
+import { logRequests } from './common/logging/request-log';
 import { MetricsService } from './common/metrics/metrics.service';
 import { provideRequestContext } from './common/request-context/request-context';
 import {
@@ -124,6 +125,10 @@ function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: Duplex): 
 /** Everything global about the HTTP app, shared by main.ts and the e2e tests so both serve the same app. */
 export async function setupApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   app.useLogger(app.get(Logger));
+  const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
+  // First, so that every request, even one a later hook refuses, has its context and its line in the log.
+  provideRequestContext(fastify);
+  logRequests(fastify);
   app.useGlobalPipes(createValidationPipe());
   // Every dialect any feature module provides (the OpenAI-compatible routes have one).
   const filter = new AllExceptionsFilter(app.get(ErrorDialect, { strict: false, each: true }));
@@ -137,8 +142,6 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   await app.get(FilesService).resumeAfterRestart();
   guardRequestInput(app);
 
-  const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
-  provideRequestContext(fastify);
   const metrics = app.get(MetricsService, { strict: false });
   fastify.addHook('onRequest', (request, reply, done) => {
     // On the raw response, so that streamed answers, written past Fastify's reply, carry it too.

@@ -137,4 +137,34 @@ describe('request log', () => {
     // One trusted hop: the last entry is the address the proxy saw; those before it are only what the client claims.
     expect(line.req.remoteAddress).toBe('203.0.113.7');
   });
+
+  it('writes the line of an answer streamed past Fastify, once the stream has ended', async () => {
+    const registered = await request(server.url)
+      .post('/auth/register')
+      .send({ email: `log-sse-${Date.now()}@example.com`, password: 'log-line-password-3' })
+      .expect(201);
+    const auth = `Bearer ${registered.body.accessToken as string}`;
+    const conversation = await request(server.url)
+      .post('/conversations')
+      .set('Authorization', auth)
+      .send({ model: 'echo/echo' })
+      .expect(201);
+    const streamed = await request(server.url)
+      .post(`/conversations/${conversation.body.id as string}/messages`)
+      .set('Authorization', auth)
+      .set('Accept', 'text/event-stream')
+      .set('X-Request-Id', 'streamed-4713')
+      .send({ content: 'hello' })
+      .expect(200);
+    expect(streamed.text).toContain('event: assistant_message');
+    const [line] = await waitFor(
+      async () => requestLines().filter((found) => found.req.id === 'streamed-4713'),
+      (found) => found.length === 1,
+      5_000,
+    );
+    expect(line).toMatchObject({
+      req: { method: 'POST', url: `/conversations/${conversation.body.id as string}/messages` },
+      res: { statusCode: 200 },
+    });
+  });
 });

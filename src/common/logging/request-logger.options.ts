@@ -1,4 +1,3 @@
-import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
@@ -48,15 +47,10 @@ export function clientAddressOf(req: IncomingMessage, trustProxy: number): strin
 
 export function requestLoggerOptions(config: AppConfig): Params {
   return {
-    // nestjs-pino's default route pattern, '{/*splat}', no longer matches any request under the @fastify/middie
-    // in use (it prefixes the pattern with a slash), which silently dropped every request line.
-    forRoutes: [{ path: '/{*path}', method: RequestMethod.ALL }],
     pinoHttp: [
       {
         level: config.logLevel,
         redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-        // Health probes every few seconds would drown everything else.
-        autoLogging: { ignore: (req) => pathOf(req) === '/health' },
         // The serializers below read the request and reply directly: pino-http's default wrappers first copy every
         // header of both into new objects on each request, only for these to keep four fields.
         wrapSerializers: false,
