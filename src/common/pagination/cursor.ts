@@ -1,4 +1,5 @@
 import { InvalidCursorError } from '../errors/app.error';
+import { isoTime } from '../dto/iso-time';
 
 /** A position in a list ordered by (time, id): opaque to clients, checked when it comes back. */
 export interface Cursor {
@@ -29,7 +30,7 @@ export function decodeTuple(value: string, length: number): string[] {
 }
 
 export function encodeCursor(cursor: Cursor): string {
-  return encodeTuple([cursor.at.toISOString(), cursor.id]);
+  return encodeTuple([isoTime(cursor.at), cursor.id]);
 }
 
 export function decodeCursor(value: string): Cursor {

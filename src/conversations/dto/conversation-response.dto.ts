@@ -1,4 +1,5 @@
 import type { ConversationView } from '../conversations.service';
+import { isoTime } from '../../common/dto/iso-time';
 
 export class ActiveGenerationResponseDto {
   /** The generation: follow it at GET .../generations/{id}/events, stop it at POST .../generations/{id}/cancel. */
@@ -32,8 +33,8 @@ export class ConversationResponseDto {
       activeGeneration: conversation.activeGeneration
         ? { id: conversation.activeGeneration.id, assistantMessageId: conversation.activeGeneration.assistantMessageId }
         : null,
-      createdAt: conversation.createdAt.toISOString(),
-      updatedAt: conversation.updatedAt.toISOString(),
+      createdAt: isoTime(conversation.createdAt),
+      updatedAt: isoTime(conversation.updatedAt),
     };
   }
 }

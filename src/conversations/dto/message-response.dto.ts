@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { FileResponseDto } from '../../files/dto/file-response.dto';
 import type { PlacedMessage } from '../messages.repository';
+import { isoTime } from '../../common/dto/iso-time';
 
 export const MESSAGE_STATUSES = ['streaming', 'complete', 'incomplete', 'error'];
 
@@ -61,8 +62,8 @@ export class MessageResponseDto {
         message.promptTokens === null && message.completionTokens === null
           ? null
           : { promptTokens: message.promptTokens ?? 0, completionTokens: message.completionTokens ?? 0 },
-      editedAt: message.editedAt ? message.editedAt.toISOString() : null,
-      createdAt: message.createdAt.toISOString(),
+      editedAt: message.editedAt ? isoTime(message.editedAt) : null,
+      createdAt: isoTime(message.createdAt),
     };
   }
 }

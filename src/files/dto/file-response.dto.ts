@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { StoredFile } from '../stored-file.entity';
+import { isoTime } from '../../common/dto/iso-time';
 
 export class FileResponseDto {
   id: string;
@@ -30,7 +31,7 @@ export class FileResponseDto {
       status: file.status,
       error: file.error,
       textChars: file.textChars,
-      createdAt: file.createdAt.toISOString(),
+      createdAt: isoTime(file.createdAt),
     };
   }
 }
