@@ -18,18 +18,21 @@ export class AttachmentsRepository {
     this.postgres = dataSource.options.type === 'postgres';
   }
 
-  /** The files of each of the messages, in position order; one query for any number of messages. */
+  /**
+   * The files of each of the messages, in position order; one query for any number of messages. On PostgreSQL the
+   * ids go as one array, so that every page's query is the same named statement, parsed and planned once per
+   * connection (planning an IN list of 50 cost the server about 0.2 ms on every history page).
+   */
   async of(messageIds: string[], manager?: EntityManager): Promise<Map<string, StoredFile[]>> {
     const byMessage = new Map<string, StoredFile[]>(messageIds.map((id) => [id, []]));
     if (messageIds.length === 0) return byMessage;
     const rows = await this.files.rows(
       `SELECT a.message_id AS attached_to, ${this.files.columns('f')} FROM message_attachments a
        JOIN files f ON f.id = a.file_id
-       WHERE a.message_id IN (${messageIds.map(() => '?').join(', ')})
+       WHERE a.message_id ${this.postgres ? '= ANY(?)' : `IN (${messageIds.map(() => '?').join(', ')})`}
        ORDER BY a.message_id, a.position`,
-      messageIds,
+      this.postgres ? [messageIds] : messageIds,
       manager,
-      true,
     );
     for (const row of rows) byMessage.get(row.attached_to as string)?.push(this.files.read(row) as StoredFile);
     return byMessage;
