@@ -133,6 +133,36 @@ describe('RowReader', () => {
     expect(plain(read)).toEqual(plain(loaded));
   });
 
+  it("reads times written like TypeORM's but out of range, or with other characters, as TypeORM does", async () => {
+    const forms = [
+      '2026-02-30 00:00:00.000',
+      '2026-13-01 00:00:00.000',
+      '2026-00-10 00:00:00.000',
+      '2026-01-01 24:00:00.000',
+      '2026-01-01 23:60:00.000',
+      '2026-01-01 23:59:60.000',
+      '2o26-01-01 00:00:00.000',
+      '2026-01-01 00:00:00.0x0',
+      '1999-12-31 23:59:59.999',
+    ];
+    for (const [i, form] of forms.entries()) {
+      await dataSource.query(
+        `INSERT INTO samples (id, ownerId, flag, settings, created_at) VALUES (?, 'odd', 0, '{}', ?)`,
+        [`odd-${i}`, form],
+      );
+    }
+    const reader = new RowReader(dataSource, Sample);
+    const read = await reader.query(`SELECT ${reader.columns('s')} FROM samples s WHERE s.ownerId = ? ORDER BY s.id`, [
+      'odd',
+    ]);
+    const loaded = await dataSource.getRepository(Sample).find({ where: { ownerId: 'odd' }, order: { id: 'ASC' } });
+    // Invalid Dates included, which toEqual cannot tell apart from each other.
+    expect(read.map((row) => String(row.createdAt.getTime()))).toEqual(
+      loaded.map((row) => String(row.createdAt.getTime())),
+    );
+    expect(read[read.length - 1].createdAt.toISOString()).toBe('1999-12-31T23:59:59.999Z');
+  });
+
   it('reads only the properties it was given', async () => {
     const reader = new RowReader(dataSource, Sample, ['id', 'flag']);
     const [{ id }] = await dataSource.getRepository(Sample).find({ where: { ownerId: 'b' } });

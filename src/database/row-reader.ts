@@ -9,6 +9,39 @@ import { numberPlaceholders } from './placeholders';
 /** Column types both drivers answer as strings, which TypeORM hydrates unchanged. */
 const TEXT_TYPES = new Set(['varchar', 'character varying', 'text', 'uuid']);
 
+/** The digit at `at` of `text`, or NaN. */
+function digit(text: string, at: number): number {
+  const value = text.charCodeAt(at) - 48;
+  return value >= 0 && value <= 9 ? value : NaN;
+}
+
+const digits = (text: string, at: number, count: number) => {
+  let value = 0;
+  for (let i = at; i < at + count; i++) value = value * 10 + digit(text, i);
+  return value;
+};
+
+/**
+ * TypeORM's `YYYY-MM-DD HH:MM:SS.mmm` UTC text as a Date, or undefined for any other form. Read digit by digit: it
+ * is a few times faster than parsing the text as ISO, and a page of 20 conversations has 40 of them.
+ */
+function sqliteTime(text: string): Date | undefined {
+  if (text.length !== 23 || text[4] !== '-' || text[7] !== '-' || text[10] !== ' ' || text[13] !== ':')
+    return undefined;
+  if (text[16] !== ':' || text[19] !== '.') return undefined;
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hours = digits(text, 11, 2);
+  const minutes = digits(text, 14, 2);
+  const seconds = digits(text, 17, 2);
+  // Out of range (or not digits: NaN), Date.UTC would carry over where the ISO parser refuses.
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hours <= 23 && minutes <= 59 && seconds <= 59)) {
+    return undefined;
+  }
+  const time = Date.UTC(digits(text, 0, 4), month - 1, day, hours, minutes, seconds, digits(text, 20, 3));
+  return Number.isNaN(time) ? undefined : new Date(time);
+}
+
 /**
  * SQL texts given a statement name on PostgreSQL, per process. Readers are built from a few fixed templates (a
  * dozen texts in all); the bound keeps what each connection holds on the server small whatever happens, and
@@ -104,10 +137,7 @@ export class RowReader<E extends ObjectLiteral, K extends keyof E & string = key
     if (!this.postgres && (column.type === 'datetime' || column.type === Date)) {
       // SQLite keeps times as `YYYY-MM-DD HH:MM:SS.mmm` UTC text; the driver tests it against two regular
       // expressions before it makes the same Date, which was a few per cent of a list request's CPU.
-      return (value) =>
-        typeof value === 'string' && value.length === 23 && value[10] === ' ' && value[19] === '.'
-          ? new Date(`${value.slice(0, 10)}T${value.slice(11)}Z`)
-          : typeorm(value);
+      return (value) => (typeof value === 'string' && sqliteTime(value)) || typeorm(value);
     }
     return typeorm;
   }
