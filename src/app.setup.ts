@@ -126,7 +126,7 @@ function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: Duplex): 
 export async function setupApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   app.useLogger(app.get(Logger));
   const fastify: FastifyInstance = app.getHttpAdapter().getInstance();
-  // First, so that every request, even one a later hook refuses, has its context and its line in the log.
+  // First, so that a request a later hook refuses (415, 503 while shutting down) has its context and its log line.
   provideRequestContext(fastify);
   logRequests(fastify);
   app.useGlobalPipes(createValidationPipe());

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -36,11 +37,22 @@ describe('request log', () => {
     await server.exited;
   });
 
+  /** The lines of the request with this id, once one is out and the next batch of lines has had time to follow. */
+  const linesOfRequest = async (id: string) => {
+    await waitFor(
+      async () => requestLines().filter((found) => found.req.id === id),
+      (found) => found.length > 0,
+      5_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    return requestLines().filter((found) => found.req.id === id);
+  };
+
   const requestLines = () =>
     server
       .output()
       .split('\n')
-      .filter((line) => line.includes('"request completed"'))
+      .filter((line) => /"msg":"request (completed|aborted|errored)"/.test(line))
       .map((line) => JSON.parse(line) as RequestLine);
 
   it('writes one line per request, without query strings or secrets, and none for health probes', async () => {
@@ -129,11 +141,9 @@ describe('request log', () => {
       .set('X-Forwarded-For', '198.51.100.23, 203.0.113.7')
       .set('X-Request-Id', 'forwarded-4712')
       .expect(401);
-    const [line] = await waitFor(
-      async () => requestLines().filter((found) => found.req.id === 'forwarded-4712'),
-      (found) => found.length === 1,
-      5_000,
-    );
+    const lines = await linesOfRequest('forwarded-4712');
+    expect(lines).toHaveLength(1);
+    const [line] = lines;
     // One trusted hop: the last entry is the address the proxy saw; those before it are only what the client claims.
     expect(line.req.remoteAddress).toBe('203.0.113.7');
   });
@@ -157,14 +167,77 @@ describe('request log', () => {
       .send({ content: 'hello' })
       .expect(200);
     expect(streamed.text).toContain('event: assistant_message');
-    const [line] = await waitFor(
-      async () => requestLines().filter((found) => found.req.id === 'streamed-4713'),
-      (found) => found.length === 1,
-      5_000,
-    );
-    expect(line).toMatchObject({
+    const lines = await linesOfRequest('streamed-4713');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
       req: { method: 'POST', url: `/conversations/${conversation.body.id as string}/messages` },
       res: { statusCode: 200 },
+      msg: 'request completed',
+    });
+  });
+
+  it('says "request aborted" for a stream its client left before the end', async () => {
+    const registered = await request(server.url)
+      .post('/auth/register')
+      .send({ email: `log-abort-${Date.now()}@example.com`, password: 'log-line-password-4' })
+      .expect(201);
+    const auth = `Bearer ${registered.body.accessToken as string}`;
+    const conversation = await request(server.url)
+      .post('/conversations')
+      .set('Authorization', auth)
+      .send({ model: 'echo/echo' })
+      .expect(201);
+    // Echoed word by word: long enough that the client is gone well before the end.
+    const body = JSON.stringify({ content: 'word '.repeat(15_000) });
+    await new Promise<void>((resolve, reject) => {
+      const sent = http.request(`${server.url}/conversations/${conversation.body.id as string}/messages`, {
+        method: 'POST',
+        headers: {
+          authorization: auth,
+          accept: 'text/event-stream',
+          'content-type': 'application/json',
+          'x-request-id': 'aborted-4714',
+        },
+      });
+      sent.on('response', (response) => {
+        response.on('data', (chunk: Buffer) => {
+          if (!chunk.toString().includes('event: delta')) return;
+          sent.destroy();
+          resolve();
+        });
+      });
+      sent.on('error', (error) => (sent.destroyed ? resolve() : reject(error)));
+      sent.end(body);
+    });
+    const lines = await linesOfRequest('aborted-4714');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ res: { statusCode: 200 }, msg: 'request aborted' });
+  });
+
+  it('says "request errored", with the status as its error, for a 5xx', async () => {
+    const registered = await request(server.url)
+      .post('/auth/register')
+      .send({ email: `log-5xx-${Date.now()}@example.com`, password: 'log-line-password-5' })
+      .expect(201);
+    // The OpenAI-compatible provider of this server listens nowhere: the send's answer fails with 502.
+    const auth = `Bearer ${registered.body.accessToken as string}`;
+    const conversation = await request(server.url)
+      .post('/conversations')
+      .set('Authorization', auth)
+      .send({ model: 'openai/gpt-4o-mini' })
+      .expect(201);
+    await request(server.url)
+      .post(`/conversations/${conversation.body.id as string}/messages`)
+      .set('Authorization', auth)
+      .set('X-Request-Id', 'failed-4715')
+      .send({ content: 'hello' })
+      .expect(502);
+    const lines = await linesOfRequest('failed-4715');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      res: { statusCode: 502 },
+      err: { type: 'Error', message: 'failed with status code 502' },
+      msg: 'request errored',
     });
   });
 });

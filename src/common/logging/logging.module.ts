@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Logger, PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
 import { appConfig } from '../../config/app.config';
-import { RequestPinoLogger } from './request-log';
+import { RequestPinoLogger } from './request-pino-logger';
 import { requestLoggerOptions } from './request-logger.options';
 
 /**

@@ -20,16 +20,16 @@ export const REDACTED_PATHS = [
   '*.backupCodes',
 ];
 
-/** The request as pino-http's middleware sees it: Node's own, with the original URL kept by the middleware runner. */
-type RawRequest = IncomingMessage & { id?: unknown; originalUrl?: string };
+/** Node's request, with the id Fastify gave it (logRequests). */
+type RawRequest = IncomingMessage & { id?: unknown };
 
 /** The request's path: its query string is dropped, as a client may have put a token there by mistake. */
-const pathOf = (req: RawRequest) => (req.originalUrl ?? req.url ?? '').split('?')[0];
+const pathOf = (req: RawRequest) => (req.url ?? '').split('?')[0];
 
 /**
- * The client's address as Fastify's `request.ip` gives it (which the line is written too early to read): the peer,
- * or with TRUST_PROXY hops the address that many proxies back in X-Forwarded-For (the last entry is the nearest
- * proxy's report). Logging the peer would name the proxy on every line.
+ * The client's address as Fastify's `request.ip` gives it, read from Node's request (what the serializer gets): the
+ * peer, or with TRUST_PROXY hops the address that many proxies back in X-Forwarded-For (the last entry is the
+ * nearest proxy's report). Logging the peer would name the proxy on every line.
  */
 export function clientAddressOf(req: IncomingMessage, trustProxy: number): string | undefined {
   const peer = req.socket?.remoteAddress;
@@ -51,6 +51,7 @@ export function requestLoggerOptions(config: AppConfig): Params {
       {
         level: config.logLevel,
         redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+        // The request line is written without redaction (logRequests): whatever these keep must hold no secret.
         // The serializers below read the request and reply directly: pino-http's default wrappers first copy every
         // header of both into new objects on each request, only for these to keep four fields.
         wrapSerializers: false,
