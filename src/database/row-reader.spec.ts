@@ -97,6 +97,23 @@ afterAll(async () => {
 // TypeORM answers class instances, RowReader plain objects: both compared as plain copies.
 const plain = <T extends object>(rows: T[]) => rows.map((row) => ({ ...row }));
 
+/** Stores samples of `ownerId` with these texts as their time, and reads them back through RowReader and TypeORM. */
+async function readTimes(ownerId: string, forms: string[]) {
+  for (const [i, form] of forms.entries()) {
+    await dataSource.query(`INSERT INTO samples (id, ownerId, flag, settings, created_at) VALUES (?, ?, 0, '{}', ?)`, [
+      `${ownerId}-${i}`,
+      ownerId,
+      form,
+    ]);
+  }
+  const reader = new RowReader(dataSource, Sample);
+  const read = await reader.query(`SELECT ${reader.columns('s')} FROM samples s WHERE s.ownerId = ? ORDER BY s.id`, [
+    ownerId,
+  ]);
+  const loaded = await dataSource.getRepository(Sample).find({ where: { ownerId }, order: { id: 'ASC' } });
+  return { read, loaded };
+}
+
 describe('RowReader', () => {
   it('reads rows as TypeORM loads the entity: dates, booleans, nulls, numbers, JSON', async () => {
     const reader = new RowReader(dataSource, Sample);
@@ -113,17 +130,7 @@ describe('RowReader', () => {
 
   it('reads every form of SQLite time text as TypeORM does, not only the one it writes', async () => {
     const forms = ['2026-03-04 05:06:07.089', '2026-03-04 05:06:07', '2026-03-04T05:06:07.089Z', '2026-03-04 05:06'];
-    for (const [i, form] of forms.entries()) {
-      await dataSource.query(
-        `INSERT INTO samples (id, ownerId, flag, settings, created_at) VALUES (?, 'times', 0, '{}', ?)`,
-        [`time-${i}`, form],
-      );
-    }
-    const reader = new RowReader(dataSource, Sample);
-    const read = await reader.query(`SELECT ${reader.columns('s')} FROM samples s WHERE s.ownerId = ? ORDER BY s.id`, [
-      'times',
-    ]);
-    const loaded = await dataSource.getRepository(Sample).find({ where: { ownerId: 'times' }, order: { id: 'ASC' } });
+    const { read, loaded } = await readTimes('times', forms);
     expect(read.map((row) => row.createdAt.toISOString())).toEqual([
       '2026-03-04T05:06:07.089Z',
       '2026-03-04T05:06:07.000Z',
@@ -145,17 +152,7 @@ describe('RowReader', () => {
       '2026-01-01 00:00:00.0x0',
       '1999-12-31 23:59:59.999',
     ];
-    for (const [i, form] of forms.entries()) {
-      await dataSource.query(
-        `INSERT INTO samples (id, ownerId, flag, settings, created_at) VALUES (?, 'odd', 0, '{}', ?)`,
-        [`odd-${i}`, form],
-      );
-    }
-    const reader = new RowReader(dataSource, Sample);
-    const read = await reader.query(`SELECT ${reader.columns('s')} FROM samples s WHERE s.ownerId = ? ORDER BY s.id`, [
-      'odd',
-    ]);
-    const loaded = await dataSource.getRepository(Sample).find({ where: { ownerId: 'odd' }, order: { id: 'ASC' } });
+    const { read, loaded } = await readTimes('odd', forms);
     // Invalid Dates included, which toEqual cannot tell apart from each other.
     expect(read.map((row) => String(row.createdAt.getTime()))).toEqual(
       loaded.map((row) => String(row.createdAt.getTime())),

@@ -37,6 +37,21 @@ describe('request log', () => {
     await server.exited;
   });
 
+  /** A new person's token and a new conversation of theirs with `model`. */
+  const withConversation = async (name: string, model: string) => {
+    const registered = await request(server.url)
+      .post('/auth/register')
+      .send({ email: `log-${name}-${Date.now()}@example.com`, password: `log-line-password-${name}` })
+      .expect(201);
+    const auth = `Bearer ${registered.body.accessToken as string}`;
+    const conversation = await request(server.url)
+      .post('/conversations')
+      .set('Authorization', auth)
+      .send({ model })
+      .expect(201);
+    return { auth, conversationId: conversation.body.id as string };
+  };
+
   /** The lines of the request with this id, once one is out and the next batch of lines has had time to follow. */
   const linesOfRequest = async (id: string) => {
     await waitFor(
@@ -149,18 +164,9 @@ describe('request log', () => {
   });
 
   it('writes the line of an answer streamed past Fastify, once the stream has ended', async () => {
-    const registered = await request(server.url)
-      .post('/auth/register')
-      .send({ email: `log-sse-${Date.now()}@example.com`, password: 'log-line-password-3' })
-      .expect(201);
-    const auth = `Bearer ${registered.body.accessToken as string}`;
-    const conversation = await request(server.url)
-      .post('/conversations')
-      .set('Authorization', auth)
-      .send({ model: 'echo/echo' })
-      .expect(201);
+    const { auth, conversationId } = await withConversation('sse', 'echo/echo');
     const streamed = await request(server.url)
-      .post(`/conversations/${conversation.body.id as string}/messages`)
+      .post(`/conversations/${conversationId}/messages`)
       .set('Authorization', auth)
       .set('Accept', 'text/event-stream')
       .set('X-Request-Id', 'streamed-4713')
@@ -170,27 +176,18 @@ describe('request log', () => {
     const lines = await linesOfRequest('streamed-4713');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
-      req: { method: 'POST', url: `/conversations/${conversation.body.id as string}/messages` },
+      req: { method: 'POST', url: `/conversations/${conversationId}/messages` },
       res: { statusCode: 200 },
       msg: 'request completed',
     });
   });
 
   it('says "request aborted" for a stream its client left before the end', async () => {
-    const registered = await request(server.url)
-      .post('/auth/register')
-      .send({ email: `log-abort-${Date.now()}@example.com`, password: 'log-line-password-4' })
-      .expect(201);
-    const auth = `Bearer ${registered.body.accessToken as string}`;
-    const conversation = await request(server.url)
-      .post('/conversations')
-      .set('Authorization', auth)
-      .send({ model: 'echo/echo' })
-      .expect(201);
+    const { auth, conversationId } = await withConversation('abort', 'echo/echo');
     // Echoed word by word: long enough that the client is gone well before the end.
     const body = JSON.stringify({ content: 'word '.repeat(15_000) });
     await new Promise<void>((resolve, reject) => {
-      const sent = http.request(`${server.url}/conversations/${conversation.body.id as string}/messages`, {
+      const sent = http.request(`${server.url}/conversations/${conversationId}/messages`, {
         method: 'POST',
         headers: {
           authorization: auth,
@@ -215,19 +212,10 @@ describe('request log', () => {
   });
 
   it('says "request errored", with the status as its error, for a 5xx', async () => {
-    const registered = await request(server.url)
-      .post('/auth/register')
-      .send({ email: `log-5xx-${Date.now()}@example.com`, password: 'log-line-password-5' })
-      .expect(201);
     // The OpenAI-compatible provider of this server listens nowhere: the send's answer fails with 502.
-    const auth = `Bearer ${registered.body.accessToken as string}`;
-    const conversation = await request(server.url)
-      .post('/conversations')
-      .set('Authorization', auth)
-      .send({ model: 'openai/gpt-4o-mini' })
-      .expect(201);
+    const { auth, conversationId } = await withConversation('5xx', 'openai/gpt-4o-mini');
     await request(server.url)
-      .post(`/conversations/${conversation.body.id as string}/messages`)
+      .post(`/conversations/${conversationId}/messages`)
       .set('Authorization', auth)
       .set('X-Request-Id', 'failed-4715')
       .send({ content: 'hello' })
