@@ -3,8 +3,8 @@ const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
 /**
  * `date.toISOString()`, made from its UTC fields: half the time of V8's own, which response mappers pay for every
- * timestamp of a page (40 on a page of 20 conversations, a few per cent of the request's CPU). Years outside
- * 0000-9999, which ISO writes with a sign, and invalid dates (a RangeError) go to the original.
+ * timestamp of a page (40 on a page of 20 conversations, a few per cent of the request's CPU). Years before 1000
+ * (padded to four digits) or after 9999 (written with a sign), and invalid dates (a RangeError), go to the original.
  */
 export function isoTime(date: Date): string {
   const year = date.getUTCFullYear();
