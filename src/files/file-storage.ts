@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { Utf8TextCounter } from './utf8-text-counter';
 import { filesConfig } from '../config/files.config';
@@ -26,13 +25,24 @@ export class StreamTooLongError extends Error {
 }
 
 /**
+ * An upload's bytes are gathered into writes of about this size. An upload holds at most WRITES_IN_FLIGHT of
+ * them and the one filling in memory: about 1.5 MiB, whatever the file's size. Twice this was a few percent
+ * faster in bench scenario 9, but 20 uploads at once then held 20 MiB more.
+ */
+const WRITE_BATCH_BYTES = 512 * 1024;
+
+/**
+ * With one write at a time the upload stops being read while the disk catches up; with two, the next batch
+ * fills while one is written. A 20 MiB upload took about a quarter less time than through a write stream
+ * (bench scenario 9, in alternating runs).
+ */
+const WRITES_IN_FLIGHT = 2;
+
+/**
  * The bytes of uploads on disk. Paths are made from ids only (a UUID the server chose, checked here again),
  * so no name a client sent can reach the file system. Uploads are written under tmp/ and renamed into place
  * once complete, so a half-written file never has a file's path.
  */
-/** What an upload may hold in memory on its way to the disk. */
-const WRITE_BUFFER_BYTES = 256 * 1024;
-
 @Injectable()
 export class FileStorage {
   constructor(@Inject(filesConfig.KEY) private readonly config: ConfigType<typeof filesConfig>) {}
@@ -63,19 +73,11 @@ export class FileStorage {
     let size = 0;
     const text = new Utf8TextCounter();
     try {
-      await pipeline(
-        stream,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            size += chunk.length;
-            if (size > limit) throw new StreamTooLongError(limit);
-            text.push(chunk);
-            yield chunk;
-          }
-        },
-        // Room for a few chunks, so that the disk is written in batches (writev) rather than one chunk at a time.
-        createWriteStream(tempPath, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES }),
-      );
+      await writeNewFile(tempPath, stream, (chunk) => {
+        size += chunk.length;
+        if (size > limit) throw new StreamTooLongError(limit);
+        text.push(chunk);
+      });
     } catch (error) {
       await this.discard(tempPath);
       throw error;
@@ -137,4 +139,65 @@ export class FileStorage {
     if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
     return cut;
   }
+}
+
+/**
+ * Writes `chunks` to a new file at `path`, each batch at its own offset so that WRITES_IN_FLIGHT of them can be
+ * under way at once. `inspect` sees every chunk before it is written and stops the writing by throwing; the
+ * caller removes what was written then.
+ */
+async function writeNewFile(
+  path: string,
+  chunks: AsyncIterable<Buffer>,
+  inspect: (chunk: Buffer) => void,
+): Promise<void> {
+  const handle = await open(path, 'wx');
+  const writing = new Set<Promise<void>>();
+  let failure: unknown;
+  let position = 0;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = (): void => {
+    if (batchBytes === 0) return;
+    const bytes = batchBytes;
+    // Settles either way, so that a failed write is never an unhandled rejection; `failure` carries it.
+    const write: Promise<void> = handle.writev(batch, position).then(
+      ({ bytesWritten }) => {
+        writing.delete(write);
+        if (bytesWritten !== bytes) failure ??= shortWrite(bytesWritten, bytes);
+      },
+      (error: unknown) => {
+        writing.delete(write);
+        failure ??= error;
+      },
+    );
+    writing.add(write);
+    position += bytes;
+    batch = [];
+    batchBytes = 0;
+  };
+  try {
+    for await (const chunk of chunks) {
+      inspect(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      // The disk is never left idle: a batch goes as soon as nothing else is being written.
+      if (batchBytes >= WRITE_BATCH_BYTES || writing.size === 0) flush();
+      while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
+      if (failure) throw failure;
+    }
+    flush();
+    await Promise.all(writing);
+    if (failure) throw failure;
+  } catch (error) {
+    await Promise.all(writing);
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+}
+
+/** A write the disk cut short (it was full): a server error, as the disk's own failures are. */
+function shortWrite(written: number, asked: number): Error {
+  return Object.assign(new Error(`the disk took ${written} of ${asked} bytes`), { syscall: 'writev' });
 }
