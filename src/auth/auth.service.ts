@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { isEmail } from 'class-validator';
 import { ServerBusyError } from '../common/errors/app.error';
+import { addressGroup } from '../common/throttling/address-group';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import type { User } from '../users/user.entity';
@@ -62,11 +63,12 @@ export class AuthService {
     client: SessionClient,
   ): Promise<Session> {
     if (!this.allowRegistration) throw new RegistrationClosedError();
-    const retryAfter = await this.registrations.take(ip);
+    const network = addressGroup(ip);
+    const retryAfter = await this.registrations.take(network);
     if (retryAfter > 0) throw new TooManyRegistrationsError(retryAfter);
     const user = await this.users.create({ ...input, role: 'user' }).catch(async (error: unknown) => {
       // Refused before anything was hashed: the attempt does not count.
-      if (error instanceof ServerBusyError) await this.registrations.undo(ip);
+      if (error instanceof ServerBusyError) await this.registrations.undo(network);
       throw error;
     });
     return { user, tokens: await this.tokens.issue(user, client, { method: 'registration' }) };

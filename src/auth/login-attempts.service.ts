@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { authConfig } from '../config/auth.config';
 import { TooManyLoginAttemptsError } from './auth.errors';
+import { addressGroup } from '../common/throttling/address-group';
 
 const MAX_TRACKED_KEYS = 100_000;
 
@@ -39,10 +40,11 @@ export class LoginAttemptsService {
    * or this IP has, over all emails. `recordSuccess` or `withdrawFailure` take the count back.
    */
   async recordAttempt(email: string, ip: string, now = Date.now()): Promise<void> {
-    const key = this.key(email, ip);
+    const network = addressGroup(ip);
+    const key = this.key(email, network);
     const retryAfter = await this.failures.take(key, now);
     if (retryAfter > 0) throw new TooManyLoginAttemptsError(retryAfter);
-    const ipRetryAfter = await this.failuresByIp.take(ip, now);
+    const ipRetryAfter = await this.failuresByIp.take(network, now);
     if (ipRetryAfter > 0) {
       await this.failures.undo(key, now);
       throw new TooManyLoginAttemptsError(ipRetryAfter);
@@ -51,15 +53,17 @@ export class LoginAttemptsService {
 
   /** Forgets the failures of this email from this IP, and takes back the attempt counted against the IP. */
   async recordSuccess(email: string, ip: string, now = Date.now()): Promise<void> {
-    await Promise.all([this.failures.clear(this.key(email, ip)), this.failuresByIp.undo(ip, now)]);
+    const network = addressGroup(ip);
+    await Promise.all([this.failures.clear(this.key(email, network)), this.failuresByIp.undo(network, now)]);
   }
 
   /** Takes back the failure counted for an attempt whose password was never checked (the server was busy). */
   async withdrawFailure(email: string, ip: string, now = Date.now()): Promise<void> {
-    await Promise.all([this.failures.undo(this.key(email, ip), now), this.failuresByIp.undo(ip, now)]);
+    const network = addressGroup(ip);
+    await Promise.all([this.failures.undo(this.key(email, network), now), this.failuresByIp.undo(network, now)]);
   }
 
-  private key(email: string, ip: string): string {
-    return `${email.trim().toLowerCase()}\u0000${ip}`;
+  private key(email: string, network: string): string {
+    return `${email.trim().toLowerCase()}\u0000${network}`;
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes } from 'node:crypto';
 import { ShutdownService } from '../common/lifecycle/shutdown.service';
+import { addressGroup } from '../common/throttling/address-group';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { appConfig } from '../config/app.config';
 import { authConfig } from '../config/auth.config';
@@ -69,11 +70,12 @@ export class PasswordResetsService {
    */
   async requestReset(email: string, ip: string): Promise<void> {
     const address = email.trim().toLowerCase();
-    const ipRetryAfter = await this.requestsByIp.take(ip);
+    const network = addressGroup(ip);
+    const ipRetryAfter = await this.requestsByIp.take(network);
     if (ipRetryAfter > 0) throw new TooManyPasswordResetsError(ipRetryAfter);
     const retryAfter = await this.requestsByEmail.take(address);
     if (retryAfter > 0) {
-      await this.requestsByIp.undo(ip);
+      await this.requestsByIp.undo(network);
       throw new TooManyPasswordResetsError(retryAfter);
     }
     this.shutdown.track(

@@ -10,6 +10,11 @@ const RATE_LIMIT_PER_MINUTE = 20;
 
 let ipCounter = 0;
 const nextIp = () => `198.51.100.${++ipCounter}`;
+/** A /64 of its own each time, as one IPv6 subscriber has; `address(n)` is any address in it. */
+const nextIpv6Network = () => {
+  const network = `2001:db8:${(++ipCounter).toString(16)}:1`;
+  return { address: (n: number) => `${network}:${n.toString(16)}:0:0:1`, neighbour: `${network.slice(0, -1)}2::1` };
+};
 
 /** The limits these tests do not look at are set high, so that only the one under test is reached. */
 const limits = (overrides: Record<string, string>) => ({
@@ -58,6 +63,20 @@ describe('Throttling', () => {
       expect(Number.isInteger(retryAfter)).toBe(true);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    });
+
+    it('counts the failures from every address of one IPv6 /64 together', async () => {
+      const network = nextIpv6Network();
+      const victim = await registerUser(t);
+      for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
+        await login(network.address(i), victim.user.email, 'wrong-password').expect(401);
+      }
+
+      const res = await login(network.address(LOGIN_MAX_FAILURES), victim.user.email, victim.password);
+
+      expect(res.status).toBe(429);
+      expect(res.body.code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
+      await login(network.neighbour, victim.user.email, victim.password).expect(200);
     });
 
     it('counts the email in any case as the same email', async () => {
@@ -162,6 +181,33 @@ describe('Throttling', () => {
 
       // Another client is not affected.
       await t.http().post('/auth/refresh').set('X-Forwarded-For', nextIp()).send({ refreshToken: 'nope' }).expect(401);
+    });
+
+    it('counts every address of one IPv6 /64 as one client, and no other /64 with it', async () => {
+      const network = nextIpv6Network();
+      for (let i = 0; i < RATE_LIMIT_PER_MINUTE; i++) {
+        await t
+          .http()
+          .post('/auth/refresh')
+          .set('X-Forwarded-For', network.address(i))
+          .send({ refreshToken: 'nope' })
+          .expect(401);
+      }
+
+      const res = await t
+        .http()
+        .post('/auth/refresh')
+        .set('X-Forwarded-For', network.address(RATE_LIMIT_PER_MINUTE))
+        .send({ refreshToken: 'nope' });
+
+      expect(res.status).toBe(429);
+      expect(res.body.code).toBe('RATE_LIMITED');
+      await t
+        .http()
+        .post('/auth/refresh')
+        .set('X-Forwarded-For', network.neighbour)
+        .send({ refreshToken: 'nope' })
+        .expect(401);
     });
 
     it('counts every route of the API against one limit', async () => {
