@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import { AppError, RateLimitedError } from '../common/errors/app.error';
 import { ERROR_STATUS } from '../common/errors/error-codes';
+import { addressGroup } from '../common/throttling/address-group';
 import { clientTracker, REQUEST_BUDGET, requestBudgetKey } from '../common/throttling/request-budget';
 import { WindowCounter, WindowCounters } from '../common/throttling/window-counters';
 import { appConfig } from '../config/app.config';
@@ -43,12 +44,13 @@ export class AuthFailuresService {
    * counts a 401 from `check` against it.
    */
   async checkPresented<T>(ip: string, check: () => Promise<T>): Promise<T> {
-    const retryAfter = await this.failures.retryAfterSeconds(ip);
+    const network = addressGroup(ip);
+    const retryAfter = await this.failures.retryAfterSeconds(network);
     if (retryAfter > 0) throw new TooManyAuthFailuresError(retryAfter);
     try {
       return await check();
     } catch (error) {
-      if (isUnauthorized(error)) await this.failures.hit(ip);
+      if (isUnauthorized(error)) await this.failures.hit(network);
       throw error;
     }
   }

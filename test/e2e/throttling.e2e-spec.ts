@@ -330,6 +330,20 @@ describe('Throttling refused credentials (AUTH_FAILURES_PER_MINUTE)', () => {
     await t.http().get('/users/me').set('X-Forwarded-For', nextIp()).set(bearer(forged)).expect(401);
   });
 
+  it('counts refused tokens from every address of one IPv6 /64 together', async () => {
+    const network = nextIpv6Network();
+    const user = await registerUser(t);
+    const forged = `${user.accessToken.slice(0, -4)}AAAA`;
+    for (let i = 0; i < AUTH_FAILURES_PER_MINUTE; i++) {
+      await t.http().get('/users/me').set('X-Forwarded-For', network.address(i)).set(bearer(forged)).expect(401);
+    }
+
+    expectTooManyFailures(
+      await t.http().get('/users/me').set('X-Forwarded-For', network.address(99)).set(bearer(user.accessToken)),
+    );
+    await t.http().get('/users/me').set('X-Forwarded-For', network.neighbour).set(bearer(user.accessToken)).expect(200);
+  });
+
   it("counts refused API keys on /v1 the same way, answering in OpenAI's shape", async () => {
     const ip = nextIp();
     const user = await registerUser(t);
