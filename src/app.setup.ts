@@ -157,7 +157,10 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
       route.config = { ...route.config, securityHeaders: docsHeaders };
     }
   });
-  applySecurityHeaders(fastify, securityHeadersOf({ contentSecurityPolicy: { directives: STRICT_CSP } }));
+  const apiHeaders = securityHeadersOf({ contentSecurityPolicy: { directives: STRICT_CSP } });
+  // API answers carry people's conversations, files and tokens: neither a browser nor a proxy keeps a copy. The
+  // page's own files set their caching themselves (@fastify/static), which takes precedence over this.
+  applySecurityHeaders(fastify, { ...apiHeaders, set: [...apiHeaders.set, ['Cache-Control', 'no-store']] });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     // @fastify/cors allows only GET, HEAD and POST by default, which would refuse the API's PATCH and DELETE routes.

@@ -82,6 +82,21 @@ describe('General', () => {
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     });
 
+    it('lets no browser or proxy keep a copy of API answers, and lets the page cache its own files', async () => {
+      const user = await registerUser(t);
+      const login = await t
+        .http()
+        .post('/auth/login')
+        .send({ email: user.user.email, password: user.password })
+        .expect(200);
+      const me = await t.http().get('/users/me').set(bearer(user.accessToken)).expect(200);
+      const refused = await t.http().get('/users/me').expect(401);
+      for (const res of [login, me, refused]) expect(res.headers['cache-control']).toBe('no-store');
+
+      const page = await t.http().get('/app.css').expect(200);
+      expect(page.headers['cache-control']).not.toContain('no-store');
+    });
+
     /** The Content-Security-Policy header as directive name to its sources. */
     const csp = (header: string) =>
       Object.fromEntries(
