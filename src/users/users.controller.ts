@@ -23,6 +23,7 @@ const WRONG_PASSWORD =
 const NO_PASSWORD =
   'The account has no password (made by a sign-in with another provider): set one with POST /auth/password/forgot ' +
   'first (PASSWORD_NOT_SET)';
+const LAST_ADMIN = 'the only enabled admin: make another account an admin first (LAST_ADMIN)';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -61,7 +62,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Delete your account with all its conversations, messages and files' })
   @ApiErrors(400)
   @ApiError(401, WRONG_PASSWORD)
-  @ApiError(409, NO_PASSWORD)
+  @ApiError(409, `${NO_PASSWORD}; or the account is ${LAST_ADMIN}`)
   @ApiError(429, WRONG_PASSWORDS)
   @ApiPasswordHashing()
   async deleteMe(@CurrentUser() principal: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {
@@ -98,6 +99,7 @@ export class UsersController {
   )
   @ApiErrors(403)
   @ApiError(404, 'No user with this id (USER_NOT_FOUND)')
+  @ApiError(409, `Demoting or disabling ${LAST_ADMIN}`)
   async updateAccess(
     @CurrentUser() principal: AuthUser,
     @Param('id', ParseUuidParamPipe) id: string,

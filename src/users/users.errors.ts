@@ -28,6 +28,14 @@ export class CannotChangeOwnAccessError extends AppError {
   }
 }
 
+/** Deleting, disabling or demoting the only enabled admin would leave nobody to run the server. */
+export class LastAdminError extends AppError {
+  readonly code = 'LAST_ADMIN';
+  constructor() {
+    super('this is the only admin: make another account an admin first');
+  }
+}
+
 export class TooManyPasswordAttemptsError extends AppError {
   readonly code = 'TOO_MANY_PASSWORD_ATTEMPTS';
   constructor(retryAfterSeconds: number) {

@@ -6,7 +6,7 @@ import { Cursor } from '../common/pagination/cursor';
 import { dateParam } from '../database/date-param';
 import { AlongWith, TransactionRunner } from '../database/transaction-runner';
 import { User } from './user.entity';
-import { EmailTakenError } from './users.errors';
+import { EmailTakenError, LastAdminError } from './users.errors';
 import { isUniqueViolation } from '../database/unique-violation';
 
 @Injectable()
@@ -70,9 +70,10 @@ export class UsersRepository {
     changes: Partial<Pick<User, 'displayName' | 'settings' | 'role' | 'disabled' | 'passwordHash'>>,
     andThen?: AlongWith,
   ): Promise<void> {
-    await this.write(andThen, (users) =>
-      users.update({ id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<User>),
-    );
+    const write = (users: Repository<User>) =>
+      users.update({ id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<User>);
+    if (changes.role === 'user' || changes.disabled === true) await this.keepingAnAdmin(id, write, andThen);
+    else await this.write(andThen, write);
   }
 
   /**
@@ -104,7 +105,34 @@ export class UsersRepository {
   }
 
   async deleteById(id: string, andThen?: AlongWith): Promise<void> {
-    await this.write(andThen, (users) => users.delete({ id }));
+    await this.keepingAnAdmin(id, (users) => users.delete({ id }), andThen);
+  }
+
+  /**
+   * `change` to user `id` (their deletion, or the loss of their admin role or access) with `andThen`, in one
+   * transaction that refuses with LastAdminError, before anything is written, when `id` is the only enabled admin:
+   * nobody could then run the server's administration. On PostgreSQL the enabled admins are locked first, in one
+   * order, so that two admins removing themselves or each other at once go one after the other (SQLite runs one
+   * transaction at a time).
+   */
+  private async keepingAnAdmin(
+    id: string,
+    change: (users: Repository<User>) => Promise<unknown>,
+    andThen?: AlongWith,
+  ): Promise<void> {
+    await this.transactions.runOrRefuse(async (manager) => {
+      const users = manager.getRepository(User);
+      const query = users
+        .createQueryBuilder('admin')
+        .select('admin.id', 'id')
+        .where('admin.role = :role AND admin.disabled = :disabled', { role: 'admin', disabled: false })
+        .orderBy('admin.id');
+      if (this.dataSource.options.type === 'postgres') query.setLock('pessimistic_write');
+      const admins: { id: string }[] = await query.getRawMany();
+      if (admins.length === 1 && admins[0].id === id) throw new LastAdminError();
+      await change(users);
+      if (andThen) await andThen(manager);
+    });
   }
 
   /**

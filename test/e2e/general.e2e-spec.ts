@@ -285,6 +285,8 @@ describe('General', () => {
         ['/users/me/api-keys/{id}', 'delete', '404', 'API_KEY_NOT_FOUND'],
         ['/auth/sessions/{id}', 'delete', '404', 'SESSION_NOT_FOUND'],
         ['/users/{id}', 'patch', '400', 'CANNOT_CHANGE_OWN_ACCESS'],
+        ['/users/{id}', 'patch', '409', 'LAST_ADMIN'],
+        ['/users/me', 'delete', '409', 'LAST_ADMIN'],
         ['/users/{id}', 'patch', '403', 'FORBIDDEN'],
         ['/users/{id}', 'patch', '404', 'USER_NOT_FOUND'],
         ['/admin/quotas/{id}', 'delete', '404', 'QUOTA_NOT_FOUND'],
