@@ -70,7 +70,6 @@ export class RateLimitedError extends AppError {
   }
 }
 
-/** Too much work of one kind is already waiting; taking more would only make every caller wait longer. */
 /** Work the server stopped because it is shutting down; another process (or this one, restarted) will take it. */
 export class ShuttingDownError extends AppError {
   readonly code = 'SERVICE_UNAVAILABLE';
@@ -80,6 +79,7 @@ export class ShuttingDownError extends AppError {
   }
 }
 
+/** Too much work of one kind is already waiting; taking more would only make every caller wait longer. */
 export class ServerBusyError extends AppError {
   readonly code = 'SERVER_BUSY';
   constructor(retryAfterSeconds: number) {
