@@ -135,7 +135,11 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   app.useGlobalFilters(filter);
   const late = lateFilters.get(app.getHttpAdapter() as FastifyAdapter);
   if (late) late.filter = filter;
-  app.get(ShutdownService).attach(app.getHttpAdapter().getInstance());
+  app.get(ShutdownService).attach(fastify, (error, request, reply) => {
+    // Refused before the hook below that names every response.
+    reply.header(REQUEST_ID_HEADER, request.id);
+    filter.answer(error, request.url, reply);
+  });
   // Before any request: an answer still `streaming` now belonged to a process that has stopped, and would
   // otherwise keep its conversation refusing new messages.
   await app.get(ChatService).settleAbandonedAnswers();
@@ -293,8 +297,8 @@ function setupSwagger(app: INestApplication, bodyLimitBytes: number): void {
             '400 `INVALID_JSON` for a body that is not valid JSON, 415 `UNSUPPORTED_MEDIA_TYPE` ' +
             'for a body of a type no route reads, 431 `HEADERS_TOO_LARGE` for headers too large, and 408 ' +
             '`REQUEST_TIMEOUT` for a request that does not arrive in time (HTTP_HEADERS_TIMEOUT_MS, ' +
-            'HTTP_REQUEST_TIMEOUT_MS). Any request may answer 503 while the server shuts down (`SHUTTING_DOWN`) or ' +
-            'cannot reach Redis (`SERVICE_UNAVAILABLE`, with Retry-After).',
+            'HTTP_REQUEST_TIMEOUT_MS). Any request may answer 503 with Retry-After while the server shuts down ' +
+            "(`SHUTTING_DOWN`) or cannot reach Redis (`SERVICE_UNAVAILABLE`); under /v1 in OpenAI's error shape.",
         )
         .setVersion('0.1.0')
         .setLicense('MIT', 'https://opensource.org/license/mit')

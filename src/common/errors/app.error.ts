@@ -70,6 +70,15 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** A request that arrived after the shutdown began; another process (or this one, restarted) will take it. */
+export class DrainingError extends AppError {
+  readonly code = 'SHUTTING_DOWN';
+  constructor() {
+    super('the server is shutting down; try again');
+    this.retryAfterSeconds = 1;
+  }
+}
+
 /** Work the server stopped because it is shutting down; another process (or this one, restarted) will take it. */
 export class ShuttingDownError extends AppError {
   readonly code = 'SERVICE_UNAVAILABLE';

@@ -1,10 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appConfig } from '../../config/app.config';
+import { DrainingError } from '../errors/app.error';
 
 /** How long model calls cut at the end of the grace period get to store what they have before sockets close. */
 const SETTLE_MS = 1_000;
@@ -33,8 +34,15 @@ export class ShutdownService implements BeforeApplicationShutdown {
 
   constructor(@Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>) {}
 
-  /** Follows the app's connections and requests; called once by the app's setup, before it listens. */
-  attach(fastify: FastifyInstance): void {
+  /**
+   * Follows the app's connections and requests; called once by the app's setup, before it listens. A request that
+   * arrives while the server drains is answered DrainingError by `refuse`: the app's error answer, in the shape its
+   * URL speaks (OpenAI's under /v1).
+   */
+  attach(
+    fastify: FastifyInstance,
+    refuse: (error: DrainingError, request: FastifyRequest, reply: FastifyReply) => void,
+  ): void {
     this.server = fastify.server;
     this.server.on('connection', (socket: Socket) => {
       if (this.draining) {
@@ -44,14 +52,10 @@ export class ShutdownService implements BeforeApplicationShutdown {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    fastify.addHook('onRequest', (_request, reply, done) => {
+    fastify.addHook('onRequest', (request, reply, done) => {
       if (!this.draining) return done();
-      reply.code(503).header('connection', 'close').send({
-        statusCode: 503,
-        error: 'Service Unavailable',
-        message: 'the server is shutting down',
-        code: 'SHUTTING_DOWN',
-      });
+      reply.header('connection', 'close');
+      refuse(new DrainingError(), request, reply);
     });
     // A request counts as running once its body has arrived: one still sending its body is dropped at shutdown.
     fastify.addHook('preHandler', (request, reply, done) => {
