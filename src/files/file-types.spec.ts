@@ -21,6 +21,12 @@ describe('displayName', () => {
   it('keeps at most 255 characters', () => {
     expect([...displayName('é'.repeat(300))]).toHaveLength(255);
   });
+
+  it('cuts a long name in its stem, keeping the extension', () => {
+    const shown = displayName(`${'😀'.repeat(300)}.md`);
+    expect([...shown]).toHaveLength(255);
+    expect(shown).toBe(`${'😀'.repeat(252)}.md`);
+  });
 });
 
 describe('contentDisposition', () => {

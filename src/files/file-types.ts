@@ -51,14 +51,21 @@ export async function detectType(path: string, name: string, textChars: number |
 // eslint-disable-next-line no-control-regex
 const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069"\\/:*?<>|]/g;
 
+/** Counted in code points, as PostgreSQL counts varchar(255). */
+const MAX_NAME_LENGTH = 255;
+
 /**
  * The name shown for an upload: the last segment of what the client sent, without characters that could
- * mislead or break a header, at most 255 characters. Display text only, never a path.
+ * mislead or break a header, at most 255 characters. A longer name loses the end of its stem, not its extension,
+ * which says what the file is to the person downloading it (and to the text flavour above). Display text only,
+ * never a path.
  */
 export function displayName(raw: string | undefined): string {
   const last = (raw ?? '').split(/[\\/]/).pop() ?? '';
   const cleaned = last.replace(UNSAFE_IN_NAME, '_').trim();
   if (/^\.*$/.test(cleaned)) return 'file';
-  // Counted in code points, as PostgreSQL counts varchar(255).
-  return [...cleaned].slice(0, 255).join('');
+  const points = [...cleaned];
+  if (points.length <= MAX_NAME_LENGTH) return cleaned;
+  const extension = /\.[A-Za-z0-9]{1,16}$/.exec(cleaned)?.[0] ?? '';
+  return points.slice(0, MAX_NAME_LENGTH - extension.length).join('') + extension;
 }

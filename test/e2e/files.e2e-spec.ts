@@ -159,6 +159,12 @@ describe('Files', () => {
       expect(file.textChars).toBe('First paragraph.\n\nSecond one.\n\n'.length);
     });
 
+    it('keeps the extension of a name cut to 255 characters, and so its type', async () => {
+      const res = await upload(t, me.accessToken, Buffer.from('# Notes'), `${'n'.repeat(300)}.md`).expect(201);
+
+      expect(res.body).toMatchObject({ name: `${'n'.repeat(252)}.md`, mimeType: 'text/markdown' });
+    });
+
     it('lists the files newest first, a page at a time', async () => {
       const other = await registerUser(t);
       const ids: string[] = [];
