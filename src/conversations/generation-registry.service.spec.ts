@@ -80,7 +80,7 @@ function setup() {
     });
     return { generation, push };
   };
-  return { registry, messages, start };
+  return { registry, messages, shutdown, start };
 }
 
 const delta = (text: string): ChatEvent => ({ type: 'delta', text });
@@ -111,6 +111,34 @@ describe('GenerationRegistry', () => {
     expect(messages.update).toHaveBeenLastCalledWith({}, 'b1', expect.objectContaining({ content: 'kept' }));
     expect(settled).toEqual([[undefined, 'kept']]);
     expect(apart.generation.text).toBe('kept');
+    registry.onApplicationShutdown();
+  });
+
+  it('keeps trying to store an answer the database refused at its end, until it is taken', async () => {
+    // Its waits are node:timers/promises, which the fake timers do not reach: 1 s, then 2 s.
+    jest.useRealTimers();
+    const { registry, messages, shutdown, start } = setup();
+    messages.update
+      .mockRejectedValueOnce(new Error('connection terminated'))
+      .mockRejectedValueOnce(new Error('connection terminated'));
+    const { generation, push } = start('c3', 'd1');
+    const tracked = jest.mocked(shutdown.track).mock.calls.length;
+    push(delta('late but kept'), done);
+    await generation.ended;
+    expect(generation.outcome?.message).toBeNull();
+    // Running work for the shutdown, which waits for it through its grace period.
+    expect(shutdown.track).toHaveBeenCalledTimes(tracked + 1);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(messages.update).toHaveBeenCalledTimes(2);
+    await jest.mocked(shutdown.track).mock.calls[tracked][0];
+
+    expect(messages.update).toHaveBeenCalledTimes(3);
+    expect(messages.update).toHaveBeenLastCalledWith(
+      {},
+      'd1',
+      expect.objectContaining({ content: 'late but kept', status: 'complete' }),
+    );
     registry.onApplicationShutdown();
   });
 

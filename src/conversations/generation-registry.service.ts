@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AiProvider, ChatRequest } from '../ai/ai-provider';
 import { ModelCallRunner, type ModelCallOutcome } from '../ai/model-call-runner.service';
 import type { AuthUser } from '../common/auth-user';
@@ -54,6 +55,10 @@ export interface FollowedGeneration {
 
 /** How long a cancel of a generation running elsewhere waits for its end before it answers anyway. */
 const REMOTE_CANCEL_WAIT_MS = 10_000;
+
+/** A final write the database refused is tried again after this long, twice as long each time up to the most. */
+const STORE_RETRY_FIRST_MS = 1_000;
+const STORE_RETRY_MOST_MS = 30_000;
 
 /**
  * The generations of this process, running and recently ended, independent of any request: a request
@@ -250,6 +255,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
 
   private async run(generation: Generation, input: GenerationStart): Promise<void> {
     let outcome: ModelCallOutcome | undefined;
+    let final: FinalAnswer | undefined;
     try {
       for await (const event of this.runner.run(input.provider, { ...input.request, signal: generation.signal })) {
         if (event.type === 'delta') {
@@ -258,24 +264,26 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
         } else if (event.type === 'end') outcome = event.outcome;
       }
       const { status, text, usage, error, servedBy } = outcome!;
+      final = {
+        content: text,
+        servedBy,
+        status: answerStatus[status],
+        error: error?.message ?? null,
+        promptTokens: usage?.promptTokens ?? null,
+        completionTokens: usage?.completionTokens ?? null,
+      };
       const stored = await this.storeAnswer(
         input.assistantMessage,
-        {
-          content: text,
-          servedBy,
-          status: answerStatus[status],
-          error: error?.message ?? null,
-          promptTokens: usage?.promptTokens ?? null,
-          completionTokens: usage?.completionTokens ?? null,
-        },
+        final,
         input.settleQuota && ((manager) => input.settleQuota!(manager, { usage, text })),
       );
       generation.finish(MessageResponseDto.from(stored), error, error ? errorEvent(error) : null);
     } catch (failure) {
-      // Only the database can fail here; the message stays `streaming` and is settled at the next start.
+      // Only the database can fail here.
       this.logger.error(`an answer could not be stored: ${failure instanceof Error ? failure.message : failure}`);
       const error = new Error('the answer could not be stored');
       generation.finish(null, error, { statusCode: 500, code: 'INTERNAL_ERROR', message: error.message });
+      if (final) this.shutdown.track(this.storeWhenPossible(input.assistantMessage.id, final));
     } finally {
       this.unsaved.delete(generation);
       if (this.running.get(generation.conversationId) === generation) this.running.delete(generation.conversationId);
@@ -315,13 +323,32 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
   }
 
   /**
+   * Stores an answer whose final write the database refused, trying again until it is taken: left `streaming`, the
+   * answer would keep its conversation refusing new messages until the next start, which settles it. Counted as
+   * running work by the shutdown, whose grace period ends the tries.
+   */
+  private async storeWhenPossible(id: string, final: FinalAnswer): Promise<void> {
+    const { signal } = this.shutdown;
+    for (let waitMs = STORE_RETRY_FIRST_MS; ; waitMs = Math.min(waitMs * 2, STORE_RETRY_MOST_MS)) {
+      if (!(await sleep(waitMs, true, { signal }).catch(() => false))) return;
+      try {
+        await this.transactions.run((manager) => this.messages.update(manager, id, final));
+        this.logger.warn(`an answer that could not be stored when it ended has been stored since`);
+        return;
+      } catch (error) {
+        this.logger.warn(`an answer still cannot be stored: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+  }
+
+  /**
    * The answer's final write, with what has to be stored with it (`alongWith`, given the transaction). Should that
    * transaction fail, the answer is stored alone first, as it matters more, and `alongWith` runs after it on its
    * own (without a transaction).
    */
   private async storeAnswer(
     placeholder: PlacedMessage,
-    outcome: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'servedBy'>,
+    outcome: FinalAnswer,
     alongWith?: (manager: EntityManager | undefined) => Promise<void>,
   ): Promise<PlacedMessage> {
     const write = (manager: EntityManager) => this.messages.update(manager, placeholder.id, outcome);
@@ -347,6 +374,9 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
 function owns(principal: AuthUser, conversationId: string, generation: { ownerId: string; conversationId: string }) {
   return generation.ownerId === principal.id && generation.conversationId === conversationId;
 }
+
+/** What an answer's final write stores. */
+type FinalAnswer = Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'servedBy'>;
 
 const answerStatus: Record<ModelCallOutcome['status'], MessageStatus> = {
   complete: 'complete',
