@@ -10,7 +10,7 @@ import { CreateUserDto } from './dto/create-user.dto';
 import { DeleteAccountDto } from './dto/delete-account.dto';
 import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UpdateUserAccessDto } from './dto/update-user-access.dto';
-import { UserResponseDto, UsersPageResponseDto } from './dto/user-response.dto';
+import { ManagedUserResponseDto, UserResponseDto, UsersPageResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
 import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
@@ -75,7 +75,7 @@ export class UsersController {
   @ApiErrors(400, 403)
   async list(@Query() query: PageQueryDto): Promise<UsersPageResponseDto> {
     const page = await this.users.list(query.limit, query.cursor);
-    return { items: page.items.map(UserResponseDto.from), nextCursor: page.nextCursor };
+    return { items: page.items.map(ManagedUserResponseDto.from), nextCursor: page.nextCursor };
   }
 
   @Post()
@@ -85,8 +85,8 @@ export class UsersController {
   })
   @ApiErrors(400, 403, 409)
   @ApiPasswordHashing()
-  async create(@CurrentUser() principal: AuthUser, @Body() dto: CreateUserDto): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.create(dto, principal));
+  async create(@CurrentUser() principal: AuthUser, @Body() dto: CreateUserDto): Promise<ManagedUserResponseDto> {
+    return ManagedUserResponseDto.from(await this.users.create(dto, principal));
   }
 
   @Patch(':id')
@@ -104,7 +104,7 @@ export class UsersController {
     @CurrentUser() principal: AuthUser,
     @Param('id', ParseUuidParamPipe) id: string,
     @Body() dto: UpdateUserAccessDto,
-  ): Promise<UserResponseDto> {
-    return UserResponseDto.from(await this.users.updateAccess(principal, id, dto));
+  ): Promise<ManagedUserResponseDto> {
+    return ManagedUserResponseDto.from(await this.users.updateAccess(principal, id, dto));
   }
 }

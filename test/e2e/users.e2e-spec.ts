@@ -277,6 +277,40 @@ describe('Users', () => {
       expect(keys.filter((key: string) => /hash|password|session/i.test(key))).toEqual([]);
     });
 
+    it("shows admins people's accounts, not their preferences", async () => {
+      const someone = await registerUser(t);
+      await t
+        .http()
+        .patch('/users/me')
+        .set(bearer(someone.accessToken))
+        .send({ settings: { theme: 'dark' } })
+        .expect(200);
+
+      const listed: { id: string }[] = [];
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await t
+          .http()
+          .get('/users')
+          .query({ limit: 100, ...(cursor && { cursor }) })
+          .set(bearer(admin.accessToken))
+          .expect(200);
+        listed.push(...page.body.items);
+        cursor = page.body.nextCursor;
+      }
+      const changed = await t
+        .http()
+        .patch(`/users/${someone.user.id}`)
+        .set(bearer(admin.accessToken))
+        .send({ disabled: false })
+        .expect(200);
+
+      const shown = listed.find((item) => item.id === someone.user.id);
+      expect(Object.keys(shown!).sort()).toEqual(
+        ['createdAt', 'disabled', 'displayName', 'email', 'id', 'mfaEnabled', 'role'].sort(),
+      );
+      expect(changed.body).not.toHaveProperty('settings');
+    });
+
     it('defaults to 20 items a page', async () => {
       for (let i = 0; i < 14; i++) await registerUser(t, { email: uniqueEmail('bulk') });
       const total = (await allIdsInOrder()).length;
@@ -331,7 +365,6 @@ describe('Users', () => {
         displayName: 'Grace',
         role: 'admin',
         disabled: false,
-        settings: {},
         mfaEnabled: false,
         createdAt: expect.any(String),
       });

@@ -1,6 +1,7 @@
 import { User } from '../user.entity';
 
-export class UserResponseDto {
+/** A user as an admin sees them: their account, not their own preferences. */
+export class ManagedUserResponseDto {
   /** @example "3f1c2a9e-8b7d-4c1e-9f00-1a2b3c4d5e6f" */
   id: string;
   /** @example "ada@example.com" */
@@ -11,28 +12,35 @@ export class UserResponseDto {
   role: 'user' | 'admin';
   /** Disabled users cannot sign in or use their tokens. */
   disabled: boolean;
-  /** Free-form client preferences, as last saved with PATCH /users/me. */
-  settings: Record<string, unknown>;
   /** Whether sign-in asks for a code (two-factor sign-in with TOTP) after the password. */
   mfaEnabled: boolean;
   createdAt: string;
 
-  static from(user: User): UserResponseDto {
+  static from(user: User): ManagedUserResponseDto {
     return {
       id: user.id,
       email: user.email,
       displayName: user.displayName,
       role: user.role,
       disabled: user.disabled,
-      settings: user.settings,
       mfaEnabled: user.totpEnabledAt != null,
       createdAt: user.createdAt.toISOString(),
     };
   }
 }
 
+/** The signed-in user, with their preferences. */
+export class UserResponseDto extends ManagedUserResponseDto {
+  /** Free-form client preferences, as last saved with PATCH /users/me. */
+  settings: Record<string, unknown>;
+
+  static from(user: User): UserResponseDto {
+    return { ...ManagedUserResponseDto.from(user), settings: user.settings };
+  }
+}
+
 export class UsersPageResponseDto {
-  items: UserResponseDto[];
+  items: ManagedUserResponseDto[];
   /** Pass as `cursor` to get the next page; null on the last page. */
   nextCursor: string | null;
 }
