@@ -84,6 +84,27 @@ describe('Quotas in the chat page', () => {
     expect(await chat(page).message.inputValue()).toBe('one more');
   });
 
+  it('offers every account for a quota, past the first page of users the server answers', async () => {
+    const admin = await registerAdmin(server.t);
+    // Accounts without a password: nothing to hash. One more than the largest page (100), the last one newest.
+    let last = '';
+    for (let i = 0; i < 101; i++) {
+      last = `quota-person-${i}-${Date.now()}@example.com`;
+      await server.t.http().post('/users').set(bearer(admin.accessToken)).send({ email: last }).expect(201);
+    }
+
+    const { page } = await openPage(browser);
+    await signIn(page, admin.user.email, admin.password);
+    await page.getByRole('button', { name: 'Admin' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Administration' });
+    const form = dialog.locator('#admin-quota-form');
+    await form.getByRole('combobox', { name: 'For' }).selectOption({ label: last });
+    await form.getByLabel('Most requests (optional)').fill('7');
+    await form.getByRole('button', { name: 'Add quota' }).click();
+
+    await dialog.getByRole('table', { name: 'Quotas' }).getByRole('cell', { name: last, exact: true }).waitFor();
+  });
+
   it('shows every quota to an admin, past the first page the server answers', async () => {
     const admin = await registerAdmin(server.t);
     const http = () => server.t.http();

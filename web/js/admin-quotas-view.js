@@ -19,8 +19,6 @@ const maxRequests = byId('admin-quota-requests', HTMLInputElement);
 const maxTokens = byId('admin-quota-tokens', HTMLInputElement);
 const formError = byId('admin-quota-error', HTMLElement);
 const submit = byId('admin-quota-submit', HTMLButtonElement);
-/** The people a quota can be for: the first hundred accounts, by email. */
-const PEOPLE = 100;
 /** The largest page the server gives. */
 const PAGE_SIZE = 100;
 
@@ -31,12 +29,17 @@ export async function reloadQuotas() {
   error.textContent = '';
   status.textContent = 'Loading…';
   try {
-    const [items, people] = await Promise.all([allQuotas(), listUsers({ limit: PEOPLE })]);
-    emails = new Map(people.items.map((user) => [user.id, user.email]));
+    // Every policy, so that a person's own is seen beside the default it replaces; every account, so that a
+    // quota can be for anyone and each policy names its person.
+    const [items, people] = await Promise.all([
+      everyPage((cursor) => listQuotas({ limit: PAGE_SIZE, cursor })),
+      everyPage((cursor) => listUsers({ limit: PAGE_SIZE, cursor })),
+    ]);
+    emails = new Map(people.map((user) => [user.id, user.email]));
     const chosen = person.value;
     person.replaceChildren(
       h('option', { value: '' }, 'Everyone (default)'),
-      ...people.items.map((user) => h('option', { value: user.id }, user.email)),
+      ...people.map((user) => h('option', { value: user.id }, user.email)),
     );
     person.value = emails.has(chosen) ? chosen : '';
     rows.replaceChildren(...items.map(quotaRow));
@@ -49,17 +52,18 @@ export async function reloadQuotas() {
 }
 
 /**
- * Every policy, page after page: they are few, and the table shows them all, so that a person's own policy is seen
- * beside the default it replaces.
- * @returns {Promise<QuotaPolicy[]>}
+ * Every item of a list, page after page.
+ * @template T
+ * @param {(cursor: string | null) => Promise<{ items: T[]; nextCursor: string | null }>} load
+ * @returns {Promise<T[]>}
  */
-async function allQuotas() {
-  /** @type {QuotaPolicy[]} */
+async function everyPage(load) {
+  /** @type {T[]} */
   const all = [];
   /** @type {string | null} */
   let cursor = null;
   do {
-    const page = await listQuotas({ limit: PAGE_SIZE, cursor });
+    const page = await load(cursor);
     all.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
