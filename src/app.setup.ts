@@ -116,7 +116,7 @@ function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: Duplex): 
     const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], message, code });
     socket.write(
       `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);
@@ -135,17 +135,6 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
   app.useGlobalFilters(filter);
   const late = lateFilters.get(app.getHttpAdapter() as FastifyAdapter);
   if (late) late.filter = filter;
-  app.get(ShutdownService).attach(fastify, (error, request, reply) => {
-    // Refused before the hook below that names every response.
-    reply.header(REQUEST_ID_HEADER, request.id);
-    filter.answer(error, request.url, reply);
-  });
-  // Before any request: an answer still `streaming` now belonged to a process that has stopped, and would
-  // otherwise keep its conversation refusing new messages.
-  await app.get(ChatService).settleAbandonedAnswers();
-  await app.get(FilesService).resumeAfterRestart();
-  guardRequestInput(app);
-
   const metrics = app.get(MetricsService, { strict: false });
   fastify.addHook('onRequest', (request, reply, done) => {
     // On the raw response, so that streamed answers, written past Fastify's reply, carry it too.
@@ -172,6 +161,13 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
     credentials: true,
     exposedHeaders: ['Retry-After', 'X-Request-Id'],
   });
+  // The hooks above run first, so that the refusals below (503 while shutting down, 415) carry the same headers.
+  app.get(ShutdownService).attach(fastify, (error, request, reply) => filter.answer(error, request.url, reply));
+  // Before any request: an answer still `streaming` now belonged to a process that has stopped, and would
+  // otherwise keep its conversation refusing new messages.
+  await app.get(ChatService).settleAbandonedAnswers();
+  await app.get(FilesService).resumeAfterRestart();
+  guardRequestInput(app);
   // Unsigned: the refresh cookie holds a random token that is only ever looked up by its hash.
   await app.register(cookie);
   await registerMultipart(app, app.get<FilesConfig>(filesConfig.KEY));

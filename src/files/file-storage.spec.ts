@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -65,6 +66,46 @@ describe('FileStorage.receive', () => {
     await expect(storage.receive(source, 8 * 1024 * 1024)).rejects.toThrow('connection reset by peer');
 
     expect(partsLeft()).toEqual([]);
+  });
+
+  describe('when the disk fails', () => {
+    /** FileHandle's prototype, which node:fs/promises does not export. */
+    const fileHandle = async () => {
+      const handle = await open(join(dir, 'probe'), 'w');
+      await handle.close();
+      return Object.getPrototypeOf(handle) as { writev: (...args: unknown[]) => Promise<{ bytesWritten: number }> };
+    };
+    afterEach(() => jest.restoreAllMocks());
+
+    it("answers the disk's error and leaves nothing on disk", async () => {
+      const proto = await fileHandle();
+      const writev = proto.writev;
+      let calls = 0;
+      jest.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...args: unknown[]) {
+        if (++calls === 3)
+          return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { syscall: 'write' }));
+        return writev.apply(this, args);
+      });
+
+      await expect(storage.receive(arriving(numberedText(5 * 1024 * 1024)), 8 * 1024 * 1024)).rejects.toMatchObject({
+        syscall: 'write',
+      });
+      expect(partsLeft()).toEqual([]);
+    });
+
+    it('takes a write the disk cut short (it was full) for a failure of the disk', async () => {
+      const proto = await fileHandle();
+      const writev = proto.writev;
+      jest.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+        const { bytesWritten } = await writev.apply(this, args);
+        return { bytesWritten: bytesWritten - 1 };
+      });
+
+      await expect(storage.receive(arriving(numberedText(2 * 1024 * 1024)), 8 * 1024 * 1024)).rejects.toMatchObject({
+        syscall: 'writev',
+      });
+      expect(partsLeft()).toEqual([]);
+    });
   });
 
   it('keeps a file of exactly the limit', async () => {

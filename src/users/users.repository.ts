@@ -111,9 +111,10 @@ export class UsersRepository {
   /**
    * `change` to user `id` (their deletion, or the loss of their admin role or access) with `andThen`, in one
    * transaction that refuses with LastAdminError, before anything is written, when `id` is the only enabled admin:
-   * nobody could then run the server's administration. On PostgreSQL the enabled admins are locked first, in one
-   * order, so that two admins removing themselves or each other at once go one after the other (SQLite runs one
-   * transaction at a time).
+   * nobody could then run the server's administration. Only an enabled admin's change locks anything: on
+   * PostgreSQL the enabled admins' rows, in one order, so that two admins removing themselves or each other at once
+   * go one after the other (SQLite runs one transaction at a time). FOR NO KEY UPDATE, so that rows referring to
+   * the admins (their sign-ins, conversations, usage) can still be written meanwhile.
    */
   private async keepingAnAdmin(
     id: string,
@@ -122,14 +123,17 @@ export class UsersRepository {
   ): Promise<void> {
     await this.transactions.runOrRefuse(async (manager) => {
       const users = manager.getRepository(User);
-      const query = users
-        .createQueryBuilder('admin')
-        .select('admin.id', 'id')
-        .where('admin.role = :role AND admin.disabled = :disabled', { role: 'admin', disabled: false })
-        .orderBy('admin.id');
-      if (this.dataSource.options.type === 'postgres') query.setLock('pessimistic_write');
-      const admins: { id: string }[] = await query.getRawMany();
-      if (admins.length === 1 && admins[0].id === id) throw new LastAdminError();
+      const target = await users.findOne({ select: { id: true, role: true, disabled: true }, where: { id } });
+      if (target?.role === 'admin' && !target.disabled) {
+        const query = users
+          .createQueryBuilder('admin')
+          .select('admin.id', 'id')
+          .where('admin.role = :role AND admin.disabled = :disabled', { role: 'admin', disabled: false })
+          .orderBy('admin.id');
+        if (this.dataSource.options.type === 'postgres') query.setLock('for_no_key_update');
+        const admins: { id: string }[] = await query.getRawMany();
+        if (admins.length === 1 && admins[0].id === id) throw new LastAdminError();
+      }
       await change(users);
       if (andThen) await andThen(manager);
     });

@@ -23,7 +23,7 @@ describe('A request that arrives while the server shuts down', () => {
 
   const inject = (url: string) => t.app.getHttpAdapter().getInstance().inject({ method: 'GET', url });
 
-  it('answers 503 SHUTTING_DOWN in the API shape, with Retry-After, closing the connection', async () => {
+  it('answers 503 SHUTTING_DOWN in the API shape, with Retry-After and the usual headers, closing the connection', async () => {
     const res = await inject('/users/me');
 
     expect(res.statusCode).toBe(503);
@@ -36,6 +36,8 @@ describe('A request that arrives while the server shuts down', () => {
     expect(res.headers['retry-after']).toBe('1');
     expect(res.headers.connection).toBe('close');
     expect(res.headers['x-request-id']).toBeDefined();
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it("answers in OpenAI's shape under /v1, so that its SDKs retry", async () => {

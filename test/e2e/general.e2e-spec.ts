@@ -91,7 +91,8 @@ describe('General', () => {
         .expect(200);
       const me = await t.http().get('/users/me').set(bearer(user.accessToken)).expect(200);
       const refused = await t.http().get('/users/me').expect(401);
-      for (const res of [login, me, refused]) expect(res.headers['cache-control']).toBe('no-store');
+      const unreadable = await t.http().post('/auth/login').type('form').send('email=a').expect(415);
+      for (const res of [login, me, refused, unreadable]) expect(res.headers['cache-control']).toBe('no-store');
 
       const page = await t.http().get('/app.css').expect(200);
       expect(page.headers['cache-control']).not.toContain('no-store');

@@ -45,7 +45,7 @@ export class SseWriter {
     reply.raw.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
+      'cache-control': 'no-store, no-transform',
       connection: 'keep-alive',
       // nginx would otherwise hold the events back until its buffer fills.
       'x-accel-buffering': 'no',
