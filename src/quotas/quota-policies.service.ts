@@ -61,8 +61,7 @@ export class QuotaPoliciesService {
     const saved = await this.quotas.insertPolicy(
       {
         userId: input.userId ?? null,
-        // A pattern of stars alone matches every model: the same policy as none, so that it is one policy too.
-        model: input.model === undefined || input.model === null || /^\*+$/.test(input.model) ? null : input.model,
+        model: input.model ?? null,
         window: input.window,
         maxRequests: input.maxRequests ?? null,
         maxTokens: input.maxTokens ?? null,
