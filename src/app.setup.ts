@@ -85,6 +85,8 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
 
 function answerRouterError(late: LateFilter, error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header(REQUEST_ID_HEADER, request.id);
+  // Refused before the app's hooks run, which give every other answer this.
+  reply.header('cache-control', 'no-store');
   const known =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? new UriTooLongError(MAX_PARAM_LENGTH)

@@ -51,6 +51,10 @@ function setup() {
   const stored = new Map<string, object>();
   const messages = {
     saveStreamingText: jest.fn(async () => undefined),
+    finishStreaming: jest.fn(async (_manager: unknown, id: string, changes: object) => {
+      stored.set(id, changes);
+      return true;
+    }),
     update: jest.fn(async (_manager: unknown, id: string, changes: object) => void stored.set(id, changes)),
     findPlaced: jest.fn(async (conversationId: string, [id]: string[]) => [
       { ...answer(id, conversationId), ...stored.get(id) },
@@ -114,31 +118,61 @@ describe('GenerationRegistry', () => {
     registry.onApplicationShutdown();
   });
 
-  it('keeps trying to store an answer the database refused at its end, until it is taken', async () => {
+  it('keeps trying to store an answer the database refused at its end, with its quota, until it is taken', async () => {
     // Its waits are node:timers/promises, which the fake timers do not reach: 1 s, then 2 s.
     jest.useRealTimers();
     const { registry, messages, shutdown, start } = setup();
-    messages.update
-      .mockRejectedValueOnce(new Error('connection terminated'))
-      .mockRejectedValueOnce(new Error('connection terminated'));
-    const { generation, push } = start('c3', 'd1');
+    const down = new Error('connection terminated');
+    // The answer with its settlement, then the answer alone: both refused.
+    messages.update.mockRejectedValueOnce(down).mockRejectedValueOnce(down);
+    messages.finishStreaming.mockRejectedValueOnce(down);
+    const settled: unknown[] = [];
+    const { generation, push } = start('c3', 'd1', async (manager, used) => {
+      settled.push([manager, used.text]);
+    });
     const tracked = jest.mocked(shutdown.track).mock.calls.length;
     push(delta('late but kept'), done);
     await generation.ended;
     expect(generation.outcome?.message).toBeNull();
     // Running work for the shutdown, which waits for it through its grace period.
     expect(shutdown.track).toHaveBeenCalledTimes(tracked + 1);
+    // Apart: the settlement after the answer, whose own write was refused too.
+    expect(settled).toEqual([]);
 
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(messages.update).toHaveBeenCalledTimes(2);
+    expect(messages.finishStreaming).toHaveBeenCalledTimes(1);
     await jest.mocked(shutdown.track).mock.calls[tracked][0];
 
-    expect(messages.update).toHaveBeenCalledTimes(3);
-    expect(messages.update).toHaveBeenLastCalledWith(
+    expect(messages.finishStreaming).toHaveBeenCalledTimes(2);
+    expect(messages.finishStreaming).toHaveBeenLastCalledWith(
       {},
       'd1',
       expect.objectContaining({ content: 'late but kept', status: 'complete' }),
     );
+    // Once, in the transaction of the write that was taken.
+    expect(settled).toEqual([[{}, 'late but kept']]);
+    registry.onApplicationShutdown();
+  });
+
+  it('leaves an answer settled meanwhile as it is, and settles no quota for it', async () => {
+    jest.useRealTimers();
+    const { registry, messages, shutdown, start } = setup();
+    const down = new Error('connection terminated');
+    messages.update.mockRejectedValueOnce(down).mockRejectedValueOnce(down);
+    // Another process's sweep stored it `incomplete`, and its owner may have edited it since.
+    messages.finishStreaming.mockResolvedValueOnce(false);
+    const settled: unknown[] = [];
+    const { generation, push } = start('c4', 'e1', async (manager) => {
+      settled.push(manager);
+    });
+    const tracked = jest.mocked(shutdown.track).mock.calls.length;
+    push(delta('stale'), done);
+    await generation.ended;
+
+    await jest.mocked(shutdown.track).mock.calls[tracked][0];
+
+    expect(messages.finishStreaming).toHaveBeenCalledTimes(1);
+    expect(settled).toEqual([]);
     registry.onApplicationShutdown();
   });
 

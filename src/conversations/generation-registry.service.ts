@@ -151,8 +151,10 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
       if (!local.running) throw new GenerationEndedError();
       local.cancel();
       await local.ended;
-      // It ended by itself (its answer was being stored when the cancel came): nothing was stopped.
-      if (local.outcome?.message?.status !== 'incomplete') throw new GenerationEndedError();
+      // It ended by itself (its answer was being stored when the cancel came): nothing was stopped. Without a stored
+      // message (the database refused it, and it is stored later) the cancel is taken as done.
+      const stored = local.outcome?.message;
+      if (stored && stored.status !== 'incomplete') throw new GenerationEndedError();
       return;
     }
     const found = await this.findElsewhere(principal, conversationId, generationId);
@@ -256,6 +258,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
   private async run(generation: Generation, input: GenerationStart): Promise<void> {
     let outcome: ModelCallOutcome | undefined;
     let final: FinalAnswer | undefined;
+    let settle: ((manager: EntityManager | undefined) => Promise<void>) | undefined;
     try {
       for await (const event of this.runner.run(input.provider, { ...input.request, signal: generation.signal })) {
         if (event.type === 'delta') {
@@ -272,18 +275,15 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
         promptTokens: usage?.promptTokens ?? null,
         completionTokens: usage?.completionTokens ?? null,
       };
-      const stored = await this.storeAnswer(
-        input.assistantMessage,
-        final,
-        input.settleQuota && ((manager) => input.settleQuota!(manager, { usage, text })),
-      );
+      settle = input.settleQuota && ((manager) => input.settleQuota!(manager, { usage, text }));
+      const stored = await this.storeAnswer(input.assistantMessage, final, settle);
       generation.finish(MessageResponseDto.from(stored), error, error ? errorEvent(error) : null);
     } catch (failure) {
       // Only the database can fail here.
       this.logger.error(`an answer could not be stored: ${failure instanceof Error ? failure.message : failure}`);
       const error = new Error('the answer could not be stored');
       generation.finish(null, error, { statusCode: 500, code: 'INTERNAL_ERROR', message: error.message });
-      if (final) this.shutdown.track(this.storeWhenPossible(input.assistantMessage.id, final));
+      if (final) this.shutdown.track(this.storeWhenPossible(input.assistantMessage, final, settle));
     } finally {
       this.unsaved.delete(generation);
       if (this.running.get(generation.conversationId) === generation) this.running.delete(generation.conversationId);
@@ -324,19 +324,37 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
 
   /**
    * Stores an answer whose final write the database refused, trying again until it is taken: left `streaming`, the
-   * answer would keep its conversation refusing new messages until the next start, which settles it. Counted as
+   * answer would keep its conversation refusing new messages until the next start, which settles it. Only while it
+   * is still `streaming` (the sweep of another process may have settled it `incomplete` meanwhile, and its owner
+   * edited it since), with its quota settlement in the same transaction, so that both happen once. Counted as
    * running work by the shutdown, whose grace period ends the tries.
    */
-  private async storeWhenPossible(id: string, final: FinalAnswer): Promise<void> {
+  private async storeWhenPossible(
+    answer: PlacedMessage,
+    final: FinalAnswer,
+    settle?: (manager: EntityManager | undefined) => Promise<void>,
+  ): Promise<void> {
     const { signal } = this.shutdown;
+    const which = `answer ${answer.id} of conversation ${answer.conversationId}`;
     for (let waitMs = STORE_RETRY_FIRST_MS; ; waitMs = Math.min(waitMs * 2, STORE_RETRY_MOST_MS)) {
-      if (!(await sleep(waitMs, true, { signal }).catch(() => false))) return;
+      if (!(await sleep(waitMs, true, { signal }).catch(() => false))) {
+        this.logger.error(`${which} could not be stored before the shutdown; the next start settles it`);
+        return;
+      }
       try {
-        await this.transactions.run((manager) => this.messages.update(manager, id, final));
-        this.logger.warn(`an answer that could not be stored when it ended has been stored since`);
+        const stored = await this.transactions.run(async (manager) => {
+          if (!(await this.messages.finishStreaming(manager, answer.id, final))) return false;
+          await settle?.(manager);
+          return true;
+        });
+        this.logger.warn(
+          stored
+            ? `${which}, which could not be stored when it ended, has been stored since`
+            : `${which} was settled or removed meanwhile; it is left as it is`,
+        );
         return;
       } catch (error) {
-        this.logger.warn(`an answer still cannot be stored: ${error instanceof Error ? error.message : error}`);
+        this.logger.warn(`${which} still cannot be stored: ${error instanceof Error ? error.message : error}`);
       }
     }
   }

@@ -341,6 +341,21 @@ export class MessagesRepository {
     await manager.getRepository(Message).update({ id }, changes);
   }
 
+  /** An answer's final write, made only while it is still `streaming`; whether it was. */
+  async finishStreaming(
+    manager: EntityManager,
+    id: string,
+    final: Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'servedBy'>,
+  ): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Message)
+      .set(final)
+      .where("id = :id AND status = 'streaming'", { id })
+      .execute();
+    return result.affected === 1;
+  }
+
   /**
    * Stores the text so far of answers being generated. Only rows still `streaming` change: an answer that has
    * ended meanwhile keeps its final text, whichever write runs first. Answers the ids of those whose row is gone

@@ -111,10 +111,11 @@ export class UsersRepository {
   /**
    * `change` to user `id` (their deletion, or the loss of their admin role or access) with `andThen`, in one
    * transaction that refuses with LastAdminError, before anything is written, when `id` is the only enabled admin:
-   * nobody could then run the server's administration. Only an enabled admin's change locks anything: on
-   * PostgreSQL the enabled admins' rows, in one order, so that two admins removing themselves or each other at once
-   * go one after the other (SQLite runs one transaction at a time). FOR NO KEY UPDATE, so that rows referring to
-   * the admins (their sign-ins, conversations, usage) can still be written meanwhile.
+   * nobody could then run the server's administration. On PostgreSQL the target's row and the enabled admins' rows
+   * are locked by one statement, in one order, and the decision is made on the rows as locked: a promotion, or
+   * another admin's removal, running at the same time goes before or after, never in between. FOR NO KEY UPDATE, so
+   * that rows referring to them (sign-ins, conversations, usage) can still be written meanwhile. SQLite runs one
+   * transaction at a time.
    */
   private async keepingAnAdmin(
     id: string,
@@ -123,17 +124,19 @@ export class UsersRepository {
   ): Promise<void> {
     await this.transactions.runOrRefuse(async (manager) => {
       const users = manager.getRepository(User);
-      const target = await users.findOne({ select: { id: true, role: true, disabled: true }, where: { id } });
-      if (target?.role === 'admin' && !target.disabled) {
-        const query = users
-          .createQueryBuilder('admin')
-          .select('admin.id', 'id')
-          .where('admin.role = :role AND admin.disabled = :disabled', { role: 'admin', disabled: false })
-          .orderBy('admin.id');
-        if (this.dataSource.options.type === 'postgres') query.setLock('for_no_key_update');
-        const admins: { id: string }[] = await query.getRawMany();
-        if (admins.length === 1 && admins[0].id === id) throw new LastAdminError();
-      }
+      const query = users
+        .createQueryBuilder('candidate')
+        .select(['candidate.id AS id', 'candidate.role AS role', 'candidate.disabled AS disabled'])
+        .where('candidate.id = :id OR (candidate.role = :role AND candidate.disabled = :disabled)', {
+          id,
+          role: 'admin',
+          disabled: false,
+        })
+        .orderBy('candidate.id');
+      if (this.dataSource.options.type === 'postgres') query.setLock('for_no_key_update');
+      const rows: { id: string; role: string; disabled: boolean | number }[] = await query.getRawMany();
+      const admins = rows.filter((row) => row.role === 'admin' && !row.disabled);
+      if (admins.length === 1 && admins[0].id === id) throw new LastAdminError();
       await change(users);
       if (andThen) await andThen(manager);
     });

@@ -25,23 +25,29 @@ const PAGE_SIZE = 100;
 /** @type {Map<string, string>} user id → email */
 let emails = new Map();
 
-export async function reloadQuotas() {
+/**
+ * Every policy, so that a person's own is seen beside the default it replaces; and, when the dialog opens (not
+ * after each change to the policies), every account, so that a quota can be for anyone and each policy names its
+ * person.
+ * @param {{ people?: boolean }} [options]
+ */
+export async function reloadQuotas({ people: withPeople = true } = {}) {
   error.textContent = '';
   status.textContent = 'Loading…';
   try {
-    // Every policy, so that a person's own is seen beside the default it replaces; every account, so that a
-    // quota can be for anyone and each policy names its person.
     const [items, people] = await Promise.all([
       everyPage((cursor) => listQuotas({ limit: PAGE_SIZE, cursor })),
-      everyPage((cursor) => listUsers({ limit: PAGE_SIZE, cursor })),
+      withPeople ? everyPage((cursor) => listUsers({ limit: PAGE_SIZE, cursor })) : null,
     ]);
-    emails = new Map(people.map((user) => [user.id, user.email]));
-    const chosen = person.value;
-    person.replaceChildren(
-      h('option', { value: '' }, 'Everyone (default)'),
-      ...people.map((user) => h('option', { value: user.id }, user.email)),
-    );
-    person.value = emails.has(chosen) ? chosen : '';
+    if (people) {
+      emails = new Map(people.map((user) => [user.id, user.email]));
+      const chosen = person.value;
+      person.replaceChildren(
+        h('option', { value: '' }, 'Everyone (default)'),
+        ...people.map((user) => h('option', { value: user.id }, user.email)),
+      );
+      person.value = emails.has(chosen) ? chosen : '';
+    }
     rows.replaceChildren(...items.map(quotaRow));
     status.textContent = items.length === 0 ? 'No quotas: everyone uses the models as they need.' : '';
   } catch (failure) {
@@ -103,7 +109,7 @@ async function removeQuota(quota, who, button) {
   error.textContent = '';
   try {
     await whileBusy(button, 'Deleting…', () => deleteQuota(quota.id));
-    await reloadQuotas();
+    await reloadQuotas({ people: false });
   } catch (failure) {
     if (failure instanceof SessionEndedError) return;
     error.textContent = describeError(failure);
@@ -143,7 +149,7 @@ form.addEventListener('submit', async (event) => {
     model.value = '';
     maxRequests.value = '';
     maxTokens.value = '';
-    await reloadQuotas();
+    await reloadQuotas({ people: false });
   } catch (failure) {
     if (failure instanceof SessionEndedError) return;
     formError.textContent = describeError(failure);
