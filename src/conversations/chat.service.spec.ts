@@ -6,7 +6,6 @@ import type { ModelRegistry } from '../ai/model-registry.service';
 import type { TransactionRunner } from '../database/transaction-runner';
 import { ModelCallRunner } from '../ai/model-call-runner.service';
 import type { FilesService } from '../files/files.service';
-import type { AttachmentsRepository } from './attachments.repository';
 import { ChatService, Exchange } from './chat.service';
 import type { ConversationsRepository } from './conversations.repository';
 import {
@@ -84,10 +83,10 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       ids.map((id) => ({ ...byId(id)!, siblingIndex: 0, siblingCount: 1, attachments: [] })),
     ),
     pathWhile: jest.fn(async (_c: string, leafId: string, max: number, wanted: (size: MessageSize) => boolean) => {
-      const kept: Message[] = [];
+      const kept: (Message & { attachments: [] })[] = [];
       for (let message = byId(leafId); message && kept.length < max; message = byId(message.parentId)) {
         if (!wanted({ role: message.role, length: message.content.length })) break;
-        kept.unshift(message);
+        kept.unshift({ ...message, attachments: [] });
       }
       return kept;
     }),
@@ -170,10 +169,7 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     generations,
     sends as unknown as SendRepository,
     // Messages without attachments: the prompt is the history's text (attachments are covered end to end).
-    new PromptAssembler(
-      { of: async (ids: string[]) => new Map(ids.map((id) => [id, []])) } as unknown as AttachmentsRepository,
-      {} as FilesService,
-    ),
+    new PromptAssembler({} as FilesService),
     // No quota applies: reserving takes nothing and settling has nothing to settle.
     {
       plan: async () => null,

@@ -17,7 +17,7 @@ import type { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
 import type { Generation } from './generation';
 import { GenerationRegistry } from './generation-registry.service';
-import { MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
+import { AttachedMessage, MessagesRepository, NewMessage, PlacedMessage } from './messages.repository';
 import { HistoryBudget } from './prompt';
 import { PromptAssembler } from './prompt-assembler.service';
 import { SendRepository, type StoredSend } from './send.repository';
@@ -91,7 +91,7 @@ export class ChatService {
     const target = await this.targetModel(principal, conversationId, input);
     const reservation = await this.plan(principal, target, input.content, input);
     const budgetTokens = this.models.contextBudgetTokens(target.modelId);
-    let history: Promise<Message[]> | undefined;
+    let history: Promise<AttachedMessage[]> | undefined;
     // Keyed by the person, not the conversation: their sends run one after another within a group (those of a
     // conversation too, as only its owner may send in it), so that one send's quota statements never interleave
     // with another's on the person's counters.
@@ -126,7 +126,7 @@ export class ChatService {
     budgetTokens: number,
     reservation: QuotaReservation | null,
     stored: StoredSend,
-    history: Promise<Message[]>,
+    history: Promise<AttachedMessage[]>,
   ): Promise<Exchange> {
     const { conversation, question, answer } = stored;
     const prompt = await this.prompts.assemble(
@@ -246,7 +246,7 @@ export class ChatService {
     parentId: string | null,
     question: string,
     budgetTokens: number,
-  ): Promise<Message[]> {
+  ): Promise<AttachedMessage[]> {
     if (parentId === null) return [];
     const budget = new HistoryBudget(conversation.systemPrompt, budgetTokens);
     budget.admit({ role: 'user', length: question.length });

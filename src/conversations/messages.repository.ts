@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, In, LessThan, ObjectLiteral, Repository } from 'typeorm';
+import { DataSource, EntityManager, LessThan, ObjectLiteral, Repository } from 'typeorm';
 import { InvalidCursorError } from '../common/errors/app.error';
 import { Cursor } from '../common/pagination/cursor';
 import { Ancestry, ancestries, childAncestry } from '../database/ancestry';
@@ -23,6 +23,9 @@ export interface PlacedMessage extends Message {
   /** The files attached to it, in order (user messages only have any). */
   attachments: StoredFile[];
 }
+
+/** A message with the files attached to it, in order. */
+export type AttachedMessage = Message & { attachments: StoredFile[] };
 
 /** A message as seen before its text is read. */
 export interface MessageSize {
@@ -222,36 +225,53 @@ export class MessagesRepository {
   }
 
   /**
-   * The path from the root to `leafId`, oldest first, for as long as `wanted` accepts its messages read from
-   * the leaf up (at most `max`). Their lengths are read first, a page of the path at a time, and only the texts
-   * of the accepted ones are loaded: a long path is never read whole to be cut down afterwards.
+   * The path from the root to `leafId`, oldest first, with each message's attachments, for as long as `wanted`
+   * accepts its messages read from the leaf up (at most `max`). Their lengths are read first, a page of the path
+   * at a time, and only the texts of the accepted ones are loaded: a long path is never read whole to be cut down
+   * afterwards. Attachments are read only when an accepted message has any. This is every answer's history, read
+   * while the send's transaction commits: plain prepared SQL, as for a page of the path.
    */
   async pathWhile(
     conversationId: string,
     leafId: string,
     max: number,
     wanted: (size: MessageSize) => boolean,
-  ): Promise<Message[]> {
-    const ids: string[] = [];
+  ): Promise<AttachedMessage[]> {
+    let accepted = 0;
+    const withFiles: string[] = [];
     let start: string | null = leafId;
-    pages: while (start && ids.length < max) {
-      const take = Math.min(SIZE_PAGE, max - ids.length);
-      type Row = { id: string; parent_id: string | null; role: MessageRole; length: unknown };
-      const rows: Row[] = await this.query<Row>(
-        undefined,
-        `WITH RECURSIVE ${walkUp('path.depth < :take')}
-         SELECT m.id, m.parent_id, m.role, LENGTH(m.content) AS length
+    pages: while (start && accepted < max) {
+      const take = Math.min(SIZE_PAGE, max - accepted);
+      const rows = await this.rows.rows(
+        `WITH RECURSIVE ${walkUp('path.depth < ?', true)}
+         SELECT m.id, m.parent_id, m.role, LENGTH(m.content) AS length,
+           EXISTS (SELECT 1 FROM message_attachments a WHERE a.message_id = m.id) AS attached
          FROM path JOIN messages m ON m.id = path.id ORDER BY path.depth`,
-        { conversationId, start, take },
+        [start, conversationId, take],
+        undefined,
+        true,
       );
       for (const row of rows) {
-        if (!wanted({ role: row.role, length: Number(row.length) })) break pages;
-        ids.push(row.id);
+        if (!wanted({ role: row.role as MessageRole, length: Number(row.length) })) break pages;
+        accepted++;
+        // 0 or 1 on SQLite, a boolean on PostgreSQL.
+        if (Number(row.attached) > 0) withFiles.push(row.id as string);
       }
-      start = rows.length === take ? rows[rows.length - 1].parent_id : null;
+      start = rows.length === take ? (rows[rows.length - 1].parent_id as string | null) : null;
     }
-    if (ids.length === 0) return [];
-    return this.messages.find({ where: { id: In(ids) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    if (accepted === 0) return [];
+    // The accepted messages are the first `accepted` of the same walk up from the leaf.
+    const [rows, attached] = await Promise.all([
+      this.rows.rows(
+        `WITH RECURSIVE ${walkUp('path.depth < ?', true)}
+         SELECT ${this.columns} FROM path JOIN messages m ON m.id = path.id ORDER BY m.created_at, m.id`,
+        [leafId, conversationId, accepted],
+        undefined,
+        true,
+      ),
+      this.attachments.of(withFiles),
+    ]);
+    return rows.map((row) => Object.assign(this.rows.read(row), { attachments: attached.get(row.id as string) ?? [] }));
   }
 
   /** The whole path from the root to `leafId`, oldest first. */

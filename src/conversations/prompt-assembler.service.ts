@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FilesService } from '../files/files.service';
 import type { StoredFile } from '../files/stored-file.entity';
-import { AttachmentsRepository } from './attachments.repository';
-import type { Message } from './entities/message.entity';
+import type { AttachedMessage } from './messages.repository';
 import type { ChatMessage, ProviderFeatures } from '../ai/ai-provider';
 import {
   allotDocumentText,
@@ -14,33 +13,27 @@ import {
 } from './prompt';
 
 /**
- * Builds a prompt from a path of messages with their attachments: one query for the attachments of the whole
- * path, then only as much of each document's text as the document budget allots it (see allotDocumentText), and
+ * Builds a prompt from a path of messages with their attachments (as MessagesRepository.pathWhile reads them): only
+ * as much of each document's text as the document budget allots it (see allotDocumentText), and
  * the bytes of the images of the messages that fit (when the model can see them).
  */
 @Injectable()
 export class PromptAssembler {
   private readonly logger = new Logger(PromptAssembler.name);
 
-  constructor(
-    private readonly attachments: AttachmentsRepository,
-    private readonly files: FilesService,
-  ) {}
+  constructor(private readonly files: FilesService) {}
 
   async assemble(
     systemPrompt: string | null,
-    history: Message[],
+    history: Pick<AttachedMessage, 'role' | 'content' | 'attachments'>[],
     budgetTokens: number,
     features: Pick<ProviderFeatures, 'imageData' | 'maxImageBytes'>,
   ): Promise<ChatMessage[]> {
-    const asking = history.filter((message) => message.role === 'user').map((message) => message.id);
-    const attached = await this.attachments.of(asking);
-    const sources = history.map(({ id, role, content }) => ({ role, content, attachments: attached.get(id) ?? [] }));
     const texts: DocumentTexts = new Map();
-    for (const [file, chars] of allotDocumentText(sources, documentBudgetChars(budgetTokens))) {
+    for (const [file, chars] of allotDocumentText(history, documentBudgetChars(budgetTokens))) {
       if (chars > 0) texts.set(file, await this.readText(file, chars));
     }
-    const prompt = assemblePrompt(systemPrompt, sources, budgetTokens, texts);
+    const prompt = assemblePrompt(systemPrompt, history, budgetTokens, texts);
     if (!features.imageData) return withImages(prompt, null);
     const data = new Map<string, string>();
     for (const image of prompt.images.flat()) {

@@ -4,6 +4,7 @@ import { ModelRegistry } from '../../src/ai/model-registry.service';
 import type { Message } from '../../src/conversations/entities/message.entity';
 import { buildPrompt } from '../../src/conversations/prompt';
 import { ancestries } from '../../src/database/ancestry';
+import { RowReader } from '../../src/database/row-reader';
 import { bearer, registerUser } from '../support/auth';
 import { createTestApp, TestApp } from '../support/create-test-app';
 import { ANTHROPIC_KEY, OPENAI_KEY, upstreamEnv } from '../support/upstream-env';
@@ -87,18 +88,28 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
     await t.query('UPDATE conversations SET current_leaf_id = ? WHERE id = ?', [ids.at(-1) ?? null, id]);
   };
   /** Counts the message text the app loads from the database while `work` runs. */
+  /** The characters of message text the app loaded, through TypeORM's entities or the plain reads (RowReader). */
   const textLoadedDuring = async (work: () => Promise<unknown>): Promise<number> => {
     let characters = 0;
-    const subscriber: EntitySubscriberInterface<Partial<Message>> = {
-      afterLoad: (entity) => {
-        if (typeof entity.content === 'string') characters += entity.content.length;
-      },
+    const count = (entity: Partial<Message>) => {
+      if (typeof entity.content === 'string') characters += entity.content.length;
     };
+    const subscriber: EntitySubscriberInterface<Partial<Message>> = { afterLoad: count };
+    const read = RowReader.prototype.read;
+    const plainReads = jest.spyOn(RowReader.prototype, 'read').mockImplementation(function (
+      this: RowReader<Message>,
+      row,
+    ) {
+      const entity = read.call(this, row);
+      count(entity);
+      return entity;
+    });
     t.dataSource.subscribers.push(subscriber);
     try {
       await work();
     } finally {
       t.dataSource.subscribers.splice(t.dataSource.subscribers.indexOf(subscriber), 1);
+      plainReads.mockRestore();
     }
     return characters;
   };
