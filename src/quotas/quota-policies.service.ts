@@ -4,7 +4,7 @@ import { AuditLog } from '../common/audit/audit-log.service';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { UsersService } from '../users/users.service';
 import { QuotaPolicy } from './entities/quota-policy.entity';
-import { modelMatches, type QuotaWindow } from './quota-window';
+import { modelMatches, storedModelPattern, type QuotaWindow } from './quota-window';
 import { InvalidQuotaError, QuotaExistsError, QuotaNotFoundError } from './quotas.errors';
 import { QuotasRepository } from './quotas.repository';
 
@@ -61,7 +61,7 @@ export class QuotaPoliciesService {
     const saved = await this.quotas.insertPolicy(
       {
         userId: input.userId ?? null,
-        model: input.model ?? null,
+        model: storedModelPattern(input.model),
         window: input.window,
         maxRequests: input.maxRequests ?? null,
         maxTokens: input.maxTokens ?? null,

@@ -1,4 +1,4 @@
-import { modelMatches, periodOf, resetsAt, secondsUntil } from './quota-window';
+import { modelMatches, periodOf, resetsAt, secondsUntil, storedModelPattern } from './quota-window';
 
 describe('quota windows', () => {
   it('counts a day from UTC midnight to the next', () => {
@@ -36,6 +36,15 @@ describe('quota windows', () => {
     expect(modelMatches('*o*o', 'echo/echo')).toBe(true);
     expect(modelMatches('e**/e*', 'echo/echo')).toBe(true);
     expect(modelMatches('echo/echo*', 'echo/echo')).toBe(true);
+  });
+
+  it('stores a pattern of stars only as none: every model', () => {
+    expect(storedModelPattern(undefined)).toBeNull();
+    expect(storedModelPattern(null)).toBeNull();
+    expect(storedModelPattern('*')).toBeNull();
+    expect(storedModelPattern('***')).toBeNull();
+    expect(storedModelPattern('openai/*')).toBe('openai/*');
+    expect(storedModelPattern('*/*')).toBe('*/*');
   });
 
   it('matches a pattern of many stars against a long model id at once', () => {

@@ -24,6 +24,14 @@ export function secondsUntil(at: Date, now: Date): number {
 }
 
 /**
+ * A policy's model pattern as stored: none (null) for every model, however it was asked for (left out, or stars
+ * only, `*`), so that there is one scope for every model, which a person's policy replaces the default's in.
+ */
+export function storedModelPattern(pattern: string | null | undefined): string | null {
+  return pattern == null || /^\*+$/.test(pattern) ? null : pattern;
+}
+
+/**
  * Whether a policy's model pattern covers a model id: null covers every model; `*` stands for any run of
  * characters (`openai/*`, `echo/e*`); anything else is compared as is. Matched without a regular expression: a
  * pattern with many stars (`*a*a*a*`) would make one backtrack for minutes over a long model id, on every model call.

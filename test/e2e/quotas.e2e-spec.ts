@@ -144,6 +144,21 @@ describe('Quotas', () => {
       await t.http().delete('/admin/quotas/not-a-uuid').set(bearer(admin.accessToken)).expect(400);
     });
 
+    it('takes `*` as every model: the same policy as none, which a person\'s own replaces', async () => {
+      const user = await registerUser(t);
+      await addQuota({ scope: 'default', window: 'day', maxRequests: 1 }).expect(201);
+      const again = await addQuota({ scope: 'default', window: 'day', model: '*', maxRequests: 5 }).expect(409);
+      expect(again.body.code).toBe('QUOTA_EXISTS');
+
+      const own = await addQuota({ scope: 'user', userId: user.user.id, model: '**', window: 'day', maxRequests: 3 });
+
+      expect(own.status).toBe(201);
+      expect(own.body).toMatchObject({ scope: 'user', model: null, maxRequests: 3 });
+      expect(await myQuota(user.accessToken)).toEqual([expect.objectContaining({ model: null, maxRequests: 3 })]);
+      const id = await conversation(user.accessToken);
+      for (const content of ['one', 'two']) await send(user.accessToken, id, content).expect(201);
+    });
+
     it('makes one policy of the same scope sent many times at once, and the database keeps it so', async () => {
       const body = { scope: 'default', window: 'day', model: 'race/*', maxRequests: 5 };
       const answers = await Promise.all(Array.from({ length: 8 }, () => addQuota(body)));

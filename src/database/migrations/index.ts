@@ -18,6 +18,7 @@ import { Quotas1763851700000 } from './1763851700000-quotas';
 import { QuotaPoliciesList1763851800000 } from './1763851800000-quota-policies-list';
 import { QuotaPoliciesUnique1763851900000 } from './1763851900000-quota-policies-unique';
 import { MailOutboxForgetsSentText1763852000000 } from './1763852000000-mail-outbox-forgets-sent-text';
+import { QuotaEveryModel1763852100000 } from './1763852100000-quota-every-model';
 
 /** Listed explicitly (not globbed) so the same list works from ts sources in tests and from dist. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   QuotaPoliciesList1763851800000,
   QuotaPoliciesUnique1763851900000,
   MailOutboxForgetsSentText1763852000000,
+  QuotaEveryModel1763852100000,
 ];

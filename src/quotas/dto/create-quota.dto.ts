@@ -19,7 +19,7 @@ export class CreateQuotaDto {
 
   /**
    * The models it covers: an id (`openai/gpt-4o`) or a pattern where `*` stands for anything (`openai/*`);
-   * every model when left out. @example "openai/*"
+   * every model when left out or `*` (stored, and answered, as `null`). @example "openai/*"
    */
   @IsOptional()
   @Trimmed()
