@@ -162,6 +162,9 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     credentials: true,
     exposedHeaders: ['Retry-After', 'X-Request-Id'],
+    // An OPTIONS request that is not a browser's preflight (no Origin, or no method asked for) is answered as one,
+    // 204 without any grant, rather than with @fastify/cors's plain-text 400, which no other answer of the API is.
+    strictPreflight: false,
   });
   // The hooks above run first, so that the refusals below (503 while shutting down, 415) carry the same headers.
   app.get(ShutdownService).attach(fastify, (error, request, reply) => filter.answer(error, request.url, reply));

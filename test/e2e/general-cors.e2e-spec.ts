@@ -32,6 +32,25 @@ describe('CORS with CORS_ORIGINS', () => {
     expect(res.headers['access-control-allow-headers']?.toLowerCase()).toContain('authorization');
   });
 
+  it.each([
+    ['no Origin', {}],
+    ['no method asked for', { Origin: ALLOWED }],
+    ['neither, on an unknown path', {}, '/no-such-route'],
+  ])(
+    'answers an OPTIONS request that is not a preflight (%s) with 204, not a plain-text 400',
+    async (_, headers, path = '/users/me') => {
+      const request = t.http().options(path);
+      for (const [name, value] of Object.entries(headers)) request.set(name, value);
+
+      const res = await request.expect(204);
+
+      expect(res.text).toBe('');
+      // The origin is granted only when it is sent and listed, as for any preflight.
+      expect(res.headers['access-control-allow-origin']).toBe((headers as { Origin?: string }).Origin);
+      expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    },
+  );
+
   it.each(['https://evil.example.com', 'https://chat.example.com.evil.com', 'null'])(
     'gives the unlisted origin %s no access-control-allow-origin',
     async (origin) => {
