@@ -60,6 +60,19 @@ describe('FileStorage.receive', () => {
     expect(source.destroyed).toBe(true);
   });
 
+  it('counts on past the limit to tell which of two limits a stream passed', async () => {
+    const MiB = 1024 * 1024;
+
+    await expect(storage.receive(arriving(numberedText(5 * MiB)), 3 * MiB, 6 * MiB)).rejects.toMatchObject({
+      limit: 3 * MiB,
+    });
+    const longer = arriving(numberedText(7 * MiB));
+    await expect(storage.receive(longer, 3 * MiB, 6 * MiB)).rejects.toMatchObject({ limit: 6 * MiB });
+
+    expect(partsLeft()).toEqual([]);
+    expect(longer.destroyed).toBe(true);
+  });
+
   it("answers the stream's error and leaves nothing on disk when the upload breaks off", async () => {
     const source = arriving(numberedText(5 * 1024 * 1024), 3 * 1024 * 1024);
 

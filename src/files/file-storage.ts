@@ -61,11 +61,14 @@ export class FileStorage {
 
   /**
    * Writes the stream to a new temporary file, at most `limit` bytes; returns its path and size, and the length
-   * of its text when the bytes are UTF-8 text (null otherwise).
+   * of its text when the bytes are UTF-8 text (null otherwise). Past `limit` it writes nothing more but reads on
+   * up to `countUpTo` bytes, so that the StreamTooLongError says which limit the stream passed: `countUpTo` when it
+   * is longer than that too, else `limit`.
    */
   async receive(
     stream: Readable,
     limit: number,
+    countUpTo = limit,
   ): Promise<{ tempPath: string; size: number; textChars: number | null }> {
     const tempDir = join(this.config.dir, 'tmp');
     await mkdir(tempDir, { recursive: true });
@@ -75,9 +78,12 @@ export class FileStorage {
     try {
       await writeNewFile(tempPath, stream, (chunk) => {
         size += chunk.length;
-        if (size > limit) throw new StreamTooLongError(limit);
+        if (size > Math.max(limit, countUpTo)) throw new StreamTooLongError(Math.max(limit, countUpTo));
+        if (size > limit) return false;
         text.push(chunk);
+        return true;
       });
+      if (size > limit) throw new StreamTooLongError(limit);
     } catch (error) {
       await this.discard(tempPath);
       throw error;
@@ -143,13 +149,13 @@ export class FileStorage {
 
 /**
  * Writes `chunks` to a new file at `path`, each batch at its own offset so that WRITES_IN_FLIGHT of them can be
- * under way at once. `inspect` sees every chunk before it is written and stops the writing by throwing; the
- * caller removes what was written then.
+ * under way at once. `inspect` sees every chunk before it is written: it keeps the chunk out of the file by
+ * answering false, and stops the writing by throwing; the caller removes what was written then.
  */
 async function writeNewFile(
   path: string,
   chunks: AsyncIterable<Buffer>,
-  inspect: (chunk: Buffer) => void,
+  inspect: (chunk: Buffer) => boolean,
 ): Promise<void> {
   const handle = await open(path, 'wx');
   const writing = new Set<Promise<void>>();
@@ -178,7 +184,7 @@ async function writeNewFile(
   };
   try {
     for await (const chunk of chunks) {
-      inspect(chunk);
+      if (!inspect(chunk)) continue;
       batch.push(chunk);
       batchBytes += chunk.length;
       // The disk is never left idle: a batch goes as soon as nothing else is being written.

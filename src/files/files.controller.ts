@@ -63,7 +63,7 @@ export class FilesController {
   )
   @ApiError(
     413,
-    'Larger than FILE_MAX_BYTES (FILE_TOO_LARGE), more than is left of your FILE_QUOTA_BYTES (FILE_QUOTA_EXCEEDED), ' +
+    'Larger than FILE_MAX_BYTES (FILE_TOO_LARGE, whatever is left of your quota), more than is left of your FILE_QUOTA_BYTES (FILE_QUOTA_EXCEEDED), ' +
       'or more parts or fields than one upload has (PAYLOAD_TOO_LARGE)',
   )
   async upload(@CurrentUser() principal: AuthUser, @Req() request: FastifyRequest): Promise<FileResponseDto> {

@@ -50,12 +50,15 @@ export class FilesService {
     const limit = Math.max(0, Math.min(this.config.maxBytes, room));
     let received: { tempPath: string; size: number; textChars: number | null };
     try {
-      received = await this.storage.receive(incoming.stream, limit);
+      // Read on to FILE_MAX_BYTES past the room left: a file over both limits is too large, which no clearing up of
+      // the quota would change.
+      received = await this.storage.receive(incoming.stream, limit, this.config.maxBytes);
     } catch (error) {
+      if (error instanceof StreamTooLongError && error.limit < this.config.maxBytes) {
+        throw new FileQuotaExceededError(this.config.quotaBytes, this.config.quotaBytes - room);
+      }
       if (error instanceof StreamTooLongError || isMultipartTooLarge(error)) {
-        throw limit < this.config.maxBytes
-          ? new FileQuotaExceededError(this.config.quotaBytes, this.config.quotaBytes - room)
-          : new FileTooLargeError(this.config.maxBytes);
+        throw new FileTooLargeError(this.config.maxBytes);
       }
       // The disk's failures name a system call; anything else came from parsing what the client sent.
       if (error instanceof Error && !('syscall' in error)) {

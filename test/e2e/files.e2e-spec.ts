@@ -336,6 +336,21 @@ describe('Files', () => {
       await upload(t, quota.accessToken, Buffer.alloc(size, 'x'), 'again.txt').expect(201);
     });
 
+    it('calls a file over FILE_MAX_BYTES too large, also when it is over what is left of the quota too', async () => {
+      const full = await registerUser(t);
+      for (const n of [1, 2])
+        await upload(t, full.accessToken, Buffer.alloc(MAX_BYTES, String(n)), `${n}.txt`).expect(201);
+      const before = filesUnder(dir);
+
+      const over = await upload(t, full.accessToken, Buffer.alloc(MAX_BYTES + 1, 'a'), 'big.txt').expect(413);
+      const squeezed = await upload(t, full.accessToken, Buffer.alloc(QUOTA_BYTES - 2 * MAX_BYTES + 1, 'b'), 'b.txt');
+
+      expect(over.body.code).toBe('FILE_TOO_LARGE');
+      expect(squeezed.status).toBe(413);
+      expect(squeezed.body.code).toBe('FILE_QUOTA_EXCEEDED');
+      expect(filesUnder(dir)).toEqual(before);
+    });
+
     it('marks a zip-bomb DOCX failed with a reason, without inflating it, and keeps answering', async () => {
       const bomb = await zipBombDocx(30);
       expect(bomb.length).toBeLessThan(MAX_BYTES);
