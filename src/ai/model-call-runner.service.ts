@@ -208,14 +208,13 @@ export class ModelCallRunner {
     let finished = false;
     let failure: AppError | null = null;
     let exhausted = false;
-    const stop = new AbortError();
     // The idle timer of the wait in progress, if any: every byte from the vendor starts it again.
     const idle: IdleTimer = {};
     const onData = () => idle.timer?.refresh();
     const iterator = provider.streamChat({ ...request, model, signal: call.signal, onData })[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await this.nextOf(iterator, call, stop, idle, () => (timedOut = true));
+        const next = await this.nextOf(iterator, call, idle, () => (timedOut = true));
         if (next.done) {
           exhausted = true;
           break;
@@ -240,7 +239,7 @@ export class ModelCallRunner {
       }
     } catch (error) {
       // A provider that threw is done; one that was stopped mid-wait still has to be closed.
-      exhausted = error !== stop;
+      exhausted = error !== STOPPED;
       failure = this.classify(error, cancelled.aborted, timedOut);
     } finally {
       cancelled.removeEventListener('abort', forward);
@@ -319,20 +318,19 @@ export class ModelCallRunner {
   /**
    * The provider's next event. The timer runs only while the provider is awaited, never while the consumer
    * holds an event, and starts again with every byte the vendor sends (`idle`, see ChatRequest.onData); the wait
-   * ends as soon as the call is aborted (rejecting with `stop`), even when the provider is slow to notice.
+   * ends as soon as the call is aborted (rejecting with STOPPED), even when the provider is slow to notice.
    * Everything it sets up is undone when it settles: a stream of thousands of deltas leaves nothing behind per
    * delta.
    */
   private nextOf(
     iterator: AsyncIterator<ChatEvent>,
     call: AbortController,
-    stop: AbortError,
     idle: IdleTimer,
     onTimeout: () => void,
   ): Promise<IteratorResult<ChatEvent>> {
-    if (call.signal.aborted) return Promise.reject(stop);
+    if (call.signal.aborted) return Promise.reject(STOPPED);
     return new Promise((resolve, reject) => {
-      const onAbort = () => reject(stop);
+      const onAbort = () => reject(STOPPED);
       const timer = setTimeout(() => {
         onTimeout();
         call.abort();
@@ -381,6 +379,12 @@ export class ModelCallRunner {
     return new AiProviderError('UPSTREAM_ERROR', 'the model provider failed');
   }
 }
+
+/**
+ * What a wait for the provider's next event rejects with once its call is aborted: one for every call, compared by
+ * identity only. Made once, as an error's stack costs time to take and memory for as long as the call runs.
+ */
+const STOPPED = new AbortError('the wait for the model was stopped');
 
 /** The time-out of a wait for a provider's next event, while one runs. */
 interface IdleTimer {

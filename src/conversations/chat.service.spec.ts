@@ -76,6 +76,10 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
       log.push(`update ${byId(id)!.role} ${changes.status}`);
       Object.assign(byId(id)!, changes);
     }),
+    storeFinal: jest.fn(async (_manager: unknown, id: string, final: Partial<Message>) => {
+      log.push(`update ${byId(id)!.role} ${final.status}`);
+      Object.assign(byId(id)!, final);
+    }),
     saveStreamingText: jest.fn(async () => undefined),
     hasStreaming: jest.fn(async () => stored.some((m) => m.status === 'streaming')),
     findInConversation: jest.fn(async (_c: string, id: string) => byId(id)),

@@ -55,7 +55,7 @@ function setup() {
       stored.set(id, changes);
       return true;
     }),
-    update: jest.fn(async (_manager: unknown, id: string, changes: object) => void stored.set(id, changes)),
+    storeFinal: jest.fn(async (_manager: unknown, id: string, changes: object) => void stored.set(id, changes)),
     findPlaced: jest.fn(async (conversationId: string, [id]: string[]) => [
       { ...answer(id, conversationId), ...stored.get(id) },
     ]),
@@ -112,7 +112,7 @@ describe('GenerationRegistry', () => {
     });
     apart.push(delta('kept'), done);
     await apart.generation.ended;
-    expect(messages.update).toHaveBeenLastCalledWith({}, 'b1', expect.objectContaining({ content: 'kept' }));
+    expect(messages.storeFinal).toHaveBeenLastCalledWith({}, 'b1', expect.objectContaining({ content: 'kept' }));
     expect(settled).toEqual([[undefined, 'kept']]);
     expect(apart.generation.text).toBe('kept');
     registry.onApplicationShutdown();
@@ -124,7 +124,7 @@ describe('GenerationRegistry', () => {
     const { registry, messages, shutdown, start } = setup();
     const down = new Error('connection terminated');
     // The answer with its settlement, then the answer alone: both refused.
-    messages.update.mockRejectedValueOnce(down).mockRejectedValueOnce(down);
+    messages.storeFinal.mockRejectedValueOnce(down).mockRejectedValueOnce(down);
     messages.finishStreaming.mockRejectedValueOnce(down);
     const settled: unknown[] = [];
     const { generation, push } = start('c3', 'd1', async (manager, used) => {
@@ -158,7 +158,7 @@ describe('GenerationRegistry', () => {
     jest.useRealTimers();
     const { registry, messages, shutdown, start } = setup();
     const down = new Error('connection terminated');
-    messages.update.mockRejectedValueOnce(down).mockRejectedValueOnce(down);
+    messages.storeFinal.mockRejectedValueOnce(down).mockRejectedValueOnce(down);
     // Another process's sweep stored it `incomplete`, and its owner may have edited it since.
     messages.finishStreaming.mockResolvedValueOnce(false);
     const settled: unknown[] = [];
@@ -205,7 +205,7 @@ describe('GenerationRegistry', () => {
     a.push(done);
     b.push(done);
     await Promise.all([a.generation.ended, b.generation.ended]);
-    expect(messages.update).toHaveBeenCalledWith({}, 'a1', expect.objectContaining({ content: 'one two three four' }));
+    expect(messages.storeFinal).toHaveBeenCalledWith({}, 'a1', expect.objectContaining({ content: 'one two three four' }));
     registry.onApplicationShutdown();
   });
 
@@ -238,7 +238,7 @@ describe('GenerationRegistry', () => {
 
     await registry.cancel(owner, 'c1', generation.id);
 
-    expect(messages.update).toHaveBeenCalledWith({}, 'a1', expect.objectContaining({ status: 'incomplete' }));
+    expect(messages.storeFinal).toHaveBeenCalledWith({}, 'a1', expect.objectContaining({ status: 'incomplete' }));
     expect(generation.running).toBe(false);
     registry.onApplicationShutdown();
   });

@@ -12,10 +12,10 @@ import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
 import { GenerationEndedError, GenerationNotFoundError } from './conversations.errors';
 import { MessageResponseDto } from './dto/message-response.dto';
-import type { Message, MessageStatus } from './entities/message.entity';
+import type { MessageStatus } from './entities/message.entity';
 import { Generation } from './generation';
 import { GenerationRelay, HEARTBEAT_MS, LEASE_MS, type RelayedGeneration } from './generation-relay.service';
-import { MessagesRepository, PlacedMessage } from './messages.repository';
+import { type FinalAnswer, MessagesRepository, PlacedMessage } from './messages.repository';
 
 /** How often, at most, the text of the answers being generated is written to their messages. */
 const SAVE_EVERY_MS = 1_000;
@@ -369,7 +369,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     outcome: FinalAnswer,
     alongWith?: (manager: EntityManager | undefined) => Promise<void>,
   ): Promise<PlacedMessage> {
-    const write = (manager: EntityManager) => this.messages.update(manager, placeholder.id, outcome);
+    const write = (manager: EntityManager) => this.messages.storeFinal(manager, placeholder.id, outcome);
     try {
       await this.transactions.run(async (manager) => {
         await write(manager);
@@ -392,9 +392,6 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
 function owns(principal: AuthUser, conversationId: string, generation: { ownerId: string; conversationId: string }) {
   return generation.ownerId === principal.id && generation.conversationId === conversationId;
 }
-
-/** What an answer's final write stores. */
-type FinalAnswer = Pick<Message, 'content' | 'status' | 'error' | 'promptTokens' | 'completionTokens' | 'servedBy'>;
 
 const answerStatus: Record<ModelCallOutcome['status'], MessageStatus> = {
   complete: 'complete',

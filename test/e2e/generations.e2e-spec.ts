@@ -247,10 +247,10 @@ describe('Generations: answers that run on their own, followed and resumed by an
     upstream.reply({ chunks: ['All', ' done'] });
     // The answer's final write waits until the cancel has reached the server.
     const messages = t.app.get(MessagesRepository);
-    const write = messages.update.bind(messages);
+    const write = messages.storeFinal.bind(messages);
     const storing = signal();
     const release = signal();
-    const update = jest.spyOn(messages, 'update').mockImplementationOnce(async (...args) => {
+    const update = jest.spyOn(messages, 'storeFinal').mockImplementationOnce(async (...args) => {
       storing.resolve();
       await release.promise;
       return write(...args);
