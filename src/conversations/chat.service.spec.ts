@@ -86,6 +86,12 @@ function setup(stream: (request: ChatRequest) => AsyncIterable<ChatEvent>) {
     findPlaced: jest.fn(async (_c: string, ids: string[]) =>
       ids.map((id) => ({ ...byId(id)!, siblingIndex: 0, siblingCount: 1, attachments: [] })),
     ),
+    findPlacedAnswer: jest.fn(async (_c: string, id: string) => ({
+      ...byId(id)!,
+      siblingIndex: 0,
+      siblingCount: 1,
+      attachments: [],
+    })),
     pathWhile: jest.fn(async (_c: string, leafId: string, max: number, wanted: (size: MessageSize) => boolean) => {
       const kept: (Message & { attachments: [] })[] = [];
       for (let message = byId(leafId); message && kept.length < max; message = byId(message.parentId)) {

@@ -56,9 +56,10 @@ function setup() {
       return true;
     }),
     storeFinal: jest.fn(async (_manager: unknown, id: string, changes: object) => void stored.set(id, changes)),
-    findPlaced: jest.fn(async (conversationId: string, [id]: string[]) => [
-      { ...answer(id, conversationId), ...stored.get(id) },
-    ]),
+    findPlacedAnswer: jest.fn(async (conversationId: string, id: string) => ({
+      ...answer(id, conversationId),
+      ...stored.get(id),
+    })),
   };
   const transactions = { run: jest.fn((work: (manager: unknown) => Promise<unknown>) => work({})) };
   const shutdown = { signal: new AbortController().signal, track: jest.fn() } as unknown as ShutdownService;
@@ -205,7 +206,11 @@ describe('GenerationRegistry', () => {
     a.push(done);
     b.push(done);
     await Promise.all([a.generation.ended, b.generation.ended]);
-    expect(messages.storeFinal).toHaveBeenCalledWith({}, 'a1', expect.objectContaining({ content: 'one two three four' }));
+    expect(messages.storeFinal).toHaveBeenCalledWith(
+      {},
+      'a1',
+      expect.objectContaining({ content: 'one two three four' }),
+    );
     registry.onApplicationShutdown();
   });
 

@@ -197,7 +197,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     );
     // Settled meanwhile (by the sweep once its lease lapsed, or by another cancel): it had ended already.
     if (!settled) throw new GenerationEndedError();
-    const [stored] = await this.messages.findPlaced(mirror.conversationId, [mirror.assistantMessageId]);
+    const stored = await this.messages.findPlacedAnswer(mirror.conversationId, mirror.assistantMessageId);
     this.relay.adopt(mirror, KEEP_ENDED_MS);
     mirror.finish(stored ? MessageResponseDto.from(stored) : null, null, null);
     this.logger.warn(`an answer of a process that stopped was cancelled and stored incomplete`);
@@ -383,7 +383,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
       await this.transactions.run(write);
       await alongWith(undefined);
     }
-    const [stored] = await this.messages.findPlaced(placeholder.conversationId, [placeholder.id]);
+    const stored = await this.messages.findPlacedAnswer(placeholder.conversationId, placeholder.id);
     // Gone only when its conversation was deleted meanwhile: the viewers still get what was generated.
     return stored ?? { ...placeholder, ...outcome };
   }

@@ -177,6 +177,23 @@ export class MessagesRepository {
   }
 
   /**
+   * One answer of a conversation with its sibling positions, or null: what an answer's last event carries once it
+   * is stored. Answers have no attachments, so one prepared read.
+   */
+  async findPlacedAnswer(conversationId: string, id: string): Promise<PlacedMessage | null> {
+    const [row] = await this.rows.rows(
+      `SELECT ${this.columns}, ${SIBLING_COLUMNS} FROM messages m WHERE m.id = ? AND m.conversation_id = ?`,
+      [id, conversationId],
+    );
+    if (!row) return null;
+    return Object.assign(this.rows.read(row), {
+      siblingIndex: Number(row.sibling_index),
+      siblingCount: Number(row.sibling_count),
+      attachments: [],
+    });
+  }
+
+  /**
    * One page of the path from the root to `leafId`, read by one recursive query that walks parent pointers up
    * from where the page ends, reading only the page: from the leaf or the cursor's parent (desc); from the
    * ancestor of the leaf `limit + 1` levels below the cursor (asc), found through the jump pointers (see
