@@ -144,7 +144,7 @@ describe('Quotas', () => {
       await t.http().delete('/admin/quotas/not-a-uuid').set(bearer(admin.accessToken)).expect(400);
     });
 
-    it('takes `*` as every model: the same policy as none, which a person\'s own replaces', async () => {
+    it("takes `*` as every model: the same policy as none, which a person's own replaces", async () => {
       const user = await registerUser(t);
       await addQuota({ scope: 'default', window: 'day', maxRequests: 1 }).expect(201);
       const again = await addQuota({ scope: 'default', window: 'day', model: '*', maxRequests: 5 }).expect(409);
