@@ -21,7 +21,7 @@ import {
   UriTooLongError,
 } from './common/errors/app.error';
 import { AllExceptionsFilter, ErrorDialect } from './common/filters/all-exceptions.filter';
-import { applySecurityHeaders, securityHeadersOf } from './common/http/security-headers';
+import { applySecurityHeaders, securityHeadersOf, type SecurityHeaders } from './common/http/security-headers';
 import { ShutdownService } from './common/lifecycle/shutdown.service';
 import { REQUEST_ID_HEADER, requestIdOf } from './common/logging/request-id';
 import { logRequests } from './common/logging/request-log';
@@ -116,9 +116,12 @@ function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: Duplex): 
           ];
   if (socket.writable) {
     const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], message, code });
+    // With the headers every other answer of the API carries.
+    const security = apiSecurityHeaders().set.map(([name, value]) => `${name}: ${value}\r\n`);
     socket.write(
       `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\n${security.join('')}` +
+        `Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);
@@ -152,7 +155,7 @@ export async function setupApp(app: NestFastifyApplication, config: AppConfig): 
       route.config = { ...route.config, securityHeaders: docsHeaders };
     }
   });
-  const apiHeaders = securityHeadersOf({ contentSecurityPolicy: { directives: STRICT_CSP } });
+  const apiHeaders = apiSecurityHeaders();
   // API answers carry people's conversations, files and tokens: neither a browser nor a proxy keeps a copy. The
   // page's own files set their caching themselves (@fastify/static), which takes precedence over this.
   applySecurityHeaders(fastify, { ...apiHeaders, set: [...apiHeaders.set, ['Cache-Control', 'no-store']] });
@@ -223,6 +226,12 @@ const STRICT_CSP = {
   // chat page and /docs to HTTPS would break them; behind TLS the page has no insecure requests to upgrade.
   upgradeInsecureRequests: null,
 };
+
+let madeApiHeaders: SecurityHeaders | undefined;
+/** Helmet's headers for the API and the chat page, made once, at the first use. */
+function apiSecurityHeaders(): SecurityHeaders {
+  return (madeApiHeaders ??= securityHeadersOf({ contentSecurityPolicy: { directives: STRICT_CSP } }));
+}
 
 const DOCS_CSP = {
   ...STRICT_CSP,

@@ -469,6 +469,14 @@ describe('Request text and structure that no route can use', () => {
         statusCode: 431,
         code: 'HEADERS_TOO_LARGE',
       });
+      // The security headers of every other answer, as an ordinary 404 has them.
+      const head = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n')).toLowerCase();
+      const ordinary = await t.http().get('/no-such-route').expect(404);
+      for (const name of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']) {
+        const line = `\r\n${name}: ${String(ordinary.headers[name]).toLowerCase()}\r\n`;
+        expect(`${head(nonAscii)}\r\n`).toContain(line);
+        expect(`${head(hugeHeaders)}\r\n`).toContain(line);
+      }
     });
 
     it('lists every conversation for an empty search, as a cleared search box sends it', async () => {
