@@ -184,12 +184,13 @@ async function writeNewFile(
   };
   try {
     for await (const chunk of chunks) {
-      if (!inspect(chunk)) continue;
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      // The disk is never left idle: a batch goes as soon as nothing else is being written.
-      if (batchBytes >= WRITE_BATCH_BYTES || writing.size === 0) flush();
-      while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
+      if (inspect(chunk)) {
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        // The disk is never left idle: a batch goes as soon as nothing else is being written.
+        if (batchBytes >= WRITE_BATCH_BYTES || writing.size === 0) flush();
+        while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
+      }
       if (failure) throw failure;
     }
     flush();
