@@ -1,4 +1,3 @@
-import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
 import { QuotaEveryModel1763852100000 } from '../../src/database/migrations/1763852100000-quota-every-model';
 import { bearer } from '../support/auth';
@@ -27,11 +26,7 @@ describe('Migrating `*` quota patterns to every model', () => {
     at = legacy.at;
     const { run } = legacy;
     const created = new Date(Date.now() - 86_400_000);
-    await run(
-      `INSERT INTO users (id, email, password_hash, display_name, role, disabled, settings, session_version,
-         created_at, updated_at) VALUES (?, ?, ?, 'Admin', 'admin', ?, '{}', 0, ?, ?)`,
-      [admin, email, await argon2.hash('correct-horse-1'), false, at(created), at(created)],
-    );
+    await legacy.addAdmin(admin, email, 'correct-horse-1');
     const policy = (
       id: string,
       userId: string | null,

@@ -1,4 +1,3 @@
-import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
 import { QuotaPoliciesUnique1763851900000 } from '../../src/database/migrations/1763851900000-quota-policies-unique';
 import { bearer } from '../support/auth';
@@ -24,11 +23,7 @@ describe('Migrating to one quota policy per scope', () => {
     at = legacy.at;
     const { run } = legacy;
     const created = new Date(Date.now() - 86_400_000);
-    await run(
-      `INSERT INTO users (id, email, password_hash, display_name, role, disabled, settings, session_version,
-         created_at, updated_at) VALUES (?, ?, ?, 'Admin', 'admin', ?, '{}', 0, ?, ?)`,
-      [admin, email, await argon2.hash('correct-horse-1'), false, at(created), at(created)],
-    );
+    await legacy.addAdmin(admin, email, 'correct-horse-1');
     const policy = (id: string, userId: string | null, minutes: number, maxRequests: number) =>
       run(
         `INSERT INTO quota_policies (id, user_id, model, quota_window, max_requests, max_tokens, created_at)

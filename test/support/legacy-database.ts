@@ -1,3 +1,4 @@
+import argon2 from 'argon2';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ export interface LegacyDatabase {
   run(sql: string, params: unknown[]): Promise<unknown>;
   /** A time as this database's driver takes it in a raw query. */
   at(date: Date): Date | string;
+  /** An enabled admin made a day ago, who signs in with `password` (for schemas with roles and session versions). */
+  addAdmin(id: string, email: string, password: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,14 +35,24 @@ export async function legacyDatabase(migration: (typeof MIGRATIONS)[number]): Pr
     migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(migration)),
   }).initialize();
   await dataSource.runMigrations({ transaction: 'each' });
+  const run: LegacyDatabase['run'] = (sql, params) => {
+    let n = 0;
+    return dataSource.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
+  };
+  const at: LegacyDatabase['at'] = (date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1));
   return {
     url,
     postgres,
-    run: (sql, params) => {
-      let n = 0;
-      return dataSource.query(postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
+    run,
+    at,
+    addAdmin: async (id, email, password) => {
+      const created = at(new Date(Date.now() - 86_400_000));
+      await run(
+        `INSERT INTO users (id, email, password_hash, display_name, role, disabled, settings, session_version,
+           created_at, updated_at) VALUES (?, ?, ?, 'Admin', 'admin', ?, '{}', 0, ?, ?)`,
+        [id, email, await argon2.hash(password), false, created, created],
+      );
     },
-    at: (date) => (postgres ? date : date.toISOString().replace('T', ' ').slice(0, -1)),
     close: () => dataSource.destroy(),
   };
 }
