@@ -185,12 +185,7 @@ export class MessagesRepository {
       `SELECT ${this.columns}, ${SIBLING_COLUMNS} FROM messages m WHERE m.id = ? AND m.conversation_id = ?`,
       [id, conversationId],
     );
-    if (!row) return null;
-    return Object.assign(this.rows.read(row), {
-      siblingIndex: Number(row.sibling_index),
-      siblingCount: Number(row.sibling_count),
-      attachments: [],
-    });
+    return row ? placedAs(this.rows.read(row), row, []) : null;
   }
 
   /**
@@ -244,13 +239,7 @@ export class MessagesRepository {
     // step of the asc read is a primary-key look-up whatever the values, so it keeps one plan per connection.
     const rows = await this.rows.rows(sql, parameters, undefined, page.order === 'desc');
     const attached = await this.attachments.of(rows.map((row) => row.id as string));
-    return rows.map((row) =>
-      Object.assign(this.rows.read(row), {
-        siblingIndex: Number(row.sibling_index),
-        siblingCount: Number(row.sibling_count),
-        attachments: attached.get(row.id as string) ?? [],
-      }),
-    );
+    return rows.map((row) => placedAs(this.rows.read(row), row, attached.get(row.id as string) ?? []));
   }
 
   /**
@@ -560,12 +549,15 @@ export class MessagesRepository {
       rows.map((row) => row.id as string),
       manager,
     );
-    return rows.map((row) =>
-      Object.assign(this.hydrate(row), {
-        siblingIndex: Number(row.sibling_index),
-        siblingCount: Number(row.sibling_count),
-        attachments: attached.get(row.id as string) ?? [],
-      }),
-    );
+    return rows.map((row) => placedAs(this.hydrate(row), row, attached.get(row.id as string) ?? []));
   }
+}
+
+/** A message with its place among its siblings, from a row that has the SIBLING_COLUMNS, and its attachments. */
+function placedAs(message: Message, row: Record<string, unknown>, attachments: StoredFile[]): PlacedMessage {
+  return Object.assign(message, {
+    siblingIndex: Number(row.sibling_index),
+    siblingCount: Number(row.sibling_count),
+    attachments,
+  });
 }
