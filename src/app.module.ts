@@ -33,6 +33,8 @@ import { UsersModule } from './users/users.module';
       inject: [appConfig.KEY, RedisService],
       useFactory: (config: ConfigType<typeof appConfig>, redis: RedisService) => ({
         throttlers: [{ name: REQUEST_BUDGET.name, ttl: REQUEST_BUDGET.ttlMs, limit: config.rateLimitPerMinute }],
+        // The library's default names its exception class.
+        errorMessage: `too many requests: this client may make ${config.rateLimitPerMinute} a minute; see Retry-After`,
         // With several processes the budget is shared through Redis, or a client would get one per process.
         storage: redis.enabled ? new RedisThrottlerStorage(redis) : new WindowThrottlerStorage(),
       }),

@@ -338,9 +338,16 @@ describe('Failures and busy states in the chat page', () => {
   it('tells how long to wait when the API answers 429, and keeps the message', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     await tab.page.route('**/conversations/*/messages', (route: Route) =>
-      fulfillError(route, 429, 'Too Many Requests', 'ThrottlerException: Too Many Requests', 'RATE_LIMITED', {
-        'retry-after': '7',
-      }),
+      fulfillError(
+        route,
+        429,
+        'Too Many Requests',
+        'too many requests: this client may make 600 a minute; see Retry-After',
+        'RATE_LIMITED',
+        {
+          'retry-after': '7',
+        },
+      ),
     );
 
     await ui().message.fill('One more question');

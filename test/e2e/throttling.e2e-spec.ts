@@ -172,7 +172,7 @@ describe('Throttling', () => {
       expect(res.body).toEqual({
         statusCode: 429,
         error: 'Too Many Requests',
-        message: expect.any(String),
+        message: `too many requests: this client may make ${RATE_LIMIT_PER_MINUTE} a minute; see Retry-After`,
         code: 'RATE_LIMITED',
       });
       const retryAfter = Number(res.headers['retry-after']);
