@@ -34,8 +34,9 @@ const ANSWERING =
   'random UUID, and the answer as created), any number of `delta` ({"text"}), then one `assistant_message` (the ' +
   'stored answer, "complete" or "incomplete") or `error` ({"statusCode","code","message"}; the answer is stored ' +
   'with what had arrived and status "error"). Without it: 201 with both messages once the answer has ended, or ' +
-  '400/429/502/503/504 when the provider refuses the request or fails (the messages are kept, the answer with ' +
-  'status "error").';
+  '400/429/502/504 when the provider refuses the request or fails (the messages are kept, the answer with ' +
+  'status "error"): 400 UPSTREAM_REJECTED, 429 UPSTREAM_RATE_LIMITED, 504 UPSTREAM_TIMEOUT, and 502 for any ' +
+  'other failure (UPSTREAM_ERROR, or UPSTREAM_UNAVAILABLE when it is overloaded or paused for a cool-down).';
 
 @ApiTags('conversations')
 @ApiBearerAuth()

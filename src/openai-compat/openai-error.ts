@@ -14,8 +14,11 @@ export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-/** OpenAI answers an unknown model with 404, where the portal's own routes treat it as bad input. */
-const STATUS_OVERRIDES: Partial<Record<ErrorBody['code'], number>> = { UNKNOWN_MODEL: 404 };
+/**
+ * OpenAI answers an unknown model with 404, where the portal's own routes treat it as bad input, and an
+ * overloaded model with 503, where they answer every provider failure 502.
+ */
+const STATUS_OVERRIDES: Partial<Record<ErrorBody['code'], number>> = { UNKNOWN_MODEL: 404, UPSTREAM_UNAVAILABLE: 503 };
 
 /** OpenAI's codes where it has one for the same failure; every other code is passed on in lower case. */
 const OPENAI_CODES: Partial<Record<ErrorBody['code'], string>> = {

@@ -267,13 +267,13 @@ describe.each(wires)('Sending to $vendor over its real wire format', ({ vendor, 
     expect(assistant.error).not.toContain(key);
   });
 
-  it('answers 503 when the upstream is overloaded', async () => {
+  it('answers 502 when the upstream is overloaded, saying so in the code', async () => {
     const id = await newConversation();
     upstream.fail({ status: 503 });
 
-    const res = await sendJson(id, 'Anyone there?').expect(503);
+    const res = await sendJson(id, 'Anyone there?').expect(502);
 
-    expect(res.body).toMatchObject({ statusCode: 503, code: 'UPSTREAM_UNAVAILABLE' });
+    expect(res.body).toMatchObject({ statusCode: 502, code: 'UPSTREAM_UNAVAILABLE' });
     expect((await stored(id)).map((row) => row.status)).toEqual(['complete', 'error']);
   });
 

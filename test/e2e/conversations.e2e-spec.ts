@@ -73,7 +73,7 @@ describe('Conversations (echo model)', () => {
         expect(description(path, 'post', '400')).toContain('UNKNOWN_MODEL');
         expect(description(path, 'post', '400')).toContain('UPSTREAM_REJECTED');
         expect(description(path, 'post', '429')).toContain('UPSTREAM_RATE_LIMITED');
-        expect(doc.paths[path].post.description).toContain('400/429/502/503/504 when the provider refuses');
+        expect(doc.paths[path].post.description).toContain('400/429/502/504 when the provider refuses');
       }
     });
 

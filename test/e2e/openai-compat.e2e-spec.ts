@@ -453,6 +453,16 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect(error.message).not.toContain(OPENAI_KEY);
     });
 
+    it("raises a 503 for an overloaded upstream, as OpenAI does (the portal's own routes answer 502)", async () => {
+      upstream.fail({ status: 503 });
+
+      const error = await failure(() =>
+        once.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
+      );
+
+      expect(error).toMatchObject({ status: 503, code: 'upstream_unavailable', type: 'server_error' });
+    });
+
     it('raises a 504 when the provider sends nothing within AI_TIMEOUT_MS', async () => {
       upstream.hang();
 
