@@ -40,7 +40,9 @@ export class ModelRegistry implements OnModuleInit {
    * it opened, where a failure mid-construction would leave its connection and migrations running on.
    */
   onModuleInit(): void {
-    checkFallbacks(this.config.fallbacks, new Set(this.providers.map((provider) => provider.id)));
+    const configured = new Set(this.providers.map((provider) => provider.id));
+    checkDefaultModel(this.config.defaultModel, configured);
+    checkFallbacks(this.config.fallbacks, configured);
   }
 
   /** Every available model, providers in registration order; a provider that cannot be reached is left out. */
@@ -112,6 +114,18 @@ export class ModelRegistry implements OnModuleInit {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * Fails the start when DEFAULT_MODEL names a provider that is not configured: every conversation that names no
+ * model would be refused. Its model names are not checked here, since a provider may not be reachable yet.
+ */
+function checkDefaultModel(defaultModel: string | undefined, providers: Set<string>): void {
+  if (!defaultModel) return;
+  const provider = defaultModel.slice(0, defaultModel.indexOf('/'));
+  if (!providers.has(provider)) {
+    throw new Error(`DEFAULT_MODEL is ${defaultModel}, but provider "${provider}" is not configured`);
   }
 }
 

@@ -252,7 +252,11 @@ describe('A provider that keeps failing', () => {
     const chatsBefore = upstream.requests.filter((request) => request.method === 'POST').length;
     const paused = await send().expect(502);
 
-    expect(paused.body).toMatchObject({ statusCode: 502, code: 'UPSTREAM_UNAVAILABLE', message: expect.stringContaining('paused') });
+    expect(paused.body).toMatchObject({
+      statusCode: 502,
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: expect.stringContaining('paused'),
+    });
     expect(Number(paused.headers['retry-after'])).toBeGreaterThan(500);
     expect(upstream.requests.filter((request) => request.method === 'POST')).toHaveLength(chatsBefore);
     expect(chatsBefore).toBe(2);
@@ -273,7 +277,7 @@ describe('A provider that keeps failing', () => {
   });
 });
 
-describe('MODEL_FALLBACKS at start', () => {
+describe('DEFAULT_MODEL and MODEL_FALLBACKS at start', () => {
   it('refuses a fallback of a provider that is not configured', async () => {
     const upstream = await startFakeUpstream();
     try {
@@ -283,5 +287,13 @@ describe('MODEL_FALLBACKS at start', () => {
     } finally {
       await upstream.close();
     }
+  });
+
+  it('refuses a default model of a provider that is not configured', async () => {
+    const started = createTestApp({ DEFAULT_MODEL: 'ollama/llama3.2', MODEL_FALLBACKS: '' });
+    // Closed if it started after all, so that a failure here does not keep the run open.
+    void started.then((app) => app.close()).catch(() => undefined);
+
+    await expect(started).rejects.toThrow(/DEFAULT_MODEL is ollama\/llama3.2, but provider "ollama" is not configured/);
   });
 });
