@@ -67,7 +67,8 @@ export class GenerationsController {
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    const after = lastEventId === undefined ? (query.after ?? 0) : parseEventId(lastEventId);
+    // An empty header means none: the SSE spec's "no last event id" (EventSource never sends one empty).
+    const after = lastEventId?.trim() ? parseEventId(lastEventId) : (query.after ?? 0);
     await this.checkConversation(principal, id);
     const { generation, release } = await this.generations.follow(principal, id, generationId);
     try {

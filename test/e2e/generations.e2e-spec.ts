@@ -112,6 +112,9 @@ describe('Generations: answers that run on their own, followed and resumed by an
     // The header wins over the query: an EventSource reconnects to the same URL with a newer Last-Event-ID.
     const newer = await follow(generation.id, { 'Last-Event-ID': String(lastSeen + 2) }, undefined, '?after=1');
     expect(newer.events).toEqual(rest.events.slice(2));
+    // An empty header is no last event id at all, as the SSE spec has it: the query's is used.
+    const empty = await follow(generation.id, { 'Last-Event-ID': '' }, undefined, `?after=${lastSeen}`);
+    expect(empty.events).toEqual(rest.events);
   });
 
   it('sends nothing to a client that claims events not made yet, and ends its stream with the answer', async () => {
