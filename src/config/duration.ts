@@ -1,4 +1,5 @@
-export const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)?$/;
+/** A whole amount above zero and a unit: a lifetime of 0 would end every token as it is made. */
+export const DURATION_PATTERN = /^(?!0+(?:ms|s|m|h|d)?$)(\d+)(ms|s|m|h|d)?$/;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -84,12 +84,12 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(DURATION_PATTERN, { message: 'JWT_ACCESS_TTL must be a duration such as 900s, 15m, 12h or 30d' })
+  @Matches(DURATION_PATTERN, { message: 'JWT_ACCESS_TTL must be a duration above zero, such as 900s, 15m, 12h or 30d' })
   JWT_ACCESS_TTL: string = '15m';
 
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(DURATION_PATTERN, { message: 'REFRESH_TTL must be a duration such as 3600s, 12h or 30d' })
+  @Matches(DURATION_PATTERN, { message: 'REFRESH_TTL must be a duration above zero, such as 3600s, 12h or 30d' })
   REFRESH_TTL: string = '30d';
 
   @Transform(emptyToUndefined)
@@ -345,7 +345,7 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(DURATION_PATTERN, { message: 'PASSWORD_RESET_TTL must be a duration such as 900s, 30m or 2h' })
+  @Matches(DURATION_PATTERN, { message: 'PASSWORD_RESET_TTL must be a duration above zero, such as 900s, 30m or 2h' })
   PASSWORD_RESET_TTL: string = '30m';
 
   @Transform(emptyToUndefined)
