@@ -1,10 +1,12 @@
-import { NestFactory } from '@nestjs/core';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModule } from './app.module';
-import { createFastifyAdapter, setupApp } from './app.setup';
-import { appConfig } from './config/app.config';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 async function bootstrap(): Promise<void> {
+  // Loaded here rather than imported above: loading them validates the configuration, and a start that fails
+  // must reach the handler below (Node's own report of an uncaught error prints the bundle's minified source line).
+  const { NestFactory } = await import('@nestjs/core');
+  const { AppModule } = await import('./app.module.js');
+  const { createFastifyAdapter, setupApp } = await import('./app.setup.js');
+  const { appConfig } = await import('./config/app.config.js');
   const config = appConfig();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config), {
     bufferLogs: true,
@@ -15,4 +17,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, config.host);
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { docx, pdf } from '../support/files';
 import { waitFor } from '../support/wait-for';
 import { signInAtProvider, startOidcProvider } from '../support/oidc-provider';
@@ -288,15 +288,38 @@ describe('the production build (npm start)', () => {
     expect(output()).toContain('OIDC_KEYCLOAK_ISSUER: is required');
   });
 
-  it('names the TypeScript sources in the stack trace of an error', async () => {
+  it('stops at a bad setting with its message and stack, not with the bundle line that threw', async () => {
     // A secret too short for production stops the server while its modules load.
     const { child, output } = spawnNode(['dist/main.js'], { PORT: '0', JWT_SECRET: 'short' });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).not.toBe(0);
-    expect(output()).toContain('JWT_SECRET must be at least 32 characters long');
+    expect(code).toBe(1);
+    expect(output()).toMatch(
+      /^Error: Invalid configuration:\n {2}JWT_SECRET: JWT_SECRET must be at least 32 characters long\n/,
+    );
     expect(output()).toMatch(/at validateEnv \(.*src[/\\]config[/\\]env\.validation\.ts:\d+:\d+\)/);
+    // Node's own report of an uncaught error starts with the line that threw: in the bundle, thousands of
+    // characters of minified code.
+    expect(
+      output()
+        .split('\n')
+        .filter((line) => line.length > 400),
+    ).toEqual([]);
+  });
+
+  it('names the TypeScript sources in the stack trace of an error', async () => {
+    // A provider's missing setting is found while Nest builds the configuration module.
+    const { child, output } = spawnNode(['dist/main.js'], {
+      PORT: '0',
+      OIDC_PROVIDERS: 'keycloak',
+      OIDC_KEYCLOAK_CLIENT_ID: 'colloquy',
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).not.toBe(0);
+    // Nest's logger colours what it prints.
+    const text = stripVTControlCharacters(output());
+    expect(text).toMatch(/at signInProvidersFrom \(.*src[/\\]config[/\\]sign-in\.config\.ts:\d+:\d+\)/);
     // Every frame names a file that is there to open: ours in src/, the dependencies' in node_modules.
-    const files = [...output().matchAll(/\(([^()]+):\d+:\d+\)/g)]
+    const files = [...text.matchAll(/\(([^()]+):\d+:\d+\)/g)]
       .map((match) => match[1])
       .filter((file) => !file.startsWith('node:'));
     expect(files).toContainEqual(expect.stringMatching(/node_modules[/\\]@nestjs[/\\]config[/\\]/));
