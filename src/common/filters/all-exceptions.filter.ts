@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app.error';
+import { isDatabaseUnavailable } from '../errors/database-unavailable';
 import { ERROR_STATUS, ErrorCode } from '../errors/error-codes';
 import { isRedisUnavailable } from '../redis/redis.service';
 
@@ -100,6 +101,18 @@ export function toErrorBody(exception: unknown): {
       retryAfter: 5,
     };
   }
+  if (isDatabaseUnavailable(exception)) {
+    const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
+    return {
+      body: {
+        statusCode,
+        error: 'Service Unavailable',
+        message: 'the server cannot reach its database; try again shortly',
+        code: 'SERVICE_UNAVAILABLE',
+      },
+      retryAfter: 5,
+    };
+  }
   const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
   return {
     body: { statusCode, error: 'Internal Server Error', message: 'Internal server error', code: 'INTERNAL_ERROR' },
@@ -135,6 +148,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const { body, retryAfter, fields } = toErrorBody(exception);
     if (body.statusCode >= 500 && body.code === 'INTERNAL_ERROR') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    } else if (body.statusCode === 503 && isDatabaseUnavailable(exception)) {
+      // The operator's cue; its stack would only point into the driver.
+      this.logger.error(`database unavailable: ${(exception as Error).message}`);
     }
     if (reply.sent || reply.raw.headersSent) return;
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
