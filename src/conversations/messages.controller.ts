@@ -53,7 +53,9 @@ export class MessagesController {
     summary: 'A page of one branch: the path from the root to a leaf',
     description:
       'The leaf is `leafId`, or the current leaf. `order=asc` (the default) starts at the root, `order=desc` at ' +
-      'the leaf (latest first, older ones on the following pages). A `cursor` whose message was deleted since ' +
+      'the leaf (latest first, older ones on the following pages). Each page reads the leaf anew, so messages added ' +
+      'below it meanwhile come on the following pages of `order=asc`. A cursor whose message was deleted since, or, ' +
+      'with `order=asc`, one that is no longer on the path to the leaf (the current leaf moved to another branch), ' +
       'is 400 `INVALID_CURSOR`: start again from the first page.',
   })
   @ApiErrors(400)

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../common/auth-user';
+import { InvalidCursorError } from '../common/errors/app.error';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
 import { TransactionRunner } from '../database/transaction-runner';
 import { ConversationsRepository } from './conversations.repository';
@@ -45,6 +46,12 @@ export class MessagesService {
       limit: query.limit,
       after,
     });
+    // Read from the root, a page goes down the leaf's path from the cursor's depth, so it follows on only when the
+    // cursor is on that path: the leaf may have moved to another branch since the cursor was given (from the leaf
+    // up, the path above the cursor is the cursor's own whatever the leaf).
+    if (after && query.order === 'asc' && (rows.length > 0 ? rows[0].parentId !== after.id : after.id !== leafId)) {
+      throw new InvalidCursorError();
+    }
     return toPage(rows, query.limit, (message) => message.createdAt);
   }
 

@@ -551,6 +551,33 @@ describe('Conversation trees', () => {
       const latest = await page(c.id, { order: 'desc', limit: 2 }).expect(200);
       expect(latest.body.items.map((m: Message) => m.id)).toEqual([path.at(-1)!.id, path.at(-2)!.id]);
 
+      // When the current leaf moves to another branch meanwhile (another device chose it), pages read from the
+      // root refuse a cursor that is not on the new path; read from the leaf up, they go on above the cursor.
+      for (const order of ['asc', 'desc'] as const) {
+        const first = await page(c.id, { order, limit: 3 }).expect(200);
+        const elsewhere = (await regenerate(c.id, main[0].id).expect(201)).body.assistantMessage.id;
+        await setLeaf(c.id, { messageId: elsewhere }).expect(200);
+        const rest = page(c.id, { order, limit: 100, cursor: first.body.nextCursor });
+        if (order === 'asc') expect((await rest.expect(400)).body.code).toBe('INVALID_CURSOR');
+        else {
+          const read = [...first.body.items, ...(await rest.expect(200)).body.items].map((m: Message) => m.id);
+          expect(read).toEqual([...path].reverse().map((m) => m.id));
+        }
+        await setLeaf(c.id, { messageId: path.at(-1)!.id }).expect(200);
+      }
+      // Read from the root with the cursor of another branch whose path goes on below it: refused as well.
+      const mainFirst = await page(c.id, { order: 'asc', limit: 3 }).expect(200);
+      // Another answer to the second question, and a turn under it: its first page ends at that answer.
+      await regenerate(c.id, main[2].id).expect(201);
+      await send(c.id, 'beside');
+      const besideFirst = await page(c.id, { order: 'asc', limit: 4 }).expect(200);
+      const crossed = await page(c.id, { order: 'asc', cursor: besideFirst.body.nextCursor, leafId: path.at(-1)!.id });
+      expect(crossed.status).toBe(400);
+      await setLeaf(c.id, { messageId: path.at(-1)!.id }).expect(200);
+      expect(
+        (await page(c.id, { order: 'asc', limit: 100, cursor: mainFirst.body.nextCursor }).expect(200)).body.items,
+      ).toHaveLength(path.length - 3);
+
       await page(c.id, { order: 'sideways' }).expect(400);
       await page(c.id, { cursor: 'garbage' }).expect(400);
       // A cursor at a message deleted since is refused, not read as the end of the branch.
