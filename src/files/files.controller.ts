@@ -1,16 +1,4 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  PayloadTooLargeException,
-  Post,
-  Query,
-  Req,
-  Res,
-  StreamableFile,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -19,8 +7,8 @@ import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { PageQueryDto } from '../common/pagination/page-query.dto';
 import { contentDisposition } from './content-disposition';
 import { FileResponseDto, FilesPageResponseDto } from './dto/file-response.dto';
-import { InvalidUploadError } from './files.errors';
 import { FilesService } from './files.service';
+import { readUpload } from './multipart-upload';
 import { ParseUuidParamPipe } from '../common/parse-uuid-param.pipe';
 
 const NOT_FOUND = 'Not found, or not yours (FILE_NOT_FOUND)';
@@ -41,9 +29,9 @@ export class FilesController {
   @ApiOperation({
     summary: 'Upload a file',
     description:
-      'A `multipart/form-data` body with one part named `file`. The type comes from the bytes, not the name or ' +
-      "the part's Content-Type: images (PNG, JPEG, GIF, WebP) and documents (UTF-8 text: plain, Markdown, CSV, " +
-      'JSON, source code; PDF; DOCX). Text the name calls HTML or SVG is stored as plain text. Images and text ' +
+      'A `multipart/form-data` body with one part named `file` and nothing else. The type comes from the bytes, ' +
+      "not the name or the part's Content-Type: images (PNG, JPEG, GIF, WebP) and documents (UTF-8 text: plain, " +
+      'Markdown, CSV, JSON, source code; PDF; DOCX). Text the name calls HTML or SVG is stored as plain text. Images and text ' +
       'documents are `ready` at once; a PDF or DOCX is `processing` until its text has been read in the ' +
       'background (poll GET /files/{id}), then `ready` or `failed` with the reason in `error`.',
   })
@@ -58,29 +46,16 @@ export class FilesController {
   @ApiResponse({ status: 201, type: FileResponseDto })
   @ApiError(
     400,
-    'Not a multipart body with a part named `file` (INVALID_UPLOAD), or a type that is not accepted or an empty ' +
-      'file (UNSUPPORTED_FILE_TYPE)',
+    'Not a multipart body with a part named `file`, or one with another field or part, named in the message ' +
+      '(INVALID_UPLOAD), or a type that is not accepted or an empty file (UNSUPPORTED_FILE_TYPE)',
   )
   @ApiError(
     413,
     'Larger than FILE_MAX_BYTES (FILE_TOO_LARGE, whatever is left of your quota), more than is left of your FILE_QUOTA_BYTES (FILE_QUOTA_EXCEEDED), ' +
-      'or more parts or fields than one upload has (PAYLOAD_TOO_LARGE)',
+      'or a second file or more fields than one upload has (PAYLOAD_TOO_LARGE); nothing of a refused upload is kept',
   )
   async upload(@CurrentUser() principal: AuthUser, @Req() request: FastifyRequest): Promise<FileResponseDto> {
-    if (!request.isMultipart())
-      throw new InvalidUploadError('send the file as multipart/form-data, in a part named "file"');
-    const part = await request.file().catch((error: Error & { statusCode?: number }) => {
-      // The parser refuses what it cannot read (no boundary, a part named `__proto__`), or more parts or fields
-      // than an upload has (its limits answer 413): the client's fault, as the reading errors of FilesService.
-      if (error.statusCode === 413)
-        throw new PayloadTooLargeException(`the multipart body has too much: ${error.message}`);
-      throw new InvalidUploadError(`the multipart body could not be read: ${error.message}`);
-    });
-    if (!part || part.fieldname !== 'file') {
-      part?.file.resume();
-      throw new InvalidUploadError('the multipart body needs a file part named "file"');
-    }
-    return FileResponseDto.from(await this.files.upload(principal, { filename: part.filename, stream: part.file }));
+    return FileResponseDto.from(await this.files.upload(principal, await readUpload(request)));
   }
 
   @Get()

@@ -25,6 +25,8 @@ import type { StoredFile } from './stored-file.entity';
 export interface IncomingFile {
   filename: string | undefined;
   stream: Readable;
+  /** Reads what follows the bytes in the request, once they are in; throws if the upload is to be refused. */
+  rest: () => Promise<void>;
 }
 
 const ACCEPTED =
@@ -70,6 +72,8 @@ export class FilesService {
     const id = randomUUID();
     let kept = false;
     try {
+      // Before anything is kept: a request refused for what follows the file must leave no trace of it.
+      await incoming.rest();
       if (size === 0) throw new UnsupportedFileTypeError('the file is empty');
       const name = displayName(incoming.filename);
       const type = await detectType(tempPath, name, textChars);

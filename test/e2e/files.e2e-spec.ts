@@ -392,6 +392,38 @@ describe('Files', () => {
       expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
+    it.each([
+      ['a second file after it', 413, 'PAYLOAD_TOO_LARGE', (r: Test) => r.attach('more', PNG, 'b.png')],
+      ['a second part named file', 413, 'PAYLOAD_TOO_LARGE', (r: Test) => r.attach('file', PNG, 'b.png')],
+      ['a field after it', 400, 'INVALID_UPLOAD', (r: Test) => r.field('caption', 'x')],
+    ])('refuses a file with %s, keeping nothing', async (_case, status, code, more) => {
+      const someone = await registerUser(t);
+      const before = filesUnder(dir);
+
+      const res = await more(upload(t, someone.accessToken, Buffer.from('hello'), 'a.txt')).expect(status);
+
+      expect(res.body.code).toBe(code);
+      if (status === 400) expect(res.body.message).toContain('"caption"');
+      expect(await t.query('SELECT id FROM files WHERE owner_id = ?', [someone.user.id])).toEqual([]);
+      expect(filesUnder(dir)).toEqual(before);
+    });
+
+    it('refuses a field before the file with 400 naming it, keeping nothing', async () => {
+      const before = filesUnder(dir);
+
+      const res = await t
+        .http()
+        .post('/files')
+        .set(bearer(me.accessToken))
+        .field('purpose', 'x')
+        .attach('file', PNG, 'a.png')
+        .expect(400);
+
+      expect(res.body.code).toBe('INVALID_UPLOAD');
+      expect(res.body.message).toContain('"purpose"');
+      expect(filesUnder(dir)).toEqual(before);
+    });
+
     it('refuses a multipart body cut short with 400 INVALID_UPLOAD, keeping nothing', async () => {
       const before = filesUnder(dir);
       const boundary = 'cut-short';
