@@ -1,6 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../common/auth-user';
 import { ApiError, ApiErrors } from '../common/decorators/api-errors.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { UsageOverviewQueryDto } from './dto/usage-overview-query.dto';
 import { UsageOverviewResponseDto } from './dto/usage-overview-response.dto';
@@ -20,7 +22,8 @@ export class UsageOverviewController {
     description:
       '`groupBy` is `user`, `model` or `day`. `from` and `to` are UTC days, both included; the last 30 days by ' +
       'default, at most 366. Lines come in pages of `limit` (100 by default, at most 1000) in key order, ' +
-      'continued with `cursor`; `totals` always cover the whole range.',
+      'continued with `cursor`; `totals` always cover the whole range. Each read is recorded in the audit log ' +
+      '(`admin.read_usage_overview`, with `from`, `to` and `groupBy`).',
   })
   @ApiError(
     400,
@@ -28,7 +31,10 @@ export class UsageOverviewController {
       '(INVALID_CURSOR), or `from` after `to` (INVALID_DATE_RANGE)',
   )
   @ApiErrors(403)
-  async overview(@Query() query: UsageOverviewQueryDto): Promise<UsageOverviewResponseDto> {
-    return UsageOverviewResponseDto.from(await this.usage.overview(query));
+  async overview(
+    @CurrentUser() principal: AuthUser,
+    @Query() query: UsageOverviewQueryDto,
+  ): Promise<UsageOverviewResponseDto> {
+    return UsageOverviewResponseDto.from(await this.usage.overview(principal, query));
   }
 }

@@ -148,14 +148,20 @@ export class UsageService {
     return report;
   }
 
-  /** Everyone's calls summed per user, model or day (the admin's overview), a page after `cursor`, with totals. */
-  async overview(query: {
-    groupBy: UsageGrouping;
-    from?: string;
-    to?: string;
-    limit: number;
-    cursor?: string;
-  }): Promise<UsageOverview> {
+  /**
+   * Everyone's calls summed per user, model or day (the admin's overview), a page after `cursor`, with totals.
+   * Each read goes in the audit log: it is every user's data, with their emails when grouped by user.
+   */
+  async overview(
+    admin: AuthUser,
+    query: {
+      groupBy: UsageGrouping;
+      from?: string;
+      to?: string;
+      limit: number;
+      cursor?: string;
+    },
+  ): Promise<UsageOverview> {
     const range = resolveUsageRange(query);
     const afterKey = query.cursor ? decodeGroupCursor(query.cursor, query.groupBy) : undefined;
     const rows = await this.usage.sumGrouped(query.groupBy, range.from, range.to, query.limit + 1, afterKey);
@@ -165,12 +171,19 @@ export class UsageService {
       for (const row of page) row.email = emails.get(row.key) ?? null;
     }
     const last = page[page.length - 1];
+    const totals = await this.usage.sumAllTotals(range.from, range.to);
+    await this.audit.note({
+      action: 'admin.read_usage_overview',
+      actorId: admin.id,
+      targetType: 'usage',
+      details: { from: range.from, to: range.to, groupBy: query.groupBy },
+    });
     return {
       ...range,
       groupBy: query.groupBy,
       rows: page,
       nextCursor: rows.length > query.limit && last ? encodeTuple([query.groupBy, last.key]) : null,
-      totals: await this.usage.sumAllTotals(range.from, range.to),
+      totals,
     };
   }
 }

@@ -112,6 +112,44 @@ describe('Audit log (GET /admin/audit)', () => {
     }
   });
 
+  it("records an admin reading everyone's usage, with the query read, and nothing for a refused read", async () => {
+    const me = await registerUser(t);
+    await t
+      .http()
+      .get('/admin/usage?groupBy=user&from=2026-01-01&to=2026-01-31&limit=10')
+      .set(bearer(admin.accessToken))
+      .expect(200);
+    await t.http().get('/admin/usage?groupBy=model').set(bearer(admin.accessToken)).expect(200);
+    await t.http().get('/admin/usage?from=2026-02-01&to=2026-01-01').set(bearer(admin.accessToken)).expect(400);
+    await t.http().get('/admin/usage').set(bearer(me.accessToken)).expect(403);
+
+    const reads = (await audit('action=admin.read_usage_overview')).items;
+    expect(
+      reads.map(({ actorId, targetType, targetId, outcome, details }) => ({
+        actorId,
+        targetType,
+        targetId,
+        outcome,
+        details,
+      })),
+    ).toEqual([
+      {
+        actorId: admin.user.id,
+        targetType: 'usage',
+        targetId: null,
+        outcome: 'success',
+        details: { from: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), to: expect.any(String), groupBy: 'model' },
+      },
+      {
+        actorId: admin.user.id,
+        targetType: 'usage',
+        targetId: null,
+        outcome: 'success',
+        details: { from: '2026-01-01', to: '2026-01-31', groupBy: 'user' },
+      },
+    ]);
+  });
+
   it('records accounts an admin makes, with their role, and nothing for one refused', async () => {
     const email = uniqueEmail();
     const made = await t
