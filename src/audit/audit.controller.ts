@@ -21,7 +21,9 @@ export class AuditController {
       'Sign-ins (succeeded and failed), sign-outs, ended sessions, password changes and resets, two-factor ' +
       'changes, linked and unlinked providers, API keys made and revoked, role and access changes, deleted ' +
       "accounts, quota changes and admins reading another user's data (one user's usage, or everyone's). " +
-      'Filter by `actorId`, `action`, and a time range (`from`, `to`, both included; 400 INVALID_DATE_RANGE when from is after to); pages of `limit` (20 by default, at most 100) with `cursor`.',
+      'Filter by `actorId`, `action`, and a time range (`from`, `to`, both included, a `to` without a time to the ' +
+      'end of that day; 400 INVALID_DATE_RANGE when from is after to); pages of `limit` (20 by default, at most ' +
+      '100) with `cursor`.',
   })
   @ApiError(
     400,

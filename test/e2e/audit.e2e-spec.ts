@@ -309,6 +309,13 @@ describe('Audit log (GET /admin/audit)', () => {
     const keysOf = `action=api_key.created&actorId=${me.user.id}`;
     expect((await audit(`${keysOf}&from=${since}`)).items).toHaveLength(3);
     expect((await audit(`${keysOf}&to=${since}`)).items).toHaveLength(0);
+    // A day without a time is the whole day, at either end, as the usage routes read their days.
+    const [newest, , oldest] = (await audit(keysOf)).items;
+    const [firstDay, lastDay] = [oldest.at.slice(0, 10), newest.at.slice(0, 10)];
+    expect((await audit(`${keysOf}&to=${lastDay}`)).items).toHaveLength(3);
+    expect((await audit(`${keysOf}&from=${firstDay}&to=${lastDay}`)).items).toHaveLength(3);
+    const dayBefore = new Date(Date.parse(firstDay) - 86_400_000).toISOString().slice(0, 10);
+    expect((await audit(`${keysOf}&to=${dayBefore}`)).items).toHaveLength(0);
   });
 
   it('is for admins only and validates its filters', async () => {

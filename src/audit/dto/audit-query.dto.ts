@@ -1,7 +1,7 @@
 import { IsDate, IsOptional, IsUUID, Matches } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import { LowerCaseId } from '../../common/validators/lower-case-id';
-import { ToDate } from '../../common/validators/to-date';
+import { ToDate, ToRangeEnd } from '../../common/validators/to-date';
 
 export class AuditQueryDto extends PageQueryDto {
   /** Only what this user did. */
@@ -21,9 +21,12 @@ export class AuditQueryDto extends PageQueryDto {
   @IsDate({ message: 'from must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z' })
   from?: Date;
 
-  /** Up to this time (ISO 8601, included). */
+  /**
+   * Up to this time (ISO 8601, included). A day without a time (`2026-12-03`) includes that whole day.
+   * @example "2026-01-31T23:59:59Z"
+   */
   @IsOptional()
-  @ToDate()
+  @ToRangeEnd()
   @IsDate({ message: 'to must be an ISO 8601 time, e.g. 2026-01-31T23:59:59Z' })
   to?: Date;
 }
