@@ -23,6 +23,26 @@ export function parseDataUrl(url: string): { mediaType: string; data: string } |
   return { mediaType: match[1], data: match[2] };
 }
 
+/** How each type's bytes begin, read from its first 12 bytes. */
+const SIGNATURES: Record<string, { name: string; matches: (head: Buffer) => boolean }> = {
+  'image/png': { name: 'PNG', matches: (head) => head.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex')) },
+  'image/jpeg': { name: 'JPEG', matches: (head) => head.subarray(0, 3).equals(Buffer.from('ffd8ff', 'hex')) },
+  'image/gif': { name: 'GIF', matches: (head) => ['GIF87a', 'GIF89a'].includes(head.toString('latin1', 0, 6)) },
+  'image/webp': {
+    name: 'WebP',
+    matches: (head) => head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP',
+  },
+};
+
+/**
+ * The name of the type a data: URL declares when its bytes are not of it, or null. Sent on, such an image costs
+ * the caller a failed call at the provider, or a guess. Only the first 16 characters (12 bytes) are decoded.
+ */
+function mislabelledType(image: { mediaType: string; data: string }): string | null {
+  const signature = SIGNATURES[image.mediaType];
+  return signature.matches(Buffer.from(image.data.slice(0, 16), 'base64')) ? null : signature.name;
+}
+
 interface MessageShape {
   role?: unknown;
   tool_calls?: unknown;
@@ -42,12 +62,15 @@ function partProblem(part: unknown, index: number, imagesAllowed: boolean, role:
     url?: unknown;
     detail?: unknown;
   };
-  if (typeof url !== 'string' || !(url.startsWith('https://') ? URL.canParse(url) : parseDataUrl(url))) {
+  const inline = typeof url === 'string' && !url.startsWith('https://') ? parseDataUrl(url) : null;
+  if (typeof url !== 'string' || !(url.startsWith('https://') ? URL.canParse(url) : inline)) {
     return (
       `${index}.image_url.url must be a data: URL of a base64 PNG, JPEG, GIF or WebP image ` +
       '(data:image/png;base64,...) or an https: URL'
     );
   }
+  const expected = inline && mislabelledType(inline);
+  if (expected) return `${index}.image_url.url says ${inline.mediaType}, but its bytes are not a ${expected} image`;
   if (detail !== undefined && !DETAILS.includes(detail as string)) {
     return `${index}.image_url.detail must be one of ${DETAILS.join(', ')}`;
   }

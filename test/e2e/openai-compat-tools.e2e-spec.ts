@@ -528,6 +528,56 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
       expect(posts()).toEqual([]);
     });
 
+    it.each([
+      ['PNG bytes said to be JPEG', 'image/jpeg', PNG, 'JPEG'],
+      ['text said to be PNG', 'image/png', Buffer.from('not an image at all').toString('base64'), 'PNG'],
+      ['a RIFF file that is not WebP', 'image/webp', Buffer.from('RIFF\x24\0\0\0WAVEfmt ').toString('base64'), 'WebP'],
+      ['too few bytes for a GIF', 'image/gif', 'R0lG', 'GIF'],
+    ])('refuses %s with 400 naming the part, before any provider is called', async (_, type, data, name) => {
+      const error = await failure(() =>
+        client.chat.completions.create({
+          model: 'openai/gpt-4o-mini',
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'Look' },
+                { type: 'image_url', image_url: { url: `data:${type};base64,${data}` } },
+              ],
+            },
+          ],
+        }),
+      );
+
+      expect(error).toBeInstanceOf(BadRequestError);
+      expect(error.param).toBe('messages.0.content.1.image_url.url');
+      expect(error.error).toMatchObject({
+        message: `messages.0.content.1.image_url.url says ${type}, but its bytes are not a ${name} image`,
+      });
+      expect(posts()).toEqual([]);
+      expect(await usageRows()).toEqual([]);
+    });
+
+    it('takes JPEG, GIF and WebP bytes under their own types', async () => {
+      upstream.reply({ chunks: ['Three dots.'] });
+      // The leading bytes of each type; the rest is not looked at.
+      const images = Object.entries({
+        'image/jpeg': Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex'),
+        'image/gif': Buffer.from('GIF89a\x01\0\x01\0\0\0\0;', 'latin1'),
+        'image/webp': Buffer.from('RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0', 'latin1'),
+      }).map(([type, bytes]): OpenAI.Chat.ChatCompletionContentPart => ({
+        type: 'image_url',
+        image_url: { url: `data:${type};base64,${bytes.toString('base64')}` },
+      }));
+
+      await client.chat.completions.create({
+        model: 'openai/gpt-4o-mini',
+        messages: [{ role: 'user', content: images }],
+      });
+
+      expect(sentBodies()[0].messages).toEqual([{ role: 'user', content: images }]);
+    });
+
     it('refuses images outside user messages', async () => {
       const error = await failure(() =>
         client.chat.completions.create({

@@ -99,9 +99,10 @@ export class ChatCompletionMessageDto {
     ],
     description:
       'The text, or parts: text parts (joined one a line when there are only text parts) and, on user messages, ' +
-      'image_url parts. An image is a data: URL (base64 PNG, JPEG, GIF or WebP), for every provider but echo, ' +
-      'which takes and ignores it; or an https: URL, for providers that fetch images themselves (OpenAI-format ' +
-      'and Anthropic; the server never fetches it). Null only on an assistant message with `tool_calls`.',
+      'image_url parts. An image is a data: URL (base64 PNG, JPEG, GIF or WebP, its bytes of the type it says), ' +
+      'for every provider but echo, which takes and ignores it; or an https: URL, for providers that fetch images ' +
+      'themselves (OpenAI-format and Anthropic; the server never fetches it). Null only on an assistant message ' +
+      'with `tool_calls`.',
     example: 'What should I see in Lisbon in one day?',
   })
   @Validate(ChatContentConstraint)
