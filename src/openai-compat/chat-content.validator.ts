@@ -191,3 +191,15 @@ export class StopConstraint implements ValidatorConstraintInterface {
     return `${args.property} must be a string or an array of 1 to 4 strings, each of 1 to 256 characters`;
   }
 }
+
+/** Options of the stream, taken only with `stream: true`, as OpenAI takes them, rather than ignored. */
+@ValidatorConstraint({ name: 'streamOnly' })
+export class StreamOnlyConstraint implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    return (args.object as { stream?: unknown }).stream === true;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} is only allowed when stream is true`;
+  }
+}

@@ -547,6 +547,34 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect(empty.param).toBe('messages');
     });
 
+    it.each([{ stream: false }, {}])(
+      'refuses stream_options without stream: true (%j), as OpenAI does',
+      async (stream) => {
+        const res = await t
+          .http()
+          .post('/v1/chat/completions')
+          .set(bearer(apiKey))
+          .send({
+            model: 'openai/gpt-4o-mini',
+            messages: [{ role: 'user', content: 'Hi' }],
+            stream_options: { include_usage: true },
+            ...stream,
+          })
+          .expect(400);
+
+        expect(res.body).toEqual({
+          error: {
+            message: 'stream_options is only allowed when stream is true',
+            type: 'invalid_request_error',
+            param: 'stream_options',
+            code: 'validation_failed',
+          },
+        });
+        expect(chats('/v1/chat/completions')).toEqual([]);
+        expect(await usageRows()).toEqual([]);
+      },
+    );
+
     it("answers unreadable bodies and unknown /v1 routes in OpenAI's shape too", async () => {
       const json = await t
         .http()

@@ -17,7 +17,7 @@ import {
   Validate,
   ValidateNested,
 } from 'class-validator';
-import { StopConstraint, ToolChoiceConstraint } from '../chat-content.validator';
+import { StopConstraint, StreamOnlyConstraint, ToolChoiceConstraint } from '../chat-content.validator';
 import type { OpenAiToolChoice } from '../chat-messages';
 import { ChatCompletionMessageDto } from './chat-completion-message.dto';
 import { ChatCompletionToolDto, ResponseFormatDto } from './chat-completion-options.dto';
@@ -54,8 +54,9 @@ export class CreateChatCompletionDto {
   @IsBoolean()
   stream?: boolean;
 
-  /** Only read when `stream` is true. */
+  /** Only with `stream: true`; without it, 400, as OpenAI answers. */
   @IsOptional()
+  @Validate(StreamOnlyConstraint)
   @IsObject()
   @ValidateNested()
   @Type(() => StreamOptionsDto)
