@@ -1,9 +1,12 @@
 import { AppError } from '../common/errors/app.error';
 
+/** The route an unknown model's message points to; the OpenAI-compatible API points to its own list instead. */
+export const MODEL_LIST_ROUTE = 'GET /ai/models';
+
 export class UnknownModelError extends AppError {
   readonly code = 'UNKNOWN_MODEL';
   constructor(model: string) {
-    super(`model "${model}" is not available; GET /ai/models lists the ones that are`);
+    super(`model "${model}" is not available; ${MODEL_LIST_ROUTE} lists the ones that are`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { UnknownModelError } from '../ai/ai.errors';
 import type { ErrorBody } from '../common/filters/all-exceptions.filter';
 import { isOpenAiCompatPath, toOpenAiError } from './openai-error';
 
@@ -41,6 +42,14 @@ describe('toOpenAiError', () => {
         },
       },
     });
+  });
+
+  it("points an unknown model's message to /v1's model list, which an API key can read, not the portal's", () => {
+    const message = new UnknownModelError('openai/gpt-5').message;
+
+    expect(toOpenAiError(body({ code: 'UNKNOWN_MODEL', message })).body.error.message).toBe(
+      'model "openai/gpt-5" is not available; GET /v1/models lists the ones that are',
+    );
   });
 
   it.each([

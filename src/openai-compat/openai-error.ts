@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MODEL_LIST_ROUTE } from '../ai/ai.errors';
 import { ErrorDialect, type ErrorBody } from '../common/filters/all-exceptions.filter';
 
 /** Routes under this prefix speak OpenAI's API, down to the shape of their errors. */
@@ -54,6 +55,13 @@ function paramFor(body: ErrorBody): string | null {
   return /^(\S+) /.exec(first)?.[1] ?? null;
 }
 
+/** The message as one text; an unknown model's points to /v1's own list, the one an API key can read. */
+function messageFor(body: ErrorBody): string {
+  const message = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+  if (body.code !== 'UNKNOWN_MODEL') return message;
+  return message.replace(MODEL_LIST_ROUTE, `GET ${OPENAI_COMPAT_PREFIX}/models`);
+}
+
 /** The same failure as the rest of the API reports it, in OpenAI's shape and, where OpenAI differs, status. */
 export function toOpenAiError(body: ErrorBody): { status: number; body: OpenAiErrorBody } {
   const status = STATUS_OVERRIDES[body.code] ?? body.statusCode;
@@ -61,7 +69,7 @@ export function toOpenAiError(body: ErrorBody): { status: number; body: OpenAiEr
     status,
     body: {
       error: {
-        message: Array.isArray(body.message) ? body.message.join('; ') : body.message,
+        message: messageFor(body),
         type: OPENAI_TYPES[body.code] ?? typeFor(status),
         param: paramFor(body),
         code: OPENAI_CODES[body.code] ?? body.code.toLowerCase(),

@@ -51,7 +51,10 @@ describe('Conversations (echo model)', () => {
 
     it('refuses an unknown model, a malformed model id and unknown fields', async () => {
       const unknown = await create({ model: 'nowhere/model-x' }).expect(400);
-      expect(unknown.body.code).toBe('UNKNOWN_MODEL');
+      expect(unknown.body).toMatchObject({
+        code: 'UNKNOWN_MODEL',
+        message: 'model "nowhere/model-x" is not available; GET /ai/models lists the ones that are',
+      });
       const malformed = await create({ model: 'no-slash' }).expect(400);
       expect(malformed.body.code).toBe('VALIDATION_FAILED');
       const extra = await create({ ownerId: 'x' }).expect(400);

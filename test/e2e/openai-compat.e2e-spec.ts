@@ -101,7 +101,13 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
       expect((await get('/v1/models/openai/gpt-4o-mini').expect(200)).body.id).toBe('openai/gpt-4o-mini');
       const notFound = (await get('/v1/models/openai%2Fgpt-5').expect(404)).body;
       expect(notFound).toEqual({
-        error: { message: expect.any(String), type: 'invalid_request_error', param: 'model', code: 'model_not_found' },
+        error: {
+          // The list an API key can read, not the portal's.
+          message: 'model "openai/gpt-5" is not available; GET /v1/models lists the ones that are',
+          type: 'invalid_request_error',
+          param: 'model',
+          code: 'model_not_found',
+        },
       });
       expect((await get('/v1/models/openai/gpt-5').expect(404)).body).toEqual(notFound);
       for (const unknown of ['/v1/models/echo/echo/more', '/v1/models/echo/']) {
@@ -401,6 +407,9 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
         );
         expect(error).toBeInstanceOf(NotFoundError);
         expect(error).toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });
+        expect(error.error).toMatchObject({
+          message: `model "${model}" is not available; GET /v1/models lists the ones that are`,
+        });
       }
       expect(chats('/v1/chat/completions')).toEqual([]);
       expect(await usageRows()).toEqual([]);

@@ -4,7 +4,7 @@ export class OpenAiErrorDetailDto {
   // Set here rather than as a JSDoc @example, whose escaped quotes the Swagger plugin drops.
   @ApiProperty({
     description: 'What went wrong.',
-    example: 'model "openai/gpt-5" is not available; GET /ai/models lists the ones that are',
+    example: 'model "openai/gpt-5" is not available; GET /v1/models lists the ones that are',
   })
   message: string;
   /**
