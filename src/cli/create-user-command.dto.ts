@@ -1,5 +1,6 @@
 import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../common/auth-user';
+import { IsDisplayText } from '../common/validators/display-name';
 import { Trimmed } from '../common/validators/trimmed';
 
 /** Messages name the flags, not these fields: flags are what the person typed. */
@@ -21,6 +22,7 @@ export class CreateUserCommandDto {
   @IsString({ message: '--display-name must be text' })
   @IsNotEmpty({ message: '--display-name must not be empty' })
   @MaxLength(100, { message: '--display-name must be at most 100 characters' })
+  @IsDisplayText('--display-name')
   displayName?: string;
 
   @IsIn(ROLES, { message: '--role must be user or admin' })

@@ -147,6 +147,8 @@ describe('Auth', () => {
       ['a missing password', { password: undefined }, 'password'],
       ['the unknown field role', { role: 'admin' }, 'role'],
       ['an empty display name', { displayName: '' }, 'displayName'],
+      ['a blank display name', { displayName: '   ' }, 'displayName'],
+      ['a display name with a control character', { displayName: 'Ada\u0007' }, 'displayName'],
     ])('rejects %s with 400 naming that field, and creates no account', async (_case, override, field) => {
       const email = uniqueEmail('invalid');
       const res = await t

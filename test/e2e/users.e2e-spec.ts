@@ -102,6 +102,10 @@ describe('Users', () => {
       ['an empty display name', { displayName: '' }, 'displayName'],
       ['a blank display name', { displayName: '   ' }, 'displayName'],
       ['a display name over 100 characters', { displayName: 'x'.repeat(101) }, 'displayName'],
+      ['a display name of control characters', { displayName: '\u0007\u0008' }, 'displayName'],
+      ['a display name with a line break', { displayName: 'Ada\nLovelace' }, 'displayName'],
+      ['a display name of invisible characters', { displayName: '\u200b\u2060' }, 'displayName'],
+      ['a display name with a direction override', { displayName: 'Ada\u202egnp.exe' }, 'displayName'],
     ])('answers 400 VALIDATION_FAILED for %s and changes nothing', async (_case, body, field) => {
       const me = await registerUser(t, { displayName: 'Unchanged' });
       const res = await t.http().patch('/users/me').set(bearer(me.accessToken)).send(body);

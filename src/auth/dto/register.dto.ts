@@ -1,4 +1,5 @@
 import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsDisplayText } from '../../common/validators/display-name';
 import { Trimmed } from '../../common/validators/trimmed';
 
 export class RegisterDto {
@@ -15,9 +16,11 @@ export class RegisterDto {
   password: string;
 
   /** Defaults to the part of the email before the @. @example "Ada" */
+  @Trimmed()
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsDisplayText()
   displayName?: string;
 }

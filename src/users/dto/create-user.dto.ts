@@ -1,5 +1,6 @@
 import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../../common/auth-user';
+import { IsDisplayText } from '../../common/validators/display-name';
 import { Trimmed } from '../../common/validators/trimmed';
 
 export class CreateUserDto {
@@ -20,10 +21,12 @@ export class CreateUserDto {
   password?: string;
 
   /** Defaults to the part of the email before the @. @example "Grace" */
+  @Trimmed()
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsDisplayText()
   displayName?: string;
 
   /** @default "user" */

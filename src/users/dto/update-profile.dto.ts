@@ -2,6 +2,7 @@ import { IsNotEmpty, IsObject, IsString, MaxLength, Validate } from 'class-valid
 import { AsSent } from '../../common/validators/as-sent';
 import { StorableJsonConstraint } from '../../common/validators/storable-json.validator';
 import { MayBeOmitted } from '../../common/validators/may-be-omitted';
+import { IsDisplayText } from '../../common/validators/display-name';
 import { Trimmed } from '../../common/validators/trimmed';
 
 export class UpdateProfileDto {
@@ -12,6 +13,7 @@ export class UpdateProfileDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsDisplayText()
   displayName?: string;
 
   /** Client preferences (theme, default model, ...), replaced as a whole; at most 16 KiB of JSON. */
