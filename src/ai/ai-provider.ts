@@ -28,6 +28,8 @@ export interface ChatMessage {
   toolCalls?: ToolCall[];
   /** Tool turns: the call whose result `content` is. */
   toolCallId?: string;
+  /** Who spoke, among several participants of one role; only OpenAI's format has a place for it. */
+  name?: string;
 }
 
 /** A turn of plain text, as conversations send them. */

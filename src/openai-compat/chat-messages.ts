@@ -17,6 +17,7 @@ export interface OpenAiMessage {
   content: string | OpenAiContentPart[] | null;
   tool_calls?: OpenAiToolCall[];
   tool_call_id?: string;
+  name?: string;
 }
 
 /** The provider a request goes to: what it can honour, and its name for the errors. */
@@ -45,10 +46,12 @@ export function toChatMessages(messages: OpenAiMessage[], provider: TargetProvid
       }
       return { role, content: textOf(content), toolCallId };
     }
+    const name = message.name === undefined ? {} : { name: message.name };
     if (role === 'assistant' && toolCalls?.length) {
       for (const call of toolCalls) callIds.add(call.id);
       return {
         role,
+        ...name,
         content: textOf(content),
         toolCalls: toolCalls.map((call) => ({
           id: call.id,
@@ -59,6 +62,7 @@ export function toChatMessages(messages: OpenAiMessage[], provider: TargetProvid
     }
     return {
       role: role === 'developer' ? 'system' : role,
+      ...name,
       content: toContent(content, provider, index),
     };
   });

@@ -236,7 +236,7 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
         'user',
       ]);
       expect(sent.body).toMatchObject({ seed: 7, user: 'ada@example.com' });
-      expect((sent.body as { messages: unknown }).messages).toEqual([{ role: 'user', content: 'Hi' }]);
+      expect((sent.body as { messages: unknown }).messages).toEqual([{ role: 'user', name: 'ada', content: 'Hi' }]);
     });
 
     it('records the call against the user with the tokens the provider reported', async () => {

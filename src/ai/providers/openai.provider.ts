@@ -162,9 +162,11 @@ export class OpenAiProvider extends AiProvider {
 function toOpenAiMessage(message: ChatMessage): Record<string, unknown> {
   const { role, content } = message;
   if (role === 'tool') return { role, tool_call_id: message.toolCallId, content: textContent(content) };
+  const name = message.name === undefined ? {} : { name: message.name };
   if (role === 'assistant' && message.toolCalls?.length) {
     return {
       role,
+      ...name,
       content: textContent(content) || null,
       tool_calls: message.toolCalls.map(({ id, name, arguments: args }) => ({
         id,
@@ -173,7 +175,7 @@ function toOpenAiMessage(message: ChatMessage): Record<string, unknown> {
       })),
     };
   }
-  return { role, content: typeof content === 'string' ? content : content.map(toOpenAiPart) };
+  return { role, ...name, content: typeof content === 'string' ? content : content.map(toOpenAiPart) };
 }
 
 function textContent(content: ChatMessage['content']): string {

@@ -108,7 +108,11 @@ export class ChatCompletionMessageDto {
   @Validate(ChatContentConstraint)
   content: string | OpenAiContentPart[] | null;
 
-  /** A participant name; accepted for compatibility and not sent on. */
+  /**
+   * A participant name, to tell apart several speakers of one role: sent on to OpenAI-format providers. The
+   * Anthropic and Ollama APIs have no place for it, and a tool message's is not sent (its tool_call_id says which
+   * call it answers).
+   */
   @IsOptional()
   @IsString()
   @MaxLength(64)
