@@ -76,7 +76,7 @@ describe('ChatCompletionsService', () => {
 
     const completion = await service.create(
       principal,
-      { ...input, temperature: 0.5, max_tokens: 10, max_completion_tokens: 20 },
+      { ...input, temperature: 0.5, max_tokens: 20, max_completion_tokens: 20 },
       new AbortController().signal,
     );
     const events = await drain(completion.events);

@@ -27,11 +27,17 @@ describe('toChatOptions', () => {
     ).toEqual({ temperature: undefined, maxTokens: undefined });
   });
 
+  it('refuses two token limits that differ, naming the older one, and takes them when they agree', () => {
+    expect(() => toChatOptions({ max_tokens: 10, max_completion_tokens: 20 }, openai)).toThrow(
+      new UnsupportedParameterError('max_tokens', 'differs from max_completion_tokens; send one of them'),
+    );
+    expect(toChatOptions({ max_tokens: 20, max_completion_tokens: 20 }, openai)).toMatchObject({ maxTokens: 20 });
+  });
+
   it('names each setting in port terms, the newer token limit first', () => {
     expect(
       toChatOptions(
         {
-          max_tokens: 10,
           max_completion_tokens: 20,
           stop: 'END',
           tools: [weather],

@@ -37,6 +37,13 @@ export function toChatOptions(input: ChatOptionsInput, provider: TargetProvider)
       `is not supported by ${provider.id} models${detail ? ` (${detail})` : ''}; leave it out or choose another model`,
     );
   };
+  if (
+    given(input.max_tokens) &&
+    given(input.max_completion_tokens) &&
+    input.max_tokens !== input.max_completion_tokens
+  ) {
+    throw new UnsupportedParameterError('max_tokens', 'differs from max_completion_tokens; send one of them');
+  }
   if (input.temperature != null && input.temperature > features.maxTemperature) {
     refuse('temperature', `at most ${features.maxTemperature}`);
   }

@@ -619,7 +619,7 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
       for (const limit of [
         { max_completion_tokens: 7 },
         { max_tokens: 5 },
-        { max_tokens: 5, max_completion_tokens: 7 },
+        { max_tokens: 7, max_completion_tokens: 7 },
       ]) {
         upstream.reply({ chunks: ['ok'] });
         await client.chat.completions.create({
@@ -635,6 +635,17 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
         { max_tokens: 5, max_completion_tokens: undefined },
         { max_tokens: undefined, max_completion_tokens: 7 },
       ]);
+      // Two limits that disagree are not resolved by picking one.
+      const error = await client.chat.completions
+        .create({
+          model: 'openai/gpt-4o-mini',
+          messages: [{ role: 'user', content: 'Short' }],
+          max_tokens: 5,
+          max_completion_tokens: 7,
+        })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ status: 400, param: 'max_tokens', code: 'unsupported_parameter' });
+      expect(sentBodies()).toHaveLength(3);
     });
 
     it('refuse a temperature above what the provider takes (Anthropic: 1), before anything is sent or counted', async () => {
