@@ -499,15 +499,9 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
       expect(completion.choices[0].message.content).toBe('What is in these?');
     });
 
-    it.each([
-      ['a media type other than an image', 'data:text/plain;base64,aGVsbG8='],
-      ['an image type few providers take', `data:image/bmp;base64,${PNG}`],
-      ['text that is not base64', 'data:image/png;base64,not base64!'],
-      ['a data: URL without base64', 'data:image/png,rawbytes'],
-      ['plain http', 'http://images.example.com/cat.png'],
-      ['a local file', 'file:///etc/passwd'],
-    ])('refuses %s with 400 naming the field', async (_, url) => {
-      const error = await failure(() =>
+    /** The error of a question with one image at `url`. */
+    const lookAt = (url: string) =>
+      failure(() =>
         client.chat.completions.create({
           model: 'openai/gpt-4o-mini',
           messages: [
@@ -522,6 +516,16 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
         }),
       );
 
+    it.each([
+      ['a media type other than an image', 'data:text/plain;base64,aGVsbG8='],
+      ['an image type few providers take', `data:image/bmp;base64,${PNG}`],
+      ['text that is not base64', 'data:image/png;base64,not base64!'],
+      ['a data: URL without base64', 'data:image/png,rawbytes'],
+      ['plain http', 'http://images.example.com/cat.png'],
+      ['a local file', 'file:///etc/passwd'],
+    ])('refuses %s with 400 naming the field', async (_, url) => {
+      const error = await lookAt(url);
+
       expect(error).toBeInstanceOf(BadRequestError);
       expect(error.param).toBe('messages.0.content.1.image_url.url');
       expect(error.message).toMatch(/data: URL of a base64 PNG, JPEG, GIF or WebP image/);
@@ -534,20 +538,7 @@ describe('OpenAI-compatible API (/v1): tools, images and sampling settings, thro
       ['a RIFF file that is not WebP', 'image/webp', Buffer.from('RIFF\x24\0\0\0WAVEfmt ').toString('base64'), 'WebP'],
       ['too few bytes for a GIF', 'image/gif', 'R0lG', 'GIF'],
     ])('refuses %s with 400 naming the part, before any provider is called', async (_, type, data, name) => {
-      const error = await failure(() =>
-        client.chat.completions.create({
-          model: 'openai/gpt-4o-mini',
-          messages: [
-            {
-              role: 'user',
-              content: [
-                { type: 'text', text: 'Look' },
-                { type: 'image_url', image_url: { url: `data:${type};base64,${data}` } },
-              ],
-            },
-          ],
-        }),
-      );
+      const error = await lookAt(`data:${type};base64,${data}`);
 
       expect(error).toBeInstanceOf(BadRequestError);
       expect(error.param).toBe('messages.0.content.1.image_url.url');
