@@ -18,6 +18,7 @@ import {
 } from './users.errors';
 import { UsersRepository } from './users.repository';
 import type { AlongWith } from '../database/transaction-runner';
+import { displayNameFrom } from '../common/validators/display-name';
 
 export interface NewUser {
   email: string;
@@ -58,7 +59,7 @@ export class UsersService {
       {
         email,
         passwordHash: await this.hasher.hash(input.password ?? randomBytes(32).toString('base64url')),
-        displayName: input.displayName?.trim() || email.split('@')[0],
+        displayName: displayNameFrom(input.displayName, email.split('@')[0]),
         role,
       },
       admin &&
@@ -76,7 +77,7 @@ export class UsersService {
     return this.users.insert({
       email,
       passwordHash: null,
-      displayName: input.displayName?.trim().slice(0, 100) || email.split('@')[0].slice(0, 100),
+      displayName: displayNameFrom(input.displayName, email.split('@')[0]),
       role: 'user',
     });
   }

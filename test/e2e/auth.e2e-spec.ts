@@ -100,6 +100,14 @@ describe('Auth', () => {
         .send({ email: 'grace.hopper@example.com', password: 'long-enough-1' });
       expect(res.status).toBe(201);
       expect(res.body.user.displayName).toBe('grace.hopper');
+
+      // Without the characters a display name may not have, which an email's local part may.
+      const hidden = await t
+        .http()
+        .post('/auth/register')
+        .send({ email: '\u202egrace.h@example.com', password: 'long-enough-1' });
+      expect(hidden.status).toBe(201);
+      expect(hidden.body.user.displayName).toBe('grace.h');
     });
 
     it('stores the email lower-cased', async () => {
