@@ -62,8 +62,10 @@ export function toErrorBody(exception: unknown): {
       fields: exception.fields,
     };
   }
-  // Fastify's own errors arrive wrapped in an HttpException by Nest's adapter, the original as its cause.
-  const fastifyCode = fastifyErrorCode(exception);
+  // Fastify's own errors arrive wrapped in an HttpException by Nest's adapter, the original as its cause. A query
+  // that failed carries its driver's code (ECONNRESET from a database connection is not a client that left).
+  const fastifyCode =
+    (exception as Error | null)?.name === 'QueryFailedError' ? undefined : fastifyErrorCode(exception);
   if (fastifyCode && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
     const statusCode = ERROR_STATUS[code];
