@@ -20,6 +20,12 @@ export interface OpenAiMessage {
   name?: string;
 }
 
+/**
+ * The participant names OpenAI takes; it refuses a request with any other (a space, say), which clients sent here
+ * before names were passed on, so those are still left out.
+ */
+const PARTICIPANT_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
 /** The provider a request goes to: what it can honour, and its name for the errors. */
 export interface TargetProvider {
   id: string;
@@ -46,7 +52,7 @@ export function toChatMessages(messages: OpenAiMessage[], provider: TargetProvid
       }
       return { role, content: textOf(content), toolCallId };
     }
-    const name = message.name === undefined ? {} : { name: message.name };
+    const name = typeof message.name === 'string' && PARTICIPANT_NAME.test(message.name) ? { name: message.name } : {};
     if (role === 'assistant' && toolCalls?.length) {
       for (const call of toolCalls) callIds.add(call.id);
       return {

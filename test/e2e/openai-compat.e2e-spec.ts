@@ -214,7 +214,11 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
 
       const completion = await client.chat.completions.create({
         model: 'openai/gpt-4o-mini',
-        messages: [{ role: 'user', content: 'Hi', name: 'ada' }],
+        messages: [
+          { role: 'user', content: 'Hi', name: 'ada' },
+          // OpenAI refuses names with spaces: left out, as before names went on.
+          { role: 'user', content: 'Me too', name: 'Grace Hopper' },
+        ],
         n: 1,
         top_p: 1,
         frequency_penalty: 0,
@@ -236,7 +240,10 @@ describe('OpenAI-compatible API (/v1), used through the official openai SDK', ()
         'user',
       ]);
       expect(sent.body).toMatchObject({ seed: 7, user: 'ada@example.com' });
-      expect((sent.body as { messages: unknown }).messages).toEqual([{ role: 'user', name: 'ada', content: 'Hi' }]);
+      expect((sent.body as { messages: unknown }).messages).toEqual([
+        { role: 'user', name: 'ada', content: 'Hi' },
+        { role: 'user', content: 'Me too' },
+      ]);
     });
 
     it('records the call against the user with the tokens the provider reported', async () => {

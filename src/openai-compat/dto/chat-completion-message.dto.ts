@@ -109,9 +109,9 @@ export class ChatCompletionMessageDto {
   content: string | OpenAiContentPart[] | null;
 
   /**
-   * A participant name, to tell apart several speakers of one role: sent on to OpenAI-format providers. The
-   * Anthropic and Ollama APIs have no place for it, and a tool message's is not sent (its tool_call_id says which
-   * call it answers).
+   * A participant name, to tell apart several speakers of one role: sent on to OpenAI-format providers when it is
+   * one they take (letters, digits, `_` and `-`, up to 64). The Anthropic and Ollama APIs have no place for it,
+   * and a tool message's is not sent (its tool_call_id says which call it answers).
    */
   @IsOptional()
   @IsString()
