@@ -72,8 +72,12 @@ describe('Provider cool-downs across processes (REDIS_URL)', () => {
     upstream.reset();
     const onB = await sendOn(b, 'openai/gpt-4o', 201);
     expect(onB.body.assistantMessage).toMatchObject({ status: 'complete', servedBy: 'anthropic/claude-sonnet-4-5' });
-    const paused = await sendOn(b, 'openai/gpt-4o-mini', 503);
-    expect(paused.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', message: expect.stringContaining('paused') });
+    const paused = await sendOn(b, 'openai/gpt-4o-mini', 502);
+    expect(paused.body).toMatchObject({
+      statusCode: 502,
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: expect.stringContaining('paused'),
+    });
     expect(chats()).toEqual(['/v1/messages claude-sonnet-4-5']);
   });
 });
