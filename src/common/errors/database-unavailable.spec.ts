@@ -15,6 +15,10 @@ describe('isDatabaseUnavailable', () => {
       withCode('cannot execute UPDATE in a read-only transaction', '25006'),
     ],
     ['a pool ended at shutdown', new Error('Cannot use a pool after calling end on the pool')],
+    [
+      "TypeORM's PostgreSQL driver without its pool",
+      Object.assign(new Error('Driver not Connected'), { name: 'TypeORMError' }),
+    ],
     ['a lost connection', new Error('Connection terminated unexpectedly')],
     ['a pool time-out', new Error('timeout exceeded when trying to connect')],
     ['SQLite locked past the busy timeout', withCode('SQLITE_BUSY: database is locked', 'SQLITE_BUSY')],

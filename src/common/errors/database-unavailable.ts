@@ -40,9 +40,12 @@ const POSTGRES_CODES = new Set([
 /** TypeORM's errors for a data source that is not (or no longer) connected. */
 const NOT_CONNECTED = new Set(['CannotExecuteNotConnectedError', 'ConnectionIsNotSetError']);
 
-/** node-postgres's messages for a connection that ended or never came, which carry no code. */
+/**
+ * Messages for a connection that ended or never came, which carry no code: node-postgres's, and TypeORM's for a
+ * PostgreSQL pool that is gone.
+ */
 const PG_MESSAGES =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Driver not Connected$)/;
 
 /**
  * Whether an error means the database could not be reached or used (rather than a bug or a bad query): such a
