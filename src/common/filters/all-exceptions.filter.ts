@@ -43,6 +43,19 @@ function fastifyErrorCode(exception: unknown): string | undefined {
   return (cause as { code?: string } | null | undefined)?.code;
 }
 
+/** A dependency that cannot be reached: the same request may well succeed in a moment. */
+function unavailable(what: string): { body: ErrorBody; retryAfter: number } {
+  return {
+    body: {
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      error: 'Service Unavailable',
+      message: `${what}; try again shortly`,
+      code: 'SERVICE_UNAVAILABLE',
+    },
+    retryAfter: 5,
+  };
+}
+
 export function toErrorBody(exception: unknown): {
   body: ErrorBody;
   retryAfter?: number;
@@ -91,30 +104,8 @@ export function toErrorBody(exception: unknown): {
     const code = explicitCode ?? CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
     return { body: { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code } };
   }
-  if (isRedisUnavailable(exception)) {
-    const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
-    return {
-      body: {
-        statusCode,
-        error: 'Service Unavailable',
-        message: 'the server cannot reach its shared store (Redis); try again shortly',
-        code: 'SERVICE_UNAVAILABLE',
-      },
-      retryAfter: 5,
-    };
-  }
-  if (isDatabaseUnavailable(exception)) {
-    const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
-    return {
-      body: {
-        statusCode,
-        error: 'Service Unavailable',
-        message: 'the server cannot reach its database; try again shortly',
-        code: 'SERVICE_UNAVAILABLE',
-      },
-      retryAfter: 5,
-    };
-  }
+  if (isRedisUnavailable(exception)) return unavailable('the server cannot reach its shared store (Redis)');
+  if (isDatabaseUnavailable(exception)) return unavailable('the server cannot reach its database');
   const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
   return {
     body: { statusCode, error: 'Internal Server Error', message: 'Internal server error', code: 'INTERNAL_ERROR' },
