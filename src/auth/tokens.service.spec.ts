@@ -152,7 +152,7 @@ describe('TokensService', () => {
         expect.objectContaining({ action: 'auth.sign_in', actorId: 'user-1', targetId: sessionId }),
         MANAGER,
       );
-      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: sessionId });
+      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: sessionId }, { expiresIn: 900 });
       expect(repository.insert).toHaveBeenCalledTimes(1);
       const stored = repository.insert.mock.calls[0][0];
       expect(stored).toEqual({
@@ -192,7 +192,7 @@ describe('TokensService', () => {
         { ...client, expiresAt: expect.any(Date) },
         MANAGER,
       );
-      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: 'family-1' });
+      expect(jwt.signAsync).toHaveBeenCalledWith({ sub: 'user-1', sid: 'family-1' }, { expiresIn: 900 });
       expect(result.user.id).toBe('user-1');
       expect(result.tokens.refreshToken).not.toBe('presented-token');
       expect(repository.insert.mock.calls[0][0].tokenHash).toBe(sha256(result.tokens.refreshToken));

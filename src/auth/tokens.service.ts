@@ -182,11 +182,9 @@ export class TokensService {
       manager,
     );
     const payload: AccessTokenPayload = { sub: user.id, sid: familyId };
-    return {
-      accessToken: await this.jwt.signAsync(payload),
-      refreshToken,
-      expiresIn: this.config.accessTtlSeconds,
-    };
+    // The session expires REFRESH_TTL from now unless refreshed; a longer JWT_ACCESS_TTL must not outlive it.
+    const expiresIn = Math.min(this.config.accessTtlSeconds, this.config.refreshTtlSeconds);
+    return { accessToken: await this.jwt.signAsync(payload, { expiresIn }), refreshToken, expiresIn };
   }
 
   private refreshExpiry(): Date {

@@ -10,7 +10,7 @@ export class AuthResponseDto {
    * `X-Refresh-Cookie: 1`: the token is then in the httpOnly refresh cookie only.
    */
   refreshToken?: string;
-  /** Seconds until the access token expires. @example 900 */
+  /** Seconds until the access token expires: JWT_ACCESS_TTL, or REFRESH_TTL when that is shorter. @example 900 */
   expiresIn: number;
 
   static from(session: Session, options: { refreshInCookie?: boolean } = {}): AuthResponseDto {
