@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { isEmail } from 'class-validator';
 import { AuditLog } from '../common/audit/audit-log.service';
 import type { AuthUser } from '../common/auth-user';
 import { decodeCursor, Page, toPage } from '../common/pagination/cursor';
@@ -35,7 +36,8 @@ export class IdentitiesService {
     this.checkFits(profile);
     const known = await this.identities.findByIssuerAndSubject(profile.issuer, profile.subject);
     if (known) return this.userOf(known, profile);
-    if (!profile.email || !profile.emailVerified) {
+    // An address sign-up would refuse makes no account either: its owner could never get a password by mail.
+    if (!profile.email || !profile.emailVerified || profile.email.length > 254 || !isEmail(profile.email)) {
       throw new ProviderSignInError('EMAIL_NOT_VERIFIED', 'the provider does not vouch for an email address');
     }
     // Closed first: with sign-up closed nothing else tells whether an address has an account here, and this
