@@ -78,9 +78,10 @@ export class RedisService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
-    // Auto-pipelined commands go out at the next setImmediate, and QUIT would overtake them: the last writes of
-    // the shutdown (the end of the generations it cut) would fail with "Connection is closed".
-    await new Promise((resolve) => setImmediate(resolve));
+    // QUIT is never auto-pipelined, so it would overtake commands still waiting for their pipeline (ioredis runs
+    // one at a time): the last writes of the shutdown, the ends of the generations it cut, would fail with
+    // "Connection is closed". A PING queues behind them, and answers once they all have.
+    if (this.commands?.status === 'ready') await this.commands.ping().catch(() => undefined);
     await Promise.all([...this.connections].map((connection) => this.close(connection)));
     this.commands = undefined;
   }
