@@ -113,7 +113,30 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     const runningHere = new Set([...this.running.values()].map((generation) => generation.assistantMessageId));
     const orphans = candidates.filter((id) => !alive.has(id) && !runningHere.has(id));
     if (orphans.length === 0) return 0;
-    return this.transactions.run((manager) => this.messages.settleStreaming(manager, orphans));
+    let settled = 0;
+    const unrecorded: string[] = [];
+    for (const answerId of orphans) {
+      // Redis still has its record: it is ended as a cancel from here would end it, for every viewer, and its
+      // events stay readable.
+      const generationId = await this.relay.generationOfAnswer(answerId);
+      const found = generationId ? await this.relay.find(generationId) : null;
+      if (!found?.running) {
+        unrecorded.push(answerId);
+        continue;
+      }
+      const { generation, release } = await this.mirror(found);
+      try {
+        await this.settleLost(generation);
+        settled++;
+      } catch (error) {
+        // Another process settled it first.
+        if (!(error instanceof GenerationEndedError)) throw error;
+      } finally {
+        release();
+      }
+    }
+    if (unrecorded.length === 0) return settled;
+    return settled + (await this.transactions.run((manager) => this.messages.settleStreaming(manager, unrecorded)));
   }
 
   /** Starts the model call and returns at once; the generation's first events are already published. */
@@ -164,7 +187,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
       // Nobody heard it, and the lease has missed a renewal: the process has stopped.
       const heard = await this.relay.requestCancel(found);
       if (!heard && (await this.relay.producerStopped(found))) {
-        await this.settleLost(generation);
+        await this.settleLost(generation, 'cancelled');
         return;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -175,7 +198,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
       clearTimeout(timer);
       // It died just before the cancel: its lease shows it by now.
       if (generation.running && !heard && (await this.relay.producerStopped(found))) {
-        await this.settleLost(generation);
+        await this.settleLost(generation, 'cancelled');
         return;
       }
       // It ended by itself before the cancel reached it: nothing was stopped, as for a local one that had ended.
@@ -190,7 +213,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
    * Ends a generation whose process has stopped, as that process would have on a cancel: its answer stored
    * `incomplete` with the text its viewers were shown, and every viewer, on any process, given that answer.
    */
-  private async settleLost(mirror: Generation): Promise<void> {
+  private async settleLost(mirror: Generation, cancelled?: 'cancelled'): Promise<void> {
     if (!mirror.running) throw new GenerationEndedError();
     const settled = await this.transactions.run((manager) =>
       this.messages.settleStreamingAs(manager, mirror.assistantMessageId, mirror.text),
@@ -200,7 +223,8 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     const stored = await this.messages.findPlacedAnswer(mirror.conversationId, mirror.assistantMessageId);
     this.relay.adopt(mirror, KEEP_ENDED_MS);
     mirror.finish(stored ? MessageResponseDto.from(stored) : null, null, null);
-    this.logger.warn(`an answer of a process that stopped was cancelled and stored incomplete`);
+    // The sweep reports how many it settled.
+    if (cancelled) this.logger.warn(`an answer of a process that stopped was cancelled and stored incomplete`);
   }
 
   /** The caller's generation of that conversation in this process; another user's is not found either. */
@@ -246,7 +270,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
 
   /** Renews this process's leases, and settles the answers of processes that stopped renewing theirs. */
   private async beat(): Promise<void> {
-    this.relay.renew(this.running.values());
+    this.relay.renew();
     try {
       const settled = await this.settleAbandoned();
       if (settled > 0) this.logger.warn(`${settled} answer(s) of a process that stopped marked incomplete`);

@@ -84,6 +84,11 @@ export class Generation {
     return mirror;
   }
 
+  /** Where each delta so far ends in `text`. */
+  get deltaEnds(): Uint32Array {
+    return this.ends.subarray(0, this.deltas);
+  }
+
   /** The events a viewer needs first: `user_message` (sends only) and `generation`. */
   get headEvents(): readonly GenerationEvent[] {
     return this.head;

@@ -47,8 +47,9 @@ export class GenerationsController {
       'that joins every `delta` in order therefore has the answer with no gap and ' +
       'no repetition, whether it resumes or starts from nothing (a reload sends no `Last-Event-ID`, and gets ' +
       '`user_message`, `generation`, the text so far in one `delta`, then the rest). Any server process serves ' +
-      'any generation (with REDIS_URL); when the process generating it stops, the stream ends with an `error` ' +
-      'event whose code is `GENERATION_LOST`, and the answer is stored `incomplete` with the text last saved.',
+      'any generation (with REDIS_URL); when the process generating it stops, another process stores the answer ' +
+      '`incomplete` with the text shown so far and the stream ends with that `assistant_message` (with an `error` ' +
+      'event whose code is `GENERATION_LOST` only when Redis lost the generation too).',
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received' })
   @ApiProduces('text/event-stream')

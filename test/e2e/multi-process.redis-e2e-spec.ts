@@ -236,11 +236,18 @@ describe('two server processes sharing a database and a Redis', () => {
     servers.push(a);
   }, 60_000);
 
-  it('when A dies mid-answer, B settles the answer as incomplete once A’s lease lapses', async () => {
+  it('when A dies mid-answer, B settles the answer as incomplete once A’s lease lapses, and tells its viewers', async () => {
     const token = await signUp(b);
     const conversationId = await newConversation(b, token);
     upstream.hold({ chunks: words(6), afterChunks: 2 });
-    const { stream } = await sendOn(a, token, conversationId, 2);
+    const { generationId, stream } = await sendOn(a, token, conversationId, 2);
+    const events = `${b.url}/conversations/${conversationId}/generations/${generationId}/events`;
+    let caughtUp!: () => void;
+    const seenOnB = new Promise<void>((resolve) => (caughtUp = resolve));
+    const viewer = getSse(events, token, {}, (event) => {
+      if (event.event === 'delta' && deltaText([event]) === words(2)[1]) caughtUp();
+    });
+    await seenOnB;
     await waitFor(
       () => answerOf(conversationId),
       (answer) => answer.content !== '',
@@ -256,6 +263,18 @@ describe('two server processes sharing a database and a Redis', () => {
       60_000,
     );
     expect(settled).toEqual({ content: words(2).join(''), status: 'incomplete' });
+    // The viewer on B ends with the answer as stored, as it would had A ended it.
+    const seen = await viewer;
+    expect(deltaText(seen.events)).toBe(words(2).join(''));
+    expect(seen.events.at(-1)).toMatchObject({
+      event: 'assistant_message',
+      data: { status: 'incomplete', content: words(2).join('') },
+    });
+    // Its events stay readable after the end, as any generation's.
+    const replay = await getSse(events, token);
+    expect(replay.status).toBe(200);
+    expect(deltaText(replay.events)).toBe(words(2).join(''));
+    expect(replay.events.at(-1)).toEqual(seen.events.at(-1));
     // The conversation is free again, on B.
     await expectFreeOnB(token, conversationId);
   }, 90_000);
