@@ -169,6 +169,39 @@ describe('Answers that outlive the page, in Chromium', () => {
     expect(new Set(resumedAfter)).toEqual(new Set(['4']));
   });
 
+  it('follows the answer another tab is getting when a send is refused for it, and keeps the message to send after', async () => {
+    await untilLastAnswer(page(), 'alpha beta gamma delta epsilon.', { streaming: false });
+    second = await tab.context.newPage();
+    second.on('pageerror', (error) => void pageErrors.push(error.message));
+    await second.goto(page().url());
+    await untilLastAnswer(second, 'alpha beta gamma delta epsilon.', { streaming: false });
+    const release = server.upstream.hold({ chunks: ['Otters ', 'hold ', 'hands ', 'asleep.'], afterChunks: 1 });
+    await ask('How do otters sleep?');
+    await untilLastAnswer(page(), 'Otters', { streaming: true });
+
+    await ui(second).message.fill('And sea lions?');
+    await ui(second).message.press('Enter');
+
+    await ui(second).alert.getByText('an answer is being generated in this conversation').waitFor();
+    await ui(second).lastQuestion.getByText('How do otters sleep?').waitFor();
+    await untilLastAnswer(second, 'Otters', { streaming: true });
+    expect(await ui(second).message.inputValue()).toBe('And sea lions?');
+    release();
+    await untilLastAnswer(second, 'Otters hold hands asleep.', { streaming: false });
+    expect(await ui(second).message.inputValue()).toBe('And sea lions?');
+
+    // Sent now, it goes under that answer, not beside the question it was refused for.
+    server.upstream.reply({ chunks: ['Sea lions ', 'float.'] });
+    await ui(second).send.click();
+    await untilLastAnswer(second, 'Sea lions float.', { streaming: false });
+    const [question] = await server.t.query<{ parent: string }>(
+      "SELECT p.content AS parent FROM messages m JOIN messages p ON p.id = m.parent_id WHERE m.content = 'And sea lions?' AND m.role = 'user'",
+    );
+    expect(question.parent).toBe('Otters hold hands asleep.');
+    expect(await second.getByRole('group', { name: /^Versions of this/ }).count()).toBe(0);
+    await second.close();
+  });
+
   it('had no script error in either tab', () => {
     expect(tab.pageErrors).toEqual([]);
     expect(pageErrors).toEqual([]);

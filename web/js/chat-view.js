@@ -2,8 +2,8 @@
 import { ApiError, getConversation } from './api.js';
 import { clearAnnouncement, hideAlert, showError } from './alerts.js';
 import { fetchBranchEnd } from './branch.js';
-import { refreshConversation, renderHeader, resetSettings, showHeading, systemPrompt } from './chat-header.js';
-import { clearDraft, followAnswer, input, keepDraftFor, renderComposer } from './composer.js';
+import { renderHeader, resetSettings, showHeading, systemPrompt } from './chat-header.js';
+import { catchUp, clearDraft, followAnswer, input, keepDraftFor, renderComposer } from './composer.js';
 import { h } from './dom.js';
 import './message-actions.js';
 import { indexOf, replaceAfter, showBranch, showPlaceholder } from './messages-view.js';
@@ -81,31 +81,7 @@ export async function openConversation(id) {
   }
 }
 
-/**
- * Brings the open conversation up to date when the person comes back to this tab: an answer started meanwhile on
- * another device streams in from where it is, and one that ended shows as stored. Nothing changes while this
- * page streams an answer itself, nor when the branch's end is what is on show.
- */
-async function catchUp() {
-  const open = state.conversation;
-  if (!open || state.live.has(open.id)) return;
-  const mine = state.opening;
-  const updated = await refreshConversation(open.id);
-  if (!updated || mine !== state.opening || state.live.has(open.id)) return;
-  const leaf = state.path.at(-1);
-  const current = updated.currentLeafId === (leaf?.id ?? null) && leaf?.status !== 'streaming';
-  if (current && !updated.activeGeneration) return;
-  try {
-    const branch = await fetchBranchEnd(open.id);
-    if (mine !== state.opening || state.live.has(open.id)) return;
-    showBranch(branch.path, branch.olderCursor);
-    if (updated.activeGeneration) followAnswer(updated, updated.activeGeneration);
-    renderComposer();
-  } catch {
-    // Signed out, or the conversation went: the page says so when the person next acts.
-  }
-}
-
+// A tab brought back to the front catches up with what happened elsewhere meanwhile.
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') void catchUp();
 });

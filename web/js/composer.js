@@ -11,7 +11,7 @@ import {
 } from './api.js';
 import { hideAlert, showError, showNotice } from './alerts.js';
 import { attachmentList, attachmentsBlocked, clearAttachments, takeAttachments } from './attachments.js';
-import { fetchTail, reloadAfter, showTail } from './branch.js';
+import { fetchBranchEnd, fetchTail, reloadAfter, showTail } from './branch.js';
 import { changed, modelSelect, refreshConversation, renderHeader, systemPrompt } from './chat-header.js';
 import { byId, whileBusy } from './dom.js';
 import { describeError, isAbort } from './errors.js';
@@ -23,6 +23,7 @@ import {
   replaceAfter,
   setContent,
   setStatus,
+  showBranch,
   showPlaceholder,
 } from './messages-view.js';
 import { removeConversation, setCurrent } from './sidebar.js';
@@ -143,6 +144,7 @@ async function send(text) {
   const body = { content: text };
   if (leaf?.role === 'assistant') body.parentId = leaf.id;
   if (attached.files.length > 0) body.fileIds = attached.files.map((file) => file.id);
+  let answerRunning = false;
   await runExchange({
     conversation: target,
     anchorId: leaf?.id ?? null,
@@ -157,6 +159,9 @@ async function send(text) {
         leaveConversation(conversationId);
         return;
       }
+      // Another tab or device is getting an answer here: this one shows it arriving, under the question it was
+      // for, and the message waits in the box to be sent once it has ended.
+      if (error instanceof ApiError && error.code === 'GENERATION_IN_PROGRESS') answerRunning = true;
       giveBack(error);
       // A conversation made for this message and left empty goes again: the chat is new, as before. Only on the
       // server's own refusal: after a network failure or a proxy's 5xx it may have taken the message after all.
@@ -164,6 +169,7 @@ async function send(text) {
       if (createdHere && refused && state.path.length === 0) void discardEmpty(conversationId);
     },
   });
+  if (answerRunning && state.conversation?.id === conversationId) await catchUp();
 }
 
 /**
@@ -237,7 +243,8 @@ async function createOpenConversation() {
  * @param {ExchangeSpec} spec
  */
 export async function runExchange(spec) {
-  hideAlert();
+  // Following an answer asked for elsewhere leaves what the alert says about this page's last action.
+  if (!spec.generationId) hideAlert();
   const id = spec.conversation.id;
   const userElement = spec.question === null ? null : messageElement('user');
   if (userElement && spec.question !== null) setContent(userElement, spec.question);
@@ -458,6 +465,32 @@ export function followAnswer(conversation, generation) {
     },
   });
   return true;
+}
+
+/**
+ * Brings the open conversation up to date (when the person comes back to this tab, or sent while another tab's
+ * answer was being written): its current branch is shown, an answer started on another tab or device streams in
+ * from where it is, and one that ended shows as stored. Nothing changes while this page streams an answer
+ * itself, nor when the branch's end is what is on show.
+ */
+export async function catchUp() {
+  const open = state.conversation;
+  if (!open || state.live.has(open.id)) return;
+  const mine = state.opening;
+  const updated = await refreshConversation(open.id);
+  if (!updated || mine !== state.opening || state.live.has(open.id)) return;
+  const leaf = state.path.at(-1);
+  const current = updated.currentLeafId === (leaf?.id ?? null) && leaf?.status !== 'streaming';
+  if (current && !updated.activeGeneration) return;
+  try {
+    const branch = await fetchBranchEnd(open.id);
+    if (mine !== state.opening || state.live.has(open.id)) return;
+    showBranch(branch.path, branch.olderCursor);
+    if (updated.activeGeneration) followAnswer(updated, updated.activeGeneration);
+    renderComposer();
+  } catch {
+    // Signed out, or the conversation went: the page says so when the person next acts.
+  }
 }
 
 /**
