@@ -375,6 +375,52 @@ describe('Failures and busy states in the chat page', () => {
       .waitFor();
   });
 
+  /** Answers GET /ai/models with a 429 while `failing()` holds. */
+  const failModelsWhile = (failing: () => boolean) =>
+    tab.page.route('**/ai/models', (route: Route) =>
+      failing()
+        ? fulfillError(route, 429, 'Too Many Requests', 'too many requests', 'RATE_LIMITED', { 'retry-after': '1' })
+        : route.continue(),
+    );
+
+  it('asks for the models again when they could not be listed, and calls none unavailable meanwhile', async () => {
+    let failing = true;
+    await failModelsWhile(() => failing);
+    await signUpThroughPage(tab.page, server.t.url);
+    await ui().alert.getByText('Too many requests. Please wait').waitFor();
+    await sendAndWait(tab.page, 'Which model answers?');
+    expect(await ui().model.locator('option').allTextContents()).toEqual(['echo/echo']);
+
+    const anotherModel = tab.page.getByRole('button', { name: 'Regenerate answer with another model' });
+    await anotherModel.click();
+    await tab.page.getByText('The models could not be loaded.').waitFor();
+    expect(await tab.page.getByText('No models are available.').count()).toBe(0);
+
+    failing = false;
+    await anotherModel.click();
+    await anotherModel.click();
+    await tab.page.getByRole('button', { name: 'Regenerate answer with openai/gpt-4o', exact: true }).waitFor();
+    expect(await ui().model.locator('option').allTextContents()).toEqual([
+      'openai/gpt-4o-mini',
+      'openai/gpt-4o',
+      'echo/echo',
+    ]);
+    expect(await ui().model.inputValue()).toBe('echo/echo');
+  });
+
+  it('lists the models once the picker is opened after they could not be listed', async () => {
+    let failing = true;
+    await failModelsWhile(() => failing);
+    await signUpThroughPage(tab.page, server.t.url);
+    expect(await ui().model.locator('option').allTextContents()).toEqual(['Default model']);
+
+    failing = false;
+    await ui().model.focus();
+
+    await eventually(async () => (await ui().model.locator('option').count()) === 4, 'the models are listed');
+    await ui().model.selectOption('openai/gpt-4o');
+  });
+
   it('says so when an answer fails part-way, keeps what arrived, and keeps the question on the server', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     await ui().model.selectOption('openai/gpt-4o-mini');

@@ -1,5 +1,5 @@
 // @ts-check
-import { deleteConversation, getConversation, listModels, updateConversation } from './api.js';
+import { ApiError, deleteConversation, getConversation, listModels, updateConversation } from './api.js';
 import { showError } from './alerts.js';
 import { confirmDialog, renameDialog } from './dialogs.js';
 import { byId, h, whileBusy } from './dom.js';
@@ -74,17 +74,81 @@ export async function refreshConversation(id) {
 
 // Models
 
+/** The pause before the list of models is read again after it failed to be, doubling up to the longest. */
+const MODELS_RETRY_FIRST_MS = 5000;
+const MODELS_RETRY_LONGEST_MS = 60_000;
+
+/** Whether the list of models was read: until it is, no model is called unavailable, and it is asked for again. */
+let modelsRead = false;
+/** @type {Promise<boolean> | null} */
+let modelsLoading = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let modelsRetry;
+let modelsRetryMs = MODELS_RETRY_FIRST_MS;
+/** Bumped when the person signs out, so that a list read for them is not shown to the next one. */
+let modelsFor = 0;
+
+/** Reads the list of models when the chat opens; the picker is off meanwhile. A failure is said once. */
 export async function loadModels() {
   modelSelect.disabled = true;
   try {
-    state.models = (await listModels()).items;
-    renderModelOptions();
-  } catch (error) {
-    showError(error);
+    await readModels({ report: true });
   } finally {
     modelSelect.disabled = false;
   }
 }
+
+/**
+ * Reads the list of models unless it was read already; answers whether it has been. One read at a time. A failure
+ * (a 429 while rate-limited, the network) is tried again after a pause, and when the list is next needed.
+ * @param {{ report?: boolean }} [options] whether a failure is shown in the alert
+ * @returns {Promise<boolean>}
+ */
+export function ensureModels({ report = false } = {}) {
+  return modelsRead ? Promise.resolve(true) : readModels({ report });
+}
+
+/** @param {{ report: boolean }} options */
+function readModels({ report }) {
+  if (modelsLoading) return modelsLoading;
+  clearTimeout(modelsRetry);
+  const mine = modelsFor;
+  modelsLoading = (async () => {
+    try {
+      const { items } = await listModels();
+      if (mine !== modelsFor) return false;
+      state.models = items;
+      modelsRead = true;
+      modelsRetryMs = MODELS_RETRY_FIRST_MS;
+      renderModelOptions();
+      return true;
+    } catch (error) {
+      if (mine !== modelsFor) return false;
+      if (report) showError(error);
+      const wait = error instanceof ApiError && error.retryAfter ? error.retryAfter * 1000 : 0;
+      modelsRetry = setTimeout(() => void readModels({ report: false }), Math.max(wait, modelsRetryMs));
+      modelsRetryMs = Math.min(modelsRetryMs * 2, MODELS_RETRY_LONGEST_MS);
+      return false;
+    } finally {
+      if (mine === modelsFor) modelsLoading = null;
+    }
+  })();
+  return modelsLoading;
+}
+
+/** Forgets the list of models, and stops asking for it: the person signed out. */
+export function forgetModels() {
+  modelsFor += 1;
+  clearTimeout(modelsRetry);
+  modelsLoading = null;
+  modelsRead = false;
+  modelsRetryMs = MODELS_RETRY_FIRST_MS;
+  state.models = [];
+}
+
+// Opening the picker asks for a list that could not be read before.
+modelSelect.addEventListener('pointerdown', () => void ensureModels());
+modelSelect.addEventListener('focus', () => void ensureModels());
 
 function renderModelOptions() {
   const { conversation, models } = state;
@@ -98,7 +162,9 @@ function renderModelOptions() {
     return;
   }
   if (!models.some((model) => model.id === conversation.model)) {
-    options.unshift(h('option', { value: conversation.model }, `${conversation.model} (unavailable)`));
+    // Unavailable only when the list says so: a list that could not be read says nothing of it.
+    const label = modelsRead ? `${conversation.model} (unavailable)` : conversation.model;
+    options.unshift(h('option', { value: conversation.model }, label));
   }
   modelSelect.replaceChildren(...options);
   modelSelect.value = conversation.model;

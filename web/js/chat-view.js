@@ -2,7 +2,7 @@
 import { ApiError, getConversation } from './api.js';
 import { clearAnnouncement, hideAlert, showError } from './alerts.js';
 import { fetchBranchEnd } from './branch.js';
-import { renderHeader, resetSettings, showHeading, systemPrompt } from './chat-header.js';
+import { forgetModels, renderHeader, resetSettings, showHeading, systemPrompt } from './chat-header.js';
 import { catchUp, clearDraft, followAnswer, input, keepDraftFor, renderComposer } from './composer.js';
 import { h } from './dom.js';
 import './message-actions.js';
@@ -102,7 +102,7 @@ export function startChat(userId) {
 export function resetChat({ keepDraft = false } = {}) {
   for (const exchange of state.live.values()) exchange.controller.abort();
   state.live.clear();
-  state.models = [];
+  forgetModels();
   state.conversation = null;
   state.unopened = null;
   state.unsettled.clear();

@@ -10,7 +10,7 @@ import {
 } from './api.js';
 import { announce, showError } from './alerts.js';
 import { reloadAfter } from './branch.js';
-import { changed } from './chat-header.js';
+import { changed, ensureModels } from './chat-header.js';
 import { input, runExchange } from './composer.js';
 import { confirmDialog } from './dialogs.js';
 import { copyText, h, whileBusy } from './dom.js';
@@ -188,13 +188,30 @@ async function regenerate(message, model) {
 }
 
 /** @param {HTMLButtonElement} toggle */
-function toggleModels(toggle) {
+async function toggleModels(toggle) {
   const menu = document.getElementById(toggle.getAttribute('aria-controls') ?? '');
   if (!menu) return;
   const open = toggle.getAttribute('aria-expanded') !== 'true';
   toggle.setAttribute('aria-expanded', String(open));
   menu.hidden = !open;
   if (!open) return;
+  const ready = ensureModels();
+  // The list could not be read before (a 429, the network): it is asked for again first.
+  if (state.models.length === 0) {
+    menu.replaceChildren(h('p', { class: 'hint', role: 'status' }, 'Loading models…'));
+    const read = await ready;
+    if (toggle.getAttribute('aria-expanded') !== 'true') return;
+    if (!read) {
+      menu.replaceChildren(
+        h(
+          'p',
+          { class: 'hint', role: 'status' },
+          'The models could not be loaded. Close this and try again in a moment.',
+        ),
+      );
+      return;
+    }
+  }
   menu.replaceChildren(
     ...state.models.map((model) =>
       h(
@@ -220,7 +237,7 @@ messagesBox.addEventListener('keydown', (event) => {
   const toggle = menu?.id ? messagesBox.querySelector(`[aria-controls="${menu.id}"]`) : null;
   if (toggle instanceof HTMLButtonElement) {
     event.preventDefault();
-    toggleModels(toggle);
+    void toggleModels(toggle);
     toggle.focus();
   }
 });
