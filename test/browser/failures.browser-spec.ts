@@ -421,6 +421,27 @@ describe('Failures and busy states in the chat page', () => {
     await ui().model.selectOption('openai/gpt-4o');
   });
 
+  it('lists a conversation once when the list is loaded after it failed and a chat was started meanwhile', async () => {
+    let failing = true;
+    await tab.page.route(
+      (url) => url.pathname === '/conversations',
+      (route: Route) =>
+        failing && route.request().method() === 'GET'
+          ? fulfillError(route, 429, 'Too Many Requests', 'too many requests', 'RATE_LIMITED')
+          : route.continue(),
+    );
+    await signUpThroughPage(tab.page, server.t.url);
+    await ui().conversations.getByText('Could not load conversations.').waitFor();
+    await sendAndWait(tab.page, 'Listed once');
+    await ui().conversations.getByRole('link', { name: 'Listed once' }).waitFor();
+
+    failing = false;
+    await tab.page.getByRole('button', { name: 'Load more conversations' }).click();
+
+    await tab.page.waitForFunction(() => !document.getElementById('sidebar')!.hasAttribute('aria-busy'));
+    expect(await ui().conversations.getByRole('link').allTextContents()).toEqual(['Listed once']);
+  });
+
   it('says so when an answer fails part-way, keeps what arrived, and keeps the question on the server', async () => {
     await signUpThroughPage(tab.page, server.t.url);
     await ui().model.selectOption('openai/gpt-4o-mini');

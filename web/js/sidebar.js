@@ -58,7 +58,8 @@ async function loadNextPage() {
       q: search.value.trim(),
     });
     if (mine !== generation) return;
-    for (const conversation of page.items) list.append(itemFor(conversation));
+    // One shown already (made or changed here since the list was first asked for, say) stays where it is.
+    for (const conversation of page.items) if (!itemOf(conversation.id)) list.append(itemFor(conversation));
     nextCursor = page.nextCursor;
     status.textContent = list.children.length > 0 ? '' : emptyText();
   } catch (error) {
