@@ -241,6 +241,25 @@ describe('The chat page in Chromium', () => {
     expect((await conversationsInDb())[1].title).toBe('Penguin notes');
   });
 
+  it('says a title of spaces only cannot be used, and keeps the dialog open', async () => {
+    await page().getByRole('button', { name: 'Rename' }).click();
+    const dialog = page().getByRole('dialog', { name: 'Rename conversation' });
+    const title = dialog.getByRole('textbox', { name: 'Title' });
+    await title.fill('   ');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+
+    await dialog.getByRole('alert').getByText('The title cannot be empty.').waitFor();
+    expect(await dialog.isVisible()).toBe(true);
+    expect(await title.getAttribute('aria-invalid')).toBe('true');
+    await title.fill('Penguin');
+    expect(await dialog.getByText('The title cannot be empty.').count()).toBe(0);
+
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page().getByRole('heading', { name: 'Penguin notes' }).waitFor();
+    expect((await conversationsInDb())[1].title).toBe('Penguin notes');
+  });
+
   it('archives it: it leaves the list and shows among the archived', async () => {
     await page().getByRole('button', { name: 'Archive' }).click();
 

@@ -38,6 +38,26 @@ export async function confirmDialog({ title, text, confirmLabel }) {
   return (await run(dialog, byId('confirm-cancel', HTMLButtonElement))) === 'ok';
 }
 
+const renameInput = byId('rename-input', HTMLInputElement);
+const renameError = byId('rename-error', HTMLElement);
+
+/** A title of spaces only is no title (the server would refuse it): Save says so instead of closing. */
+function checkTitle() {
+  renameInput.setCustomValidity(renameInput.value.trim() ? '' : 'The title cannot be empty.');
+  if (renameInput.validity.valid) {
+    renameError.textContent = '';
+    renameInput.removeAttribute('aria-invalid');
+  }
+}
+renameInput.addEventListener('input', checkTitle);
+renameInput.addEventListener('invalid', (event) => {
+  // Said in the dialog, where it stays, rather than in the browser's passing bubble.
+  event.preventDefault();
+  renameError.textContent = renameInput.validationMessage;
+  renameInput.setAttribute('aria-invalid', 'true');
+  renameInput.focus();
+});
+
 /**
  * Asks for a conversation's new title; null when cancelled or left unchanged.
  * @param {string} currentTitle
@@ -45,11 +65,11 @@ export async function confirmDialog({ title, text, confirmLabel }) {
  */
 export async function renameDialog(currentTitle) {
   const dialog = byId('rename-dialog', HTMLDialogElement);
-  const input = byId('rename-input', HTMLInputElement);
-  input.value = currentTitle;
+  renameInput.value = currentTitle;
+  checkTitle();
   const answer = run(dialog, byId('rename-cancel', HTMLButtonElement));
-  input.select();
+  renameInput.select();
   const ok = (await answer) === 'ok';
-  const title = input.value.trim();
+  const title = renameInput.value.trim();
   return ok && title && title !== currentTitle ? title : null;
 }
