@@ -20,6 +20,8 @@ let generation = 0;
 /** @type {string | null | undefined} undefined: nothing loaded yet; null: no more pages */
 let nextCursor;
 let loading = false;
+/** The last page could not be read: scrolling does not ask again (each try would fail the same way), the button does. */
+let failed = false;
 /** @type {string | null} */
 let currentId = null;
 
@@ -30,6 +32,7 @@ export function resetList() {
   generation += 1;
   nextCursor = undefined;
   loading = false;
+  failed = false;
   list.replaceChildren();
   void loadNextPage();
 }
@@ -61,9 +64,11 @@ async function loadNextPage() {
     // One shown already (made or changed here since the list was first asked for, say) stays where it is.
     for (const conversation of page.items) if (!itemOf(conversation.id)) list.append(itemFor(conversation));
     nextCursor = page.nextCursor;
+    failed = false;
     status.textContent = list.children.length > 0 ? '' : emptyText();
   } catch (error) {
     if (mine !== generation || error instanceof SessionEndedError) return;
+    failed = true;
     status.textContent = `Could not load conversations. ${describeError(error)}`;
   } finally {
     if (mine === generation) {
@@ -140,7 +145,7 @@ loadMore.addEventListener('click', () => void loadNextPage());
 // Scrolling to the end of the list loads the next page; the button stays for keyboards and screen readers.
 new IntersectionObserver(
   (entries) => {
-    if (entries.some((entry) => entry.isIntersecting)) void loadNextPage();
+    if (!failed && entries.some((entry) => entry.isIntersecting)) void loadNextPage();
   },
   { root: sidebar, rootMargin: '200px' },
 ).observe(loadMore);
