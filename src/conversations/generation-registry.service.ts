@@ -79,6 +79,7 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
   private readonly unsaved = new Set<Generation>();
   private saveTimer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
+  private sweeping = false;
   private readonly expiries = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -118,25 +119,30 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
     for (const answerId of orphans) {
       // Redis still has its record: it is ended as a cancel from here would end it, for every viewer, and its
       // events stay readable.
-      const generationId = await this.relay.generationOfAnswer(answerId);
-      const found = generationId ? await this.relay.find(generationId) : null;
-      if (!found?.running) {
-        unrecorded.push(answerId);
-        continue;
-      }
-      const { generation, release } = await this.mirror(found);
       try {
-        await this.settleLost(generation);
-        settled++;
+        if (await this.settleFromRecord(answerId)) settled++;
       } catch (error) {
+        if (error instanceof GenerationNotFoundError) unrecorded.push(answerId);
         // Another process settled it first.
-        if (!(error instanceof GenerationEndedError)) throw error;
-      } finally {
-        release();
+        else if (!(error instanceof GenerationEndedError)) throw error;
       }
     }
     if (unrecorded.length === 0) return settled;
     return settled + (await this.transactions.run((manager) => this.messages.settleStreaming(manager, unrecorded)));
+  }
+
+  /** Ends an orphan answer through its generation's record in Redis; GenerationNotFoundError when there is none. */
+  private async settleFromRecord(answerId: string): Promise<boolean> {
+    const generationId = await this.relay.generationOfAnswer(answerId);
+    const found = generationId ? await this.relay.find(generationId) : null;
+    if (!found?.running) throw new GenerationNotFoundError();
+    const { generation, release } = await this.mirror(found);
+    try {
+      await this.settleLost(generation);
+      return true;
+    } finally {
+      release();
+    }
   }
 
   /** Starts the model call and returns at once; the generation's first events are already published. */
@@ -271,11 +277,16 @@ export class GenerationRegistry implements OnApplicationBootstrap, OnApplication
   /** Renews this process's leases, and settles the answers of processes that stopped renewing theirs. */
   private async beat(): Promise<void> {
     this.relay.renew();
+    // A sweep of many orphans can outlast a heartbeat; the next one starts when it is done.
+    if (this.sweeping) return;
+    this.sweeping = true;
     try {
       const settled = await this.settleAbandoned();
       if (settled > 0) this.logger.warn(`${settled} answer(s) of a process that stopped marked incomplete`);
     } catch (error) {
       this.logger.warn(`abandoned answers could not be settled: ${error instanceof Error ? error.message : error}`);
+    } finally {
+      this.sweeping = false;
     }
   }
 

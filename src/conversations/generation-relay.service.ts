@@ -17,6 +17,7 @@ export const HEARTBEAT_MS = 5_000;
  * finds it, ends it for every viewer, and keeps it readable as long as any ended generation.
  */
 const RECORD_MS = 3 * LEASE_MS;
+const WARN_EVERY_MS = 10_000;
 /** Entries a generation's stream keeps: tailing viewers read from it; anyone further behind reads text and ends. */
 const STREAM_LENGTH = 4 * MAX_BUFFERED_DELTAS;
 /** How late a lease's renewal may be before its process is taken for stopped (a busy event loop, a slow Redis). */
@@ -103,6 +104,7 @@ export class GenerationRelay implements OnApplicationShutdown {
   private closed = false;
   /** Counts the reader's reads, so that an interrupt can tell whether the read it meant to end has ended. */
   private reads = 0;
+  private warnedAt = 0;
   /** This process, as the producer of the generations it publishes. */
   private readonly processId = randomUUID();
 
@@ -159,6 +161,8 @@ export class GenerationRelay implements OnApplicationShutdown {
    * the mirror goes to Redis as the producer's own would have, for the viewers on every process.
    */
   adopt(mirror: Generation, keepEndedMs: number): void {
+    // Ended meanwhile, by its producer or another process: its end is in Redis already.
+    if (!mirror.running) return;
     const published: Published = {
       generation: mirror,
       keys: this.keysOf(mirror.id),
@@ -187,6 +191,9 @@ export class GenerationRelay implements OnApplicationShutdown {
   renew(): void {
     const now = Date.now();
     for (const published of this.published.values()) {
+      // Deltas are about to be written: that write mends the record itself, and one written now would already hold
+      // them and then get them appended a second time.
+      if (this.unsent.has(published)) continue;
       const { generation, final, keepEndedMs } = published;
       if (final) {
         // Redis never took its end: given up with the record's lifetime.
@@ -385,18 +392,20 @@ export class GenerationRelay implements OnApplicationShutdown {
 
   private finish(published: Published, event: GenerationEvent): void {
     published.final = event;
-    this.send(published);
     if (published.outOfStep) {
+      // The whole record, the deltas not yet written and the end included.
+      this.unsent.delete(published);
       this.sync(published);
       return;
     }
+    this.send(published);
     const { generation, keys } = published;
     const client = this.redis.client;
     const failed = this.failedFor(published, 'the end of a generation could not be relayed');
     const written = Promise.all([
       client.xadd(keys.events, `0-${event.id}`, 'e', event.event, 'd', JSON.stringify(event.data)),
       client.hset(keys.meta, 'last', JSON.stringify({ event: event.event, data: event.data })),
-      client.del(this.conversationKey(generation.conversationId), this.leaseKey(generation.assistantMessageId)),
+      this.endRunning(generation),
       this.expire(published, false),
     ]);
     written.then(() => {
@@ -418,7 +427,11 @@ export class GenerationRelay implements OnApplicationShutdown {
     generation.deltaEnds.forEach((end, k) => ends.writeUInt32LE(end, 4 * k));
     published.textBytes = Buffer.byteLength(generation.text);
     published.endsBytes = ends.length;
+    // Text and ends first, the hash (which may say it has ended) after: a process reading the record in between
+    // sees a running generation as far as it had got, never an ended one without its last deltas.
     const writes: Promise<unknown>[] = [
+      client.set(keys.text, generation.text),
+      client.set(keys.ends, ends),
       client.hset(keys.meta, {
         owner: generation.ownerId,
         conversation: generation.conversationId,
@@ -427,8 +440,6 @@ export class GenerationRelay implements OnApplicationShutdown {
         ...(published.producer ? { producer: published.producer } : {}),
         ...(final ? { last: JSON.stringify({ event: final.event, data: final.data }) } : {}),
       }),
-      client.set(keys.text, generation.text),
-      client.set(keys.ends, ends),
       // The stream starts at the last head event, so that it exists (and so expires) from the start; a stream
       // that has it already refuses it, which is no failure.
       alreadyThere(client.xadd(keys.events, `0-${generation.headEvents.length}`, 'e', 'head')),
@@ -436,7 +447,7 @@ export class GenerationRelay implements OnApplicationShutdown {
     if (final) {
       writes.push(
         alreadyThere(client.xadd(keys.events, `0-${final.id}`, 'e', final.event, 'd', JSON.stringify(final.data))),
-        client.del(this.conversationKey(generation.conversationId), this.leaseKey(generation.assistantMessageId)),
+        this.endRunning(generation),
       );
     } else {
       const active = `${generation.id} ${generation.assistantMessageId}`;
@@ -449,6 +460,23 @@ export class GenerationRelay implements OnApplicationShutdown {
     Promise.all(writes).then(() => {
       if (final && !published.outOfStep) this.settled(published);
     }, failed);
+  }
+
+  /**
+   * Takes down the generation's lease and its conversation's key, the latter only while it still names this
+   * generation: written late (a record mended at a heartbeat), it must not take the next generation's.
+   */
+  private endRunning(generation: Generation): Promise<unknown> {
+    const client = this.redis.client;
+    return Promise.all([
+      client.del(this.leaseKey(generation.assistantMessageId)),
+      client.eval(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+        1,
+        this.conversationKey(generation.conversationId),
+        `${generation.id} ${generation.assistantMessageId}`,
+      ),
+    ]);
   }
 
   /** The end is in Redis: nothing more to write for this generation. */
@@ -468,7 +496,11 @@ export class GenerationRelay implements OnApplicationShutdown {
     const answerKey = this.answerKey(generation.assistantMessageId);
     if (running) {
       void client.set(answerKey, generation.id, 'PX', recordMs).catch(this.failedFor(published));
-      void client.pexpire(this.conversationKey(generation.conversationId), LEASE_MS).catch(() => undefined);
+      // Set again, not only extended: a late end of the conversation's previous generation may have taken it.
+      const active = `${generation.id} ${generation.assistantMessageId}`;
+      void client
+        .set(this.conversationKey(generation.conversationId), active, 'PX', LEASE_MS)
+        .catch(this.failedFor(published));
     } else void client.pexpire(answerKey, recordMs).catch(() => undefined);
     const kept = await Promise.all(
       [keys.meta, keys.text, keys.ends, keys.events].map((key) => client.pexpire(key, recordMs)),
@@ -476,7 +508,7 @@ export class GenerationRelay implements OnApplicationShutdown {
     if (kept.includes(0)) published.outOfStep = true;
   }
 
-  /** What marks a generation's copy in Redis as needing the whole record again, and says so once in a while. */
+  /** What marks a generation's copy in Redis as needing the whole record again, and says so (see warn). */
   private failedFor(published: Published, what = 'a generation could not be relayed'): (error: unknown) => void {
     return (error) => {
       published.outOfStep = true;
@@ -615,7 +647,11 @@ export class GenerationRelay implements OnApplicationShutdown {
     return this.redis.key('answer', answerId, 'generation');
   }
 
+  /** At most one line every WARN_EVERY_MS: while Redis is down every write of every generation fails. */
   private warn(what: string, error: unknown): void {
+    const now = Date.now();
+    if (now - this.warnedAt < WARN_EVERY_MS) return;
+    this.warnedAt = now;
     this.logger.warn(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

@@ -81,7 +81,15 @@ export class RedisService implements OnApplicationShutdown {
     // QUIT is never auto-pipelined, so it would overtake commands still waiting for their pipeline (ioredis runs
     // one at a time): the last writes of the shutdown, the ends of the generations it cut, would fail with
     // "Connection is closed". A PING queues behind them, and answers once they all have.
-    if (this.commands?.status === 'ready') await this.commands.ping().catch(() => undefined);
+    if (this.commands?.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      // Bounded: a Redis that stopped answering must not hold the exit.
+      await Promise.race([
+        this.commands.ping().catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, 2_000))),
+      ]);
+      clearTimeout(timer);
+    }
     await Promise.all([...this.connections].map((connection) => this.close(connection)));
     this.commands = undefined;
   }
