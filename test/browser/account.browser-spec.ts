@@ -21,6 +21,50 @@ describe('The Account dialog in the chat page', () => {
     await server?.close();
   });
 
+  it('changes the display name: shown at the top and kept; a name the server refuses says why', async () => {
+    const { page } = await openPage(browser);
+    const { email } = await signUpThroughPage(page, server.t.url);
+    const userName = page.locator('#user-name');
+    const before = email.split('@')[0];
+    expect(await userName.textContent()).toBe(before);
+
+    await page.getByRole('button', { name: 'Account' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Account' });
+    const name = dialog.getByRole('textbox', { name: 'Display name' });
+    const save = dialog.getByRole('button', { name: 'Save name' });
+    await dialog.getByRole('heading', { name: 'Change your password' }).waitFor();
+    expect(await name.inputValue()).toBe(before);
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    // Spaces only: said at once, nothing sent.
+    await name.fill('   ');
+    await save.click();
+    await dialog.getByText('Enter a name to be shown as.').waitFor();
+
+    // Nothing a person could see: the server refuses it, and says why beside the field.
+    await name.fill('\u200b\u200b');
+    await save.click();
+    await dialog.getByText('displayName must have a character that can be seen').waitFor();
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    expect(await userName.textContent()).toBe(before);
+
+    await name.fill('  Grace Hopper ');
+    await save.click();
+    await dialog.getByText('Saved your name.').waitFor();
+    expect(await name.inputValue()).toBe('Grace Hopper');
+    expect(await name.getAttribute('aria-invalid')).toBeNull();
+    expect(await dialog.getByText('displayName must have').count()).toBe(0);
+    expect(await userName.textContent()).toBe('Grace Hopper');
+
+    // Opened again, the dialog shows the new name; a reload shows it too (the server keeps it).
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Account' }).click();
+    expect(await name.inputValue()).toBe('Grace Hopper');
+    await page.reload();
+    await chat(page).logout.waitFor();
+    expect(await userName.textContent()).toBe('Grace Hopper');
+  });
+
   it('changes the password: a wrong current one is said so, then every device signs in again', async () => {
     const laptop = await openPage(browser);
     const { email, password } = await signUpThroughPage(laptop.page, server.t.url);

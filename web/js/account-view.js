@@ -1,5 +1,5 @@
 // @ts-check
-import { changePassword } from './api.js';
+import { changePassword, updateDisplayName } from './api.js';
 import { reloadApiKeys } from './api-keys-view.js';
 import { byId, whileBusy } from './dom.js';
 import { ApiError, describeError, SessionEndedError } from './errors.js';
@@ -7,15 +7,23 @@ import { reloadIdentities } from './identities-view.js';
 import { refreshMfa } from './mfa-view.js';
 import { reloadQuota } from './quota-view.js';
 import { reloadSessions } from './sessions-view.js';
+import { currentUser, updateCurrentUser } from './session.js';
 import { reloadUsage } from './usage-view.js';
 
+/** @typedef {import('./session.js').User} User */
+
 /**
- * The Account dialog: the quota, sessions, two-factor sign-in, sign-in providers, API keys and their usage, and
- * the password.
+ * The Account dialog: the person's name, the quota, sessions, two-factor sign-in, sign-in providers, API keys and
+ * their usage, and the password.
  */
 
 const dialog = byId('account-dialog', HTMLDialogElement);
 const notice = byId('account-notice', HTMLElement);
+const nameForm = byId('display-name-form', HTMLFormElement);
+const nameInput = byId('display-name-input', HTMLInputElement);
+const nameStatus = byId('display-name-status', HTMLElement);
+const nameError = byId('display-name-error', HTMLElement);
+const nameSubmit = byId('display-name-submit', HTMLButtonElement);
 const passwordForm = byId('password-change-form', HTMLFormElement);
 const currentPassword = byId('password-change-current', HTMLInputElement);
 const newPassword = byId('password-change-new', HTMLInputElement);
@@ -24,14 +32,21 @@ const passwordSubmit = byId('password-change-submit', HTMLButtonElement);
 
 /** @type {() => void} */
 let onPasswordChanged = () => {};
+/** @type {(user: User) => void} */
+let onNameChanged = () => {};
 
 /**
- * @param {{ notice?: string, onPasswordChanged: () => void }} options what to say on top (such as a provider just
- *   linked), and what to do once the password changed (every session has ended, this one too)
+ * @param {{ notice?: string, onPasswordChanged: () => void, onNameChanged: (user: User) => void }} options what
+ *   to say on top (such as a provider just linked), what to do once the password changed (every session has
+ *   ended, this one too), and once the name changed (show it where the page shows the person)
  */
 export async function openAccount(options) {
-  onPasswordChanged = options.onPasswordChanged;
+  ({ onPasswordChanged, onNameChanged } = options);
   notice.textContent = options.notice ?? '';
+  nameInput.value = currentUser()?.displayName ?? '';
+  nameInput.removeAttribute('aria-invalid');
+  nameStatus.textContent = '';
+  nameError.textContent = '';
   currentPassword.value = '';
   newPassword.value = '';
   passwordError.textContent = '';
@@ -50,6 +65,37 @@ export async function openAccount(options) {
 export function closeAccount() {
   if (dialog.open) dialog.close();
 }
+
+nameForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  nameStatus.textContent = '';
+  nameError.textContent = '';
+  nameInput.removeAttribute('aria-invalid');
+  const name = nameInput.value.trim();
+  if (!name) {
+    nameError.textContent = 'Enter a name to be shown as.';
+    nameInput.setAttribute('aria-invalid', 'true');
+    nameInput.focus();
+    return;
+  }
+  try {
+    const user = await whileBusy(nameSubmit, 'Saving…', () => updateDisplayName(name));
+    // Signed out, or in as someone else, meanwhile: the page shows someone else's name now, or none.
+    if (currentUser()?.id !== user.id) return;
+    updateCurrentUser(user);
+    nameInput.value = user.displayName;
+    nameStatus.textContent = 'Saved your name.';
+    onNameChanged(user);
+  } catch (failure) {
+    if (failure instanceof SessionEndedError) return;
+    // A 400 gives the server's reason: a name it cannot show (only invisible characters, control characters).
+    nameError.textContent = describeError(failure);
+    if (failure instanceof ApiError && failure.status === 400) {
+      nameInput.setAttribute('aria-invalid', 'true');
+      nameInput.focus();
+    }
+  }
+});
 
 passwordForm.addEventListener('submit', async (event) => {
   event.preventDefault();

@@ -321,6 +321,13 @@ export const providerStartUrl = (providerId, { link = false } = {}) =>
   `/auth/oidc/${encodeURIComponent(providerId)}/start${link ? '?link=1' : ''}`;
 
 /**
+ * Changes the name the person is shown as; the server trims it.
+ * @param {string} displayName
+ * @returns {Promise<import('./session.js').User>}
+ */
+export const updateDisplayName = (displayName) => api('/users/me', { method: 'PATCH', body: { displayName } });
+
+/**
  * Changes the password; every sign-in of the account ends, this one too.
  * @param {string} currentPassword
  * @param {string} newPassword

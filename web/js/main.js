@@ -34,9 +34,14 @@ function toSignIn(notice, { sessionEnded = false } = {}) {
 }
 
 /** @param {User} user */
+function showUserName(user) {
+  userName.textContent = user.displayName || user.email;
+}
+
+/** @param {User} user */
 function enterChat(user) {
   hideAuth();
-  userName.textContent = user.displayName || user.email;
+  showUserName(user);
   adminButton.hidden = user.role !== 'admin';
   startChat(user.id);
   chatView.hidden = false;
@@ -73,7 +78,8 @@ const passwordChanged = () =>
     .then(() => toSignIn('Your password was changed and every device was signed out. Sign in with the new one.'));
 
 /** @param {string} [notice] */
-const showAccount = (notice) => void openAccount({ notice, onPasswordChanged: passwordChanged });
+const showAccount = (notice) =>
+  void openAccount({ notice, onPasswordChanged: passwordChanged, onNameChanged: showUserName });
 
 window.addEventListener('hashchange', () => {
   // A reset link pasted into an open tab: start over, as if it had been opened fresh.

@@ -26,6 +26,11 @@ const endListeners = new Set();
 
 export const currentUser = () => current?.user ?? null;
 
+/** Keeps what the server answered after a change to the signed-in person (their name), until the next refresh. */
+export function updateCurrentUser(/** @type {User} */ user) {
+  if (current?.user.id === user.id) current.user = user;
+}
+
 /** @param {(message: string) => void} listener called with what to tell the person when the session ends */
 export function onSessionEnded(listener) {
   endListeners.add(listener);
