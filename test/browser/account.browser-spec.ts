@@ -112,4 +112,51 @@ describe('The Account dialog in the chat page', () => {
     await phone.page.reload();
     await signInForm(phone.page).heading.waitFor();
   });
+
+  it('deletes the account after the password and a confirmation; a wrong password keeps the person in', async () => {
+    const { page } = await openPage(browser);
+    const { email, password } = await signUpThroughPage(page, server.t.url);
+    await page.getByRole('button', { name: 'Account' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Account' });
+    const section = dialog.getByRole('region', { name: 'Delete account' });
+    const deleteButton = section.getByRole('button', { name: 'Delete account' });
+    const confirm = page.getByRole('dialog', { name: 'Delete your account?' });
+    await section.waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    const deletes: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'DELETE' && new URL(request.url()).pathname === '/users/me') deletes.push(request.url());
+    });
+
+    // Cancelled: nothing is sent.
+    await section.getByLabel('Your password, to delete the account').fill(password);
+    await deleteButton.click();
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    expect(deletes).toEqual([]);
+
+    // A wrong password: said so, and the person stays signed in with the account there.
+    await section.getByLabel('Your password, to delete the account').fill('not-my-password');
+    await deleteButton.click();
+    await confirm.getByRole('button', { name: 'Delete account' }).click();
+    await section.getByText('The password is not right. Your account was not deleted.').waitFor();
+    expect(deletes).toHaveLength(1);
+    expect(await dialog.isVisible()).toBe(true);
+    expect(await chat(page).logout.isVisible()).toBe(true);
+
+    await section.getByLabel('Your password, to delete the account').fill(password);
+    await deleteButton.click();
+    await confirm.getByRole('button', { name: 'Delete account' }).click();
+    await signInForm(page).heading.waitFor();
+    await page.getByText('Your account was deleted, with everything in it.').waitFor();
+    expect(await dialog.isVisible()).toBe(false);
+
+    // A reload does not sign the page back in, and the account is gone.
+    await page.reload();
+    await signInForm(page).heading.waitFor();
+    await signInForm(page).email.fill(email);
+    await signInForm(page).password.fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('email or password is not correct').waitFor();
+  });
 });

@@ -104,6 +104,26 @@ describe('Sign-in with a provider in the chat page', () => {
     await dialog.getByText('Company sign-in is your only way to sign in.').waitFor();
   });
 
+  it('keeps an account made through the provider when asked to delete it: it has no password yet', async () => {
+    const sub = newSubject('alan');
+    op.setAccount(sub, { email: uniqueEmail('alan'), email_verified: true });
+    const page = await newTab();
+    await page.goto(`${server.t.url}/`);
+    await throughProvider(page, sub, () => page.getByRole('link', { name: 'Continue with Company sign-in' }).click());
+    await chat(page).logout.waitFor();
+
+    const section = (await accountDialog(page)).getByRole('region', { name: 'Delete account' });
+    await section.getByLabel('Your password, to delete the account').fill('a guess at a password');
+    await section.getByRole('button', { name: 'Delete account' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete your account?' })
+      .getByRole('button', { name: 'Delete account' })
+      .click();
+    // The server's own words (PASSWORD_NOT_SET): set a password through "Forgot password?" first.
+    await section.getByText('this account has no password; set one with "forgot password"', { exact: false }).waitFor();
+    expect(await chat(page).logout.isVisible()).toBe(true);
+  });
+
   it('links the provider to a password account from Account, then signs in with it, and unlinks it', async () => {
     const page = await newTab();
     const { email } = await signUpThroughPage(page, server.t.url);

@@ -1,6 +1,7 @@
 // @ts-check
-import { changePassword, updateDisplayName } from './api.js';
+import { changePassword, deleteAccount, updateDisplayName } from './api.js';
 import { reloadApiKeys } from './api-keys-view.js';
+import { confirmDialog } from './dialogs.js';
 import { byId, whileBusy } from './dom.js';
 import { ApiError, describeError, SessionEndedError } from './errors.js';
 import { reloadIdentities } from './identities-view.js';
@@ -14,7 +15,7 @@ import { reloadUsage } from './usage-view.js';
 
 /**
  * The Account dialog: the person's name, the quota, sessions, two-factor sign-in, sign-in providers, API keys and
- * their usage, and the password.
+ * their usage, the password, and deleting the account.
  */
 
 const dialog = byId('account-dialog', HTMLDialogElement);
@@ -29,19 +30,26 @@ const currentPassword = byId('password-change-current', HTMLInputElement);
 const newPassword = byId('password-change-new', HTMLInputElement);
 const passwordError = byId('password-change-error', HTMLElement);
 const passwordSubmit = byId('password-change-submit', HTMLButtonElement);
+const deleteForm = byId('account-delete-form', HTMLFormElement);
+const deletePassword = byId('account-delete-password', HTMLInputElement);
+const deleteError = byId('account-delete-error', HTMLElement);
+const deleteSubmit = byId('account-delete-submit', HTMLButtonElement);
 
 /** @type {() => void} */
 let onPasswordChanged = () => {};
 /** @type {(user: User) => void} */
 let onNameChanged = () => {};
+/** @type {() => void} */
+let onAccountDeleted = () => {};
 
 /**
- * @param {{ notice?: string, onPasswordChanged: () => void, onNameChanged: (user: User) => void }} options what
- *   to say on top (such as a provider just linked), what to do once the password changed (every session has
- *   ended, this one too), and once the name changed (show it where the page shows the person)
+ * @param {{ notice?: string, onPasswordChanged: () => void, onNameChanged: (user: User) => void,
+ *   onAccountDeleted: () => void }} options what to say on top (such as a provider just linked), what to do once
+ *   the password changed (every session has ended, this one too), once the name changed (show it where the page
+ *   shows the person), and once the account is deleted (its sessions with it)
  */
 export async function openAccount(options) {
-  ({ onPasswordChanged, onNameChanged } = options);
+  ({ onPasswordChanged, onNameChanged, onAccountDeleted } = options);
   notice.textContent = options.notice ?? '';
   nameInput.value = currentUser()?.displayName ?? '';
   nameInput.removeAttribute('aria-invalid');
@@ -50,6 +58,8 @@ export async function openAccount(options) {
   currentPassword.value = '';
   newPassword.value = '';
   passwordError.textContent = '';
+  deletePassword.value = '';
+  deleteError.textContent = '';
   if (!dialog.open) dialog.showModal();
   await Promise.all([
     reloadQuota(),
@@ -123,6 +133,39 @@ passwordForm.addEventListener('submit', async (event) => {
         ? 'The current password is not right.'
         : describeError(failure);
   }
+});
+
+deleteForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  deleteError.textContent = '';
+  if (!deletePassword.value) {
+    deleteError.textContent = 'Enter your password.';
+    deletePassword.focus();
+    return;
+  }
+  const sure = await confirmDialog({
+    title: 'Delete your account?',
+    text:
+      'Your account is deleted with all its conversations, messages, files and API keys, and every device is ' +
+      'signed out. This cannot be undone.',
+    confirmLabel: 'Delete account',
+  });
+  if (!sure) return;
+  try {
+    await whileBusy(deleteSubmit, 'Deleting…', () => deleteAccount(deletePassword.value));
+  } catch (failure) {
+    if (failure instanceof SessionEndedError) return;
+    // Other refusals in the server's words: no password yet (PASSWORD_NOT_SET), the only admin (LAST_ADMIN).
+    deleteError.textContent =
+      failure instanceof ApiError && failure.code === 'INVALID_CREDENTIALS'
+        ? 'The password is not right. Your account was not deleted.'
+        : describeError(failure);
+    deletePassword.focus();
+    return;
+  }
+  deletePassword.value = '';
+  closeAccount();
+  onAccountDeleted();
 });
 
 byId('account-close', HTMLButtonElement).addEventListener('click', closeAccount);

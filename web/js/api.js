@@ -335,6 +335,12 @@ export const updateDisplayName = (displayName) => api('/users/me', { method: 'PA
 export const changePassword = (currentPassword, newPassword) =>
   api('/users/me/password', { method: 'POST', body: { currentPassword, newPassword } });
 
+/**
+ * Deletes the account with its conversations, messages, files and API keys; every sign-in of it ends.
+ * @param {string} password
+ */
+export const deleteAccount = (password) => api('/users/me', { method: 'DELETE', body: { password } });
+
 /** @typedef {{ id: string, email: string, displayName: string, role: 'user' | 'admin', disabled: boolean, mfaEnabled: boolean, createdAt: string }} AdminUser */
 
 /**

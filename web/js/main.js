@@ -77,9 +77,20 @@ const passwordChanged = () =>
     .catch(() => {})
     .then(() => toSignIn('Your password was changed and every device was signed out. Sign in with the new one.'));
 
+// The server has ended every session of the account; signing out still clears this browser's cookie.
+const accountDeleted = () =>
+  void signOut()
+    .catch(() => {})
+    .then(() => toSignIn('Your account was deleted, with everything in it.'));
+
 /** @param {string} [notice] */
 const showAccount = (notice) =>
-  void openAccount({ notice, onPasswordChanged: passwordChanged, onNameChanged: showUserName });
+  void openAccount({
+    notice,
+    onPasswordChanged: passwordChanged,
+    onNameChanged: showUserName,
+    onAccountDeleted: accountDeleted,
+  });
 
 window.addEventListener('hashchange', () => {
   // A reset link pasted into an open tab: start over, as if it had been opened fresh.
