@@ -205,10 +205,6 @@ export class GenerationRelay implements OnApplicationShutdown {
         this.sync(published);
         continue;
       }
-      // Set again, not only extended: after a Redis outage longer than a lease the key is gone, and another
-      // process's sweep would take an answer that is still running for one whose process has stopped.
-      const lease = this.leaseKey(generation.assistantMessageId);
-      this.redis.client.set(lease, generation.id, 'PX', LEASE_MS).catch(this.failedFor(published));
       this.expire(published, true).catch(this.failedFor(published));
     }
   }
@@ -449,12 +445,6 @@ export class GenerationRelay implements OnApplicationShutdown {
         alreadyThere(client.xadd(keys.events, `0-${final.id}`, 'e', final.event, 'd', JSON.stringify(final.data))),
         this.endRunning(generation),
       );
-    } else {
-      const active = `${generation.id} ${generation.assistantMessageId}`;
-      writes.push(
-        client.set(this.conversationKey(generation.conversationId), active, 'PX', LEASE_MS),
-        client.set(this.leaseKey(generation.assistantMessageId), generation.id, 'PX', LEASE_MS),
-      );
     }
     writes.push(this.expire(published, !final));
     Promise.all(writes).then(() => {
@@ -485,9 +475,9 @@ export class GenerationRelay implements OnApplicationShutdown {
   }
 
   /**
-   * Sets how long the generation's keys live: its record RECORD_MS while it runs (and its lease and
-   * conversation's key LEASE_MS), all of it its keepEndedMs once it has ended. Answers whether Redis still had
-   * the record; a record it lost is sent again.
+   * Sets how long the generation's keys live: its record RECORD_MS while it runs (writing its lease and its
+   * conversation's key, for LEASE_MS, and its answer's key again), all of it its keepEndedMs once it has ended.
+   * A record Redis has lost is marked to be sent again.
    */
   private async expire(published: Published, running: boolean): Promise<void> {
     const { generation, keys, keepEndedMs } = published;
@@ -495,12 +485,14 @@ export class GenerationRelay implements OnApplicationShutdown {
     const recordMs = running ? RECORD_MS : keepEndedMs;
     const answerKey = this.answerKey(generation.assistantMessageId);
     if (running) {
-      void client.set(answerKey, generation.id, 'PX', recordMs).catch(this.failedFor(published));
-      // Set again, not only extended: a late end of the conversation's previous generation may have taken it.
+      // Set again, not only extended. After a Redis outage longer than a lease the lease is gone, and another
+      // process's sweep would take an answer that is still running for one whose process has stopped; a late end
+      // of the conversation's previous generation may have taken the conversation's key.
+      const failed = this.failedFor(published);
       const active = `${generation.id} ${generation.assistantMessageId}`;
-      void client
-        .set(this.conversationKey(generation.conversationId), active, 'PX', LEASE_MS)
-        .catch(this.failedFor(published));
+      void client.set(this.leaseKey(generation.assistantMessageId), generation.id, 'PX', LEASE_MS).catch(failed);
+      void client.set(this.conversationKey(generation.conversationId), active, 'PX', LEASE_MS).catch(failed);
+      void client.set(answerKey, generation.id, 'PX', recordMs).catch(failed);
     } else void client.pexpire(answerKey, recordMs).catch(() => undefined);
     const kept = await Promise.all(
       [keys.meta, keys.text, keys.ends, keys.events].map((key) => client.pexpire(key, recordMs)),
